@@ -1,0 +1,50 @@
+"""muse_explore: MuSE, the Multiscale Structural Ensemble, explorable in JupyterLab.
+
+Public API::
+
+    import muse_explore as mx
+    model = mx.build_model(backbone="painn", elements=["H", "C", "N", "O"], levels=2, seed=0)
+    calc = mx.MuSECalculator(model, dtype="float64")
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("muse-explore")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0+unknown"
+
+from muse_explore.calc import MuSECalculator, hessian
+from muse_explore.errors import MuSEConfigError, MuSEFileError, MuSEInputError
+from muse_explore.models import MuSE, MuSEConfig, load_model
+
+
+def build_model(
+    *,
+    backbone: str = "painn",
+    elements=("H", "C", "N", "O"),
+    levels: int = 2,
+    seed: int | None = 0,
+    **kwargs,
+) -> MuSE:
+    """Build a MuSE model with random weights (``levels=0``: the backbone alone).
+
+    Keyword arguments are the fields of :class:`MuSEConfig` (cutoffs, hidden, sigma, hops, ...).
+    """
+    return MuSE(MuSEConfig(elements=list(elements), backbone=backbone, levels=levels, seed=seed, **kwargs))
+
+
+__all__ = [
+    "MuSE",
+    "MuSECalculator",
+    "MuSEConfig",
+    "MuSEConfigError",
+    "MuSEFileError",
+    "MuSEInputError",
+    "__version__",
+    "build_model",
+    "hessian",
+    "load_model",
+]

@@ -1,0 +1,27 @@
+"""Backbones (one scale of an MLFF each) and the contract they honour."""
+
+from __future__ import annotations
+
+from muse_explore.backbones.contract import Backbone, GeometricGraph, NodeState
+from muse_explore.backbones.painn import PaiNN
+from muse_explore.errors import MuSEConfigError
+
+#: Name -> backbone class; each takes ``(num_species | None, cutoff, **hyperparameters)``.
+BACKBONES: dict[str, type[Backbone]] = {"painn": PaiNN}
+
+
+def build_backbone(name: str, num_species: int | None, cutoff: float, **kwargs) -> Backbone:
+    """Instantiate a registered backbone for one level."""
+    try:
+        cls = BACKBONES[name]
+    except KeyError:
+        raise MuSEConfigError(
+            f"unknown backbone {name!r}; available: {', '.join(sorted(BACKBONES))}"
+        ) from None
+    try:
+        return cls(num_species, cutoff, **kwargs)
+    except TypeError as err:
+        raise MuSEConfigError(f"bad hyperparameters for backbone {name!r}: {err}") from None
+
+
+__all__ = ["BACKBONES", "Backbone", "GeometricGraph", "NodeState", "PaiNN", "build_backbone"]

@@ -1,0 +1,86 @@
+"""The backbone contract: what an MLFF must offer for MuSE to run it at every scale.
+
+A backbone is one scale's force field. MuSE builds one instance per level (atoms, then each
+coarse level, each with its own cutoff and weights) and calls only the four methods below, so
+any architecture that implements them gains coarse levels without MuSE knowing its internals.
+
+Node state (:class:`NodeState`):
+    ``scalar`` (n, F) rotation-invariant features, and ``equivariant`` (n, m, F) features whose
+    ``m`` components transform linearly under rotation (m = 3 for vectors) or ``None``. MuSE
+    pools and unpools both with fixed linear combinations over nodes, which preserves
+    equivariance for any representation, so the backbone is free in what ``m`` means. All
+    levels of one model must use the same shapes.
+
+Geometric graph (:class:`GeometricGraph`):
+    node positions, edges ``(source j, target i)`` with vectors r_ij = r_j - r_i (+ periodic
+    shift) and lengths, the cutoff, and the batch vector. Atomic numbers exist only at the
+    atom level; coarse nodes are embedded from pooled features instead.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+
+@dataclass
+class NodeState:
+    """Features of the nodes of one level.
+
+    Shapes:
+        scalar: (n, F); equivariant: (n, m, F) or ``None``.
+    """
+
+    scalar: torch.Tensor
+    equivariant: torch.Tensor | None = None
+
+
+@dataclass
+class GeometricGraph:
+    """A graph of points in space, atoms or coarse nodes.
+
+    Shapes:
+        pos (n, 3) Å; edge_index (2, E) as (source j, target i); vectors (E, 3) r_j - r_i + shift;
+        lengths (E,); batch (n,).
+    """
+
+    pos: torch.Tensor
+    edge_index: torch.Tensor
+    vectors: torch.Tensor
+    lengths: torch.Tensor
+    batch: torch.Tensor
+    num_graphs: int
+    cutoff: float
+
+
+class Backbone(nn.Module, abc.ABC):
+    """Interface of one scale of an MLFF (see the module docstring).
+
+    Attributes:
+        cutoff: interaction radius in Å on this level's graph.
+        scalar_dim: F, the number of scalar channels.
+        equivariant_shape: ``(m, F)`` of the equivariant features, or ``None``.
+    """
+
+    cutoff: float
+    scalar_dim: int
+    equivariant_shape: tuple[int, int] | None
+
+    @abc.abstractmethod
+    def embed_atoms(self, species: torch.Tensor) -> NodeState:
+        """Initial state of atoms from their species index (n,) into the model's element list."""
+
+    @abc.abstractmethod
+    def embed_coarse(self, pooled: NodeState, weight: torch.Tensor) -> NodeState:
+        """Initial state of coarse nodes from the pooled fine state and their total weight (n,)."""
+
+    @abc.abstractmethod
+    def interact(self, state: NodeState, graph: GeometricGraph) -> NodeState:
+        """Run all interaction blocks of this level on ``graph``."""
+
+    @abc.abstractmethod
+    def readout(self, state: NodeState) -> torch.Tensor:
+        """Per-node energy (n,) in eV, before any shift."""

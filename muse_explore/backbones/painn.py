@@ -1,0 +1,149 @@
+"""PaiNN, the polarizable atom interaction neural network, as a MuSE backbone.
+
+Schütt, Unke, Gastegger, "Equivariant message passing for the prediction of tensorial
+properties and molecular spectra", ICML 2021 (arXiv:2102.03150).
+
+Each node carries scalars :math:`\\mathbf{s}_i \\in \\mathbb{R}^F` and vectors
+:math:`\\vec{\\mathbf{v}}_i \\in \\mathbb{R}^{3\\times F}`. Message (eq. 7-8 of the paper):
+
+.. math::
+    \\Delta \\mathbf{s}_i = \\sum_j \\phi_s(\\mathbf{s}_j) \\circ \\mathcal{W}_s(r_{ij}),\\quad
+    \\Delta \\vec{\\mathbf{v}}_i = \\sum_j \\vec{\\mathbf{v}}_j \\circ \\phi_{vv}(\\mathbf{s}_j)
+    \\circ \\mathcal{W}_{vv}(r_{ij}) + \\phi_{vs}(\\mathbf{s}_j) \\circ \\mathcal{W}_{vs}(r_{ij})
+    \\frac{\\vec{r}_{ij}}{r_{ij}}
+
+with filters :math:`\\mathcal{W}` linear in a Bessel basis times a smooth envelope. Update
+(eq. 9-11): with :math:`\\mathbf{U}, \\mathbf{V}` channel-mixing matrices,
+
+.. math::
+    \\Delta \\vec{\\mathbf{v}}_i = \\mathbf{a}_{vv} \\circ \\mathbf{U}\\vec{\\mathbf{v}}_i,\\quad
+    \\Delta \\mathbf{s}_i = \\mathbf{a}_{ss} + \\mathbf{a}_{sv} \\circ
+    \\langle \\mathbf{U}\\vec{\\mathbf{v}}_i, \\mathbf{V}\\vec{\\mathbf{v}}_i \\rangle
+
+where :math:`\\mathbf{a} = \\mathrm{MLP}(\\mathbf{s}_i, \\|\\mathbf{V}\\vec{\\mathbf{v}}_i\\|)`.
+Deviation from the paper: the cosine cutoff is replaced by a polynomial envelope so that
+Hessians are continuous at the cutoff, and the vector norm is regularised
+(:math:`\\sqrt{\\|x\\|^2 + \\epsilon}`) so that its derivatives exist at zero.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch_geometric.nn import MessagePassing
+
+from muse_explore.backbones.contract import Backbone, GeometricGraph, NodeState
+from muse_explore.backbones.radial import BesselBasis, polynomial_envelope
+
+_NORM_EPS = 1e-8
+
+
+class PaiNNMessage(MessagePassing):
+    """Equivariant message block.
+
+    Shapes:
+        s (n, F), v (n, 3, F), edge_index (2, E), rbf (E, K), envelope (E,), unit (E, 3)
+        -> (Δs (n, F), Δv (n, 3, F)).
+    """
+
+    def __init__(self, hidden: int, num_rbf: int) -> None:
+        super().__init__(aggr="add", node_dim=0)
+        self.hidden = hidden
+        self.phi = nn.Sequential(nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, 3 * hidden))
+        self.filter = nn.Linear(num_rbf, 3 * hidden)
+
+    def forward(self, s, v, edge_index, rbf, envelope, unit):
+        n, f = s.shape
+        w = self.filter(rbf) * envelope.unsqueeze(-1)
+        out = self.propagate(edge_index, x=self.phi(s), v=v.reshape(n, 3 * f), w=w, unit=unit)
+        return out[:, :f], out[:, f:].reshape(n, 3, f)
+
+    def message(self, x_j, v_j, w, unit):
+        f = self.hidden
+        ds, dvv, dvs = torch.split(x_j * w, f, dim=-1)
+        dv = v_j.reshape(-1, 3, f) * dvv.unsqueeze(1) + dvs.unsqueeze(1) * unit.unsqueeze(-1)
+        return torch.cat([ds, dv.reshape(-1, 3 * f)], dim=-1)
+
+
+class PaiNNUpdate(nn.Module):
+    """Equivariant update block (channel mixing within each node).
+
+    Shapes:
+        s (n, F), v (n, 3, F) -> (Δs (n, F), Δv (n, 3, F)).
+    """
+
+    def __init__(self, hidden: int) -> None:
+        super().__init__()
+        self.hidden = hidden
+        self.U = nn.Linear(hidden, hidden, bias=False)
+        self.V = nn.Linear(hidden, hidden, bias=False)
+        self.mlp = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.SiLU(), nn.Linear(hidden, 3 * hidden))
+
+    def forward(self, s, v):
+        uv, vv = self.U(v), self.V(v)
+        norm = torch.sqrt(vv.pow(2).sum(dim=1) + _NORM_EPS)
+        a_vv, a_sv, a_ss = torch.split(self.mlp(torch.cat([s, norm], dim=-1)), self.hidden, dim=-1)
+        return a_ss + a_sv * (uv * vv).sum(dim=1), a_vv.unsqueeze(1) * uv
+
+
+class PaiNN(Backbone):
+    """PaiNN on one level of a MuSE hierarchy (or alone).
+
+    Args:
+        num_species: number of elements for the atom level; ``None`` builds a coarse level,
+            whose nodes are embedded from pooled features.
+        cutoff: radius in Å.
+        hidden: F, feature channels.
+        num_interactions: message + update blocks on this level.
+        num_rbf: Bessel functions in the radial filters.
+    """
+
+    def __init__(
+        self,
+        num_species: int | None,
+        cutoff: float,
+        *,
+        hidden: int = 64,
+        num_interactions: int = 3,
+        num_rbf: int = 20,
+    ) -> None:
+        super().__init__()
+        self.cutoff = float(cutoff)
+        self.scalar_dim = hidden
+        self.equivariant_shape = (3, hidden)
+        if num_species is not None:
+            self.embedding = nn.Embedding(num_species, hidden)
+        else:
+            self.coarse_embedding = nn.Sequential(
+                nn.Linear(hidden + 1, hidden), nn.SiLU(), nn.Linear(hidden, hidden)
+            )
+        self.rbf = BesselBasis(cutoff, num_rbf)
+        self.messages = nn.ModuleList(PaiNNMessage(hidden, num_rbf) for _ in range(num_interactions))
+        self.updates = nn.ModuleList(PaiNNUpdate(hidden) for _ in range(num_interactions))
+        self.energy = nn.Sequential(nn.Linear(hidden, hidden // 2), nn.SiLU(), nn.Linear(hidden // 2, 1))
+
+    def embed_atoms(self, species: torch.Tensor) -> NodeState:
+        s = self.embedding(species)
+        return NodeState(s, s.new_zeros(s.shape[0], 3, self.scalar_dim))
+
+    def embed_coarse(self, pooled: NodeState, weight: torch.Tensor) -> NodeState:
+        s = self.coarse_embedding(torch.cat([pooled.scalar, torch.log(weight).unsqueeze(-1)], -1))
+        v = pooled.equivariant
+        if v is None:
+            v = s.new_zeros(s.shape[0], 3, self.scalar_dim)
+        return NodeState(s, v)
+
+    def interact(self, state: NodeState, graph: GeometricGraph) -> NodeState:
+        s, v = state.scalar, state.equivariant
+        rbf = self.rbf(graph.lengths)
+        env = polynomial_envelope(graph.lengths / self.cutoff)
+        unit = graph.vectors / graph.lengths.clamp_min(1e-9).unsqueeze(-1)
+        for message, update in zip(self.messages, self.updates):
+            ds, dv = message(s, v, graph.edge_index, rbf, env, unit)
+            s, v = s + ds, v + dv
+            ds, dv = update(s, v)
+            s, v = s + ds, v + dv
+        return NodeState(s, v)
+
+    def readout(self, state: NodeState) -> torch.Tensor:
+        return self.energy(state.scalar).squeeze(-1)

@@ -1,0 +1,101 @@
+"""Forces, stress and Hessians: the only place where derivatives of the energy are taken.
+
+.. math::
+    \\mathbf{F}_i = -\\frac{\\partial E}{\\partial \\mathbf{r}_i},\\qquad
+    \\sigma = \\frac{1}{V}\\frac{\\partial E}{\\partial \\varepsilon}\\Big|_{\\varepsilon=0},\\qquad
+    H_{ab} = \\frac{\\partial^2 E}{\\partial x_a \\partial x_b}
+
+The stress uses a symmetric strain ε applied to positions and cell, r -> r (1 + ε), so it
+matches ASE's sign convention (positive when the system would like to shrink... i.e. the
+derivative of the energy with respect to strain, divided by the volume).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch_geometric.data import Batch
+
+
+def compute_properties(
+    model, batch: Batch, *, forces: bool = True, stress: bool = False, create_graph: bool = False
+) -> dict[str, torch.Tensor]:
+    """Run ``model`` on ``batch`` and differentiate its energy.
+
+    Returns a dict with ``output`` (the model's output object), ``energy`` (B,), and
+    ``forces`` (n, 3) eV/Å and ``stress`` (B, 3, 3) eV/Å³ when asked for (stress is NaN for
+    structures without a periodic cell).
+    """
+    b = copy.copy(batch)
+    pos = batch.pos.detach().clone().requires_grad_(forces)
+    inputs = [pos] if forces else []
+    if stress:
+        strain = torch.zeros_like(batch.cell).requires_grad_(True)
+        sym = 0.5 * (strain + strain.transpose(1, 2))
+        pos = pos + torch.einsum("ni,nij->nj", pos, sym[batch.batch])
+        b.cell = batch.cell + torch.bmm(batch.cell, sym)
+        inputs.append(strain)
+    b.pos = pos
+    with torch.enable_grad():
+        out = model(b)
+        result = {"output": out, "energy": out.energy}
+        if not inputs:
+            return result
+        grads = torch.autograd.grad(
+            out.energy.sum(), inputs, create_graph=create_graph, allow_unused=True
+        )
+    if forces:
+        g = grads[0] if grads[0] is not None else torch.zeros_like(pos)
+        result["forces"] = -g
+    if stress:
+        g = grads[-1] if grads[-1] is not None else torch.zeros_like(batch.cell)
+        volume = torch.linalg.det(batch.cell).abs()
+        periodic = batch.pbc.any(dim=-1) & (volume > 0)
+        vol = torch.where(periodic, volume, torch.ones_like(volume))
+        s = g / vol[:, None, None]
+        result["stress"] = torch.where(periodic[:, None, None], s, torch.full_like(s, float("nan")))
+    return result
+
+
+def hessian(
+    model, batch: Batch, *, indices: torch.Tensor | None = None, chunk_size: int = 96
+) -> torch.Tensor:
+    """Hessian of the total energy of a one-structure ``batch``, in eV/Å².
+
+    The forward pass runs once; rows are obtained ``chunk_size`` at a time by vectorised
+    vector-Jacobian products (``torch.autograd.grad(..., is_grads_batched=True)``, which uses
+    torch.func's vmap), so memory stays bounded by the chunk, not by 3N.
+
+    Args:
+        indices: atoms whose coordinates form the (partial) Hessian, all atoms if ``None``;
+            the other atoms stay fixed (as ASE's FixAtoms with Vibrations).
+
+    Returns:
+        (3m, 3m) tensor for m selected atoms, rows/columns ordered atom by atom (x, y, z).
+    """
+    if int(batch.num_graphs) != 1:
+        raise ValueError("hessian() takes a batch with exactly one structure")
+    b = copy.copy(batch)
+    pos = batch.pos.detach().clone().requires_grad_(True)
+    b.pos = pos
+    n = pos.shape[0]
+    idx = torch.arange(n, device=pos.device) if indices is None else torch.as_tensor(indices)
+    dof = (idx.unsqueeze(-1) * 3 + torch.arange(3, device=pos.device)).reshape(-1)
+    with torch.enable_grad():
+        energy = model(b).energy.sum()
+        grad = torch.autograd.grad(energy, pos, create_graph=True)[0].reshape(-1)[dof]
+        rows = []
+        eye = torch.eye(dof.numel(), dtype=pos.dtype, device=pos.device)
+        for start in range(0, dof.numel(), chunk_size):
+            block = eye[start : start + chunk_size]
+            try:
+                (h,) = torch.autograd.grad(
+                    grad, pos, grad_outputs=block, retain_graph=True, is_grads_batched=True
+                )
+            except RuntimeError:  # an op without a batching rule: fall back to a loop
+                h = torch.stack(
+                    [torch.autograd.grad(grad, pos, grad_outputs=v, retain_graph=True)[0] for v in block]
+                )
+            rows.append(h.reshape(block.shape[0], -1)[:, dof].detach())
+    return torch.cat(rows)

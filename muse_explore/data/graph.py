@@ -1,0 +1,122 @@
+"""ASE ``Atoms`` (one or many) to a PyG ``Batch``.
+
+A graph holds ``z, pos, cell, pbc, edge_index, shifts`` (see :mod:`muse_explore.data.neighbors`
+for the edge convention), the optional targets ``energy, forces, stress`` (eV, eV/Å, eV/Å³ as
+a 3×3 tensor) and, for multiscale models, the covalent ``fragment`` of each atom and the
+``seed_mask`` of the coarse levels (:mod:`muse_explore.pooling.seeding`).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import torch
+from ase import Atoms
+from ase.stress import voigt_6_to_full_3x3_stress
+from torch_geometric.data import Batch, Data
+
+from muse_explore.data.neighbors import neighbor_list
+from muse_explore.data.validation import validate_atoms
+from muse_explore.pooling.seeding import Topology, covalent_bonds, find_topology
+
+
+class AtomsToGraph:
+    """Converter from ASE structures to graphs for a model with a given cutoff.
+
+    Args:
+        cutoff: atom-level neighbour cutoff in Å.
+        elements: chemical symbols the model knows (others are rejected), or ``None``.
+        hops: hop radii of the coarse levels' seeding (empty for a plain backbone).
+        dtype: floating dtype of positions, cell and targets.
+        cache_size: number of seedings kept, keyed by the bond graph, so that repeated calls
+            on displaced copies of one structure (finite differences, MD, scans) reuse the
+            same seeds.
+    """
+
+    def __init__(
+        self,
+        cutoff: float,
+        *,
+        elements: Sequence[str] | None = None,
+        hops: Sequence[int] = (),
+        dtype: torch.dtype = torch.get_default_dtype(),
+        cache_size: int = 256,
+    ) -> None:
+        self.cutoff = float(cutoff)
+        self.elements = list(elements) if elements is not None else None
+        self.hops = tuple(int(h) for h in hops)
+        self.dtype = dtype
+        self.cache_size = cache_size
+        self._cache: OrderedDict[bytes, Topology] = OrderedDict()
+
+    def topology(self, atoms: Atoms) -> Topology:
+        """Fragments and seeds of ``atoms`` (cached by element list and covalent bond graph)."""
+        cell = np.asarray(atoms.cell)
+        bonds = covalent_bonds(atoms.numbers, atoms.positions, cell, atoms.pbc)
+        pairs = np.stack(bonds[:2]).astype(np.int64)
+        key = b"|".join([atoms.numbers.astype(np.int64).tobytes(), np.unique(pairs, axis=1).tobytes()])
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        topo = find_topology(atoms.numbers, atoms.positions, cell, atoms.pbc, self.hops, bonds)
+        self._cache[key] = topo
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return topo
+
+    def __call__(self, atoms: Atoms, *, targets: bool = True) -> Data:
+        """One structure as a PyG ``Data`` (validated first)."""
+        validate_atoms(atoms, cutoff=self.cutoff, elements=self.elements)
+        pbc = np.asarray(atoms.pbc, dtype=bool)
+        cell = np.asarray(atoms.cell, dtype=np.float64) if pbc.any() else np.zeros((3, 3))
+        edge_index, shifts = neighbor_list(atoms.positions, cell, pbc, self.cutoff)
+        data = Data(
+            z=torch.as_tensor(atoms.numbers, dtype=torch.long),
+            pos=torch.as_tensor(atoms.positions, dtype=self.dtype),
+            cell=torch.as_tensor(cell, dtype=self.dtype).unsqueeze(0),
+            pbc=torch.as_tensor(pbc).unsqueeze(0),
+            edge_index=torch.as_tensor(edge_index, dtype=torch.long),
+            shifts=torch.as_tensor(shifts, dtype=self.dtype),
+        )
+        if self.hops:
+            topo = self.topology(atoms)
+            data.fragment = torch.as_tensor(topo.fragment, dtype=torch.long)
+            data.seed_mask = torch.as_tensor(topo.seed_mask)
+        if targets:
+            self._attach_targets(atoms, data)
+        return data
+
+    def _attach_targets(self, atoms: Atoms, data: Data) -> None:
+        results = getattr(atoms.calc, "results", {}) if atoms.calc is not None else {}
+        if "energy" in results:
+            data.energy = torch.tensor([float(results["energy"])], dtype=self.dtype)
+        if "forces" in results:
+            data.forces = torch.as_tensor(np.asarray(results["forces"]), dtype=self.dtype)
+        if "stress" in results:
+            stress = np.asarray(results["stress"])
+            full = voigt_6_to_full_3x3_stress(stress) if stress.shape == (6,) else stress
+            data.stress = torch.as_tensor(full, dtype=self.dtype).reshape(1, 3, 3)
+
+    def batch(self, structures: Atoms | Iterable[Atoms], *, targets: bool = True) -> Batch:
+        """Several structures (or one) as a PyG ``Batch``."""
+        if isinstance(structures, Atoms):
+            structures = [structures]
+        data = [self(a, targets=targets) for a in structures]
+        if not data:
+            raise ValueError("no structures given")
+        return Batch.from_data_list(data)
+
+
+def atoms_to_batch(
+    structures: Atoms | Iterable[Atoms],
+    cutoff: float,
+    *,
+    elements: Sequence[str] | None = None,
+    hops: Sequence[int] = (),
+    dtype: torch.dtype = torch.get_default_dtype(),
+) -> Batch:
+    """Convert one or many structures to a ``Batch`` (see :class:`AtomsToGraph`)."""
+    return AtomsToGraph(cutoff, elements=elements, hops=hops, dtype=dtype).batch(structures)

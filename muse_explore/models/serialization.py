@@ -1,0 +1,85 @@
+"""One-file model format: config + state_dict + elements + energy shifts + package version.
+
+The model is rebuilt from its config on load (no pickled modules): files stay readable as the
+code evolves, and ``torch.load(weights_only=True)`` refuses anything but tensors and plain data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import torch
+
+from muse_explore.errors import MuSEConfigError, MuSEFileError
+
+FORMAT = "muse_explore.model"
+FORMAT_VERSION = 1
+
+
+def save_model(model, path: str | os.PathLike) -> None:
+    """Save ``model`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    from muse_explore import __version__
+
+    path = Path(path)
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "package_version": __version__,
+        "config": model.config.to_dict(),
+        "elements": list(model.config.elements),
+        "energy_shifts": dict(model.config.energy_shifts),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(payload, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def load_model(path: str | os.PathLike, *, map_location: str | torch.device = "cpu"):
+    """Rebuild a model saved with :func:`save_model`; clear errors for wrong or corrupt files."""
+    from muse_explore.models.config import MuSEConfig
+    from muse_explore.models.muse import MuSE
+
+    path = Path(path)
+    if not path.is_file():
+        raise MuSEFileError(f"no model file at {path}")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as err:  # torch raises many types for truncated/corrupt archives
+        raise MuSEFileError(
+            f"{path} is not a readable muse_explore model file (corrupt or truncated?): "
+            f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise MuSEFileError(f"{path} is not a muse_explore model file (no '{FORMAT}' header)")
+    if payload.get("format_version", 0) > FORMAT_VERSION:
+        raise MuSEFileError(
+            f"{path} uses model format {payload['format_version']}, newer than this muse_explore "
+            f"understands ({FORMAT_VERSION}); upgrade muse_explore"
+        )
+    try:
+        config = MuSEConfig.from_dict(payload["config"])
+        model = MuSE(config)
+    except (KeyError, TypeError, MuSEConfigError) as err:
+        raise MuSEFileError(f"{path} has an invalid model configuration: {err}") from None
+    state = payload.get("state_dict")
+    if not isinstance(state, dict):
+        raise MuSEFileError(f"{path} has no weights (state_dict)")
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        first = str(err).splitlines()[0]
+        raise MuSEFileError(f"{path}: weights do not match the saved configuration: {first}") from None
+    return model.to(map_location)

@@ -1,0 +1,164 @@
+"""*Select*: the soft assignment S of fine nodes to coarse nodes.
+
+Every coarse node k is anchored at a seed fine node s_k (:mod:`muse_explore.pooling.seeding`).
+A fine node i may belong only to coarse nodes of its own covalent fragment whose seed lies
+within the assignment radius r_a; for such a pair (one pair per periodic image),
+
+.. math::
+    \\ell_{ik} = \\frac{1}{T}\\left(-\\frac{\\|\\mathbf{d}_{ik}\\|^2}{2\\sigma^2}
+        + \\frac{\\langle W_q \\mathbf{h}_i, W_k \\mathbf{h}_{s_k}\\rangle}{\\sqrt{D}}\\right),
+    \\qquad
+    S_{ik} = \\frac{u(\\|\\mathbf{d}_{ik}\\|/r_a)\\, e^{\\ell_{ik}}}
+                   {\\sum_{k'} u(\\|\\mathbf{d}_{ik'}\\|/r_a)\\, e^{\\ell_{ik'}}}
+
+with d_ik = r_{s_k} - r_i (minimum image is implied: each image is its own pair), h the
+invariant scalar features, σ a length and T a temperature (both changeable at inference),
+and u the polynomial envelope. Rows sum to one, entries lie in [0, 1], and because u and its
+first two derivatives vanish at r_a, S is C² in the positions: pairs enter and leave smoothly.
+``hard=True`` replaces S by the one-hot argmax of each row (the ablation the referees asked
+for): the partition is then piecewise constant and the energy jumps where it switches.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch_geometric.utils import scatter
+
+from muse_explore.backbones.contract import GeometricGraph
+from muse_explore.backbones.radial import polynomial_envelope
+from muse_explore.errors import MuSEInputError
+
+
+@dataclass
+class Assignment:
+    """Sparse assignment matrix, stored as pairs (fine node, coarse node, image).
+
+    Shapes:
+        fine, coarse (P,) indices; weight (P,) entries of S; vectors (P, 3) from the fine node
+        (image) to the coarse node's seed; mass (K,) column sums of S.
+    """
+
+    fine: torch.Tensor
+    coarse: torch.Tensor
+    weight: torch.Tensor
+    vectors: torch.Tensor
+    num_fine: int
+    num_coarse: int
+
+    @property
+    def mass(self) -> torch.Tensor:
+        """Column sums M_k = sum_i S_ik (K,)."""
+        return scatter(self.weight, self.coarse, 0, dim_size=self.num_coarse, reduce="sum")
+
+    def dense(self) -> torch.Tensor:
+        """S as a dense (num_fine, num_coarse) matrix, periodic images summed (small systems)."""
+        out = self.weight.new_zeros(self.num_fine, self.num_coarse)
+        return out.index_put_((self.fine, self.coarse), self.weight, accumulate=True)
+
+
+def candidate_pairs(
+    graph: GeometricGraph,
+    seed_nodes: torch.Tensor,
+    fragment: torch.Tensor,
+    radius: float,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Fine-node/seed pairs of one fragment within ``radius``, taken from the fine graph's edges.
+
+    Args:
+        graph: the fine level's graph (its cutoff must be at least ``radius``).
+        seed_nodes: (K,) fine-node index of the seed of each coarse node.
+        fragment: (n,) fragment label of each fine node.
+        radius: assignment radius r_a in Å.
+
+    Returns:
+        fine (P,), coarse (P,) and vectors d (P, 3), self pairs of the seeds included.
+    """
+    n = graph.pos.shape[0]
+    coarse_of = torch.full((n,), -1, dtype=torch.long, device=graph.pos.device)
+    coarse_of[seed_nodes] = torch.arange(len(seed_nodes), device=graph.pos.device)
+    j, i = graph.edge_index
+    keep = (coarse_of[j] >= 0) & (fragment[j] == fragment[i]) & (graph.lengths < radius)
+    fine = torch.cat([i[keep], seed_nodes])
+    coarse = torch.cat([coarse_of[j[keep]], torch.arange(len(seed_nodes), device=fine.device)])
+    vectors = torch.cat([graph.vectors[keep], graph.vectors.new_zeros(len(seed_nodes), 3)])
+    return fine, coarse, vectors
+
+
+class SoftAssignment(nn.Module):
+    """Soft Coarse-Graining assignment of one level (see the module docstring).
+
+    Args:
+        scalar_dim: F, channels of the fine nodes' scalar features.
+        radius: assignment radius r_a in Å.
+        sigma: Gaussian width σ in Å.
+        temperature: softmax temperature T.
+        hard: use the argmax (one-hot) assignment instead.
+        key_dim: D, width of the learned query/key projection.
+    """
+
+    def __init__(
+        self,
+        scalar_dim: int,
+        radius: float,
+        sigma: float,
+        *,
+        temperature: float = 1.0,
+        hard: bool = False,
+        key_dim: int = 16,
+    ) -> None:
+        super().__init__()
+        self.radius = float(radius)
+        self.sigma = float(sigma)
+        self.temperature = float(temperature)
+        self.hard = bool(hard)
+        self.query = nn.Linear(scalar_dim, key_dim, bias=False)
+        self.key = nn.Linear(scalar_dim, key_dim, bias=False)
+        # Start from the purely geometric assignment; training learns the feature term.
+        nn.init.zeros_(self.key.weight)
+        self.key_dim = key_dim
+
+    def forward(
+        self,
+        scalar: torch.Tensor,
+        fine: torch.Tensor,
+        coarse: torch.Tensor,
+        vectors: torch.Tensor,
+        seed_nodes: torch.Tensor,
+    ) -> Assignment:
+        """Assignment weights for candidate pairs (from :func:`candidate_pairs`).
+
+        Shapes:
+            scalar (n, F); fine, coarse (P,); vectors (P, 3); seed_nodes (K,).
+        """
+        n, k = scalar.shape[0], seed_nodes.shape[0]
+        dist2 = vectors.pow(2).sum(-1)
+        dist = torch.sqrt(dist2.clamp_min(1e-30))
+        env = polynomial_envelope(dist / self.radius)
+        self._check_coverage(env, fine, n)
+        learned = (self.query(scalar)[fine] * self.key(scalar)[seed_nodes][coarse]).sum(-1)
+        logit = (-dist2 / (2 * self.sigma**2) + learned / math.sqrt(self.key_dim)) / self.temperature
+        shift = scatter(logit.detach(), fine, 0, dim_size=n, reduce="max")
+        w = env * torch.exp(logit - shift[fine])
+        if self.hard:
+            best = scatter(w.detach(), fine, 0, dim_size=n, reduce="max")
+            w = (w.detach() == best[fine]).to(w.dtype)
+        weight = w / scatter(w, fine, 0, dim_size=n, reduce="sum")[fine]
+        return Assignment(fine, coarse, weight, vectors, n, k)
+
+    @staticmethod
+    def _check_coverage(env: torch.Tensor, fine: torch.Tensor, n: int) -> None:
+        support = scatter(env.detach(), fine, 0, dim_size=n, reduce="sum")
+        bad = torch.nonzero(support < 1e-12).flatten()
+        if bad.numel():
+            raise MuSEInputError(
+                f"{bad.numel()} node(s) (first: {int(bad[0])}) have no coarse seed of their own "
+                f"fragment within the assignment radius; use a larger assignment radius or "
+                f"smaller seeding hops"
+            )
+
+    def extra_repr(self) -> str:
+        return f"radius={self.radius}, sigma={self.sigma}, temperature={self.temperature}, hard={self.hard}"

@@ -1,0 +1,45 @@
+"""*Connect*: the graph between coarse nodes, with a longer cutoff than the level below."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from muse_explore.backbones.contract import GeometricGraph
+from muse_explore.data.neighbors import edge_vectors, neighbor_list
+
+
+def radius_graph(
+    pos: torch.Tensor,
+    batch: torch.Tensor,
+    cell: torch.Tensor,
+    pbc: torch.Tensor,
+    cutoff: float,
+    num_graphs: int,
+) -> GeometricGraph:
+    """Neighbour graph of points (one vesin call per structure), edge vectors in torch.
+
+    Pairs are found on detached positions; vectors r_j - r_i + S C are recomputed from ``pos``
+    and ``cell`` so that gradients flow through coarse positions to the atoms.
+
+    Shapes:
+        pos (K, 3); batch (K,); cell (B, 3, 3); pbc (B, 3).
+    """
+    pos_np = pos.detach().cpu().numpy().astype(np.float64)
+    batch_np = batch.detach().cpu().numpy()
+    cell_np = cell.detach().cpu().numpy().astype(np.float64)
+    pbc_np = pbc.detach().cpu().numpy()
+    starts = np.searchsorted(batch_np, np.arange(num_graphs + 1))
+    edges, shifts = [], []
+    for g in range(num_graphs):
+        lo, hi = starts[g], starts[g + 1]
+        if hi - lo == 0:
+            continue
+        e, s = neighbor_list(pos_np[lo:hi], cell_np[g], pbc_np[g], cutoff)
+        edges.append(e + lo)
+        shifts.append(s)
+    edge_index = torch.as_tensor(np.concatenate(edges, axis=1), device=pos.device)
+    shift = torch.as_tensor(np.concatenate(shifts), dtype=pos.dtype, device=pos.device)
+    vectors = edge_vectors(pos, edge_index, shift, cell, batch)
+    lengths = torch.linalg.norm(vectors, dim=-1)
+    return GeometricGraph(pos, edge_index, vectors, lengths, batch, num_graphs, float(cutoff))

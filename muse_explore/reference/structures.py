@@ -1,0 +1,95 @@
+"""Structure builders: hydrogen-terminated graphene flakes, periodic graphene, molecule placement.
+
+All lengths in Å. The flake lies in the plane z = 0 with its centroid at the origin.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ase import Atoms
+from ase.build import graphene, molecule
+
+CC_BOND = 1.42
+CH_BOND = 1.09
+
+
+def graphene_flake(rings: int = 2, *, cc: float = CC_BOND, ch: float = CH_BOND) -> Atoms:
+    """Hydrogen-terminated hexagonal flake made of ``rings`` shells of hexagons around one.
+
+    ``rings=0`` is benzene (C6H6), 1 coronene (C24H12), 2 circumcoronene (C54H18), 3 C96H24.
+    """
+    if rings < 0:
+        raise ValueError(f"rings must be >= 0, got {rings}")
+    a1 = np.array([np.sqrt(3) * cc, 0.0])
+    a2 = np.array([np.sqrt(3) * cc / 2, 1.5 * cc])
+    centers = [
+        i * a1 + j * a2
+        for i in range(-rings, rings + 1)
+        for j in range(-rings, rings + 1)
+        if max(abs(i), abs(j), abs(i + j)) <= rings
+    ]
+    angles = np.deg2rad(30 + 60 * np.arange(6))
+    corners = cc * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    carbons: list[np.ndarray] = []
+    for c in centers:
+        for v in c + corners:
+            if all(np.linalg.norm(v - w) > 0.1 for w in carbons):
+                carbons.append(v)
+    c_xy = np.array(carbons)
+    d = np.linalg.norm(c_xy[:, None] - c_xy[None], axis=-1)
+    bonded = (d < 1.1 * cc) & (d > 0.1)
+    h_xy = []
+    for k in np.flatnonzero(bonded.sum(1) == 2):
+        outward = c_xy[k] - c_xy[bonded[k]].mean(0)
+        h_xy.append(c_xy[k] + ch * outward / np.linalg.norm(outward))
+    xy = np.concatenate([c_xy, np.array(h_xy).reshape(-1, 2)])
+    pos = np.column_stack([xy, np.zeros(len(xy))])
+    flake = Atoms(f"C{len(c_xy)}H{len(h_xy)}", positions=pos)
+    flake.positions -= flake.positions.mean(0)
+    return flake
+
+
+def graphene_sheet(nx: int = 4, ny: int = 4, *, vacuum: float = 10.0, a: float = np.sqrt(3) * CC_BOND) -> Atoms:
+    """Periodic graphene (pbc in x and y; ``vacuum`` Å above and below) with nx × ny cells."""
+    sheet = graphene(formula="C2", a=a, size=(nx, ny, 1), vacuum=vacuum)
+    sheet.pbc = (True, True, False)
+    return sheet
+
+
+def place_molecule(
+    mol: Atoms | str,
+    substrate: Atoms,
+    height: float,
+    *,
+    offset: tuple[float, float] = (0.0, 0.0),
+    rotation: float = 0.0,
+    tilt: float = 0.0,
+) -> Atoms:
+    """Put ``mol`` (an ``Atoms`` or an ASE molecule name) above a substrate lying in its xy plane.
+
+    The molecule's centroid ends ``height`` Å above the substrate's mean z, laterally at the
+    substrate centroid plus ``offset``; it is first laid flat (its plane normal along z),
+    rotated by ``rotation`` degrees about z and tilted by ``tilt`` degrees about x.
+    Returns substrate + molecule, keeping the substrate's cell and periodicity.
+    """
+    mol = molecule(mol) if isinstance(mol, str) else mol.copy()
+    mol.positions -= mol.positions.mean(0)
+    if len(mol) >= 3:
+        _, _, vt = np.linalg.svd(mol.positions)
+        normal = vt[2]
+        if np.linalg.norm(np.cross(normal, [0, 0, 1])) > 1e-8:
+            mol.rotate(normal, (0, 0, 1))
+    mol.rotate(rotation, "z")
+    mol.rotate(tilt, "x")
+    center = substrate.positions.mean(0)
+    mol.positions += center + np.array([offset[0], offset[1], 0.0])
+    mol.positions[:, 2] += height - mol.positions[:, 2].mean() + substrate.positions[:, 2].mean()
+    mol.positions[:, 2] -= substrate.positions[:, 2].mean() - center[2]
+    complex_ = substrate.copy()
+    complex_ += mol
+    return complex_
+
+
+def benzene_on_graphene(height: float = 3.4, *, rings: int = 2) -> Atoms:
+    """The demo structure: benzene ``height`` Å above circumcoronene (C54H18)."""
+    return place_molecule("C6H6", graphene_flake(rings), height)
