@@ -28,6 +28,8 @@ class MuSECalculator(Calculator):
             and ``dtype`` in place.
         dtype: ``"float64"`` (default; for tests, Hessians, finite differences) or ``"float32"``.
         device: ``None`` picks CUDA when present, else CPU.
+        freeze_topology: keep the coarse seeds of the first structure for all later ones
+            (MD, scans): the energy is then smooth even through bond-length excursions.
 
     ``results`` after a calculation: ``energy``, ``free_energy`` (eV); ``forces`` (n, 3) eV/Å;
     ``stress`` (Voigt 6, eV/Å³, periodic cells only); ``energies`` (n,) per-atom energies;
@@ -45,7 +47,9 @@ class MuSECalculator(Calculator):
         "scale_energies",
     ]
 
-    def __init__(self, model, *, dtype: str = "float64", device=None, **kwargs) -> None:
+    def __init__(
+        self, model, *, dtype: str = "float64", device=None, freeze_topology: bool = False, **kwargs
+    ) -> None:
         super().__init__(**kwargs)
         if dtype not in _DTYPES:
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
@@ -53,6 +57,7 @@ class MuSECalculator(Calculator):
         self.device = _device(device)
         self.model = model.to(device=self.device, dtype=self.dtype).eval()
         self.converter = model.graph_converter(dtype=self.dtype)
+        self.freeze_topology = freeze_topology
 
     def batch(self, atoms: Atoms):
         """The model-ready graph of ``atoms`` on the calculator's device."""
@@ -62,6 +67,8 @@ class MuSECalculator(Calculator):
         """Evaluate ``atoms`` (ASE calls this; use ``atoms.get_*`` instead)."""
         super().calculate(atoms, properties, system_changes)
         atoms = self.atoms
+        if self.freeze_topology and not self.converter.frozen and self.model.levels:
+            self.converter.freeze(atoms)
         batch = self.batch(atoms)
         want_stress = bool(atoms.pbc.any())
         res = compute_properties(self.model, batch, forces=True, stress=want_stress)

@@ -19,6 +19,7 @@ from torch_geometric.data import Batch, Data
 
 from muse_explore.data.neighbors import neighbor_list
 from muse_explore.data.validation import validate_atoms
+from muse_explore.errors import MuSEInputError
 from muse_explore.pooling.seeding import Topology, covalent_bonds, find_topology
 
 
@@ -41,18 +42,47 @@ class AtomsToGraph:
         *,
         elements: Sequence[str] | None = None,
         hops: Sequence[int] = (),
-        dtype: torch.dtype = torch.get_default_dtype(),
+        dtype: torch.dtype | None = None,
         cache_size: int = 256,
     ) -> None:
         self.cutoff = float(cutoff)
         self.elements = list(elements) if elements is not None else None
         self.hops = tuple(int(h) for h in hops)
-        self.dtype = dtype
+        self.dtype = dtype if dtype is not None else torch.get_default_dtype()
         self.cache_size = cache_size
         self._cache: OrderedDict[bytes, Topology] = OrderedDict()
+        self._frozen: tuple[np.ndarray, Topology] | None = None
+
+    def freeze(self, atoms: Atoms) -> Topology:
+        """Use the seeds of ``atoms`` for every later structure with the same atoms.
+
+        Along an MD run or a scan this keeps the coarse nodes fixed even if a covalent bond
+        stretches past the bonding threshold, so the energy stays smooth everywhere.
+        """
+        self._frozen = None
+        topo = self.topology(atoms)
+        self._frozen = (atoms.numbers.copy(), topo)
+        return topo
+
+    @property
+    def frozen(self) -> bool:
+        """Whether a frozen topology is in use."""
+        return self._frozen is not None
+
+    def unfreeze(self) -> None:
+        """Go back to seeding each structure from its own bond graph."""
+        self._frozen = None
 
     def topology(self, atoms: Atoms) -> Topology:
         """Fragments and seeds of ``atoms`` (cached by element list and covalent bond graph)."""
+        if self._frozen is not None:
+            numbers, topo = self._frozen
+            if not np.array_equal(numbers, atoms.numbers):
+                raise MuSEInputError(
+                    "the coarse topology is frozen for another structure (different atoms); "
+                    "call unfreeze() first"
+                )
+            return topo
         cell = np.asarray(atoms.cell)
         bonds = covalent_bonds(atoms.numbers, atoms.positions, cell, atoms.pbc)
         pairs = np.stack(bonds[:2]).astype(np.int64)
@@ -116,7 +146,7 @@ def atoms_to_batch(
     *,
     elements: Sequence[str] | None = None,
     hops: Sequence[int] = (),
-    dtype: torch.dtype = torch.get_default_dtype(),
+    dtype: torch.dtype | None = None,
 ) -> Batch:
     """Convert one or many structures to a ``Batch`` (see :class:`AtomsToGraph`)."""
     return AtomsToGraph(cutoff, elements=elements, hops=hops, dtype=dtype).batch(structures)

@@ -26,7 +26,7 @@ from scipy.sparse.csgraph import connected_components
 from muse_explore.data.neighbors import neighbor_list
 
 #: Two atoms are bonded when closer than this factor times the sum of their covalent radii.
-BOND_SCALE = 1.2
+BOND_SCALE = 1.3
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,308 @@
+"""Reusable checks that every backbone, alone and inside MuSE, must pass.
+
+Each ``assert_*`` function raises ``AssertionError`` with a message saying what broke and by
+how much. They take an ASE calculator (usually a float64 :class:`MuSECalculator`) and plain
+``Atoms``, so a new backbone is tested by building a model and calling them; tests/ runs them
+for every registered backbone with and without coarse levels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import Calculator
+
+from muse_explore.errors import MuSEInputError
+
+
+def _fresh(atoms: Atoms, calc: Calculator) -> Atoms:
+    a = atoms.copy()
+    a.calc = calc
+    return a
+
+
+def random_rotation(seed: int = 0) -> np.ndarray:
+    """A random proper rotation matrix (3, 3)."""
+    q, r = np.linalg.qr(np.random.default_rng(seed).normal(size=(3, 3)))
+    q = q * np.sign(np.diag(r))
+    if np.linalg.det(q) < 0:
+        q[:, 0] = -q[:, 0]
+    return q
+
+
+def rattle(atoms: Atoms, stdev: float = 0.05, seed: int = 0) -> Atoms:
+    """A copy with Gaussian displacements (breaks exact symmetries, as thermal motion does)."""
+    a = atoms.copy()
+    a.positions += np.random.default_rng(seed).normal(scale=stdev, size=a.positions.shape)
+    return a
+
+
+def assert_invariance(calc: Calculator, atoms: Atoms, *, atol: float = 1e-8, seed: int = 0) -> None:
+    """Energy invariant and forces equivariant under rotation, translation and permutation."""
+    ref = _fresh(atoms, calc)
+    e0, f0 = ref.get_potential_energy(), ref.get_forces()
+    s0 = ref.get_stress() if atoms.pbc.any() else None
+    rot = random_rotation(seed)
+    moved = atoms.copy()
+    moved.positions = atoms.positions @ rot.T + np.array([1.3, -2.1, 0.7])
+    if atoms.pbc.any():
+        moved.cell = np.asarray(atoms.cell) @ rot.T
+    moved = _fresh(moved, calc)
+    de = abs(moved.get_potential_energy() - e0)
+    assert de < atol, f"energy changed by {de:.3g} eV under rotation + translation"
+    df = np.abs(moved.get_forces() - f0 @ rot.T).max()
+    assert df < atol, f"forces not equivariant under rotation: max deviation {df:.3g} eV/Å"
+    if s0 is not None:
+        from ase.stress import full_3x3_to_voigt_6_stress, voigt_6_to_full_3x3_stress
+
+        s_rot = full_3x3_to_voigt_6_stress(rot @ voigt_6_to_full_3x3_stress(s0) @ rot.T)
+        ds = np.abs(moved.get_stress() - s_rot).max()
+        assert ds < atol, f"stress not equivariant under rotation: max deviation {ds:.3g} eV/Å³"
+    perm = np.random.default_rng(seed + 1).permutation(len(atoms))
+    permuted = _fresh(atoms[perm], calc)
+    de = abs(permuted.get_potential_energy() - e0)
+    assert de < atol, f"energy changed by {de:.3g} eV under atom permutation"
+    df = np.abs(permuted.get_forces() - f0[perm]).max()
+    assert df < atol, f"forces not permutation-equivariant: max deviation {df:.3g} eV/Å"
+
+
+def assert_forces_match_finite_differences(
+    calc: Calculator, atoms: Atoms, *, d: float = 1e-4, atol: float = 1e-6, indices=None
+) -> None:
+    """Forces equal ASE's central finite differences of the energy."""
+    from ase.calculators.fd import calculate_numerical_forces
+
+    a = _fresh(atoms, calc)
+    f = a.get_forces()
+    idx = list(range(len(a))) if indices is None else list(indices)
+    num = calculate_numerical_forces(a, eps=d, iatoms=idx)
+    err = np.abs(f[list(idx)] - num).max()
+    assert err < atol, f"forces differ from finite differences by {err:.3g} eV/Å"
+
+
+def assert_stress_matches_finite_differences(
+    calc: Calculator, atoms: Atoms, *, d: float = 1e-5, atol: float = 1e-6
+) -> None:
+    """Stress equals ASE's numerical stress (finite strains of cell and positions)."""
+    from ase.calculators.fd import calculate_numerical_stress
+
+    a = _fresh(atoms, calc)
+    s = a.get_stress(voigt=True)
+    num = calculate_numerical_stress(a, eps=d, voigt=True)
+    err = np.abs(s - num).max()
+    assert err < atol, f"stress differs from finite differences by {err:.3g} eV/Å³: {s} vs {num}"
+
+
+def assert_hessian_matches_finite_differences(
+    calc, atoms: Atoms, *, d: float = 1e-5, atol: float = 1e-4
+) -> None:
+    """Autograd Hessian is symmetric and equals central differences of the forces."""
+    from muse_explore.calc import hessian
+
+    h = hessian(calc, atoms)
+    n = len(atoms)
+    assert h.shape == (3 * n, 3 * n), f"Hessian shape {h.shape}, expected {(3 * n, 3 * n)}"
+    asym = np.abs(h - h.T).max()
+    assert asym < atol, f"Hessian not symmetric: max |H - H^T| = {asym:.3g} eV/Å²"
+    a = _fresh(atoms, calc)
+    num = np.zeros_like(h)
+    for k in range(3 * n):
+        for sign in (1, -1):
+            a.positions[k // 3, k % 3] += sign * d
+            num[k] -= sign * a.get_forces().reshape(-1) / (2 * d)
+            a.positions[k // 3, k % 3] -= sign * d
+    err = np.abs(h - num).max()
+    assert err < atol, f"Hessian differs from finite differences of forces by {err:.3g} eV/Å²"
+
+
+def path_energies_forces(
+    calc: Calculator, frames: Sequence[Atoms], *, batch_size: int = 64
+) -> tuple[np.ndarray, np.ndarray]:
+    """Energies (T,) and forces (T, n, 3) along a path of frames (batched for MuSE calculators)."""
+    from muse_explore.calc import MuSECalculator, compute_properties
+
+    if isinstance(calc, MuSECalculator):
+        e, f = [], []
+        for start in range(0, len(frames), batch_size):
+            chunk = frames[start : start + batch_size]
+            batch = calc.converter.batch(chunk, targets=False).to(calc.device)
+            res = compute_properties(calc.model, batch)
+            e.append(res["energy"].detach().cpu().numpy())
+            f.append(res["forces"].detach().cpu().numpy().reshape(len(chunk), -1, 3))
+        return np.concatenate(e), np.concatenate(f)
+    e, f = [], []
+    for frame in frames:
+        a = _fresh(frame, calc)
+        e.append(a.get_potential_energy())
+        f.append(a.get_forces())
+    return np.array(e), np.array(f)
+
+
+def interpolate(a: Atoms, b: Atoms, count: int) -> list[Atoms]:
+    """``count`` frames on the straight line from ``a`` to ``b`` (same atoms, same cell)."""
+    return [
+        Atoms(a.numbers, positions=(1 - t) * a.positions + t * b.positions, cell=a.cell, pbc=a.pbc)
+        for t in np.linspace(0.0, 1.0, count)
+    ]
+
+
+def assert_smooth_path(
+    calc: Calculator,
+    frames: Sequence[Atoms],
+    *,
+    energy_atol: float = 1e-6,
+    energy_rtol: float = 1e-3,
+    force_ratio: float = 0.75,
+    force_atol: float = 1e-7,
+) -> None:
+    """Energy and forces change continuously along a finely sampled straight-line path.
+
+    ``frames`` are equally spaced on a straight line (see :func:`interpolate`), an odd count.
+    (1) Over each pair of steps the energy change equals the work of the forces by Simpson's
+    rule (error O(h^5)); a jump in the energy breaks this by the size of the jump, so the
+    tolerance is ``energy_atol`` plus ``energy_rtol`` times the energy change.
+    (2) For a continuous force the change over one step is about half the change over two
+    steps; a jump is not, so each one-step change must stay below ``force_ratio`` times the
+    two-step change around it (plus ``force_atol``).
+    """
+    if len(frames) % 2 == 0 or len(frames) < 3:
+        raise ValueError("assert_smooth_path needs an odd number (>= 3) of frames")
+    pos = np.array([f.positions for f in frames])
+    e, f = path_energies_forces(calc, frames)
+    step = pos[1] - pos[0]
+    power = (f * step).sum(axis=(1, 2))  # F . dr/dt per unit step
+    simpson = -(power[:-2:2] + 4 * power[1:-1:2] + power[2::2]) / 3.0
+    mismatch = np.abs(e[2::2] - e[:-2:2] - simpson)
+    k = int(np.argmax(mismatch))
+    tol = energy_atol + energy_rtol * np.abs(e[2::2] - e[:-2:2])
+    k = int(np.argmax(mismatch - tol))
+    assert mismatch[k] < tol[k], (
+        f"energy jumps between frames {2 * k} and {2 * k + 2}: ΔE = {e[2 * k + 2] - e[2 * k]:.4g} eV "
+        f"but the forces do {simpson[k]:.4g} eV of work"
+    )
+    flat = f.reshape(len(frames), -1)
+    one = np.linalg.norm(np.diff(flat, axis=0), axis=1)
+    two = np.linalg.norm(flat[2::2] - flat[:-2:2], axis=1)
+    worst = np.maximum(one[0::2], one[1::2])
+    bad = np.flatnonzero(worst > force_ratio * two + force_atol)
+    assert bad.size == 0, (
+        f"forces jump between frames {2 * bad[0]} and {2 * bad[0] + 2}: one-step change "
+        f"{worst[bad[0]]:.3g} eV/Å against {two[bad[0]]:.3g} eV/Å over two steps"
+    )
+
+
+def assert_extensive(
+    calc: Calculator, a: Atoms, b: Atoms, *, separation: float = 60.0, atol: float = 1e-6
+) -> None:
+    """E(A + B, far apart) = E(A) + E(B) and the forces of each part are unchanged."""
+    ea = _fresh(a, calc).get_potential_energy()
+    fa = _fresh(a, calc).get_forces()
+    eb = _fresh(b, calc).get_potential_energy()
+    far = b.copy()
+    far.positions += a.positions.mean(0) - b.positions.mean(0) + np.array([separation, 0, 0])
+    ab = _fresh(a + far, calc)
+    e_ab = ab.get_potential_energy()
+    assert abs(e_ab - ea - eb) < atol, (
+        f"not extensive: E(A+B) - E(A) - E(B) = {e_ab - ea - eb:.3g} eV at {separation} Å"
+    )
+    df = np.abs(ab.get_forces()[: len(a)] - fa).max()
+    assert df < atol, f"forces on A change by {df:.3g} eV/Å when B is {separation} Å away"
+
+
+def assert_supercell_extensive(calc: Calculator, cell: Atoms, *, atol: float = 1e-6) -> None:
+    """A periodic 2×1×1 supercell has twice the energy and the same forces per copy."""
+    e1 = _fresh(cell, calc).get_potential_energy()
+    f1 = _fresh(cell, calc).get_forces()
+    sc = _fresh(cell.repeat((2, 1, 1)), calc)
+    e2 = sc.get_potential_energy()
+    assert abs(e2 - 2 * e1) < atol, f"E(2x1x1) - 2 E(1x1x1) = {e2 - 2 * e1:.3g} eV"
+    df = np.abs(sc.get_forces() - np.concatenate([f1, f1])).max()
+    assert df < atol, f"supercell forces differ from the unit cell's by {df:.3g} eV/Å"
+
+
+def interaction_energy(calc: Calculator, complex_: Atoms, n_substrate: int) -> float:
+    """E(complex) - E(substrate) - E(molecule), the substrate being the first ``n_substrate`` atoms."""
+    e = _fresh(complex_, calc).get_potential_energy()
+    e_sub = _fresh(complex_[:n_substrate], calc).get_potential_energy()
+    e_mol = _fresh(complex_[n_substrate:], calc).get_potential_energy()
+    return e - e_sub - e_mol
+
+
+def assert_batch_consistent(model, structures: Sequence[Atoms], *, atol: float = 1e-8) -> None:
+    """A batch of mixed structures gives each structure's energies and forces when alone."""
+    import torch
+
+    from muse_explore.calc.derivatives import compute_properties
+
+    dtype = next(model.parameters()).dtype
+    conv = model.graph_converter(dtype=dtype)
+    res = compute_properties(model, conv.batch(structures, targets=False), stress=True)
+    start = 0
+    for k, atoms in enumerate(structures):
+        single = compute_properties(model, conv.batch(atoms, targets=False), stress=True)
+        de = abs(float(res["energy"][k] - single["energy"][0]))
+        assert de < atol, f"structure {k}: energy in the batch differs by {de:.3g} eV"
+        df = float((res["forces"][start : start + len(atoms)] - single["forces"]).abs().max())
+        assert df < atol, f"structure {k}: forces in the batch differ by {df:.3g} eV/Å"
+        if atoms.pbc.any():
+            ds = float((res["stress"][k] - single["stress"][0]).abs().max())
+            assert ds < atol, f"structure {k}: stress in the batch differs by {ds:.3g}"
+        else:
+            assert torch.isnan(res["stress"][k]).all()
+        start += len(atoms)
+
+
+def bad_inputs() -> dict[str, tuple[Atoms, str]]:
+    """Named bad structures and a fragment of the error message each must produce."""
+    water = Atoms("OH2", positions=[[0, 0, 0], [0.96, 0, 0], [-0.24, 0.93, 0]])
+    nan = water.copy()
+    nan.positions[1, 0] = np.nan
+    inf = water.copy()
+    inf.positions[2, 1] = np.inf
+    overlap = water.copy()
+    overlap.positions[2] = overlap.positions[1] + 1e-3
+    tiny_cell = Atoms("C", positions=[[0, 0, 0]], cell=[0.1, 5, 5], pbc=True)
+    flat_cell = Atoms("C2", positions=[[0, 0, 0], [1.4, 0, 0]], cell=[[3, 0, 0], [6, 0, 0], [0, 0, 5]], pbc=True)
+    return {
+        "unknown element": (Atoms("UH", positions=[[0, 0, 0], [2, 0, 0]]), "unknown element"),
+        "NaN coordinates": (nan, "NaN coordinates"),
+        "infinite coordinates": (inf, "infinite coordinates"),
+        "empty structure": (Atoms(), "empty structure"),
+        "atoms on top of each other": (overlap, "on top of each other"),
+        "cell too small": (tiny_cell, "cell too small"),
+        "degenerate cell": (flat_cell, "cell too small"),
+    }
+
+
+def assert_bad_input_errors(calc: Calculator) -> None:
+    """Each structure from :func:`bad_inputs` raises a MuSEInputError naming its problem."""
+    for name, (atoms, fragment) in bad_inputs().items():
+        a = _fresh(atoms, calc)
+        try:
+            a.get_potential_energy()
+        except MuSEInputError as err:
+            assert fragment in str(err), f"{name}: unhelpful message {err!r}"
+        else:
+            raise AssertionError(f"{name}: no error raised")
+
+
+__all__ = [
+    "assert_bad_input_errors",
+    "assert_batch_consistent",
+    "assert_extensive",
+    "assert_forces_match_finite_differences",
+    "assert_hessian_matches_finite_differences",
+    "assert_invariance",
+    "assert_smooth_path",
+    "interpolate",
+    "assert_stress_matches_finite_differences",
+    "assert_supercell_extensive",
+    "bad_inputs",
+    "interaction_energy",
+    "path_energies_forces",
+    "random_rotation",
+    "rattle",
+]
+
