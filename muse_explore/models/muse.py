@@ -259,6 +259,20 @@ class MuSE(nn.Module):
             anchors=anchors,
         )
 
+    def backbone_only(self) -> MuSE:
+        """The same model with its coarse levels dropped (atom level, shifts and ZBL kept).
+
+        Shows what the coarse levels add; the copy has its own (copied) weights.
+        """
+        d = self.config.to_dict() | {"levels": 0, "hops": [], "assign_radius": [], "sigma": []}
+        d["cutoffs"] = d["cutoffs"][:1]
+        d["num_interactions"] = d["num_interactions"][:1]
+        base = MuSE(MuSEConfig.from_dict(d))
+        own = self.state_dict()
+        base.load_state_dict({k: own[k].clone() for k in base.state_dict()})
+        p = next(self.parameters())
+        return base.to(device=p.device, dtype=p.dtype)
+
     def save(self, path) -> None:
         """Write config, weights and version to one file (atomically)."""
         from muse_explore.models.serialization import save_model

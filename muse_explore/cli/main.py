@@ -1,0 +1,29 @@
+"""``muse-explore``: one small parser per subcommand, dispatched by name."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from muse_explore.cli import demo
+
+SUBCOMMANDS = {"demo": demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``muse-explore SUBCOMMAND ...`` and return its exit status."""
+    parser = argparse.ArgumentParser(
+        prog="muse-explore", description="MuSE, the Multiscale Structural Ensemble."
+    )
+    from muse_explore import __version__
+
+    parser.add_argument("--version", action="version", version=f"muse-explore {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, module in SUBCOMMANDS.items():
+        module.add_parser(sub)
+    args = parser.parse_args(argv)
+    return SUBCOMMANDS[args.command].run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

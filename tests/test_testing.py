@@ -1,0 +1,99 @@
+"""The reusable model suite (muse_explore.testing) on every backbone, alone and inside MuSE."""
+
+import numpy as np
+import pytest
+from ase.build import molecule
+
+import muse_explore as mx
+from muse_explore import testing as T
+from muse_explore.backbones import BACKBONES
+from muse_explore.reference import graphene_flake, graphene_sheet, place_molecule
+
+from .conftest import small_model
+
+CASES = [(name, levels) for name in sorted(BACKBONES) for levels in (0, 2)]
+IDS = [f"{name}-L{levels}" for name, levels in CASES]
+
+
+@pytest.fixture(params=CASES, ids=IDS)
+def calc(request):
+    name, levels = request.param
+    return mx.MuSECalculator(small_model(name, levels), dtype="float64")
+
+
+def test_invariance_molecule_on_flake(calc, water_on_coronene):
+    T.assert_invariance(calc, water_on_coronene)
+
+
+def test_invariance_periodic(calc, periodic_sheet):
+    T.assert_invariance(calc, periodic_sheet)
+
+
+def test_forces_equal_finite_differences(calc, water_on_coronene):
+    # the molecule's atoms and a few flake atoms: the ones that feel every level
+    T.assert_forces_match_finite_differences(calc, water_on_coronene, indices=[0, 7, 20, 36, 37, 38])
+
+
+def test_forces_periodic_equal_finite_differences(calc, periodic_sheet):
+    T.assert_forces_match_finite_differences(calc, periodic_sheet, indices=[0, 13, 32, 33, 34])
+
+
+def test_stress_equals_numerical_stress(calc, periodic_sheet):
+    T.assert_stress_matches_finite_differences(calc, periodic_sheet)
+
+
+def test_hessian_symmetric_and_equals_finite_differences(calc, benzene):
+    T.assert_hessian_matches_finite_differences(calc, benzene)
+
+
+def test_smooth_through_every_cutoff(calc):
+    flake, mol = graphene_flake(1), molecule("H2O")
+    a = T.rattle(place_molecule(mol, flake, 2.6, offset=(0.4, 0.3), tilt=20), 0.03, seed=1)
+    b = T.rattle(place_molecule(mol, flake, 26.0, offset=(0.4, 0.3), tilt=20), 0.03, seed=2)
+    T.assert_smooth_path(calc, T.interpolate(a, b, 801))
+
+
+def test_extensive_far_apart(calc, benzene):
+    T.assert_extensive(calc, benzene, T.rattle(graphene_flake(1), 0.03, seed=4), separation=60.0)
+
+
+def test_supercell_extensive(calc):
+    T.assert_supercell_extensive(calc, T.rattle(graphene_sheet(4, 4), 0.03, seed=5))
+
+
+def test_batch_of_mixed_systems(calc, benzene, water_on_coronene, periodic_sheet):
+    T.assert_batch_consistent(calc.model, [benzene, periodic_sheet, water_on_coronene, molecule("H2O")])
+
+
+def test_bad_input_errors(calc):
+    T.assert_bad_input_errors(calc)
+
+
+@pytest.mark.parametrize("name", sorted(BACKBONES))
+def test_reach(name):
+    """The backbone alone feels nothing beyond its cutoff; MuSE does, up to its reach."""
+    flake, mol = graphene_flake(2), molecule("C6H6")
+    n = len(flake)
+    muse = mx.MuSECalculator(small_model(name, 2))
+    base = mx.MuSECalculator(muse.model.backbone_only())
+    for height in (6.0, 10.0, 16.0):
+        complex_ = place_molecule(mol, flake, height)
+        assert abs(T.interaction_energy(base, complex_, n)) < 1e-10
+        assert abs(T.interaction_energy(muse, complex_, n)) > 1e-6, f"MuSE blind at {height} Å"
+    assert abs(T.interaction_energy(muse, place_molecule(mol, flake, 30.0), n)) < 1e-10
+
+
+def test_hard_assignment_is_caught_by_the_smoothness_check():
+    """The smoothness check has teeth: the hard (argmax) ablation jumps along the same path."""
+    flake, mol = graphene_flake(1), molecule("H2O")
+    a = T.rattle(place_molecule(mol, flake, 2.6, offset=(0.4, 0.3), tilt=20), 0.03, seed=1)
+    b = T.rattle(place_molecule(mol, flake, 26.0, offset=(0.4, 0.3), tilt=20), 0.03, seed=2)
+    calc = mx.MuSECalculator(small_model("painn", 2, hard=True))
+    with pytest.raises(AssertionError, match="jump"):
+        T.assert_smooth_path(calc, T.interpolate(a, b, 801))
+
+
+def test_random_rotation_is_proper():
+    r = T.random_rotation(3)
+    np.testing.assert_allclose(r @ r.T, np.eye(3), atol=1e-12)
+    assert np.linalg.det(r) == pytest.approx(1.0)
