@@ -33,7 +33,9 @@ def build_model(
 
     Keyword arguments are the fields of :class:`MuSEConfig` (cutoffs, hidden, sigma, hops, ...).
     """
-    return MuSE(MuSEConfig(elements=list(elements), backbone=backbone, levels=levels, seed=seed, **kwargs))
+    return MuSE(
+        MuSEConfig(elements=list(elements), backbone=backbone, levels=levels, seed=seed, **kwargs)
+    )
 
 
 __all__ = [

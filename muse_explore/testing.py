@@ -179,7 +179,8 @@ def assert_smooth_path(
     tol = energy_atol + energy_rtol * np.abs(e[2::2] - e[:-2:2])
     k = int(np.argmax(mismatch - tol))
     assert mismatch[k] < tol[k], (
-        f"energy jumps between frames {2 * k} and {2 * k + 2}: ΔE = {e[2 * k + 2] - e[2 * k]:.4g} eV "
+        f"energy jumps between frames {2 * k} and {2 * k + 2}: "
+        f"ΔE = {e[2 * k + 2] - e[2 * k]:.4g} eV "
         f"but the forces do {simpson[k]:.4g} eV of work"
     )
     flat = f.reshape(len(frames), -1)
@@ -223,7 +224,7 @@ def assert_supercell_extensive(calc: Calculator, cell: Atoms, *, atol: float = 1
 
 
 def interaction_energy(calc: Calculator, complex_: Atoms, n_substrate: int) -> float:
-    """E(complex) - E(substrate) - E(molecule), the substrate being the first ``n_substrate`` atoms."""
+    """E(complex) - E(substrate) - E(molecule); the substrate is the first ``n_substrate`` atoms."""
     e = _fresh(complex_, calc).get_potential_energy()
     e_sub = _fresh(complex_[:n_substrate], calc).get_potential_energy()
     e_mol = _fresh(complex_[n_substrate:], calc).get_potential_energy()
@@ -264,7 +265,9 @@ def bad_inputs() -> dict[str, tuple[Atoms, str]]:
     overlap = water.copy()
     overlap.positions[2] = overlap.positions[1] + 1e-3
     tiny_cell = Atoms("C", positions=[[0, 0, 0]], cell=[0.1, 5, 5], pbc=True)
-    flat_cell = Atoms("C2", positions=[[0, 0, 0], [1.4, 0, 0]], cell=[[3, 0, 0], [6, 0, 0], [0, 0, 5]], pbc=True)
+    flat_cell = Atoms(
+        "C2", positions=[[0, 0, 0], [1.4, 0, 0]], cell=[[3, 0, 0], [6, 0, 0], [0, 0, 5]], pbc=True
+    )
     return {
         "unknown element": (Atoms("UH", positions=[[0, 0, 0], [2, 0, 0]]), "unknown element"),
         "NaN coordinates": (nan, "NaN coordinates"),
@@ -305,4 +308,3 @@ __all__ = [
     "random_rotation",
     "rattle",
 ]
-

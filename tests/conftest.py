@@ -21,7 +21,9 @@ def small_model(backbone: str = "painn", levels: int = 2, **kw):
 
 @pytest.fixture
 def water_on_coronene():
-    return rattle(place_molecule("H2O", graphene_flake(1), 3.0, offset=(0.4, 0.2), tilt=15), 0.03, seed=1)
+    return rattle(
+        place_molecule("H2O", graphene_flake(1), 3.0, offset=(0.4, 0.2), tilt=15), 0.03, seed=1
+    )
 
 
 @pytest.fixture

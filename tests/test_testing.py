@@ -31,7 +31,9 @@ def test_invariance_periodic(calc, periodic_sheet):
 
 def test_forces_equal_finite_differences(calc, water_on_coronene):
     # the molecule's atoms and a few flake atoms: the ones that feel every level
-    T.assert_forces_match_finite_differences(calc, water_on_coronene, indices=[0, 7, 20, 36, 37, 38])
+    T.assert_forces_match_finite_differences(
+        calc, water_on_coronene, indices=[0, 7, 20, 36, 37, 38]
+    )
 
 
 def test_forces_periodic_equal_finite_differences(calc, periodic_sheet):
@@ -62,7 +64,9 @@ def test_supercell_extensive(calc):
 
 
 def test_batch_of_mixed_systems(calc, benzene, water_on_coronene, periodic_sheet):
-    T.assert_batch_consistent(calc.model, [benzene, periodic_sheet, water_on_coronene, molecule("H2O")])
+    T.assert_batch_consistent(
+        calc.model, [benzene, periodic_sheet, water_on_coronene, molecule("H2O")]
+    )
 
 
 def test_bad_input_errors(calc):

@@ -1,29 +1,29 @@
-"""PaiNN, the polarizable atom interaction neural network, as a MuSE backbone.
+r"""PaiNN, the polarizable atom interaction neural network, as a MuSE backbone.
 
 Schütt, Unke, Gastegger, "Equivariant message passing for the prediction of tensorial
 properties and molecular spectra", ICML 2021 (arXiv:2102.03150).
 
-Each node carries scalars :math:`\\mathbf{s}_i \\in \\mathbb{R}^F` and vectors
-:math:`\\vec{\\mathbf{v}}_i \\in \\mathbb{R}^{3\\times F}`. Message (eq. 7-8 of the paper):
+Each node carries scalars :math:`\mathbf{s}_i \in \mathbb{R}^F` and vectors
+:math:`\vec{\mathbf{v}}_i \in \mathbb{R}^{3\times F}`. Message (eq. 7-8 of the paper):
 
 .. math::
-    \\Delta \\mathbf{s}_i = \\sum_j \\phi_s(\\mathbf{s}_j) \\circ \\mathcal{W}_s(r_{ij}),\\quad
-    \\Delta \\vec{\\mathbf{v}}_i = \\sum_j \\vec{\\mathbf{v}}_j \\circ \\phi_{vv}(\\mathbf{s}_j)
-    \\circ \\mathcal{W}_{vv}(r_{ij}) + \\phi_{vs}(\\mathbf{s}_j) \\circ \\mathcal{W}_{vs}(r_{ij})
-    \\frac{\\vec{r}_{ij}}{r_{ij}}
+    \Delta \mathbf{s}_i = \sum_j \phi_s(\mathbf{s}_j) \circ \mathcal{W}_s(r_{ij}),\quad
+    \Delta \vec{\mathbf{v}}_i = \sum_j \vec{\mathbf{v}}_j \circ \phi_{vv}(\mathbf{s}_j)
+    \circ \mathcal{W}_{vv}(r_{ij}) + \phi_{vs}(\mathbf{s}_j) \circ \mathcal{W}_{vs}(r_{ij})
+    \frac{\vec{r}_{ij}}{r_{ij}}
 
-with filters :math:`\\mathcal{W}` linear in a Bessel basis times a smooth envelope. Update
-(eq. 9-11): with :math:`\\mathbf{U}, \\mathbf{V}` channel-mixing matrices,
+with filters :math:`\mathcal{W}` linear in a Bessel basis times a smooth envelope. Update
+(eq. 9-11): with :math:`\mathbf{U}, \mathbf{V}` channel-mixing matrices,
 
 .. math::
-    \\Delta \\vec{\\mathbf{v}}_i = \\mathbf{a}_{vv} \\circ \\mathbf{U}\\vec{\\mathbf{v}}_i,\\quad
-    \\Delta \\mathbf{s}_i = \\mathbf{a}_{ss} + \\mathbf{a}_{sv} \\circ
-    \\langle \\mathbf{U}\\vec{\\mathbf{v}}_i, \\mathbf{V}\\vec{\\mathbf{v}}_i \\rangle
+    \Delta \vec{\mathbf{v}}_i = \mathbf{a}_{vv} \circ \mathbf{U}\vec{\mathbf{v}}_i,\quad
+    \Delta \mathbf{s}_i = \mathbf{a}_{ss} + \mathbf{a}_{sv} \circ
+    \langle \mathbf{U}\vec{\mathbf{v}}_i, \mathbf{V}\vec{\mathbf{v}}_i \rangle
 
-where :math:`\\mathbf{a} = \\mathrm{MLP}(\\mathbf{s}_i, \\|\\mathbf{V}\\vec{\\mathbf{v}}_i\\|)`.
+where :math:`\mathbf{a} = \mathrm{MLP}(\mathbf{s}_i, \|\mathbf{V}\vec{\mathbf{v}}_i\|)`.
 Deviation from the paper: the cosine cutoff is replaced by a polynomial envelope so that
 Hessians are continuous at the cutoff, and the vector norm is regularised
-(:math:`\\sqrt{\\|x\\|^2 + \\epsilon}`) so that its derivatives exist at zero.
+(:math:`\sqrt{\|x\|^2 + \epsilon}`) so that its derivatives exist at zero.
 """
 
 from __future__ import annotations
@@ -49,7 +49,9 @@ class PaiNNMessage(MessagePassing):
     def __init__(self, hidden: int, num_rbf: int) -> None:
         super().__init__(aggr="add", node_dim=0)
         self.hidden = hidden
-        self.phi = nn.Sequential(nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, 3 * hidden))
+        self.phi = nn.Sequential(
+            nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, 3 * hidden)
+        )
         self.filter = nn.Linear(num_rbf, 3 * hidden)
 
     def forward(self, s, v, edge_index, rbf, envelope, unit):
@@ -77,7 +79,9 @@ class PaiNNUpdate(nn.Module):
         self.hidden = hidden
         self.U = nn.Linear(hidden, hidden, bias=False)
         self.V = nn.Linear(hidden, hidden, bias=False)
-        self.mlp = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.SiLU(), nn.Linear(hidden, 3 * hidden))
+        self.mlp = nn.Sequential(
+            nn.Linear(2 * hidden, hidden), nn.SiLU(), nn.Linear(hidden, 3 * hidden)
+        )
 
     def forward(self, s, v):
         uv, vv = self.U(v), self.V(v)
@@ -118,9 +122,13 @@ class PaiNN(Backbone):
                 nn.Linear(hidden + 1, hidden), nn.SiLU(), nn.Linear(hidden, hidden)
             )
         self.rbf = BesselBasis(cutoff, num_rbf)
-        self.messages = nn.ModuleList(PaiNNMessage(hidden, num_rbf) for _ in range(num_interactions))
+        self.messages = nn.ModuleList(
+            PaiNNMessage(hidden, num_rbf) for _ in range(num_interactions)
+        )
         self.updates = nn.ModuleList(PaiNNUpdate(hidden) for _ in range(num_interactions))
-        self.energy = nn.Sequential(nn.Linear(hidden, hidden // 2), nn.SiLU(), nn.Linear(hidden // 2, 1))
+        self.energy = nn.Sequential(
+            nn.Linear(hidden, hidden // 2), nn.SiLU(), nn.Linear(hidden // 2, 1)
+        )
 
     def embed_atoms(self, species: torch.Tensor) -> NodeState:
         s = self.embedding(species)
@@ -138,7 +146,7 @@ class PaiNN(Backbone):
         rbf = self.rbf(graph.lengths)
         env = polynomial_envelope(graph.lengths / self.cutoff)
         unit = graph.vectors / graph.lengths.clamp_min(1e-9).unsqueeze(-1)
-        for message, update in zip(self.messages, self.updates):
+        for message, update in zip(self.messages, self.updates, strict=True):
             ds, dv = message(s, v, graph.edge_index, rbf, env, unit)
             s, v = s + ds, v + dv
             ds, dv = update(s, v)

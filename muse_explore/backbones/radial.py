@@ -9,10 +9,10 @@ from torch import nn
 
 
 def polynomial_envelope(x: torch.Tensor, p: int = 6) -> torch.Tensor:
-    """Smooth cutoff u(x) for x = r / r_c (Gasteiger et al., DimeNet, ICLR 2020).
+    r"""Smooth cutoff u(x) for x = r / r_c (Gasteiger et al., DimeNet, ICLR 2020).
 
     .. math::
-        u(x) = 1 - \\frac{(p+1)(p+2)}{2} x^p + p(p+2) x^{p+1} - \\frac{p(p+1)}{2} x^{p+2}
+        u(x) = 1 - \frac{(p+1)(p+2)}{2} x^p + p(p+2) x^{p+1} - \frac{p(p+1)}{2} x^{p+2}
 
     for x < 1 and 0 beyond. Value and first two derivatives vanish at x = 1, so energies,
     forces and Hessians are continuous when a neighbour crosses the cutoff.
@@ -32,11 +32,11 @@ class BesselBasis(nn.Module):
     def __init__(self, cutoff: float, num_basis: int = 20) -> None:
         super().__init__()
         self.cutoff = float(cutoff)
-        freqs = torch.arange(1, num_basis + 1, dtype=torch.get_default_dtype()) * math.pi / cutoff
-        self.register_buffer("freqs", freqs)
+        # integers as the buffer, so that the frequencies are exact in float64 after .double()
+        self.register_buffer("n", torch.arange(1, num_basis + 1, dtype=torch.get_default_dtype()))
 
     def forward(self, r: torch.Tensor) -> torch.Tensor:
         r = r.unsqueeze(-1)
         # sin(k r)/r is smooth at r -> 0 (limit k); clamp keeps autograd finite there.
         safe = r.clamp_min(1e-9)
-        return torch.sin(self.freqs * safe) / safe
+        return torch.sin(self.n.to(safe.dtype) * (math.pi / self.cutoff) * safe) / safe

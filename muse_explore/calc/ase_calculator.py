@@ -95,10 +95,14 @@ class MuSECalculator(Calculator):
         return h.cpu().numpy().astype(np.float64)
 
 
-def hessian(calc: MuSECalculator, atoms: Atoms, *, indices=None, chunk_size: int = 96) -> np.ndarray:
+def hessian(
+    calc: MuSECalculator, atoms: Atoms, *, indices=None, chunk_size: int = 96
+) -> np.ndarray:
     """Hessian of ``atoms`` with the model of ``calc``, as a (3N, 3N) array in eV/Å².
 
     Args:
+        calc: a :class:`MuSECalculator` (its model, dtype and device are used).
+        atoms: the structure.
         indices: atoms to include (partial Hessian, the others held fixed); all if ``None``.
         chunk_size: Hessian rows computed per vectorised backward pass (memory bound).
     """

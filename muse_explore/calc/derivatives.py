@@ -1,13 +1,13 @@
-"""Forces, stress and Hessians: the only place where derivatives of the energy are taken.
+r"""Forces, stress and Hessians: the only place where derivatives of the energy are taken.
 
 .. math::
-    \\mathbf{F}_i = -\\frac{\\partial E}{\\partial \\mathbf{r}_i},\\qquad
-    \\sigma = \\frac{1}{V}\\frac{\\partial E}{\\partial \\varepsilon}\\Big|_{\\varepsilon=0},\\qquad
-    H_{ab} = \\frac{\\partial^2 E}{\\partial x_a \\partial x_b}
+    \mathbf{F}_i = -\frac{\partial E}{\partial \mathbf{r}_i},\qquad
+    \sigma = \frac{1}{V}\frac{\partial E}{\partial \varepsilon}\Big|_{\varepsilon=0},\qquad
+    H_{ab} = \frac{\partial^2 E}{\partial x_a \partial x_b}
 
-The stress uses a symmetric strain ε applied to positions and cell, r -> r (1 + ε), so it
-matches ASE's sign convention (positive when the system would like to shrink... i.e. the
-derivative of the energy with respect to strain, divided by the volume).
+The stress uses a symmetric strain ε applied to positions and cell, r -> r (1 + ε), and is
+the derivative of the energy with respect to that strain divided by the volume, which is
+ASE's convention (``atoms.get_stress()``, Voigt order xx, yy, zz, yz, xz, xy).
 """
 
 from __future__ import annotations
@@ -68,8 +68,11 @@ def hessian(
     torch.func's vmap), so memory stays bounded by the chunk, not by 3N.
 
     Args:
+        model: a MuSE model.
+        batch: a batch holding one structure.
         indices: atoms whose coordinates form the (partial) Hessian, all atoms if ``None``;
             the other atoms stay fixed (as ASE's FixAtoms with Vibrations).
+        chunk_size: Hessian rows per vectorised backward pass.
 
     Returns:
         (3m, 3m) tensor for m selected atoms, rows/columns ordered atom by atom (x, y, z).
@@ -95,7 +98,10 @@ def hessian(
                 )
             except RuntimeError:  # an op without a batching rule: fall back to a loop
                 h = torch.stack(
-                    [torch.autograd.grad(grad, pos, grad_outputs=v, retain_graph=True)[0] for v in block]
+                    [
+                        torch.autograd.grad(grad, pos, grad_outputs=v, retain_graph=True)[0]
+                        for v in block
+                    ]
                 )
             rows.append(h.reshape(block.shape[0], -1)[:, dof].detach())
     return torch.cat(rows)

@@ -19,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parser.add_argument("--version", action="version", version=f"muse-explore {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, module in SUBCOMMANDS.items():
+    for module in SUBCOMMANDS.values():
         module.add_parser(sub)
     args = parser.parse_args(argv)
     return SUBCOMMANDS[args.command].run(args)

@@ -86,7 +86,9 @@ class AtomsToGraph:
         cell = np.asarray(atoms.cell)
         bonds = covalent_bonds(atoms.numbers, atoms.positions, cell, atoms.pbc)
         pairs = np.stack(bonds[:2]).astype(np.int64)
-        key = b"|".join([atoms.numbers.astype(np.int64).tobytes(), np.unique(pairs, axis=1).tobytes()])
+        key = b"|".join(
+            [atoms.numbers.astype(np.int64).tobytes(), np.unique(pairs, axis=1).tobytes()]
+        )
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)

@@ -1,12 +1,12 @@
-"""Neighbour lists from vesin, in the edge convention used across muse_explore.
+r"""Neighbour lists from vesin, in the edge convention used across muse_explore.
 
 Convention (PyG ``source_to_target`` flow): ``edge_index[0]`` is the source ``j``,
 ``edge_index[1]`` the target ``i``, and the edge vector is
 
 .. math::
-    \\mathbf{r}_{ij} = \\mathbf{r}_j - \\mathbf{r}_i + \\mathbf{S}_{ij}\\,\\mathbf{C},
+    \mathbf{r}_{ij} = \mathbf{r}_j - \mathbf{r}_i + \mathbf{S}_{ij}\,\mathbf{C},
 
-with integer shifts :math:`\\mathbf{S}_{ij}` and the cell :math:`\\mathbf{C}` (rows are lattice
+with integer shifts :math:`\mathbf{S}_{ij}` and the cell :math:`\mathbf{C}` (rows are lattice
 vectors). Shifts refer to the positions *as given* (not wrapped), so edge vectors can be
 recomputed in torch from ``pos`` and autograd flows through them.
 """

@@ -81,12 +81,14 @@ class MuSEConfig:
         self.sigma = self._per_level("sigma", self.sigma, _DEFAULT_SIGMA, L, 2.0, float)
         if self.assign_radius is None:
             self.assign_radius = tuple(self.cutoffs[:L])
-        self.assign_radius = self._per_level("assign_radius", self.assign_radius, (1.0,), L, 1, float)
-        for l in range(L):
-            if self.assign_radius[l] > self.cutoffs[l] + 1e-12:
+        self.assign_radius = self._per_level(
+            "assign_radius", self.assign_radius, (1.0,), L, 1, float
+        )
+        for k in range(L):
+            if self.assign_radius[k] > self.cutoffs[k] + 1e-12:
                 raise MuSEConfigError(
-                    f"assign_radius[{l}] = {self.assign_radius[l]} Å exceeds cutoffs[{l}] = "
-                    f"{self.cutoffs[l]} Å: level {l + 1} assigns through level {l}'s graph"
+                    f"assign_radius[{k}] = {self.assign_radius[k]} Å exceeds cutoffs[{k}] = "
+                    f"{self.cutoffs[k]} Å: level {k + 1} assigns through level {k}'s graph"
                 )
         for name in ("cutoffs", "sigma", "assign_radius", "hops", "num_interactions"):
             if any(v <= 0 for v in getattr(self, name)):
@@ -108,7 +110,9 @@ class MuSEConfig:
             value = (value,)
         value = tuple(kind(v) for v in value)
         if len(value) != n:
-            raise MuSEConfigError(f"{name} needs {n} value(s) for this number of levels, got {len(value)}")
+            raise MuSEConfigError(
+                f"{name} needs {n} value(s) for this number of levels, got {len(value)}"
+            )
         return value
 
     def to_dict(self) -> dict:

@@ -29,7 +29,7 @@ from torch_geometric.data import Batch
 from torch_geometric.utils import scatter
 
 from muse_explore.backbones import build_backbone
-from muse_explore.backbones.contract import GeometricGraph, NodeState
+from muse_explore.backbones.contract import GeometricGraph
 from muse_explore.data.graph import AtomsToGraph
 from muse_explore.data.neighbors import edge_vectors
 from muse_explore.errors import MuSEInputError
@@ -154,20 +154,37 @@ class MuSE(nn.Module):
     ) -> None:
         """Change σ (Å), the temperature or soft/hard assignment at inference time.
 
-        ``level`` (1..L) picks one coarse level; ``None`` changes all of them.
+        ``level`` (1..L) applies ``sigma`` to one coarse level only (``None``: all levels);
+        the temperature and the soft/hard switch always apply to every level. The config is
+        updated too, so a saved model keeps these settings.
         """
-        targets = self.assignments if level is None else [self.assignments[level - 1]]
-        for a in targets:
-            if sigma is not None:
-                if sigma <= 0:
-                    raise ValueError(f"sigma must be positive, got {sigma}")
+        if level is not None and not 1 <= level <= self.levels:
+            raise ValueError(f"level must be in 1..{self.levels}, got {level}")
+        if sigma is not None and sigma <= 0:
+            raise ValueError(f"sigma must be positive, got {sigma}")
+        if temperature is not None and temperature <= 0:
+            raise ValueError(f"temperature must be positive, got {temperature}")
+        for lev, a in enumerate(self.assignments, start=1):
+            if sigma is not None and level in (None, lev):
                 a.sigma = float(sigma)
             if temperature is not None:
-                if temperature <= 0:
-                    raise ValueError(f"temperature must be positive, got {temperature}")
                 a.temperature = float(temperature)
             if hard is not None:
                 a.hard = bool(hard)
+        c = self.config
+        c.sigma = tuple(a.sigma for a in self.assignments)
+        if temperature is not None:
+            c.temperature = float(temperature)
+        if hard is not None:
+            c.hard = bool(hard)
+
+    def set_energy_shifts(self, shifts: dict[str, float]) -> None:
+        """Set per-element energy shifts in eV (elements not given keep a zero shift)."""
+        unknown = set(shifts) - set(self.elements)
+        if unknown:
+            raise ValueError(f"energy shifts for elements not in the model: {sorted(unknown)}")
+        self.config.energy_shifts = {k: float(v) for k, v in shifts.items()}
+        self.shift.set([self.config.energy_shifts.get(e, 0.0) for e in self.elements])
 
     def species(self, z: torch.Tensor) -> torch.Tensor:
         """Species index of each atomic number; unknown elements raise a clear error."""
@@ -179,7 +196,8 @@ class MuSE(nn.Module):
 
             bad = sorted({chemical_symbols[int(k)] for k in z[s < 0]})
             raise MuSEInputError(
-                f"unknown element {', '.join(bad)}: this model knows only {', '.join(self.elements)}"
+                f"unknown element {', '.join(bad)}: this model knows only "
+                f"{', '.join(self.elements)}"
             )
         return s
 
@@ -224,7 +242,9 @@ class MuSE(nn.Module):
                 num_graphs,
             )
             backbone = self.backbones[level]
-            state = backbone.interact(backbone.embed_coarse(pool(states[-1], s), s.mass), coarse_graph)
+            state = backbone.interact(
+                backbone.embed_coarse(pool(states[-1], s), s.mass), coarse_graph
+            )
             graphs.append(coarse_graph)
             states.append(state)
             assigns.append(s)
@@ -233,15 +253,15 @@ class MuSE(nn.Module):
             states[level - 1] = unpool(
                 states[level - 1], states[level], assigns[level - 1], self.unpool_maps[level - 1]
             )
-        node_energies = [b.readout(st) for b, st in zip(self.backbones, states)]
-        atom_level = node_energies[0] + self.shift(species)
+        node_energies = [b.readout(st) for b, st in zip(self.backbones, states, strict=True)]
+        atom_level = node_energies[0] + self.shift(species, node_energies[0].dtype)
         if self.zbl is not None:
             atom_level = atom_level + self.zbl(batch.z, graph.edge_index, graph.lengths)
         node_energies[0] = atom_level
         scale = torch.stack(
             [
                 scatter(e, g.batch, 0, dim_size=num_graphs, reduce="sum")
-                for e, g in zip(node_energies, graphs)
+                for e, g in zip(node_energies, graphs, strict=True)
             ],
             dim=-1,
         )

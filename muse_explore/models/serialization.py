@@ -81,5 +81,7 @@ def load_model(path: str | os.PathLike, *, map_location: str | torch.device = "c
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:
         first = str(err).splitlines()[0]
-        raise MuSEFileError(f"{path}: weights do not match the saved configuration: {first}") from None
+        raise MuSEFileError(
+            f"{path}: weights do not match the saved configuration: {first}"
+        ) from None
     return model.to(map_location)

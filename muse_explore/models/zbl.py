@@ -1,10 +1,10 @@
-"""ZBL universal screened nuclear repulsion (Ziegler, Biersack, Littmark, 1985).
+r"""ZBL universal screened nuclear repulsion (Ziegler, Biersack, Littmark, 1985).
 
 .. math::
-    E = \\frac{1}{2}\\sum_{i \\ne j} \\frac{Z_i Z_j e^2}{4\\pi\\varepsilon_0 r_{ij}}
-        \\phi\\!\\left(\\frac{r_{ij}}{a_{ij}}\\right) u\\!\\left(\\frac{r_{ij}}{r^{\\mathrm{cov}}_i
-        + r^{\\mathrm{cov}}_j}\\right),
-    \\qquad a_{ij} = \\frac{0.46850\\,\\text{Å}}{Z_i^{0.23} + Z_j^{0.23}}
+    E = \frac{1}{2}\sum_{i \ne j} \frac{Z_i Z_j e^2}{4\pi\varepsilon_0 r_{ij}}
+        \phi\!\left(\frac{r_{ij}}{a_{ij}}\right) u\!\left(\frac{r_{ij}}{r^{\mathrm{cov}}_i
+        + r^{\mathrm{cov}}_j}\right),
+    \qquad a_{ij} = \frac{0.46850\,\text{Å}}{Z_i^{0.23} + Z_j^{0.23}}
 
 with the universal screening function φ and the polynomial envelope u switching the term off
 at the sum of covalent radii (so it only acts when atoms are pushed together).
@@ -35,12 +35,14 @@ class ZBL(nn.Module):
         super().__init__()
         self.register_buffer("radii", torch.tensor(covalent_radii, dtype=torch.get_default_dtype()))
 
-    def forward(self, z: torch.Tensor, edge_index: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, z: torch.Tensor, edge_index: torch.Tensor, lengths: torch.Tensor
+    ) -> torch.Tensor:
         j, i = edge_index
         zi, zj = z[i].to(lengths.dtype), z[j].to(lengths.dtype)
         a = 0.46850 / (zi.pow(0.23) + zj.pow(0.23))
         x = lengths / a
-        phi = sum(c * torch.exp(-d * x) for c, d in zip(_PHI_C, _PHI_D))
+        phi = sum(c * torch.exp(-d * x) for c, d in zip(_PHI_C, _PHI_D, strict=True))
         rmax = self.radii.to(lengths.dtype)[z[i]] + self.radii.to(lengths.dtype)[z[j]]
         pair = 0.5 * _COULOMB * zi * zj / lengths * phi * polynomial_envelope(lengths / rmax)
         return scatter(pair, i, 0, dim_size=z.shape[0])

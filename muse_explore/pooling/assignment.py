@@ -1,15 +1,15 @@
-"""*Select*: the soft assignment S of fine nodes to coarse nodes.
+r"""*Select*: the soft assignment S of fine nodes to coarse nodes.
 
 Every coarse node k is anchored at a seed fine node s_k (:mod:`muse_explore.pooling.seeding`).
 A fine node i may belong only to coarse nodes of its own covalent fragment whose seed lies
 within the assignment radius r_a; for such a pair (one pair per periodic image),
 
 .. math::
-    \\ell_{ik} = \\frac{1}{T}\\left(-\\frac{\\|\\mathbf{d}_{ik}\\|^2}{2\\sigma^2}
-        + \\frac{\\langle W_q \\mathbf{h}_i, W_k \\mathbf{h}_{s_k}\\rangle}{\\sqrt{D}}\\right),
-    \\qquad
-    S_{ik} = \\frac{u(\\|\\mathbf{d}_{ik}\\|/r_a)\\, e^{\\ell_{ik}}}
-                   {\\sum_{k'} u(\\|\\mathbf{d}_{ik'}\\|/r_a)\\, e^{\\ell_{ik'}}}
+    \ell_{ik} = \frac{1}{T}\left(-\frac{\|\mathbf{d}_{ik}\|^2}{2\sigma^2}
+        + \frac{\langle W_q \mathbf{h}_i, W_k \mathbf{h}_{s_k}\rangle}{\sqrt{D}}\right),
+    \qquad
+    S_{ik} = \frac{u(\|\mathbf{d}_{ik}\|/r_a)\, e^{\ell_{ik}}}
+                   {\sum_{k'} u(\|\mathbf{d}_{ik'}\|/r_a)\, e^{\ell_{ik'}}}
 
 with d_ik = r_{s_k} - r_i (minimum image is implied: each image is its own pair), h the
 invariant scalar features, σ a length and T a temperature (both changeable at inference),
@@ -140,7 +140,9 @@ class SoftAssignment(nn.Module):
         env = polynomial_envelope(dist / self.radius)
         self._check_coverage(env, fine, n)
         learned = (self.query(scalar)[fine] * self.key(scalar)[seed_nodes][coarse]).sum(-1)
-        logit = (-dist2 / (2 * self.sigma**2) + learned / math.sqrt(self.key_dim)) / self.temperature
+        logit = (
+            -dist2 / (2 * self.sigma**2) + learned / math.sqrt(self.key_dim)
+        ) / self.temperature
         shift = scatter(logit.detach(), fine, 0, dim_size=n, reduce="max")
         w = env * torch.exp(logit - shift[fine])
         if self.hard:
@@ -161,4 +163,7 @@ class SoftAssignment(nn.Module):
             )
 
     def extra_repr(self) -> str:
-        return f"radius={self.radius}, sigma={self.sigma}, temperature={self.temperature}, hard={self.hard}"
+        return (
+            f"radius={self.radius}, sigma={self.sigma}, temperature={self.temperature}, "
+            f"hard={self.hard}"
+        )

@@ -1,11 +1,11 @@
-"""*Reduce*: pooling fine features onto coarse nodes and unpooling them back.
+r"""*Reduce*: pooling fine features onto coarse nodes and unpooling them back.
 
 With the sparse assignment S (pairs e = (i, k)) and column sums M_k = Σ_i S_ik:
 
 .. math::
-    \\mathbf{c}_k = \\mathbf{r}_{s_k} - \\frac{1}{M_k}\\sum_i S_{ik}\\, \\mathbf{d}_{ik},\\qquad
-    \\mathbf{h}_k = \\frac{1}{M_k}\\sum_i S_{ik}\\, \\mathbf{h}_i,\\qquad
-    \\mathbf{h}_i \\leftarrow \\mathbf{h}_i + \\sum_k S_{ik}\\, f(\\mathbf{h}_k)
+    \mathbf{c}_k = \mathbf{r}_{s_k} - \frac{1}{M_k}\sum_i S_{ik}\, \mathbf{d}_{ik},\qquad
+    \mathbf{h}_k = \frac{1}{M_k}\sum_i S_{ik}\, \mathbf{h}_i,\qquad
+    \mathbf{h}_i \leftarrow \mathbf{h}_i + \sum_k S_{ik}\, f(\mathbf{h}_k)
 
 c_k is the S-weighted centroid of the members (each seen through the periodic image of its
 pair, so it is the minimum-image centroid under PBC); pooling and unpooling are fixed linear
@@ -23,7 +23,9 @@ from muse_explore.backbones.contract import NodeState
 from muse_explore.pooling.assignment import Assignment
 
 
-def coarse_positions(fine_pos: torch.Tensor, seed_nodes: torch.Tensor, s: Assignment) -> torch.Tensor:
+def coarse_positions(
+    fine_pos: torch.Tensor, seed_nodes: torch.Tensor, s: Assignment
+) -> torch.Tensor:
     """S-weighted centroids (K, 3) of the coarse nodes."""
     moment = scatter(s.weight.unsqueeze(-1) * s.vectors, s.coarse, 0, dim_size=s.num_coarse)
     return fine_pos[seed_nodes] - moment / s.mass.unsqueeze(-1)

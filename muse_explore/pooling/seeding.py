@@ -46,7 +46,7 @@ class Topology:
 def covalent_bonds(
     numbers: np.ndarray, positions: np.ndarray, cell: np.ndarray, pbc: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Covalent bonds as ordered pairs ``(i, j)`` with their lengths (Å), periodic images included."""
+    """Covalent bonds as ordered pairs ``(i, j)`` with lengths (Å), periodic images included."""
     radii = covalent_radii[numbers]
     cutoff = 2.0 * BOND_SCALE * float(radii.max())
     cell = cell if np.asarray(pbc).any() else np.zeros((3, 3))
@@ -71,7 +71,8 @@ def find_topology(
     Args:
         numbers: (n,) atomic numbers.
         positions: (n, 3) positions in Å.
-        cell: (3, 3) cell; pbc: (3,) periodicity.
+        cell: (3, 3) cell in Å.
+        pbc: (3,) periodicity.
         hops: per coarse level, the hop radius of the packing (e.g. ``(2, 4)``).
         bonds: the output of :func:`covalent_bonds`, if already computed.
     """

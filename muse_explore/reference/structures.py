@@ -49,7 +49,9 @@ def graphene_flake(rings: int = 2, *, cc: float = CC_BOND, ch: float = CH_BOND) 
     return flake
 
 
-def graphene_sheet(nx: int = 4, ny: int = 4, *, vacuum: float = 10.0, a: float = np.sqrt(3) * CC_BOND) -> Atoms:
+def graphene_sheet(
+    nx: int = 4, ny: int = 4, *, vacuum: float = 10.0, a: float = np.sqrt(3) * CC_BOND
+) -> Atoms:
     """Periodic graphene (pbc in x and y; ``vacuum`` Å above and below) with nx × ny cells."""
     sheet = graphene(formula="C2", a=a, size=(nx, ny, 1), vacuum=vacuum)
     sheet.pbc = (True, True, False)

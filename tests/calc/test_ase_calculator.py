@@ -1,0 +1,36 @@
+import numpy as np
+import pytest
+from ase.md.verlet import VelocityVerlet
+
+import muse_explore as mx
+
+from ..conftest import small_model
+
+
+def test_results_and_device(water_on_coronene):
+    calc = mx.MuSECalculator(small_model())
+    assert str(calc.device) == "cpu"  # no GPU on CI; CUDA is picked when present
+    water_on_coronene.calc = calc
+    water_on_coronene.get_forces()
+    for key in ("energy", "free_energy", "forces", "energies", "scale_energies", "assignments"):
+        assert key in calc.results
+    with pytest.raises(Exception, match="stress"):
+        water_on_coronene.get_stress()  # a molecule has no stress
+
+
+def test_bad_dtype():
+    with pytest.raises(ValueError, match="float32"):
+        mx.MuSECalculator(small_model(), dtype="half")
+
+
+def test_nve_conserves_energy_with_frozen_topology(benzene):
+    from ase import units
+
+    atoms = benzene.copy()
+    atoms.calc = mx.MuSECalculator(small_model(), freeze_topology=True)
+    kt = 300 * units.kB
+    masses = atoms.get_masses()[:, None]
+    atoms.set_momenta(np.random.default_rng(0).normal(size=(len(atoms), 3)) * np.sqrt(masses * kt))
+    e0 = atoms.get_total_energy()
+    VelocityVerlet(atoms, timestep=0.25 * units.fs).run(40)
+    assert abs(atoms.get_total_energy() - e0) < 5e-3

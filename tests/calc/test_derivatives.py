@@ -1,0 +1,39 @@
+import numpy as np
+import torch
+
+import muse_explore as mx
+from muse_explore.calc.derivatives import compute_properties, hessian
+
+from ..conftest import small_model
+
+
+def test_partial_hessian_is_a_block_of_the_full_one(benzene):
+    model = small_model().double()
+    batch = model.graph_converter(dtype=torch.float64).batch(benzene)
+    full = hessian(model, batch, chunk_size=7)
+    idx = [1, 4, 9]
+    part = hessian(model, batch, indices=idx, chunk_size=100)
+    dof = np.array([[3 * i, 3 * i + 1, 3 * i + 2] for i in idx]).ravel()
+    torch.testing.assert_close(part, full[np.ix_(dof, dof)])
+
+
+def test_chunking_does_not_change_the_hessian(benzene):
+    model = small_model().double()
+    batch = model.graph_converter(dtype=torch.float64).batch(benzene)
+    torch.testing.assert_close(
+        hessian(model, batch, chunk_size=5), hessian(model, batch, chunk_size=36)
+    )
+
+
+def test_hessian_translational_invariance(benzene):
+    """Rows of the Hessian sum to zero over atoms (energy invariant under translation)."""
+    calc = mx.MuSECalculator(small_model())
+    h = mx.hessian(calc, benzene).reshape(len(benzene), 3, len(benzene), 3)
+    assert np.abs(h.sum(axis=2)).max() < 1e-8
+
+
+def test_stress_is_nan_for_molecules_in_mixed_batches(benzene, periodic_sheet):
+    model = small_model().double()
+    batch = model.graph_converter(dtype=torch.float64).batch([benzene, periodic_sheet])
+    res = compute_properties(model, batch, stress=True)
+    assert torch.isnan(res["stress"][0]).all() and torch.isfinite(res["stress"][1]).all()

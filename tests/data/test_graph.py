@@ -1,0 +1,62 @@
+import numpy as np
+import pytest
+import torch
+from ase.build import molecule
+from ase.calculators.singlepoint import SinglePointCalculator
+
+from muse_explore.data import AtomsToGraph, atoms_to_batch
+from muse_explore.errors import MuSEInputError
+
+
+def test_batch_fields_and_targets(periodic_sheet):
+    mol = molecule("H2O")
+    mol.calc = SinglePointCalculator(mol, energy=-1.5, forces=np.ones((3, 3)))
+    sheet = periodic_sheet.copy()
+    sheet.calc = SinglePointCalculator(
+        sheet, energy=2.0, forces=np.zeros((len(sheet), 3)), stress=np.arange(6.0)
+    )
+    batch = atoms_to_batch([mol, sheet], cutoff=5.0, hops=(2, 4), dtype=torch.float64)
+    assert batch.num_graphs == 2
+    for key in (
+        "z",
+        "pos",
+        "cell",
+        "pbc",
+        "batch",
+        "edge_index",
+        "shifts",
+        "fragment",
+        "seed_mask",
+    ):
+        assert key in batch, key
+    assert batch.cell.shape == (2, 3, 3) and batch.pbc.shape == (2, 3)
+    assert batch.pos.dtype == torch.float64
+    assert torch.equal(batch.energy, torch.tensor([-1.5, 2.0], dtype=torch.float64))
+    assert batch.forces.shape == (3 + len(sheet), 3)
+    only_sheet = atoms_to_batch([sheet, sheet], cutoff=5.0)
+    assert only_sheet.stress.shape == (2, 3, 3)
+    assert only_sheet.stress[1, 0, 1] == 5.0  # Voigt xy -> full
+    # edges of the second graph point into the second graph
+    second = batch.batch[batch.edge_index[1]] == 1
+    assert (batch.edge_index[:, second] >= 3).all()
+
+
+def test_topology_is_cached_and_can_be_frozen(water_on_coronene):
+    conv = AtomsToGraph(5.0, hops=(2, 4))
+    t1 = conv.topology(water_on_coronene)
+    moved = water_on_coronene.copy()
+    moved.positions += 0.01
+    assert conv.topology(moved) is t1
+    frozen = conv.freeze(water_on_coronene)
+    stretched = water_on_coronene.copy()
+    stretched.positions[-1] += [0.0, 0.0, 1.0]  # an O-H bond far beyond bonding
+    assert conv.topology(stretched) is frozen
+    with pytest.raises(MuSEInputError, match="frozen"):
+        conv.topology(molecule("CH4"))
+    conv.unfreeze()
+    assert conv.topology(stretched) is not frozen
+
+
+def test_no_structures():
+    with pytest.raises(ValueError, match="no structures"):
+        AtomsToGraph(5.0).batch([])

@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+import torch
+from ase import Atoms
+from ase.neighborlist import neighbor_list as ase_neighbor_list
+
+from muse_explore.data.neighbors import edge_vectors, neighbor_list
+
+
+def _pairs(i, j, shifts):
+    return sorted(zip(i.tolist(), j.tolist(), map(tuple, shifts.tolist()), strict=False))
+
+
+@pytest.mark.parametrize(
+    "cell, pbc",
+    [
+        (np.diag([3.0, 3.5, 4.0]), [True, True, True]),  # smaller than twice the cutoff
+        ([[2.5, 0, 0], [1.2, 2.2, 0], [0.3, 0.4, 9.0]], [True, True, False]),  # triclinic slab
+        (np.diag([20.0, 20.0, 20.0]), [False, False, False]),
+    ],
+)
+def test_matches_ase_including_small_cells(cell, pbc, rng):
+    atoms = Atoms("CHON", positions=rng.uniform(-1, 4, size=(4, 3)), cell=cell, pbc=pbc)
+    cutoff = 5.0
+    edge_index, shifts = neighbor_list(atoms.positions, np.asarray(atoms.cell), atoms.pbc, cutoff)
+    i_ref, j_ref, s_ref = ase_neighbor_list("ijS", atoms, cutoff)
+    assert _pairs(edge_index[1], edge_index[0], shifts) == _pairs(i_ref, j_ref, s_ref)
+
+
+def test_shifts_refer_to_positions_as_given(rng):
+    """Atoms far outside the cell: the edge vectors are still the true pair vectors."""
+    cell = np.diag([4.0, 4.0, 4.0])
+    pos = rng.uniform(-10, 10, size=(5, 3))
+    edge_index, shifts = neighbor_list(pos, cell, np.array([True] * 3), 3.0)
+    j, i = edge_index
+    vec = pos[j] - pos[i] + shifts @ cell
+    assert len(vec) > 0
+    assert np.linalg.norm(vec, axis=1).max() < 3.0
+
+
+def test_edge_vectors_are_differentiable():
+    pos = torch.tensor([[0.0, 0, 0], [1.0, 0, 0]], dtype=torch.float64, requires_grad=True)
+    cell = torch.eye(3, dtype=torch.float64).unsqueeze(0) * 5
+    ei = torch.tensor([[1, 0], [0, 1]])
+    shifts = torch.tensor([[1.0, 0, 0], [0, 0, 0]], dtype=torch.float64)
+    v = edge_vectors(pos, ei, shifts, cell, torch.zeros(2, dtype=torch.long))
+    assert torch.allclose(v[0], torch.tensor([6.0, 0, 0], dtype=torch.float64))
+    v.norm(dim=-1).sum().backward()
+    assert pos.grad is not None and torch.isfinite(pos.grad).all()
+
+
+def test_empty():
+    ei, s = neighbor_list(np.zeros((0, 3)), np.zeros((3, 3)), np.array([False] * 3), 5.0)
+    assert ei.shape == (2, 0) and s.shape == (0, 3)

@@ -1,0 +1,124 @@
+import numpy as np
+import pytest
+import torch
+from ase import Atoms
+
+import muse_explore as mx
+from muse_explore.errors import MuSEInputError
+
+from ..conftest import small_model
+
+
+def test_scale_and_atom_energies_sum_to_the_energy(water_on_coronene):
+    calc = mx.MuSECalculator(small_model())
+    water_on_coronene.calc = calc
+    e = water_on_coronene.get_potential_energy()
+    r = calc.results
+    assert r["scale_energies"].shape == (3,)
+    assert r["scale_energies"].sum() == pytest.approx(e, abs=1e-10)
+    assert r["energies"].sum() == pytest.approx(e, abs=1e-10)
+    assert [a.shape for a in r["assignments"]][0][0] == len(water_on_coronene)
+    assert r["assignments"][1].shape[0] == r["assignments"][0].shape[1]
+    assert len(r["coarse_positions"]) == 2
+
+
+def test_levels_zero_is_the_plain_backbone(water_on_coronene):
+    model = small_model(levels=0)
+    assert len(model.backbones) == 1 and len(model.assignments) == 0
+    calc = mx.MuSECalculator(model)
+    water_on_coronene.calc = calc
+    water_on_coronene.get_potential_energy()
+    assert calc.results["scale_energies"].shape == (1,)
+    assert calc.results["assignments"] == []
+
+
+def test_backbone_only_shares_the_atom_level(water_on_coronene):
+    model = small_model().double()
+    base = model.backbone_only()
+    assert base.levels == 0
+    for k, v in base.state_dict().items():
+        torch.testing.assert_close(v, model.state_dict()[k])
+
+
+def test_default_model_has_reach_beyond_16_angstrom():
+    model = mx.build_model(elements=["H", "C"], levels=2)
+    assert model.config.cutoffs == (5.0, 10.0, 20.0)
+    assert model.config.cutoffs[-1] >= 16.0
+
+
+def test_deeper_hierarchy(benzene):
+    model = small_model(levels=3)
+    assert model.config.cutoffs == (5.0, 10.0, 20.0, 40.0)
+    calc = mx.MuSECalculator(model)
+    benzene.calc = calc
+    benzene.get_potential_energy()
+    assert calc.results["scale_energies"].shape == (4,)
+
+
+def test_energy_shifts_and_zbl(benzene):
+    plain = small_model()
+    shifted = small_model(energy_shifts={"H": -13.6, "C": -1000.0})
+    diff = []
+    for model in (plain, shifted):
+        a = benzene.copy()
+        a.calc = mx.MuSECalculator(model)
+        diff.append(a.get_potential_energy())
+    assert diff[1] - diff[0] == pytest.approx(6 * -13.6 + 6 * -1000.0, abs=1e-8)
+    zbl = small_model(zbl=True)
+    squeezed = Atoms("CC", positions=[[0, 0, 0], [0.6, 0, 0]])
+    e = []
+    for model in (plain, zbl):
+        s = squeezed.copy()
+        s.calc = mx.MuSECalculator(model)
+        e.append(s.get_potential_energy())
+    assert e[1] - e[0] > 10.0  # strong repulsion at 0.6 Å
+
+
+def test_unknown_element_in_model_forward():
+    model = small_model(elements=["H", "C"])
+    conv = mx.MuSE.graph_converter(model)
+    conv.elements = None  # bypass the converter's check to reach the model's own
+    batch = conv.batch(Atoms("NH", positions=[[0, 0, 0], [1.0, 0, 0]]))
+    with pytest.raises(MuSEInputError, match="unknown element N"):
+        model(batch)
+
+
+def test_batch_without_seeds_is_a_clear_error(benzene):
+    from muse_explore.data import atoms_to_batch
+
+    with pytest.raises(MuSEInputError, match="graph_converter"):
+        small_model()(atoms_to_batch(benzene, cutoff=5.0))
+
+
+def test_seed_makes_weights_reproducible():
+    a, b = small_model(), small_model()
+    for (k, v), w in zip(a.state_dict().items(), b.state_dict().values(), strict=False):
+        assert torch.equal(v, w), k
+    state = torch.get_rng_state()
+    small_model()
+    assert torch.equal(state, torch.get_rng_state())  # the global RNG is untouched
+
+
+def test_float32_and_float64_agree(water_on_coronene):
+    e = []
+    for dtype in ("float32", "float64"):
+        a = water_on_coronene.copy()
+        a.calc = mx.MuSECalculator(small_model(), dtype=dtype)
+        e.append(a.get_potential_energy())
+    assert e[0] == pytest.approx(e[1], abs=1e-3)
+    assert np.isfinite(e).all()
+
+
+def test_set_energy_shifts_survives_save(tmp_path, benzene):
+    model = small_model()
+    model.set_energy_shifts({"C": -2.0})
+    path = tmp_path / "m.pt"
+    model.save(path)
+    e = []
+    for m in (model, mx.load_model(path)):
+        a = benzene.copy()
+        a.calc = mx.MuSECalculator(m)
+        e.append(a.get_potential_energy())
+    assert e[0] == e[1]
+    with pytest.raises(ValueError, match="not in the model"):
+        model.set_energy_shifts({"Fe": 1.0})

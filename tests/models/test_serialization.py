@@ -1,0 +1,78 @@
+import os
+
+import pytest
+import torch
+
+import muse_explore as mx
+from muse_explore.errors import MuSEFileError
+
+from ..conftest import small_model
+
+
+def test_round_trip_gives_identical_energies(tmp_path, water_on_coronene):
+    model = small_model(energy_shifts={"H": -0.5})
+    model.set_pooling(sigma=2.0)
+    path = tmp_path / "m.pt"
+    model.save(path)
+    assert os.listdir(tmp_path) == ["m.pt"]  # no temporary file left behind
+    loaded = mx.load_model(path)
+    assert loaded.config == model.config
+    e = []
+    for m in (model, loaded):
+        a = water_on_coronene.copy()
+        a.calc = mx.MuSECalculator(m)
+        e.append(a.get_potential_energy())
+    assert e[0] == e[1]
+    payload = torch.load(path, weights_only=True)
+    assert payload["format"] == "muse_explore.model"
+    assert payload["elements"] == ["H", "C", "N", "O"]
+    assert payload["energy_shifts"] == {"H": -0.5}
+    assert payload["package_version"] == mx.__version__
+
+
+def test_missing_corrupt_and_foreign_files(tmp_path):
+    with pytest.raises(MuSEFileError, match="no model file"):
+        mx.load_model(tmp_path / "absent.pt")
+    good = tmp_path / "good.pt"
+    small_model().save(good)
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(good.read_bytes()[:2000])
+    with pytest.raises(MuSEFileError, match="corrupt or truncated"):
+        mx.load_model(truncated)
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_text("not a model")
+    with pytest.raises(MuSEFileError, match="corrupt or truncated"):
+        mx.load_model(garbage)
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"weights": torch.zeros(3)}, foreign)
+    with pytest.raises(MuSEFileError, match="not a muse_explore model file"):
+        mx.load_model(foreign)
+
+
+def test_weights_not_matching_config(tmp_path):
+    path = tmp_path / "m.pt"
+    small_model().save(path)
+    payload = torch.load(path, weights_only=True)
+    payload["config"]["hidden"] = 32
+    torch.save(payload, path)
+    with pytest.raises(MuSEFileError, match="weights do not match"):
+        mx.load_model(path)
+    payload["config"]["levels"] = "two"
+    torch.save(payload, path)
+    with pytest.raises(MuSEFileError, match="invalid model configuration"):
+        mx.load_model(path)
+
+
+def test_interrupted_save_keeps_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "m.pt"
+    small_model().save(path)
+    before = path.read_bytes()
+
+    def boom(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", boom)
+    with pytest.raises(KeyboardInterrupt):
+        small_model(hidden=8).save(path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["m.pt"]

@@ -1,0 +1,85 @@
+import numpy as np
+import pytest
+import torch
+
+from muse_explore.calc.derivatives import compute_properties
+from muse_explore.errors import MuSEInputError
+from muse_explore.pooling.assignment import SoftAssignment
+from muse_explore.reference import graphene_flake, place_molecule
+from muse_explore.testing import rattle
+
+from ..conftest import small_model
+
+
+def _output(model, atoms):
+    conv = model.graph_converter(dtype=torch.float64)
+    return compute_properties(model.double(), conv.batch(atoms), forces=False)["output"]
+
+
+def test_rows_sum_to_one_and_entries_in_unit_interval(water_on_coronene):
+    out = _output(small_model(), water_on_coronene)
+    for s in out.assignments:
+        dense = s.dense().detach()
+        torch.testing.assert_close(dense.sum(1), torch.ones(s.num_fine, dtype=torch.float64))
+        assert dense.min() >= 0 and dense.max() <= 1
+
+
+def test_local_and_within_fragment(water_on_coronene):
+    model = small_model()
+    out = _output(model, water_on_coronene)
+    s = out.assignments[0]
+    assert s.vectors.norm(dim=-1).max() < model.config.assign_radius[0]
+    frag = model.graph_converter().topology(water_on_coronene).fragment
+    anchors = out.anchors[1].numpy()
+    np.testing.assert_array_equal(frag[s.fine.numpy()], frag[anchors[s.coarse.numpy()]])
+
+
+def test_sparse_pairs_grow_linearly():
+    model = small_model()
+    pairs = []
+    for rings in (3, 6, 9):
+        flake = rattle(graphene_flake(rings), 0.02)
+        out = _output(model, flake)
+        pairs.append([s.fine.numel() / s.num_fine for s in out.assignments])
+    # pairs per fine node stay bounded (no dense N x K matrix) as the flake grows 8-fold
+    np.testing.assert_allclose(pairs[1], pairs[2], rtol=0.2)
+    assert max(max(p) for p in pairs) < 10
+
+
+def test_sigma_temperature_and_hard_switch_change_assignments(water_on_coronene):
+    model = small_model()
+    soft = _output(model, water_on_coronene).assignments[0].dense().detach()
+    model.set_pooling(sigma=0.5)
+    sharp = _output(model, water_on_coronene).assignments[0].dense().detach()
+    assert sharp.max(1).values.mean() > soft.max(1).values.mean()
+    model.set_pooling(sigma=1.5, temperature=5.0)
+    warm = _output(model, water_on_coronene).assignments[0].dense().detach()
+    assert warm.max(1).values.mean() < soft.max(1).values.mean()
+    model.set_pooling(temperature=1.0, hard=True)
+    hard = _output(model, water_on_coronene).assignments[0].dense().detach()
+    assert set(hard.unique().tolist()) <= {0.0, 1.0}
+    torch.testing.assert_close(hard.sum(1), torch.ones(len(hard), dtype=torch.float64))
+    # the hard partition picks each row's most probable soft column
+    assert (hard.argmax(1) == soft.argmax(1)).float().mean() > 0.95
+    with pytest.raises(ValueError, match="sigma"):
+        model.set_pooling(sigma=-1)
+
+
+def test_uncovered_node_is_a_clear_error():
+    a = SoftAssignment(4, radius=1.0, sigma=1.0)
+    scalar = torch.zeros(3, 4)
+    fine = torch.tensor([0, 1])  # node 2 has no pair
+    coarse = torch.tensor([0, 0])
+    vectors = torch.tensor([[0.0, 0, 0], [0.5, 0, 0]])
+    with pytest.raises(MuSEInputError, match="no coarse seed"):
+        a(scalar, fine, coarse, vectors, torch.tensor([0]))
+
+
+def test_learned_term_starts_at_zero_and_moves_assignments():
+    model = small_model()
+    atoms = rattle(place_molecule("C6H6", graphene_flake(1), 3.0))
+    before = _output(model, atoms).assignments[0].dense().detach()
+    with torch.no_grad():
+        model.assignments[0].key.weight.normal_(0, 3.0)
+    after = _output(model, atoms).assignments[0].dense().detach()
+    assert (before - after).abs().max() > 1e-3

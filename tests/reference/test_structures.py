@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from muse_explore.reference import (
+    benzene_on_graphene,
+    graphene_flake,
+    graphene_sheet,
+    place_molecule,
+)
+
+
+@pytest.mark.parametrize(
+    "rings, formula", [(0, "C6H6"), (1, "C24H12"), (2, "C54H18"), (3, "C96H24")]
+)
+def test_flakes(rings, formula):
+    flake = graphene_flake(rings)
+    assert flake.get_chemical_formula(mode="hill") == formula
+    assert np.abs(flake.positions[:, 2]).max() == 0.0
+    d = np.linalg.norm(flake.positions[:, None] - flake.positions[None], axis=-1)
+    c = flake.numbers == 6
+    cc = d[np.ix_(c, c)]
+    np.testing.assert_allclose(cc[(cc > 0.1) & (cc < 1.6)], 1.42, atol=1e-9)
+    ch = d[np.ix_(c, ~c)].min(axis=0)
+    np.testing.assert_allclose(ch, 1.09, atol=1e-9)
+
+
+def test_place_molecule_height_offset_and_periodic_substrate():
+    complex_ = place_molecule(
+        "C6H6", graphene_flake(2), 7.5, offset=(1.0, -2.0), rotation=30, tilt=10
+    )
+    mol = complex_[72:]
+    assert mol.positions[:, 2].mean() == pytest.approx(7.5)
+    np.testing.assert_allclose(mol.positions[:, :2].mean(0), [1.0, -2.0], atol=1e-9)
+    on_sheet = place_molecule("H2O", graphene_sheet(3, 3), 3.0)
+    assert on_sheet.pbc.tolist() == [True, True, False]
+    assert on_sheet.positions[-3:, 2].mean() - on_sheet.positions[:18, 2].mean() == pytest.approx(
+        3.0
+    )
+
+
+def test_demo_structure():
+    atoms = benzene_on_graphene(3.4)
+    assert len(atoms) == 84
