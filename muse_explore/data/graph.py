@@ -20,7 +20,7 @@ from torch_geometric.data import Batch, Data
 from muse_explore.data.neighbors import neighbor_list
 from muse_explore.data.validation import validate_atoms
 from muse_explore.errors import MuSEInputError
-from muse_explore.pooling.seeding import Topology, covalent_bonds, find_topology
+from muse_explore.pooling.seeding import Topology, bond_cutoff, covalent_bonds, find_topology
 
 
 class AtomsToGraph:
@@ -73,8 +73,12 @@ class AtomsToGraph:
         """Go back to seeding each structure from its own bond graph."""
         self._frozen = None
 
-    def topology(self, atoms: Atoms) -> Topology:
-        """Fragments and seeds of ``atoms`` (cached by element list and covalent bond graph)."""
+    def topology(self, atoms: Atoms, edges=None) -> Topology:
+        """Fragments and seeds of ``atoms`` (cached by element list and covalent bond graph).
+
+        ``edges``: this structure's neighbour list (``edge_index``, ``shifts``), reused for the
+        bonds when its cutoff is long enough.
+        """
         if self._frozen is not None:
             numbers, topo = self._frozen
             if not np.array_equal(numbers, atoms.numbers):
@@ -84,7 +88,9 @@ class AtomsToGraph:
                 )
             return topo
         cell = np.asarray(atoms.cell)
-        bonds = covalent_bonds(atoms.numbers, atoms.positions, cell, atoms.pbc)
+        if edges is not None and self.cutoff < bond_cutoff(atoms.numbers):
+            edges = None
+        bonds = covalent_bonds(atoms.numbers, atoms.positions, cell, atoms.pbc, edges)
         pairs = np.stack(bonds[:2]).astype(np.int64)
         key = b"|".join(
             [atoms.numbers.astype(np.int64).tobytes(), np.unique(pairs, axis=1).tobytes()]
@@ -114,7 +120,7 @@ class AtomsToGraph:
             shifts=torch.as_tensor(shifts, dtype=self.dtype),
         )
         if self.hops:
-            topo = self.topology(atoms)
+            topo = self.topology(atoms, (edge_index, shifts))
             data.fragment = torch.as_tensor(topo.fragment, dtype=torch.long)
             data.seed_mask = torch.as_tensor(topo.seed_mask)
         if targets:

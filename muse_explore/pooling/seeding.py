@@ -43,14 +43,28 @@ class Topology:
     seed_mask: np.ndarray
 
 
+def bond_cutoff(numbers: np.ndarray) -> float:
+    """Largest distance at which two of these elements can count as bonded (Å)."""
+    return 2.0 * BOND_SCALE * float(covalent_radii[numbers].max())
+
+
 def covalent_bonds(
-    numbers: np.ndarray, positions: np.ndarray, cell: np.ndarray, pbc: np.ndarray
+    numbers: np.ndarray,
+    positions: np.ndarray,
+    cell: np.ndarray,
+    pbc: np.ndarray,
+    edges: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Covalent bonds as ordered pairs ``(i, j)`` with lengths (Å), periodic images included."""
+    """Covalent bonds as ordered pairs ``(i, j)`` with lengths (Å), periodic images included.
+
+    ``edges`` may pass an existing neighbour list (``edge_index``, ``shifts``) whose cutoff is
+    at least :func:`bond_cutoff`, to avoid computing another one.
+    """
     radii = covalent_radii[numbers]
-    cutoff = 2.0 * BOND_SCALE * float(radii.max())
     cell = cell if np.asarray(pbc).any() else np.zeros((3, 3))
-    edge_index, shifts = neighbor_list(positions, cell, pbc, cutoff)
+    if edges is None:
+        edges = neighbor_list(positions, cell, pbc, bond_cutoff(numbers))
+    edge_index, shifts = edges
     j, i = edge_index
     vec = positions[j] - positions[i] + shifts @ cell
     d = np.linalg.norm(vec, axis=1)

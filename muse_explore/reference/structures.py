@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 from ase import Atoms
 from ase.build import graphene, molecule
+from scipy.spatial import cKDTree
 
 CC_BOND = 1.42
 CH_BOND = 1.09
@@ -30,21 +31,22 @@ def graphene_flake(rings: int = 2, *, cc: float = CC_BOND, ch: float = CH_BOND) 
     ]
     angles = np.deg2rad(30 + 60 * np.arange(6))
     corners = cc * np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    carbons: list[np.ndarray] = []
-    for c in centers:
-        for v in c + corners:
-            if all(np.linalg.norm(v - w) > 0.1 for w in carbons):
-                carbons.append(v)
-    c_xy = np.array(carbons)
-    d = np.linalg.norm(c_xy[:, None] - c_xy[None], axis=-1)
-    bonded = (d < 1.1 * cc) & (d > 0.1)
-    h_xy = []
-    for k in np.flatnonzero(bonded.sum(1) == 2):
-        outward = c_xy[k] - c_xy[bonded[k]].mean(0)
-        h_xy.append(c_xy[k] + ch * outward / np.linalg.norm(outward))
+    vertices = (np.array(centers)[:, None, :] + corners[None]).reshape(-1, 2)
+    # shared corners of neighbouring hexagons coincide: merge them on a 0.01 Å grid
+    _, first = np.unique(np.round(vertices / 0.01).astype(np.int64), axis=0, return_index=True)
+    c_xy = vertices[np.sort(first)]
+    tree = cKDTree(c_xy)
+    pairs = tree.query_pairs(1.1 * cc, output_type="ndarray")
+    degree = np.bincount(pairs.ravel(), minlength=len(c_xy))
+    neighbor_sum = np.zeros_like(c_xy)
+    np.add.at(neighbor_sum, pairs[:, 0], c_xy[pairs[:, 1]])
+    np.add.at(neighbor_sum, pairs[:, 1], c_xy[pairs[:, 0]])
+    edge = np.flatnonzero(degree == 2)
+    outward = c_xy[edge] - neighbor_sum[edge] / 2.0
+    h_xy = c_xy[edge] + ch * outward / np.linalg.norm(outward, axis=1, keepdims=True)
     xy = np.concatenate([c_xy, np.array(h_xy).reshape(-1, 2)])
     pos = np.column_stack([xy, np.zeros(len(xy))])
-    flake = Atoms(f"C{len(c_xy)}H{len(h_xy)}", positions=pos)
+    flake = Atoms(numbers=[6] * len(c_xy) + [1] * len(h_xy), positions=pos)
     flake.positions -= flake.positions.mean(0)
     return flake
 
