@@ -8,6 +8,7 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
 from ase.stress import full_3x3_to_voigt_6_stress
 
+from muse_explore.calc.allocator import tune_cpu_allocator
 from muse_explore.calc.derivatives import compute_properties
 from muse_explore.calc.derivatives import hessian as _hessian
 
@@ -27,7 +28,9 @@ class MuSECalculator(Calculator):
         model: a MuSE model (``mx.build_model`` / ``mx.load_model``). It is moved to ``device``
             and ``dtype`` in place.
         dtype: ``"float64"`` (default; for tests, Hessians, finite differences) or ``"float32"``.
-        device: ``None`` picks CUDA when present, else CPU.
+        device: ``None`` picks CUDA when present, else CPU. On CPU the calculator tunes
+            glibc's allocator for speed (:mod:`muse_explore.calc.allocator`;
+            ``MUSE_EXPLORE_TUNE_MALLOC=0`` disables it).
         freeze_topology: keep the coarse seeds of the first structure for all later ones
             (MD, scans): the energy is then smooth even through bond-length excursions.
 
@@ -55,6 +58,8 @@ class MuSECalculator(Calculator):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         self.dtype = _DTYPES[dtype]
         self.device = _device(device)
+        if self.device.type == "cpu":
+            tune_cpu_allocator()
         self.model = model.to(device=self.device, dtype=self.dtype).eval()
         self.converter = model.graph_converter(dtype=self.dtype)
         self.freeze_topology = freeze_topology

@@ -26,7 +26,8 @@ def add_parser(sub) -> None:
 
 
 def _row(label: str, values) -> str:
-    return f"  {label:<24}" + "".join(f"{v:>12.4f}" for v in values)
+    # round first and add 0.0 so that a round-off residue prints as 0.0000, not -0.0000
+    return f"  {label:<24}" + "".join(f"{round(float(v), 4) + 0.0:>12.4f}" for v in values)
 
 
 def run(args) -> int:

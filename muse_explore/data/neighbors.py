@@ -73,8 +73,9 @@ def edge_vectors(
         pos (n, 3); edge_index (2, E); shifts (E, 3); cell (B, 3, 3); batch (n,) -> (E, 3).
     """
     j, i = edge_index
-    vec = pos[j] - pos[i]
-    if shifts.numel():
-        graph_cell = cell[batch[i]]
+    vec = pos.index_select(0, j) - pos.index_select(0, i)
+    # all-zero shifts contribute nothing, not even to the stress: skip the per-edge cell gather
+    if shifts.numel() and bool(shifts.detach().any()):
+        graph_cell = cell.index_select(0, batch.index_select(0, i))
         vec = vec + torch.einsum("ek,ekl->el", shifts.to(pos.dtype), graph_cell)
     return vec

@@ -139,16 +139,17 @@ class SoftAssignment(nn.Module):
         dist = torch.sqrt(dist2.clamp_min(1e-30))
         env = polynomial_envelope(dist / self.radius)
         self._check_coverage(env, fine, n)
-        learned = (self.query(scalar)[fine] * self.key(scalar)[seed_nodes][coarse]).sum(-1)
+        keys = self.key(scalar).index_select(0, seed_nodes).index_select(0, coarse)
+        learned = (self.query(scalar).index_select(0, fine) * keys).sum(-1)
         logit = (
             -dist2 / (2 * self.sigma**2) + learned / math.sqrt(self.key_dim)
         ) / self.temperature
         shift = scatter(logit.detach(), fine, 0, dim_size=n, reduce="max")
-        w = env * torch.exp(logit - shift[fine])
+        w = env * torch.exp(logit - shift.index_select(0, fine))
         if self.hard:
             best = scatter(w.detach(), fine, 0, dim_size=n, reduce="max")
             w = (w.detach() == best[fine]).to(w.dtype)
-        weight = w / scatter(w, fine, 0, dim_size=n, reduce="sum")[fine]
+        weight = w / scatter(w, fine, 0, dim_size=n, reduce="sum").index_select(0, fine)
         return Assignment(fine, coarse, weight, vectors, n, k)
 
     @staticmethod

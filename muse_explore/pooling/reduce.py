@@ -28,12 +28,12 @@ def coarse_positions(
 ) -> torch.Tensor:
     """S-weighted centroids (K, 3) of the coarse nodes."""
     moment = scatter(s.weight.unsqueeze(-1) * s.vectors, s.coarse, 0, dim_size=s.num_coarse)
-    return fine_pos[seed_nodes] - moment / s.mass.unsqueeze(-1)
+    return fine_pos.index_select(0, seed_nodes) - moment / s.mass.unsqueeze(-1)
 
 
 def _pool(x: torch.Tensor, s: Assignment, mass: torch.Tensor) -> torch.Tensor:
     w = s.weight.reshape(-1, *([1] * (x.dim() - 1)))
-    total = scatter(w * x[s.fine], s.coarse, 0, dim_size=s.num_coarse)
+    total = scatter(w * x.index_select(0, s.fine), s.coarse, 0, dim_size=s.num_coarse)
     return total / mass.reshape(-1, *([1] * (x.dim() - 1)))
 
 
@@ -46,7 +46,7 @@ def pool(state: NodeState, s: Assignment) -> NodeState:
 
 def _unpool(x: torch.Tensor, s: Assignment) -> torch.Tensor:
     w = s.weight.reshape(-1, *([1] * (x.dim() - 1)))
-    return scatter(w * x[s.coarse], s.fine, 0, dim_size=s.num_fine)
+    return scatter(w * x.index_select(0, s.coarse), s.fine, 0, dim_size=s.num_fine)
 
 
 def unpool(fine: NodeState, coarse: NodeState, s: Assignment, scalar_map) -> NodeState:
@@ -64,5 +64,5 @@ def distribute(coarse_values: torch.Tensor, s: Assignment) -> torch.Tensor:
     The shares of one coarse node sum to one, so totals are conserved (used to attribute
     coarse-level energies to atoms).
     """
-    share = s.weight / s.mass[s.coarse]
-    return scatter(share * coarse_values[s.coarse], s.fine, 0, dim_size=s.num_fine)
+    share = s.weight / s.mass.index_select(0, s.coarse)
+    return scatter(share * coarse_values.index_select(0, s.coarse), s.fine, 0, dim_size=s.num_fine)
