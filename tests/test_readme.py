@@ -1,4 +1,4 @@
-"""The README tells the truth: its API example runs, its commands are CI's, its demo output is real."""
+"""The README tells the truth: its API example runs, its commands are CI's, its demo is real."""
 
 import re
 from pathlib import Path

@@ -31,7 +31,9 @@ def tune_cpu_allocator() -> bool:
     if _done is not None:
         return _done
     _done = False
-    if os.environ.get("MUSE_EXPLORE_TUNE_MALLOC", "1") == "0" or not sys.platform.startswith("linux"):
+    if os.environ.get("MUSE_EXPLORE_TUNE_MALLOC", "1") == "0" or not sys.platform.startswith(
+        "linux"
+    ):
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")

@@ -15,6 +15,21 @@ from muse_explore.calc.derivatives import hessian as _hessian
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
+#: Assignments with more entries than this are returned as scipy sparse matrices.
+DENSE_ASSIGNMENT_LIMIT = 4_000_000
+
+
+def _as_array(s):
+    """An assignment as a dense array (small systems) or a scipy CSR matrix (large ones)."""
+    if s.num_fine * s.num_coarse <= DENSE_ASSIGNMENT_LIMIT:
+        return s.dense().detach().cpu().numpy().astype(np.float64)
+    from scipy.sparse import csr_matrix
+
+    w = s.weight.detach().cpu().numpy().astype(np.float64)
+    rows, cols = s.fine.cpu().numpy(), s.coarse.cpu().numpy()
+    return csr_matrix((w, (rows, cols)), shape=(s.num_fine, s.num_coarse))  # sums images
+
+
 def _device(device) -> torch.device:
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -37,8 +52,9 @@ class MuSECalculator(Calculator):
     ``results`` after a calculation: ``energy``, ``free_energy`` (eV); ``forces`` (n, 3) eV/Å;
     ``stress`` (Voigt 6, eV/Å³, periodic cells only); ``energies`` (n,) per-atom energies;
     ``scale_energies`` (L+1,) per-level energies, atoms first, summing to the energy;
-    ``node_energies`` per level; ``assignments`` one dense (n_{l-1}, K_l) array per coarse level
-    with rows summing to 1; ``coarse_positions`` one (K_l, 3) array per coarse level.
+    ``node_energies`` per level; ``assignments`` one (n_{l-1}, K_l) array per coarse level with
+    rows summing to 1 (a scipy CSR matrix when it would have more than
+    ``DENSE_ASSIGNMENT_LIMIT`` entries); ``coarse_positions`` one (K_l, 3) array per level.
     """
 
     implemented_properties = [
@@ -86,7 +102,7 @@ class MuSECalculator(Calculator):
             "energies": out.atom_energies.detach().cpu().numpy().astype(np.float64),
             "scale_energies": out.scale_energies[0].detach().cpu().numpy().astype(np.float64),
             "node_energies": [e.detach().cpu().numpy() for e in out.node_energies],
-            "assignments": [s.dense().detach().cpu().numpy() for s in out.assignments],
+            "assignments": [_as_array(s) for s in out.assignments],
             "coarse_positions": [p.detach().cpu().numpy() for p in out.positions[1:]],
         }
         if want_stress:

@@ -91,10 +91,9 @@ class AtomsToGraph:
         if edges is not None and self.cutoff < bond_cutoff(atoms.numbers):
             edges = None
         bonds = covalent_bonds(atoms.numbers, atoms.positions, cell, atoms.pbc, edges)
-        pairs = np.stack(bonds[:2]).astype(np.int64)
-        key = b"|".join(
-            [atoms.numbers.astype(np.int64).tobytes(), np.unique(pairs, axis=1).tobytes()]
-        )
+        n = len(atoms)
+        pairs = np.unique(bonds[0].astype(np.int64) * n + bonds[1].astype(np.int64))
+        key = b"|".join([atoms.numbers.astype(np.int64).tobytes(), pairs.tobytes()])
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)

@@ -34,3 +34,26 @@ def test_nve_conserves_energy_with_frozen_topology(benzene):
     e0 = atoms.get_total_energy()
     VelocityVerlet(atoms, timestep=0.25 * units.fs).run(40)
     assert abs(atoms.get_total_energy() - e0) < 5e-3
+
+
+def test_large_assignments_are_sparse(benzene, monkeypatch):
+    from scipy.sparse import issparse
+
+    import muse_explore.calc.ase_calculator as ac
+
+    monkeypatch.setattr(ac, "DENSE_ASSIGNMENT_LIMIT", 10)
+    calc = mx.MuSECalculator(small_model())
+    benzene.calc = calc
+    benzene.get_potential_energy()
+    s = calc.results["assignments"][0]
+    assert issparse(s)
+    np.testing.assert_allclose(np.asarray(s.sum(axis=1)).ravel(), 1.0)
+
+
+def test_single_atom_and_single_molecule():
+    from ase import Atoms
+
+    for atoms in (Atoms("C", positions=[[0, 0, 0]]), Atoms("H", positions=[[0, 0, 0]])):
+        atoms.calc = mx.MuSECalculator(small_model())
+        assert np.isfinite(atoms.get_potential_energy())
+        assert np.abs(atoms.get_forces()).max() == 0.0
