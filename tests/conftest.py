@@ -12,9 +12,14 @@ from muse_explore.testing import rattle
 torch.set_num_threads(2)
 
 
+#: Small but complete hyperparameters per backbone, for fast tests.
+SMALL = {"painn": {}, "mace": {"max_ell": 2, "correlation": 2, "radial_mlp": (16, 16)}}
+
+
 def small_model(backbone: str = "painn", levels: int = 2, **kw):
     """A small model (fast tests) with the default cutoffs and hierarchy."""
     kw.setdefault("hidden", 16)
+    kw.setdefault("backbone_kwargs", SMALL[backbone])
     kw.setdefault("num_interactions", (2,) + (1,) * levels)
     return mx.build_model(backbone=backbone, levels=levels, seed=7, **kw)
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from muse_explore.backbones.contract import Backbone, GeometricGraph, NodeState
+from muse_explore.backbones.mace import MACE
 from muse_explore.backbones.painn import PaiNN
 from muse_explore.errors import MuSEConfigError
 
-#: Name -> backbone class; each takes ``(num_species | None, cutoff, **hyperparameters)``.
-BACKBONES: dict[str, type[Backbone]] = {"painn": PaiNN}
+#: Name -> backbone class; each takes ``(atomic_numbers | None, cutoff, **hyperparameters)``:
+#: the atom level gets the atomic numbers of its species (in species order), coarse levels None.
+BACKBONES: dict[str, type[Backbone]] = {"painn": PaiNN, "mace": MACE}
 
 
-def build_backbone(name: str, num_species: int | None, cutoff: float, **kwargs) -> Backbone:
+def build_backbone(
+    name: str, atomic_numbers: list[int] | None, cutoff: float, **kwargs
+) -> Backbone:
     """Instantiate a registered backbone for one level."""
     try:
         cls = BACKBONES[name]
@@ -19,9 +23,17 @@ def build_backbone(name: str, num_species: int | None, cutoff: float, **kwargs) 
             f"unknown backbone {name!r}; available: {', '.join(sorted(BACKBONES))}"
         ) from None
     try:
-        return cls(num_species, cutoff, **kwargs)
+        return cls(atomic_numbers, cutoff, **kwargs)
     except TypeError as err:
         raise MuSEConfigError(f"bad hyperparameters for backbone {name!r}: {err}") from None
 
 
-__all__ = ["BACKBONES", "Backbone", "GeometricGraph", "NodeState", "PaiNN", "build_backbone"]
+__all__ = [
+    "BACKBONES",
+    "Backbone",
+    "GeometricGraph",
+    "MACE",
+    "NodeState",
+    "PaiNN",
+    "build_backbone",
+]

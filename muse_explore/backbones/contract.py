@@ -13,14 +13,19 @@ Node state (:class:`NodeState`):
 
 Geometric graph (:class:`GeometricGraph`):
     node positions, edges ``(source j, target i)`` with vectors r_ij = r_j - r_i (+ periodic
-    shift) and lengths, the cutoff, and the batch vector. Atomic numbers exist only at the
+    shift) and lengths, the cutoff, and the batch vector.
+
+Construction: ``Backbone(atomic_numbers, cutoff, **hyperparameters)``, where the atom level
+gets the atomic numbers of its species (species index k is ``atomic_numbers[k]``) and coarse
+levels get ``None``. Atomic numbers exist only at the
     atom level; coarse nodes are embedded from pooled features instead.
 """
 
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -31,11 +36,15 @@ class NodeState:
     """Features of the nodes of one level.
 
     Shapes:
-        scalar: (n, F); equivariant: (n, m, F) or ``None``.
+        scalar: (n, F); equivariant: (n, m, F) or ``None``; ``extra``: backbone-private
+        per-node tensors carried from ``interact`` to ``readout`` of the same level (e.g. the
+        features of earlier layers for per-layer readouts). MuSE neither pools nor unpools
+        them; it only passes them along.
     """
 
     scalar: torch.Tensor
     equivariant: torch.Tensor | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

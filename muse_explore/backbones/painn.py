@@ -94,8 +94,8 @@ class PaiNN(Backbone):
     """PaiNN on one level of a MuSE hierarchy (or alone).
 
     Args:
-        num_species: number of elements for the atom level; ``None`` builds a coarse level,
-            whose nodes are embedded from pooled features.
+        atomic_numbers: Z of the atom level's species (in species order); ``None`` builds a
+            coarse level, whose nodes are embedded from pooled features.
         cutoff: radius in Å.
         hidden: F, feature channels.
         num_interactions: message + update blocks on this level.
@@ -104,7 +104,7 @@ class PaiNN(Backbone):
 
     def __init__(
         self,
-        num_species: int | None,
+        atomic_numbers: list[int] | None,
         cutoff: float,
         *,
         hidden: int = 64,
@@ -115,8 +115,8 @@ class PaiNN(Backbone):
         self.cutoff = float(cutoff)
         self.scalar_dim = hidden
         self.equivariant_shape = (3, hidden)
-        if num_species is not None:
-            self.embedding = nn.Embedding(num_species, hidden)
+        if atomic_numbers is not None:
+            self.embedding = nn.Embedding(len(atomic_numbers), hidden)
         else:
             self.coarse_embedding = nn.Sequential(
                 nn.Linear(hidden + 1, hidden), nn.SiLU(), nn.Linear(hidden, hidden)

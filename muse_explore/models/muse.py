@@ -97,7 +97,7 @@ class MuSE(nn.Module):
             self.backbones = nn.ModuleList(
                 build_backbone(
                     c.backbone,
-                    len(c.elements) if level == 0 else None,
+                    [atomic_numbers[e] for e in c.elements] if level == 0 else None,
                     c.cutoffs[level],
                     hidden=c.hidden,
                     num_interactions=c.num_interactions[level],

@@ -55,7 +55,7 @@ def unpool(fine: NodeState, coarse: NodeState, s: Assignment, scalar_map) -> Nod
     eq = fine.equivariant
     if eq is not None and coarse.equivariant is not None:
         eq = eq + _unpool(coarse.equivariant, s)
-    return NodeState(scalar, eq)
+    return NodeState(scalar, eq, fine.extra)
 
 
 def distribute(coarse_values: torch.Tensor, s: Assignment) -> torch.Tensor:

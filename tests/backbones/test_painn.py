@@ -21,7 +21,7 @@ def _graph(pos, cutoff):
 def test_all_backbones_honour_the_contract():
     for name, cls in BACKBONES.items():
         assert issubclass(cls, Backbone), name
-        atom = build_backbone(name, 4, 5.0, hidden=8, num_interactions=2)
+        atom = build_backbone(name, [1, 6, 7, 8], 5.0, hidden=8, num_interactions=2)
         coarse = build_backbone(name, None, 10.0, hidden=8, num_interactions=1)
         assert atom.scalar_dim == coarse.scalar_dim == 8
         pos = torch.randn(6, 3, dtype=torch.float64) * 1.5
@@ -40,7 +40,7 @@ def test_all_backbones_honour_the_contract():
 
 def test_painn_vector_features_are_equivariant():
     torch.manual_seed(0)
-    net = build_backbone("painn", 3, 5.0, hidden=8, num_interactions=2).double()
+    net = build_backbone("painn", [1, 6, 8], 5.0, hidden=8, num_interactions=2).double()
     pos = torch.randn(7, 3, dtype=torch.float64) * 1.5
     species = torch.tensor([0, 1, 2, 0, 1, 2, 0])
     rot = torch.as_tensor(random_rotation(1))

@@ -1,0 +1,174 @@
+r"""MACE as a MuSE backbone, assembled from mace-torch's own blocks.
+
+Batatia, Kovács, Simm, Ortner, Csányi, "MACE: Higher order equivariant message passing
+neural networks for fast and accurate force fields", NeurIPS 2022 (arXiv:2206.07697).
+
+Each level holds a genuine ``mace.modules.ScaleShiftMACE`` and runs its blocks (node
+embedding, radial embedding, spherical harmonics, interaction, symmetric-contraction product,
+per-layer readouts, scale/shift) on MuSE's graphs; nothing of MACE is rewritten here. With no
+coarse levels and the same weights the energy equals mace-torch's model (tested). Adaptations:
+
+* MuSE's edge vectors point from target to source (r_j - r_i); MACE's from sender to receiver
+  (r_receiver - r_sender), so the vectors are negated before the spherical harmonics.
+* Coarse levels have no chemical elements: they use one pseudo-element (node attribute 1) and
+  replace the one-hot node embedding by an embedding of the pooled scalars and log M_k.
+* MACE's last layer keeps only scalars, so its state has no equivariant part: coarse levels
+  start from pooled scalars (``equivariant_shape = None``).
+* Per-layer readouts are summed, then scaled and shifted, as in ``ScaleShiftMACE``; the
+  per-element E0s become MuSE's energy shifts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from muse_explore.backbones.contract import Backbone, GeometricGraph, NodeState
+from muse_explore.errors import MuSEConfigError
+
+_GATES = {"silu": torch.nn.functional.silu, "tanh": torch.tanh, None: None}
+
+
+def _mace_modules():
+    # e3nn 0.4.4 (the version mace-torch pins) loads its constants with torch.load's default,
+    # which since torch 2.6 accepts only allow-listed globals; those constants contain `slice`
+    # objects, which are plain data and safe to allow.
+    torch.serialization.add_safe_globals([slice])
+    try:
+        from e3nn import o3
+        from mace.modules import ScaleShiftMACE, interaction_classes
+    except ImportError as err:  # pragma: no cover - depends on the installation
+        raise MuSEConfigError(
+            "the 'mace' backbone needs mace-torch: pip install 'muse-explore[mace]'"
+        ) from err
+    return o3, ScaleShiftMACE, interaction_classes
+
+
+class MACE(Backbone):
+    """MACE on one level of a MuSE hierarchy (or alone).
+
+    Args:
+        atomic_numbers: Z of the atom level's species, in species order (they order MACE's
+            one-hot node attributes); ``None`` builds a coarse level.
+        cutoff: r_max in Å.
+        hidden: scalar channels; the default ``hidden_irreps`` is ``{hidden}x0e+{hidden}x1o``.
+        num_interactions: interaction + product blocks on this level.
+        hidden_irreps: e3nn irreps of the hidden features (overrides ``hidden``'s default).
+        max_ell: highest degree of the spherical harmonics.
+        correlation: body order of the symmetric contraction (int or one per layer).
+        num_bessel: radial Bessel functions; num_polynomial_cutoff: p of the envelope.
+        mlp_irreps: hidden irreps of the last, non-linear readout.
+        radial_mlp: widths of the radial MLP.
+        avg_num_neighbors: normalisation of the aggregation.
+        interaction, interaction_first: names in ``mace.modules.interaction_classes``.
+        gate: ``"silu"`` or ``"tanh"``, the readout non-linearity.
+        scale, shift: ScaleShiftMACE's scale and shift of the interaction energy.
+        radial_type: ``"bessel"``, ``"gaussian"`` or ``"chebyshev"``.
+    """
+
+    def __init__(
+        self,
+        atomic_numbers: list[int] | None,
+        cutoff: float,
+        *,
+        hidden: int = 64,
+        num_interactions: int = 2,
+        hidden_irreps: str | None = None,
+        max_ell: int = 3,
+        correlation: int | list[int] = 3,
+        num_bessel: int = 8,
+        num_polynomial_cutoff: int = 5,
+        mlp_irreps: str = "16x0e",
+        radial_mlp: list[int] | tuple[int, ...] = (64, 64, 64),
+        avg_num_neighbors: float = 20.0,
+        interaction: str = "RealAgnosticResidualInteractionBlock",
+        interaction_first: str = "RealAgnosticResidualInteractionBlock",
+        gate: str | None = "silu",
+        scale: float = 1.0,
+        shift: float = 0.0,
+        radial_type: str = "bessel",
+    ) -> None:
+        super().__init__()
+        o3, ScaleShiftMACE, classes = _mace_modules()
+        if gate not in _GATES:
+            raise MuSEConfigError(f"gate must be one of {sorted(map(str, _GATES))}, got {gate!r}")
+        for name in (interaction, interaction_first):
+            if name not in classes:
+                raise MuSEConfigError(f"unknown MACE interaction {name!r}; see mace.modules")
+        irreps = o3.Irreps(hidden_irreps or f"{hidden}x0e+{hidden}x1o")
+        self.cutoff = float(cutoff)
+        self.coarse = atomic_numbers is None
+        zs = [0] if self.coarse else [int(z) for z in atomic_numbers]
+        n_elem = len(zs)
+        self.mace = ScaleShiftMACE(
+            r_max=float(cutoff),
+            num_bessel=num_bessel,
+            num_polynomial_cutoff=num_polynomial_cutoff,
+            max_ell=max_ell,
+            interaction_cls=classes[interaction],
+            interaction_cls_first=classes[interaction_first],
+            num_interactions=num_interactions,
+            num_elements=n_elem,
+            hidden_irreps=irreps,
+            MLP_irreps=o3.Irreps(mlp_irreps),
+            atomic_energies=np.zeros(n_elem),
+            avg_num_neighbors=float(avg_num_neighbors),
+            atomic_numbers=zs,
+            correlation=correlation,
+            gate=_GATES[gate],
+            radial_MLP=list(radial_mlp),
+            radial_type=radial_type,
+            atomic_inter_scale=float(scale),
+            atomic_inter_shift=float(shift),
+        )
+        self.scalar_dim = irreps.count(o3.Irrep(0, 1))
+        self.equivariant_shape = None
+        if self.coarse:
+            # coarse nodes are embedded from pooled features, not from a one-hot element
+            self.mace.node_embedding = None
+            f = self.scalar_dim
+            self.coarse_embedding = nn.Sequential(nn.Linear(f + 1, f), nn.SiLU(), nn.Linear(f, f))
+
+    def _dtype(self) -> torch.dtype:
+        return next(self.parameters()).dtype
+
+    def embed_atoms(self, species: torch.Tensor) -> NodeState:
+        attrs = nn.functional.one_hot(species, self.mace.atomic_numbers.numel()).to(self._dtype())
+        return NodeState(self.mace.node_embedding(attrs), None, {"node_attrs": attrs})
+
+    def embed_coarse(self, pooled: NodeState, weight: torch.Tensor) -> NodeState:
+        s = self.coarse_embedding(torch.cat([pooled.scalar, torch.log(weight).unsqueeze(-1)], -1))
+        return NodeState(s, None, {"node_attrs": s.new_ones(s.shape[0], 1)})
+
+    def interact(self, state: NodeState, graph: GeometricGraph) -> NodeState:
+        m = self.mace
+        attrs = state.extra["node_attrs"]
+        vectors = -graph.vectors  # MACE: r_receiver - r_sender
+        edge_attrs = m.spherical_harmonics(vectors)
+        edge_feats, cutoff = m.radial_embedding(
+            graph.lengths.unsqueeze(-1), attrs, graph.edge_index, m.atomic_numbers
+        )
+        feats, layers = state.scalar, []
+        for i, (interaction, product) in enumerate(zip(m.interactions, m.products, strict=True)):
+            feats, sc = interaction(
+                node_attrs=attrs,
+                node_feats=feats,
+                edge_attrs=edge_attrs,
+                edge_feats=edge_feats,
+                edge_index=graph.edge_index,
+                cutoff=cutoff,
+                first_layer=(i == 0),
+            )
+            feats = product(node_feats=feats, sc=sc, node_attrs=attrs)
+            layers.append(feats)
+        return NodeState(feats, None, {"node_attrs": attrs, "layers": layers[:-1]})
+
+    def readout(self, state: NodeState) -> torch.Tensor:
+        m = self.mace
+        heads = torch.zeros(state.scalar.shape[0], dtype=torch.long, device=state.scalar.device)
+        feats = [*state.extra["layers"], state.scalar]
+        if len(m.readouts) == 1:
+            feats = feats[-1:]
+        energy = sum(r(x, heads)[:, 0] for r, x in zip(m.readouts, feats, strict=True))
+        return m.scale_shift(energy, heads)
