@@ -19,6 +19,7 @@ except PackageNotFoundError:  # running from a source tree without installation
 from muse_explore.calc import MuSECalculator, hessian
 from muse_explore.errors import MuSEConfigError, MuSEFileError, MuSEInputError
 from muse_explore.models import MuSE, MuSEConfig, load_model
+from muse_explore.models.from_mace import from_mace
 
 
 def build_model(
@@ -47,6 +48,7 @@ __all__ = [
     "MuSEInputError",
     "__version__",
     "build_model",
+    "from_mace",
     "hessian",
     "load_model",
 ]

@@ -40,6 +40,7 @@ class MuSEConfig:
         temperature: softmax temperature T of all assignments.
         hard: one-hot (argmax) assignments instead of soft ones (ablation).
         zbl: add ZBL short-range repulsion.
+        freeze_atoms: keep the atom level's weights fixed (train only the coarse levels).
         energy_shifts: per-element energy added to each atom, in eV.
         backbone_kwargs: extra hyperparameters passed to every level's backbone.
         seed: seed of the weight initialisation, or ``None``.
@@ -57,6 +58,7 @@ class MuSEConfig:
     temperature: float = 1.0
     hard: bool = False
     zbl: bool = False
+    freeze_atoms: bool = False
     energy_shifts: dict[str, float] = field(default_factory=dict)
     backbone_kwargs: dict = field(default_factory=dict)
     seed: int | None = None

@@ -119,6 +119,12 @@ class MuSE(nn.Module):
             self.unpool_maps = nn.ModuleList(nn.Linear(c.hidden, c.hidden) for _ in range(c.levels))
             self.shift = ElementShift([c.energy_shifts.get(e, 0.0) for e in c.elements])
             self.zbl = ZBL() if c.zbl else None
+        self.apply_freeze()
+
+    def apply_freeze(self) -> None:
+        """Set ``requires_grad`` of the atom level's weights from ``config.freeze_atoms``."""
+        for p in self.backbones[0].parameters():
+            p.requires_grad_(not self.config.freeze_atoms)
 
     def _check_state_shapes(self) -> None:
         shapes = {(b.scalar_dim, b.equivariant_shape) for b in self.backbones}
