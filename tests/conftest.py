@@ -13,7 +13,11 @@ torch.set_num_threads(2)
 
 
 #: Small but complete hyperparameters per backbone, for fast tests.
-SMALL = {"painn": {}, "mace": {"max_ell": 2, "correlation": 2, "radial_mlp": (16, 16)}}
+SMALL = {
+    "painn": {},
+    "mace": {"max_ell": 2, "correlation": 2, "radial_mlp": (16, 16)},
+    "so3krates": {"lmax": 2, "heads": 2},
+}
 
 
 def small_model(backbone: str = "painn", levels: int = 2, **kw):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from muse_explore.backbones.contract import Backbone, GeometricGraph, NodeState
 from muse_explore.backbones.mace import MACE
 from muse_explore.backbones.painn import PaiNN
+from muse_explore.backbones.so3krates import SO3krates
 from muse_explore.errors import MuSEConfigError
 
 #: Name -> backbone class; each takes ``(atomic_numbers | None, cutoff, **hyperparameters)``:
 #: the atom level gets the atomic numbers of its species (in species order), coarse levels None.
-BACKBONES: dict[str, type[Backbone]] = {"painn": PaiNN, "mace": MACE}
+BACKBONES: dict[str, type[Backbone]] = {"painn": PaiNN, "mace": MACE, "so3krates": SO3krates}
 
 
 def build_backbone(
@@ -35,5 +36,6 @@ __all__ = [
     "MACE",
     "NodeState",
     "PaiNN",
+    "SO3krates",
     "build_backbone",
 ]

@@ -25,18 +25,15 @@ import torch
 from torch import nn
 
 from muse_explore.backbones.contract import Backbone, GeometricGraph, NodeState
+from muse_explore.backbones.e3nn_compat import import_o3
 from muse_explore.errors import MuSEConfigError
 
 _GATES = {"silu": torch.nn.functional.silu, "tanh": torch.tanh, None: None}
 
 
 def _mace_modules():
-    # e3nn 0.4.4 (the version mace-torch pins) loads its constants with torch.load's default,
-    # which since torch 2.6 accepts only allow-listed globals; those constants contain `slice`
-    # objects, which are plain data and safe to allow.
-    torch.serialization.add_safe_globals([slice])
+    o3 = import_o3()
     try:
-        from e3nn import o3
         from mace.modules import ScaleShiftMACE, interaction_classes
     except ImportError as err:  # pragma: no cover - depends on the installation
         raise MuSEConfigError(
