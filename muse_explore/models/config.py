@@ -10,7 +10,7 @@ from muse_explore.errors import MuSEConfigError
 
 # Per-level defaults, atoms first; deeper levels continue the last value times the factor.
 _DEFAULT_CUTOFFS = (5.0, 10.0, 20.0)
-_DEFAULT_INTERACTIONS = (3, 2, 2)
+_DEFAULT_INTERACTIONS = (3, 1, 1)
 _DEFAULT_HOPS = (2, 4)
 _DEFAULT_SIGMA = (1.5, 3.0)
 

@@ -116,7 +116,7 @@ def from_mace(
     cutoffs = config.pop("cutoffs", None)
     if cutoffs is None:
         cutoffs = (r_max, *[max(2 * r_max, 10.0) * 2**k for k in range(levels)])
-    interactions = config.pop("num_interactions", (n_inter,) + (2,) * levels)
+    interactions = config.pop("num_interactions", (n_inter,) + (1,) * levels)
     cfg = MuSEConfig(
         elements=elements,
         backbone="mace",
