@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from muse_explore.backbones.coarse_embedding import CoarseEmbedding
 from muse_explore.backbones.contract import Backbone, GeometricGraph, NodeState
 from muse_explore.backbones.e3nn_compat import import_o3
 from muse_explore.errors import MuSEConfigError
@@ -125,7 +126,7 @@ class MACE(Backbone):
             # coarse nodes are embedded from pooled features, not from a one-hot element
             self.mace.node_embedding = None
             f = self.scalar_dim
-            self.coarse_embedding = nn.Sequential(nn.Linear(f + 1, f), nn.SiLU(), nn.Linear(f, f))
+            self.coarse_embedding = CoarseEmbedding(f)
 
     def _dtype(self) -> torch.dtype:
         return next(self.parameters()).dtype
@@ -135,7 +136,7 @@ class MACE(Backbone):
         return NodeState(self.mace.node_embedding(attrs), None, {"node_attrs": attrs})
 
     def embed_coarse(self, pooled: NodeState, weight: torch.Tensor) -> NodeState:
-        s = self.coarse_embedding(torch.cat([pooled.scalar, torch.log(weight).unsqueeze(-1)], -1))
+        s = self.coarse_embedding(pooled.scalar, weight)
         return NodeState(s, None, {"node_attrs": s.new_ones(s.shape[0], 1)})
 
     def interact(self, state: NodeState, graph: GeometricGraph) -> NodeState:

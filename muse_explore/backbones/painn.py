@@ -32,6 +32,7 @@ import torch
 from torch import nn
 from torch_geometric.nn import MessagePassing
 
+from muse_explore.backbones.coarse_embedding import CoarseEmbedding
 from muse_explore.backbones.contract import Backbone, GeometricGraph, NodeState
 from muse_explore.backbones.radial import BesselBasis, polynomial_envelope
 
@@ -118,9 +119,7 @@ class PaiNN(Backbone):
         if atomic_numbers is not None:
             self.embedding = nn.Embedding(len(atomic_numbers), hidden)
         else:
-            self.coarse_embedding = nn.Sequential(
-                nn.Linear(hidden + 1, hidden), nn.SiLU(), nn.Linear(hidden, hidden)
-            )
+            self.coarse_embedding = CoarseEmbedding(hidden)
         self.rbf = BesselBasis(cutoff, num_rbf)
         self.messages = nn.ModuleList(
             PaiNNMessage(hidden, num_rbf) for _ in range(num_interactions)
@@ -135,7 +134,7 @@ class PaiNN(Backbone):
         return NodeState(s, s.new_zeros(s.shape[0], 3, self.scalar_dim))
 
     def embed_coarse(self, pooled: NodeState, weight: torch.Tensor) -> NodeState:
-        s = self.coarse_embedding(torch.cat([pooled.scalar, torch.log(weight).unsqueeze(-1)], -1))
+        s = self.coarse_embedding(pooled.scalar, weight)
         v = pooled.equivariant
         if v is None:
             v = s.new_zeros(s.shape[0], 3, self.scalar_dim)

@@ -36,6 +36,7 @@ import torch
 from torch import nn
 from torch_geometric.nn import MessagePassing
 
+from muse_explore.backbones.coarse_embedding import CoarseEmbedding
 from muse_explore.backbones.contract import Backbone, GeometricGraph, NodeState
 from muse_explore.backbones.e3nn_compat import import_o3
 from muse_explore.backbones.radial import BesselBasis, polynomial_envelope
@@ -161,9 +162,7 @@ class SO3krates(Backbone):
         if atomic_numbers is not None:
             self.embedding = nn.Embedding(len(atomic_numbers), hidden)
         else:
-            self.coarse_embedding = nn.Sequential(
-                nn.Linear(hidden + 1, hidden), nn.SiLU(), nn.Linear(hidden, hidden)
-            )
+            self.coarse_embedding = CoarseEmbedding(hidden)
         self.rbf = BesselBasis(cutoff, num_rbf)
         self.attention = nn.ModuleList(
             EuclideanAttention(hidden, num_rbf, lmax, heads) for _ in range(num_interactions)
@@ -178,7 +177,7 @@ class SO3krates(Backbone):
         return NodeState(h, h.new_zeros(h.shape[0], self.equivariant_shape[0], 1))
 
     def embed_coarse(self, pooled: NodeState, weight: torch.Tensor) -> NodeState:
-        h = self.coarse_embedding(torch.cat([pooled.scalar, torch.log(weight).unsqueeze(-1)], -1))
+        h = self.coarse_embedding(pooled.scalar, weight)
         chi = pooled.equivariant
         if chi is None:
             chi = h.new_zeros(h.shape[0], self.equivariant_shape[0], 1)
