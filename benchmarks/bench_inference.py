@@ -60,7 +60,7 @@ def _setup(model_name: str, system: str, rings: int):
 def _evaluate(model, conv, atoms) -> tuple[float, float, float]:
     from muse_explore.calc.derivatives import compute_properties
 
-    conv._cache.clear()
+    conv.clear_cache()
     t0 = time.perf_counter()
     conv.batch(atoms, targets=False)  # cold: the seeding runs from scratch
     t1 = time.perf_counter()

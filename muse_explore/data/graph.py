@@ -64,6 +64,10 @@ class AtomsToGraph:
         self._frozen = (atoms.numbers.copy(), topo)
         return topo
 
+    def clear_cache(self) -> None:
+        """Forget the cached seedings (the next structure is seeded from scratch)."""
+        self._cache.clear()
+
     @property
     def frozen(self) -> bool:
         """Whether a frozen topology is in use."""

@@ -47,6 +47,8 @@ def test_topology_is_cached_and_can_be_frozen(water_on_coronene):
     moved = water_on_coronene.copy()
     moved.positions += 0.01
     assert conv.topology(moved) is t1
+    conv.clear_cache()
+    assert conv.topology(moved) is not t1
     frozen = conv.freeze(water_on_coronene)
     stretched = water_on_coronene.copy()
     stretched.positions[-1] += [0.0, 0.0, 1.0]  # an O-H bond far beyond bonding
