@@ -20,6 +20,7 @@ from muse_explore.calc import MuSECalculator, hessian
 from muse_explore.errors import MuSEConfigError, MuSEFileError, MuSEInputError
 from muse_explore.models import MuSE, MuSEConfig, load_model
 from muse_explore.models.from_mace import from_mace
+from muse_explore.pretrained import list_pretrained, load_pretrained
 
 
 def build_model(
@@ -50,5 +51,7 @@ __all__ = [
     "build_model",
     "from_mace",
     "hessian",
+    "list_pretrained",
     "load_model",
+    "load_pretrained",
 ]

@@ -5,9 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from muse_explore.cli import demo
+from muse_explore.cli import demo, evaluate, export, make_data, train
 
-SUBCOMMANDS = {"demo": demo}
+SUBCOMMANDS = {
+    "demo": demo,
+    "train": train,
+    "evaluate": evaluate,
+    "export": export,
+    "make-data": make_data,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,7 +28,13 @@ def main(argv: list[str] | None = None) -> int:
     for module in SUBCOMMANDS.values():
         module.add_parser(sub)
     args = parser.parse_args(argv)
-    return SUBCOMMANDS[args.command].run(args)
+    from muse_explore.errors import MuSEConfigError, MuSEFileError, MuSEInputError
+
+    try:
+        return SUBCOMMANDS[args.command].run(args)
+    except (MuSEConfigError, MuSEFileError, MuSEInputError) as err:
+        print(f"muse-explore {args.command}: error: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

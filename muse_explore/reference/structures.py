@@ -14,24 +14,18 @@ CC_BOND = 1.42
 CH_BOND = 1.09
 
 
-def graphene_flake(rings: int = 2, *, cc: float = CC_BOND, ch: float = CH_BOND) -> Atoms:
-    """Hydrogen-terminated hexagonal flake made of ``rings`` shells of hexagons around one.
+def polyaromatic(centers: np.ndarray, *, cc: float = CC_BOND, ch: float = CH_BOND) -> Atoms:
+    """Hydrogen-terminated planar hydrocarbon made of hexagons at the given centres.
 
-    ``rings=0`` is benzene (C6H6), 1 coronene (C24H12), 2 circumcoronene (C54H18), 3 C96H24.
+    ``centers`` (k, 2) are hexagon centres on the honeycomb lattice (lattice vectors
+    ``(√3 cc, 0)`` and ``(√3 cc / 2, 3 cc / 2)``): one centre is benzene, two adjacent ones
+    naphthalene. Every carbon with two carbon neighbours gets a hydrogen pointing outward.
+    The molecule lies in z = 0 with its centroid at the origin.
     """
-    if rings < 0:
-        raise ValueError(f"rings must be >= 0, got {rings}")
-    a1 = np.array([np.sqrt(3) * cc, 0.0])
-    a2 = np.array([np.sqrt(3) * cc / 2, 1.5 * cc])
-    centers = [
-        i * a1 + j * a2
-        for i in range(-rings, rings + 1)
-        for j in range(-rings, rings + 1)
-        if max(abs(i), abs(j), abs(i + j)) <= rings
-    ]
+    centers = np.asarray(centers, dtype=float).reshape(-1, 2)
     angles = np.deg2rad(30 + 60 * np.arange(6))
     corners = cc * np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    vertices = (np.array(centers)[:, None, :] + corners[None]).reshape(-1, 2)
+    vertices = (centers[:, None, :] + corners[None]).reshape(-1, 2)
     # shared corners of neighbouring hexagons coincide: merge them on a 0.01 Å grid
     _, first = np.unique(np.round(vertices / 0.01).astype(np.int64), axis=0, return_index=True)
     c_xy = vertices[np.sort(first)]
@@ -46,9 +40,33 @@ def graphene_flake(rings: int = 2, *, cc: float = CC_BOND, ch: float = CH_BOND) 
     h_xy = c_xy[edge] + ch * outward / np.linalg.norm(outward, axis=1, keepdims=True)
     xy = np.concatenate([c_xy, np.array(h_xy).reshape(-1, 2)])
     pos = np.column_stack([xy, np.zeros(len(xy))])
-    flake = Atoms(numbers=[6] * len(c_xy) + [1] * len(h_xy), positions=pos)
-    flake.positions -= flake.positions.mean(0)
-    return flake
+    mol = Atoms(numbers=[6] * len(c_xy) + [1] * len(h_xy), positions=pos)
+    mol.positions -= mol.positions.mean(0)
+    return mol
+
+
+def honeycomb_centers(rings: int, *, cc: float = CC_BOND) -> np.ndarray:
+    """Hexagon centres of a hexagonal flake: ``rings`` shells of hexagons around one."""
+    a1 = np.array([np.sqrt(3) * cc, 0.0])
+    a2 = np.array([np.sqrt(3) * cc / 2, 1.5 * cc])
+    return np.array(
+        [
+            i * a1 + j * a2
+            for i in range(-rings, rings + 1)
+            for j in range(-rings, rings + 1)
+            if max(abs(i), abs(j), abs(i + j)) <= rings
+        ]
+    )
+
+
+def graphene_flake(rings: int = 2, *, cc: float = CC_BOND, ch: float = CH_BOND) -> Atoms:
+    """Hydrogen-terminated hexagonal flake made of ``rings`` shells of hexagons around one.
+
+    ``rings=0`` is benzene (C6H6), 1 coronene (C24H12), 2 circumcoronene (C54H18), 3 C96H24.
+    """
+    if rings < 0:
+        raise ValueError(f"rings must be >= 0, got {rings}")
+    return polyaromatic(honeycomb_centers(rings, cc=cc), cc=cc, ch=ch)
 
 
 def graphene_sheet(

@@ -1,0 +1,29 @@
+"""Analysis of structures and trajectories: interaction energies, peptide observables."""
+
+from muse_explore.analysis.interaction import (
+    RANGES,
+    errors_by_range,
+    interaction_energies,
+    predict,
+)
+from muse_explore.analysis.peptide import (
+    backbone_hbonds,
+    backbone_indices,
+    count_backbone_hbonds,
+    end_to_end_distance,
+    peptide_indices,
+    radius_of_gyration,
+)
+
+__all__ = [
+    "RANGES",
+    "errors_by_range",
+    "interaction_energies",
+    "predict",
+    "backbone_hbonds",
+    "backbone_indices",
+    "count_backbone_hbonds",
+    "end_to_end_distance",
+    "peptide_indices",
+    "radius_of_gyration",
+]

@@ -1,0 +1,98 @@
+r"""Molecule–substrate interaction energies from triples (complex, substrate, molecule).
+
+.. math:: E_\mathrm{int}(d) = E(\text{complex}) - E(\text{flake}) - E(\text{molecule})
+
+computed for the reference labels and for models on the same geometries, and their errors
+per distance range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from ase import Atoms
+from torch_geometric.data import Batch
+
+#: Distance ranges of the error table, Å (low inclusive, high exclusive).
+RANGES = ((0.0, 4.0), (4.0, 6.0), (6.0, 10.0), (10.0, np.inf))
+
+
+def range_label(low: float, high: float) -> str:
+    """'< 4 Å', '4–6 Å', '> 10 Å'."""
+    if low <= 0:
+        return f"< {high:g} Å"
+    if not np.isfinite(high):
+        return f"> {low:g} Å"
+    return f"{low:g}–{high:g} Å"
+
+
+def predict(
+    model, structures: Sequence[Atoms], *, dtype=torch.float64, batch_size: int = 16,
+    forces: bool = False,
+):  # fmt: skip
+    """Energies (eV) of ``structures`` (and forces, a list of (n, 3) arrays) from ``model``."""
+    from muse_explore.calc.derivatives import compute_properties
+
+    model = model.to(dtype=dtype).eval()
+    conv = model.graph_converter(dtype=dtype)
+    energies, force_list = [], []
+    for start in range(0, len(structures), batch_size):
+        chunk = structures[start : start + batch_size]
+        batch = Batch.from_data_list([conv(a, targets=False) for a in chunk])
+        res = compute_properties(model, batch, forces=forces)
+        energies += res["energy"].detach().double().tolist()
+        if forces:
+            f = res["forces"].detach().double().numpy()
+            ptr = batch.ptr.tolist()
+            force_list += [f[ptr[k] : ptr[k + 1]] for k in range(len(chunk))]
+    return (np.array(energies), force_list) if forces else np.array(energies)
+
+
+def _group(atoms: Atoms):
+    info = atoms.info
+    if "scan" in info:
+        return ("scan", int(info["scan"]))
+    return (str(info.get("set", "")), int(info["config"]))
+
+
+def interaction_energies(structures: Sequence[Atoms], energies: Sequence[float]) -> list[dict]:
+    """E_int of every complex whose flake and molecule (same group) are in ``structures``.
+
+    Structures carry ``info["part"]`` ("complex", "flake", "molecule") and a group
+    (``info["config"]`` or ``info["scan"]``), as the reference sets store them.
+
+    Returns:
+        One dict per complex: ``group``, ``molecule``, ``height`` (Å), ``e_int`` (eV),
+        ``index`` (position of the complex in ``structures``).
+    """
+    parts: dict[tuple, dict[str, float]] = {}
+    for a, e in zip(structures, energies, strict=True):
+        if a.info.get("part") in ("flake", "molecule"):
+            parts.setdefault(_group(a), {})[a.info["part"]] = float(e)
+    rows = []
+    for i, (a, e) in enumerate(zip(structures, energies, strict=True)):
+        if a.info.get("part") != "complex":
+            continue
+        g = parts.get(_group(a), {})
+        if "flake" in g and "molecule" in g:
+            rows.append({
+                "group": _group(a), "molecule": a.info.get("molecule", ""),
+                "height": float(a.info["height"]), "e_int": float(e) - g["flake"] - g["molecule"],
+                "index": i,
+            })  # fmt: skip
+    return rows
+
+
+def errors_by_range(heights, errors, ranges=RANGES) -> list[dict]:
+    """MAE and count of ``errors`` (any unit) in each height range, then overall."""
+    heights, errors = np.asarray(heights), np.abs(np.asarray(errors))
+    out = []
+    for low, high in ranges:
+        m = (heights >= low) & (heights < high)
+        out.append({"range": range_label(low, high), "n": int(m.sum()),
+                    "mae": float(errors[m].mean()) if m.any() else float("nan")})  # fmt: skip
+    out.append({"range": "all", "n": int(len(errors)),
+                "mae": float(errors.mean()) if len(errors) else float("nan")})  # fmt: skip
+    return out

@@ -1,0 +1,118 @@
+"""Observables of capped alanine peptides Ac-(Ala)_n-NHMe: size, compactness, backbone H-bonds.
+
+Every function takes one frame (an ``Atoms``) in the fixed atom order of
+:func:`muse_explore.reference.peptide.alanine_peptide`. The indices come from
+``info["backbone"]`` when the frame carries it, otherwise they are rebuilt from
+``info["n_residues"]`` or from the atom count (10 n + 12), so frames read back from any file
+format work. Lengths in Å, angles in degrees.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ase import Atoms
+
+from muse_explore.reference.peptide import backbone_indices, residue_count
+
+__all__ = [
+    "backbone_hbonds",
+    "backbone_indices",
+    "count_backbone_hbonds",
+    "end_to_end_distance",
+    "peptide_indices",
+    "radius_of_gyration",
+]
+
+
+def peptide_indices(atoms: Atoms) -> dict[str, list[int]]:
+    """Named atom indices of a peptide frame (see :func:`backbone_indices` for the keys).
+
+    Args:
+        atoms: an Ac-(Ala)_n-NHMe frame.
+
+    Returns:
+        ``info["backbone"]`` if present, else :func:`backbone_indices` of the residue count.
+    """
+    n = residue_count(atoms)
+    stored = atoms.info.get("backbone")
+    if isinstance(stored, dict):
+        return {key: [int(i) for i in np.atleast_1d(val)] for key, val in stored.items()}
+    return backbone_indices(n)
+
+
+def end_to_end_distance(atoms: Atoms) -> float:
+    """Distance (Å) from the acetyl carbonyl C to the N-methyl N.
+
+    These two atoms bound the n residues' backbone, C_(-1)–N_n in the phi/psi definitions,
+    so the distance measures the chain proper, not the orientation of the cap methyls.
+
+    Args:
+        atoms: an Ac-(Ala)_n-NHMe frame.
+
+    Returns:
+        The distance in Å.
+    """
+    idx = peptide_indices(atoms)
+    return float(atoms.get_distance(idx["C"][0], idx["N"][-1]))
+
+
+def radius_of_gyration(atoms: Atoms, heavy_only: bool = True) -> float:
+    r"""Unweighted radius of gyration :math:`R_g = \sqrt{\langle |r_i - \bar r|^2 \rangle}`, Å.
+
+    Args:
+        atoms: a peptide frame (any molecule works: no indices are needed).
+        heavy_only: average over the non-hydrogen atoms only.
+
+    Returns:
+        :math:`R_g` in Å.
+    """
+    pos = atoms.positions[atoms.numbers > 1] if heavy_only else atoms.positions
+    return float(np.sqrt(((pos - pos.mean(0)) ** 2).sum(1).mean()))
+
+
+def backbone_hbonds(
+    atoms: Atoms, *, max_ho: float = 2.5, min_angle: float = 120.0
+) -> list[tuple[int, int, int]]:
+    """Backbone N–H···O=C hydrogen bonds by a geometric criterion.
+
+    Donors are every amide N–H (the n residues and the N-methyl cap), acceptors every carbonyl
+    O (the acetyl cap and the n residues). A pair counts when d(H···O) <= ``max_ho`` and the
+    angle N–H···O >= ``min_angle``. With ``N[k]`` donating to ``O[m]`` (lists of
+    :func:`backbone_indices`) the bond spans k + 1 − m residues (acetyl = 0): 4 for the α
+    helix (i ← i+4), 3 for a 3₁₀ turn, 2 for a γ turn, 0 for the C5 contact within one
+    residue of an extended chain, which the angle cut removes (N–H···O is 90–100° there).
+
+    Args:
+        atoms: an Ac-(Ala)_n-NHMe frame.
+        max_ho: largest H···O distance, Å.
+        min_angle: smallest N–H···O angle, degrees.
+
+    Returns:
+        ``(donor_N, H, acceptor_O)`` atom index triples, sorted by donor then acceptor.
+    """
+    idx = peptide_indices(atoms)
+    donors, hydrogens, acceptors = (np.array(idx[k]) for k in ("N", "H", "O"))
+    pos = atoms.positions
+    h_to_o = pos[acceptors][None, :, :] - pos[hydrogens][:, None, :]
+    h_to_n = (pos[donors] - pos[hydrogens])[:, None, :]
+    dist = np.linalg.norm(h_to_o, axis=-1)
+    cos = (h_to_o * h_to_n).sum(-1) / (dist * np.linalg.norm(h_to_n, axis=-1))
+    angle = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    k, m = np.nonzero((dist <= max_ho) & (angle >= min_angle))
+    return [
+        (int(donors[a]), int(hydrogens[a]), int(acceptors[b])) for a, b in zip(k, m, strict=True)
+    ]
+
+
+def count_backbone_hbonds(atoms: Atoms, *, max_ho: float = 2.5, min_angle: float = 120.0) -> int:
+    """Number of backbone H-bonds of :func:`backbone_hbonds` with the same criteria.
+
+    Args:
+        atoms: an Ac-(Ala)_n-NHMe frame.
+        max_ho: largest H···O distance, Å.
+        min_angle: smallest N–H···O angle, degrees.
+
+    Returns:
+        The count.
+    """
+    return len(backbone_hbonds(atoms, max_ho=max_ho, min_angle=min_angle))

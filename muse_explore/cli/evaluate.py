@@ -1,0 +1,71 @@
+"""``muse-explore evaluate MODEL DATA``: metric table and per-structure predictions."""
+
+from __future__ import annotations
+
+
+def add_parser(sub) -> None:
+    """Register the ``evaluate`` subcommand."""
+    p = sub.add_parser(
+        "evaluate",
+        help="errors of a model or checkpoint on labelled data",
+        description="Evaluate a model file or training checkpoint on extxyz/ASE-db data: "
+        "prints energy, force (and stress) MAE/RMSE and writes per-structure predictions.",
+    )
+    p.add_argument("model", help="a model file (best_model.pt) or a checkpoint (last.pt)")
+    p.add_argument("data", nargs="+", help="extxyz files or ASE databases with labels")
+    p.add_argument("--out", default=None, help="predictions file, .extxyz or .csv")
+    p.add_argument("--dtype", choices=["float32", "float64"], default="float64")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument(
+        "--select",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="only structures whose info[KEY] equals VALUE (repeatable)",
+    )
+
+
+def _parse_value(v: str):
+    for kind in (int, float):
+        try:
+            return kind(v)
+        except ValueError:
+            pass
+    return v
+
+
+def run(args) -> int:
+    """Evaluate; returns the exit status."""
+    import torch
+
+    from muse_explore.training import dataset as ds
+    from muse_explore.training.evaluation import (
+        evaluate,
+        format_metrics,
+        load_for_evaluation,
+        write_predictions,
+    )
+
+    model = load_for_evaluation(args.model)
+    structures = ds.read_structures(args.data)
+    if args.select:
+        crit = {}
+        for item in args.select:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise SystemExit(f"--select wants KEY=VALUE, got {item!r}")
+            crit[key] = _parse_value(value)
+        structures = [structures[i] for i in ds.select(structures, crit)]
+        if not structures:
+            raise SystemExit(f"no structure matches {crit}")
+    dtype = torch.float64 if args.dtype == "float64" else torch.float32
+    metrics, rows = evaluate(
+        model, structures, dtype=dtype, device=args.device, batch_size=args.batch_size
+    )
+    print(f"{args.model} on {len(structures)} structures ({args.dtype}):")
+    print(format_metrics(metrics))
+    if args.out:
+        write_predictions(args.out, structures, rows)
+        print(f"wrote {args.out}")
+    return 0

@@ -1,0 +1,26 @@
+"""``muse-explore export RUN_DIR NAME``: ship a run's best model with a model card."""
+
+from __future__ import annotations
+
+
+def add_parser(sub) -> None:
+    """Register the ``export`` subcommand."""
+    p = sub.add_parser(
+        "export",
+        help="copy a run's best model to the pretrained models, with a model card",
+        description="Copy RUN_DIR/best_model.pt to sample_data/models/NAME.pt and write "
+        "NAME.md (configuration, data, training time and hardware, test metrics).",
+    )
+    p.add_argument("run_dir", help="a training run folder")
+    p.add_argument("name", help="the pretrained model's name")
+    p.add_argument("--out", default=None, help="folder (default sample_data/models)")
+
+
+def run(args) -> int:
+    """Export; returns the exit status."""
+    from muse_explore.training.export import export_pretrained
+
+    path = export_pretrained(args.run_dir, args.name, args.out)
+    print(f"wrote {path} and {path.with_suffix('.md')}")
+    print(path.with_suffix(".md").read_text())
+    return 0

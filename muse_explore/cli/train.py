@@ -1,0 +1,40 @@
+"""``muse-explore train CONFIG.yaml``: train a model (``torchrun`` for several processes)."""
+
+from __future__ import annotations
+
+import json
+
+
+def add_parser(sub) -> None:
+    """Register the ``train`` subcommand."""
+    p = sub.add_parser(
+        "train",
+        help="train a model from a YAML configuration",
+        description="Train a MuSE model (or a plain backbone, levels: 0) from a YAML file. "
+        "For several GPUs or nodes: torchrun --nproc_per_node=G $(which muse-explore) train "
+        "CONFIG.yaml",
+    )
+    p.add_argument("config", help="the YAML configuration (see docs/training.md)")
+    p.add_argument("--resume", action="store_true", help="continue the run from its last.pt")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def run(args) -> int:
+    """Train; returns the exit status."""
+    from muse_explore.training.config import TrainConfig
+    from muse_explore.training.evaluation import format_metrics
+    from muse_explore.training.trainer import Trainer
+
+    cfg = TrainConfig.from_yaml(args.config)
+    trainer = Trainer(cfg, resume=args.resume, progress=not args.quiet)
+    try:
+        summary = trainer.fit()
+    finally:
+        trainer.close()
+    if trainer.dist.main:
+        test = summary.pop("test", None)
+        print(json.dumps(summary, indent=2))
+        if test is not None:
+            print(f"test set ({test['structures']} structures, best EMA weights):")
+            print(format_metrics(test))
+    return 0

@@ -1,0 +1,161 @@
+"""Checkpointed, reproducible generation of labelled reference data.
+
+A generation is a list of job specifications (plain dicts drawn from a seed) and a function
+that turns one specification into unlabelled structures. Jobs are labelled with GFN2-xTB in
+chunks; each finished chunk is written atomically to ``<out>.parts/part-NNNNNN.extxyz``, so a
+killed run loses at most one chunk and ``generate`` called again resumes where it stopped.
+When every chunk exists the parts are joined into ``out`` (compressed when its name ends in
+``.xz`` or ``.gz``), with a JSON summary beside it (``<name>.json``: counts, seed, CPU time,
+tblite version), and the parts folder is removed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import ase.io
+from ase import Atoms
+
+from muse_explore.errors import MuSEFileError
+from muse_explore.reference.xtb import gfn2_calculator, single_point
+
+_COMPRESSION = (".xz", ".gz", ".bz2")
+
+
+def summary_path(out: Path) -> Path:
+    """The JSON summary written beside a data file (``graphene.extxyz.xz`` -> ``graphene.json``)."""
+    name = out.name
+    for ext in _COMPRESSION + (".extxyz", ".xyz"):
+        if name.endswith(ext):
+            name = name[: -len(ext)]
+    return out.with_name(name + ".json")
+
+
+def atomic_write_structures(path: Path, structures: Sequence[Atoms]) -> None:
+    """Write ``structures`` as extxyz to ``path`` atomically (compressed by the name's suffix)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    try:
+        ase.io.write(tmp, list(structures), format="extxyz")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _atomic_write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def generate(
+    specs: Sequence[dict],
+    build: Callable[[dict], list[Atoms]],
+    out: str | os.PathLike,
+    *,
+    chunk: int = 20,
+    stress: bool = False,
+    calculator: Callable[[], object] = gfn2_calculator,
+    meta: dict | None = None,
+    progress: bool = True,
+    labelled: bool = False,
+) -> Path:
+    """Label every structure of every job with GFN2-xTB and write them to ``out``.
+
+    Args:
+        specs: job specifications; the same list must be passed when resuming.
+        build: turns one specification into a list of unlabelled structures.
+        out: the final extxyz file (``.extxyz``, ``.extxyz.xz``, ...).
+        chunk: jobs per checkpointed part.
+        stress: also label the stress (periodic structures).
+        calculator: factory of the reference calculator; a fresh one labels each structure
+            (tblite starts from its previous solution otherwise, which makes the labels
+            depend on the order of the jobs).
+        meta: extra fields for the JSON summary (seed, command, ...).
+        progress: show a tqdm progress bar.
+        labelled: ``build`` returns structures already labelled (e.g. MD frames carrying
+            the energies and forces of the run itself): they are stored as they are.
+
+    Returns:
+        ``out``.
+
+    Raises:
+        MuSEFileError: when ``<out>.parts`` holds a different, unfinished generation.
+    """
+    from tqdm.auto import tqdm
+
+    out = Path(out)
+    parts = out.with_name(out.name + ".parts")
+    parts.mkdir(parents=True, exist_ok=True)
+    plan = {"specs": list(specs), "chunk": int(chunk), "stress": bool(stress)}
+    plan_file = parts / "plan.json"
+    if plan_file.exists():
+        if json.loads(plan_file.read_text()) != json.loads(json.dumps(plan)):
+            raise MuSEFileError(
+                f"{parts} holds an unfinished generation with other settings; "
+                "remove that folder to start over"
+            )
+    else:
+        _atomic_write_json(plan_file, plan)
+    starts = range(0, len(specs), chunk)
+    todo = [s for s in starts if not (parts / f"part-{s:06d}.extxyz").exists()]
+    bar = tqdm(
+        total=len(specs),
+        initial=len(specs) - sum(min(chunk, len(specs) - s) for s in todo),
+        desc=out.name,
+        disable=not progress,
+    )
+    for start in todo:
+        t0, w0 = time.process_time(), time.perf_counter()
+        built = [atoms for spec in specs[start : start + chunk] for atoms in build(spec)]
+        frames = (
+            built if labelled else [single_point(a, calculator(), stress=stress) for a in built]
+        )
+        _atomic_write_json(
+            parts / f"part-{start:06d}.json",
+            {
+                "cpu_seconds": time.process_time() - t0,
+                "wall_seconds": time.perf_counter() - w0,
+                "structures": len(frames),
+            },
+        )
+        atomic_write_structures(parts / f"part-{start:06d}.extxyz", frames)
+        bar.update(min(chunk, len(specs) - start))
+    bar.close()
+    structures: list[Atoms] = []
+    cpu = wall = 0.0
+    for start in starts:
+        structures += ase.io.read(parts / f"part-{start:06d}.extxyz", ":")
+        timing = json.loads((parts / f"part-{start:06d}.json").read_text())
+        cpu += timing["cpu_seconds"]
+        wall += timing["wall_seconds"]
+    atomic_write_structures(out, structures)
+    try:
+        from importlib.metadata import version
+
+        tblite_version = version("tblite")
+    except Exception:  # noqa: BLE001 - the summary is informative only
+        tblite_version = None
+    summary = {
+        "file": out.name,
+        "jobs": len(specs),
+        "structures": len(structures),
+        "cpu_seconds": round(cpu, 1),
+        "wall_seconds": round(wall, 1),
+        "omp_num_threads": os.environ.get("OMP_NUM_THREADS"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores visible",
+        "reference": "GFN2-xTB (tblite)",
+        "tblite_version": tblite_version,
+        **(meta or {}),
+    }
+    _atomic_write_json(summary_path(out), summary)
+    shutil.rmtree(parts)
+    return out

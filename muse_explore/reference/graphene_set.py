@@ -1,0 +1,177 @@
+r"""The molecule–graphene reference set: small molecules over circumcoronene (C54H18).
+
+Each configuration is a triple of structures with the *same* displaced geometry: the complex,
+the flake alone and the molecule alone, so that the interaction energy
+
+.. math:: E_\mathrm{int} = E(\text{complex}) - E(\text{flake}) - E(\text{molecule})
+
+is known for every complex. Heights are centroid heights of the molecule above the flake
+plane (z = 0), in Å; they are drawn densely near the minimum (2.5–4.5 Å) and still beyond
+10 Å. Lateral offsets, in-plane rotations and tilts are random; every atom is displaced by
+Gaussian noise so that the forces carry information. The profile scans (:func:`scan_specs`)
+keep one displaced geometry and move the molecule rigidly along z: they are test data only.
+
+Everything is drawn from ``numpy.random.default_rng(seed)``: the same seed gives the same
+structures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from ase import Atoms
+
+from muse_explore.reference.molecules import MOLECULES, small_molecule
+from muse_explore.reference.structures import graphene_flake, place_molecule
+
+#: (low, high, probability) of the height bands, Å.
+HEIGHT_BANDS = ((2.5, 4.5, 0.45), (4.5, 10.0, 0.30), (10.0, 20.0, 0.25))
+#: Heights of the profile scans, Å: dense around the minimum, out to 20 Å.
+SCAN_HEIGHTS = tuple(
+    [round(2.6 + 0.2 * k, 2) for k in range(10)]
+    + [5.0, 5.5, 6.0, 7.0, 8.0, 9.0, 10.0, 12.0, 14.0, 16.0, 18.0, 20.0]
+)
+#: Closest allowed molecule–flake atom distance, Å (closer draws are redrawn).
+MIN_CONTACT = 1.6
+
+
+def _rattle(atoms: Atoms, sigma: float, rng: np.random.Generator) -> None:
+    atoms.positions += rng.normal(scale=sigma, size=atoms.positions.shape)
+
+
+def _contact(complex_: Atoms, n_flake: int) -> float:
+    d = complex_.positions[:n_flake, None, :] - complex_.positions[None, n_flake:, :]
+    return float(np.sqrt((d**2).sum(-1)).min())
+
+
+def sample_specs(
+    n: int,
+    *,
+    seed: int = 0,
+    molecules: Sequence[str] = MOLECULES,
+    max_offset: float = 3.0,
+    max_tilt: float = 30.0,
+    rattle: float = 0.02,
+) -> list[dict]:
+    """Draw ``n`` random configurations (plain dicts; build them with :func:`build_triple`).
+
+    Args:
+        n: number of configurations.
+        seed: random seed.
+        molecules: names from :data:`MOLECULES`.
+        max_offset: largest lateral offset of the molecule's centroid from the flake centre, Å.
+        max_tilt: largest tilt out of the plane, degrees.
+        rattle: standard deviation of the Gaussian displacement of every atom, Å.
+    """
+    rng = np.random.default_rng(seed)
+    flake = graphene_flake(2)
+    mols = {name: small_molecule(name) for name in molecules}
+    low, high, prob = (np.array(v) for v in zip(*HEIGHT_BANDS, strict=True))
+    specs = []
+    while len(specs) < n:
+        name = str(molecules[rng.integers(len(molecules))])
+        band = rng.choice(len(prob), p=prob / prob.sum())
+        radius, phi = max_offset * np.sqrt(rng.uniform()), rng.uniform(0, 2 * np.pi)
+        spec = {
+            "config": len(specs),
+            "molecule": name,
+            "height": float(rng.uniform(low[band], high[band])),
+            "offset_x": float(radius * np.cos(phi)),
+            "offset_y": float(radius * np.sin(phi)),
+            "rotation": float(rng.uniform(0, 360)),
+            "tilt": float(rng.uniform(0, max_tilt)),
+            "rattle": float(rattle),
+            "rattle_seed": int(rng.integers(2**31)),
+        }
+        if _contact(_place(spec, flake, mols[name]), len(flake)) >= MIN_CONTACT + 3 * rattle:
+            specs.append(spec)
+    return specs
+
+
+def _place(spec: dict, flake: Atoms, mol: Atoms) -> Atoms:
+    return place_molecule(
+        mol,
+        flake,
+        spec["height"],
+        offset=(spec["offset_x"], spec["offset_y"]),
+        rotation=spec["rotation"],
+        tilt=spec["tilt"],
+    )
+
+
+def build_triple(spec: dict, flake: Atoms, molecules: dict[str, Atoms]) -> list[Atoms]:
+    """The complex, the flake alone and the molecule alone of one configuration (unlabelled).
+
+    Args:
+        spec: one entry of :func:`sample_specs`.
+        flake: the flake (circumcoronene).
+        molecules: the (relaxed) molecules by name.
+
+    Returns:
+        [complex, flake, molecule], each with ``info`` holding the configuration and its
+        ``part`` ("complex", "flake" or "molecule").
+    """
+    complex_ = _place(spec, flake, molecules[spec["molecule"]])
+    _rattle(complex_, spec["rattle"], np.random.default_rng(spec["rattle_seed"]))
+    return _split(complex_, len(flake), {"set": "graphene", **spec})
+
+
+def _split(complex_: Atoms, n_flake: int, info: dict) -> list[Atoms]:
+    parts = [complex_, complex_[:n_flake], complex_[n_flake:]]
+    for atoms, part in zip(parts, ("complex", "flake", "molecule"), strict=True):
+        atoms.info = {**info, "part": part}
+    return parts
+
+
+def scan_specs(
+    *,
+    seed: int = 1,
+    molecules: Sequence[str] = MOLECULES,
+    orientations: int = 2,
+    heights: Sequence[float] = SCAN_HEIGHTS,
+    rattle: float = 0.02,
+) -> list[dict]:
+    """Profile scans: per molecule and orientation, one displaced geometry moved along z."""
+    rng = np.random.default_rng(seed)
+    specs = []
+    for name in molecules:
+        for _ in range(orientations):
+            radius, phi = 1.5 * np.sqrt(rng.uniform()), rng.uniform(0, 2 * np.pi)
+            specs.append(
+                {
+                    "scan": len(specs),
+                    "molecule": name,
+                    "offset_x": float(radius * np.cos(phi)),
+                    "offset_y": float(radius * np.sin(phi)),
+                    "rotation": float(rng.uniform(0, 360)),
+                    "tilt": float(rng.uniform(0, 10)),
+                    "rattle": float(rattle),
+                    "rattle_seed": int(rng.integers(2**31)),
+                    "heights": [float(h) for h in heights],
+                }
+            )
+    return specs
+
+
+def build_scan(spec: dict, flake: Atoms, molecules: dict[str, Atoms]) -> list[Atoms]:
+    """One scan: the flake and the molecule alone, then the complex at every height.
+
+    The displaced geometry is drawn once at the largest height and the molecule is moved
+    rigidly, so the complexes differ only in the height.
+    """
+    heights = spec["heights"]
+    ref = dict(spec, height=max(heights))
+    complex_ = _place(ref, flake, molecules[spec["molecule"]])
+    _rattle(complex_, spec["rattle"], np.random.default_rng(spec["rattle_seed"]))
+    n_flake = len(flake)
+    info = {k: v for k, v in spec.items() if k != "heights"}
+    info["set"] = "graphene-scan"
+    _, flake_alone, mol_alone = _split(complex_, n_flake, {**info, "height": -1.0})
+    out = [flake_alone, mol_alone]
+    for h in heights:
+        c = complex_.copy()
+        c.positions[n_flake:, 2] += h - max(heights)
+        c.info = {**info, "height": float(h), "part": "complex"}
+        out.append(c)
+    return out

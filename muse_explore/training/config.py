@@ -1,0 +1,287 @@
+"""Training configuration: the trainer's constructor arguments as dataclasses, read from YAML.
+
+A YAML file has the sections ``data``, ``model`` (any field of
+:class:`muse_explore.MuSEConfig`), ``loss`` and ``optim``, plus top-level ``run_dir``,
+``seed``, ``device``, ``dtype`` and ``eval_dtype``. Every key is checked: an unknown or
+mistyped key, a wrong type or an impossible value raises :class:`MuSEConfigError` naming it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from pathlib import Path
+
+from muse_explore.errors import MuSEConfigError
+from muse_explore.models.config import MuSEConfig
+
+
+@dataclass
+class DataConfig:
+    """Where the structures come from and how they are split.
+
+    Args:
+        files: extxyz files (plain or compressed) or ASE databases with energies and forces
+            (and stress for periodic cells).
+        val_fraction: fraction of groups for validation.
+        test_fraction: fraction of groups for the test set.
+        group_by: ``atoms.info`` key whose equal values stay in one split (e.g. ``config``
+            keeps a complex with its flake and molecule); ``None`` splits structures.
+        select: keep only structures whose ``info`` matches all these key/values.
+        max_structures: use at most this many structures (a random subset of groups).
+        split_seed: seed of the split (the run's seed when ``None``).
+    """
+
+    files: list[str]
+    val_fraction: float = 0.1
+    test_fraction: float = 0.1
+    group_by: str | None = None
+    select: dict = field(default_factory=dict)
+    max_structures: int | None = None
+    split_seed: int | None = None
+
+    def check(self) -> None:
+        """Raise :class:`MuSEConfigError` for impossible values."""
+        if isinstance(self.files, str):
+            self.files = [self.files]
+        if not self.files:
+            raise MuSEConfigError("data.files: give at least one data file")
+        for name in ("val_fraction", "test_fraction"):
+            v = getattr(self, name)
+            if not 0.0 <= v < 1.0:
+                raise MuSEConfigError(f"data.{name} must be in [0, 1), got {v}")
+        if self.val_fraction + self.test_fraction >= 1.0:
+            raise MuSEConfigError("data.val_fraction + data.test_fraction must be below 1")
+        if self.max_structures is not None and self.max_structures < 1:
+            raise MuSEConfigError("data.max_structures must be positive")
+
+
+@dataclass
+class LossConfig:
+    """Huber loss on energy per atom (eV/atom), forces (eV/Å) and stress (eV/Å³), weighted.
+
+    Args:
+        energy_weight: weight of the energy-per-atom term.
+        forces_weight: weight of the force term.
+        stress_weight: weight of the stress term (structures with a stress target only).
+        huber_delta: δ of the Huber loss (``torch.nn.functional.huber_loss``) in the
+            units of each term.
+    """
+
+    energy_weight: float = 1.0
+    forces_weight: float = 10.0
+    stress_weight: float = 1.0
+    huber_delta: float = 0.01
+
+    def check(self) -> None:
+        """Raise :class:`MuSEConfigError` for impossible values."""
+        for f in fields(self):
+            if getattr(self, f.name) < 0:
+                raise MuSEConfigError(f"loss.{f.name} must be non-negative")
+        if self.huber_delta <= 0:
+            raise MuSEConfigError("loss.huber_delta must be positive")
+        if self.energy_weight + self.forces_weight + self.stress_weight == 0:
+            raise MuSEConfigError("loss: all weights are zero")
+
+
+@dataclass
+class OptimConfig:
+    """Adam with AMSGrad, linear warm-up, reduce-on-plateau, EMA, clipping, early stopping.
+
+    Args:
+        lr: peak learning rate.
+        weight_decay: L2 weight decay of Adam.
+        amsgrad: use AMSGrad (Reddi, Kale, Kumar, ICLR 2018).
+        batch_size: structures per optimisation step (the global batch under DDP).
+        epochs: maximum number of epochs.
+        warmup_steps: steps of linear learning-rate warm-up.
+        plateau_factor: learning-rate factor when the validation loss stops improving.
+        plateau_patience: epochs without improvement before reducing the learning rate.
+        min_lr: learning rate floor.
+        ema_decay: decay of the exponential moving average of the weights (0 disables it).
+        clip_grad_norm: maximum gradient norm (``None``: no clipping).
+        early_stopping_patience: epochs without improvement before stopping (``None``: never).
+        time_limit_minutes: stop cleanly after the epoch during which this wall time passes;
+            ``--resume`` continues.
+    """
+
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    amsgrad: bool = True
+    batch_size: int = 8
+    epochs: int = 100
+    warmup_steps: int = 100
+    plateau_factor: float = 0.5
+    plateau_patience: int = 5
+    min_lr: float = 1e-6
+    ema_decay: float = 0.99
+    clip_grad_norm: float | None = 10.0
+    early_stopping_patience: int | None = 30
+    time_limit_minutes: float | None = None
+
+    def check(self) -> None:
+        """Raise :class:`MuSEConfigError` for impossible values."""
+        if self.lr <= 0:
+            raise MuSEConfigError("optim.lr must be positive")
+        if self.batch_size < 1 or self.epochs < 1:
+            raise MuSEConfigError("optim.batch_size and optim.epochs must be at least 1")
+        if not 0 < self.plateau_factor < 1:
+            raise MuSEConfigError("optim.plateau_factor must be in (0, 1)")
+        if not 0 <= self.ema_decay < 1:
+            raise MuSEConfigError("optim.ema_decay must be in [0, 1)")
+        if self.warmup_steps < 0 or self.plateau_patience < 0:
+            raise MuSEConfigError("optim.warmup_steps and optim.plateau_patience must be >= 0")
+
+
+@dataclass
+class TrainConfig:
+    """A whole training run.
+
+    Args:
+        run_dir: folder of the run (splits, metrics, checkpoints, TensorBoard logs).
+        data: :class:`DataConfig`.
+        model: fields of :class:`muse_explore.MuSEConfig` (``elements`` included).
+        loss: :class:`LossConfig`.
+        optim: :class:`OptimConfig`.
+        seed: seed of the weights, the split and the data order.
+        device: ``"auto"`` (CUDA when present), ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+        dtype: training precision, ``"float32"`` or ``"float64"``.
+        eval_dtype: precision of validation and test evaluation.
+        fit_shifts: fit per-element energy shifts by least squares on the training set.
+        num_threads: CPU threads of torch (``None``: torch's default).
+    """
+
+    run_dir: str
+    data: DataConfig
+    model: dict
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    seed: int = 0
+    device: str = "auto"
+    dtype: str = "float32"
+    eval_dtype: str = "float32"
+    fit_shifts: bool = True
+    num_threads: int | None = None
+
+    def check(self) -> None:
+        """Validate every section, the model included (builds its :class:`MuSEConfig`)."""
+        self.data.check()
+        self.loss.check()
+        self.optim.check()
+        for name in ("dtype", "eval_dtype"):
+            if getattr(self, name) not in ("float32", "float64"):
+                raise MuSEConfigError(f"{name} must be 'float32' or 'float64'")
+        if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
+            raise MuSEConfigError(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
+        self.model_config()
+
+    def model_config(self) -> MuSEConfig:
+        """The model's :class:`MuSEConfig` (the run's seed unless the model section sets one)."""
+        kw = dict(self.model)
+        kw.setdefault("seed", self.seed)
+        if "elements" not in kw:
+            raise MuSEConfigError("model.elements: list the chemical symbols of the data")
+        try:
+            return MuSEConfig.from_dict(kw)
+        except MuSEConfigError as err:
+            raise MuSEConfigError(f"model: {err}") from None
+        except TypeError as err:
+            raise MuSEConfigError(f"model: {err}") from None
+
+    def to_dict(self) -> dict:
+        """Plain-Python dictionary (what ``config.yaml`` in the run folder holds)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict, *, base_dir: str | os.PathLike | None = None) -> TrainConfig:
+        """Build and validate from a nested dictionary.
+
+        Relative paths are taken from ``base_dir`` when it is given.
+        """
+        if not isinstance(d, dict):
+            raise MuSEConfigError("a training configuration must be a mapping of sections")
+        cfg = _build(cls, d, "")
+        if base_dir is not None:
+            base = Path(base_dir)
+            cfg.data.files = [str(_resolve(base, f)) for f in cfg.data.files]
+            cfg.run_dir = str(_resolve(base, cfg.run_dir))
+        cfg.check()
+        return cfg
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike) -> TrainConfig:
+        """Read a YAML file; relative paths in it are relative to the current directory."""
+        import yaml
+
+        path = Path(path)
+        if not path.is_file():
+            raise MuSEConfigError(f"no training configuration at {path}")
+        try:
+            d = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as err:
+            raise MuSEConfigError(f"{path} is not valid YAML: {err}") from None
+        return cls.from_dict(d)
+
+
+def _resolve(base: Path, p: str) -> Path:
+    q = Path(p)
+    return q if q.is_absolute() else base / q
+
+
+_SECTIONS = {"data": DataConfig, "loss": LossConfig, "optim": OptimConfig}
+
+
+def _build(cls, d: dict, prefix: str):
+    known = {f.name: f for f in fields(cls)}
+    unknown = set(d) - set(known)
+    if unknown:
+        raise MuSEConfigError(
+            f"unknown key(s) {sorted(prefix + k for k in unknown)}; "
+            f"known: {sorted(prefix + k for k in known)}"
+        )
+    kwargs = {}
+    for name, f in known.items():
+        key = prefix + name
+        if name not in d:
+            if f.default is MISSING and f.default_factory is MISSING:
+                raise MuSEConfigError(f"missing required key {key!r}")
+            continue
+        value = d[name]
+        if name in _SECTIONS and cls is TrainConfig:
+            if not isinstance(value, dict):
+                raise MuSEConfigError(f"{key} must be a mapping")
+            value = _build(_SECTIONS[name], value, key + ".")
+        else:
+            value = _coerce(value, f.type, key)
+        kwargs[name] = value
+    return cls(**kwargs)
+
+
+_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "dict": dict, "list[str]": list}
+
+
+def _coerce(value, annotation, key):
+    """Check a YAML value against a field's annotation (ints are accepted for floats)."""
+    options = [a.strip() for a in str(annotation).split("|")]
+    if value is None:
+        if "None" in options:
+            return None
+        raise MuSEConfigError(f"{key} must not be empty")
+    for opt in options:
+        t = _TYPES.get(opt)
+        if t is None:
+            continue
+        if t is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if t is float and isinstance(value, str):
+            try:  # YAML 1.1 reads 1e-3 as a string
+                return float(value)
+            except ValueError:
+                continue
+        if t is int and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if t is list and isinstance(value, (list, str)):
+            return value
+        if t in (str, bool, dict) and isinstance(value, t):
+            return value
+    raise MuSEConfigError(f"{key} must be of type {annotation}, got {value!r}")

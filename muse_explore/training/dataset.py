@@ -1,0 +1,167 @@
+"""Labelled structures from extxyz files or ASE databases, their split, and their graphs."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import ase.io
+import numpy as np
+import torch
+from ase import Atoms
+from torch_geometric.data import Data
+
+from muse_explore.data.graph import AtomsToGraph
+from muse_explore.errors import MuSEConfigError, MuSEFileError, MuSEInputError
+
+SPLITS = ("train", "val", "test")
+
+
+def read_structures(
+    paths: Sequence[str | os.PathLike], *, require_forces: bool = True
+) -> list[Atoms]:
+    """Read every structure of extxyz files (``.xz``/``.gz`` too) or ASE databases (``.db``).
+
+    Each structure must carry an energy (and forces, unless ``require_forces`` is false);
+    ``info["source"]`` records ``file:index``.
+
+    Raises:
+        MuSEFileError: a missing, unreadable or malformed file, or a structure without labels.
+    """
+    out: list[Atoms] = []
+    for path in paths:
+        path = Path(path)
+        if not path.is_file():
+            raise MuSEFileError(f"no data file at {path}")
+        try:
+            frames = ase.io.read(path, index=":")
+        except Exception as err:  # noqa: BLE001 - ASE raises many types for bad files
+            raise MuSEFileError(
+                f"{path} is not a readable extxyz file or ASE database "
+                f"({type(err).__name__}: {err})"
+            ) from None
+        if isinstance(frames, Atoms):
+            frames = [frames]
+        if not frames:
+            raise MuSEFileError(f"{path} holds no structures")
+        for i, atoms in enumerate(frames):
+            results = atoms.calc.results if atoms.calc is not None else {}
+            if "energy" not in results:
+                raise MuSEFileError(f"{path}: structure {i} has no energy")
+            if require_forces and "forces" not in results:
+                raise MuSEFileError(f"{path}: structure {i} has no forces")
+            atoms.info["source"] = f"{path.name}:{i}"
+            out.append(atoms)
+    return out
+
+
+def select(structures: Sequence[Atoms], criteria: dict) -> list[int]:
+    """Indices of the structures whose ``info`` matches every key/value of ``criteria``."""
+    return [
+        i for i, a in enumerate(structures) if all(a.info.get(k) == v for k, v in criteria.items())
+    ]
+
+
+def split(
+    structures: Sequence[Atoms],
+    indices: Sequence[int],
+    *,
+    val_fraction: float,
+    test_fraction: float,
+    seed: int,
+    group_by: str | None = None,
+    max_structures: int | None = None,
+) -> dict[str, list[int]]:
+    """Random train/val/test split of ``indices`` that keeps each group in one split.
+
+    Groups (equal ``info[group_by]`` values, or single structures) are shuffled with
+    ``numpy.random.default_rng(seed)``; the first ``test_fraction`` of them form the test
+    set, the next ``val_fraction`` the validation set, the rest the training set.
+    ``max_structures`` keeps whole groups, in the shuffled order, up to that many structures.
+    """
+    groups: dict[object, list[int]] = {}
+    for i in indices:
+        if group_by is None:
+            key = i
+        else:
+            if group_by not in structures[i].info:
+                raise MuSEConfigError(
+                    f"data.group_by: structure {structures[i].info.get('source', i)} "
+                    f"has no info key {group_by!r}"
+                )
+            key = structures[i].info[group_by]
+            key = key.item() if hasattr(key, "item") else key
+        groups.setdefault(key, []).append(i)
+    keys = list(groups)
+    order = np.random.default_rng(seed).permutation(len(keys))
+    keys = [keys[k] for k in order]
+    if max_structures is not None:
+        kept, count = [], 0
+        for k in keys:
+            if count >= max_structures:
+                break
+            kept.append(k)
+            count += len(groups[k])
+        keys = kept
+    n_test = int(round(test_fraction * len(keys)))
+    n_val = int(round(val_fraction * len(keys)))
+    parts = {
+        "test": keys[:n_test],
+        "val": keys[n_test : n_test + n_val],
+        "train": keys[n_test + n_val :],
+    }
+    if not parts["train"]:
+        raise MuSEConfigError("the training split is empty: more data or smaller fractions")
+    return {name: sorted(i for k in ks for i in groups[k]) for name, ks in parts.items()}
+
+
+def save_splits(path: Path, splits: dict[str, list[int]], sources: list[str]) -> None:
+    """Write the split (structure indices and their ``file:index`` sources) as JSON, atomically."""
+    data = {
+        name: {"indices": idx, "sources": [sources[i] for i in idx]} for name, idx in splits.items()
+    }
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    tmp.write_text(json.dumps(data) + "\n")
+    os.replace(tmp, path)
+
+
+def load_splits(path: Path) -> dict[str, list[int]]:
+    """Read a split written by :func:`save_splits`."""
+    try:
+        data = json.loads(Path(path).read_text())
+        return {name: list(map(int, data[name]["indices"])) for name in SPLITS}
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise MuSEFileError(f"{path} is not a valid split file: {err}") from None
+
+
+def to_graphs(
+    structures: Sequence[Atoms], indices: Sequence[int], converter: AtomsToGraph
+) -> list[Data]:
+    """Graphs with targets and each structure's global index ``idx``.
+
+    Targets are ``energy``, ``forces`` and ``stress`` (NaN where no stress is known, so that
+    periodic and molecular structures batch together).
+    """
+    graphs = []
+    for i in indices:
+        atoms = structures[i]
+        try:
+            g = converter(atoms)
+        except MuSEInputError as err:
+            raise MuSEInputError(f"structure {atoms.info.get('source', i)}: {err}") from None
+        if "stress" not in g:
+            g.stress = torch.full((1, 3, 3), float("nan"), dtype=g.pos.dtype)
+        g.idx = torch.tensor([i])
+        graphs.append(g)
+    return graphs
+
+
+def batch_to(batch, device: torch.device, dtype: torch.dtype):
+    """Move a batch to ``device`` and cast its floating tensors to ``dtype``."""
+    batch = batch.to(device)
+    for key in ("pos", "cell", "shifts", "energy", "forces", "stress"):
+        if key in batch:
+            batch[key] = batch[key].to(dtype)
+    return batch

@@ -1,0 +1,84 @@
+"""Data-parallel training with ``torch.distributed`` as launched by ``torchrun``.
+
+``torchrun --nproc_per_node=G -m muse_explore.cli.main train config.yaml`` (or the
+``muse-explore`` script) starts G processes; each reads ``RANK``, ``WORLD_SIZE`` and
+``LOCAL_RANK`` from the environment. NCCL is used on GPUs, gloo on CPUs. Rank 0 logs and
+writes checkpoints; every rank computes the same split and the same initial weights.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+
+@dataclass
+class DistInfo:
+    """This process's place in the job (rank 0 of 1 outside ``torchrun``)."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    device: torch.device = torch.device("cpu")
+
+    @property
+    def main(self) -> bool:
+        """Whether this process logs and writes checkpoints."""
+        return self.rank == 0
+
+    @property
+    def distributed(self) -> bool:
+        """Whether several processes take part."""
+        return self.world_size > 1
+
+
+def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    """``auto`` -> the local CUDA device when present, else the CPU."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        name = f"cuda:{local_rank}"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        from muse_explore.errors import MuSEConfigError
+
+        raise MuSEConfigError(f"device {name!r} asked for, but CUDA is not available")
+    return torch.device(name)
+
+
+def init_distributed(device: str = "auto") -> DistInfo:
+    """Join the process group when launched by ``torchrun`` (``WORLD_SIZE`` > 1)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    dev = resolve_device(device, local_rank)
+    if world <= 1:
+        return DistInfo(device=dev)
+    if dev.type == "cuda":
+        torch.cuda.set_device(dev)
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo")
+    return DistInfo(dist.get_rank(), dist.get_world_size(), local_rank, dev)
+
+
+def all_reduce_sum(t: torch.Tensor, info: DistInfo) -> torch.Tensor:
+    """Sum ``t`` over all processes (returns ``t`` itself when not distributed)."""
+    if not info.distributed:
+        return t
+    t = t.to(info.device)
+    dist.all_reduce(t)
+    return t
+
+
+def barrier(info: DistInfo) -> None:
+    """Wait for every process (no-op when not distributed)."""
+    if info.distributed:
+        dist.barrier()
+
+
+def cleanup(info: DistInfo) -> None:
+    """Leave the process group (after a barrier, so that no rank leaves while others talk)."""
+    if info.distributed and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

@@ -1,0 +1,146 @@
+"""Evaluate a model on labelled structures: a metric table and per-structure predictions."""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from ase import Atoms
+from ase.calculators.singlepoint import SinglePointCalculator
+from torch_geometric.loader import DataLoader
+
+from muse_explore.calc.derivatives import compute_properties
+from muse_explore.errors import MuSEFileError
+from muse_explore.models.muse import MuSE
+from muse_explore.training import dataset as ds
+from muse_explore.training.metrics import UNITS, ErrorAccumulator
+
+
+def load_for_evaluation(path: str | os.PathLike) -> MuSE:
+    """A model from a model file (``best_model.pt``) or a training checkpoint (EMA weights)."""
+    from torch.optim.swa_utils import AveragedModel
+
+    from muse_explore.models.config import MuSEConfig
+    from muse_explore.models.serialization import FORMAT as MODEL_FORMAT
+    from muse_explore.models.serialization import load_model
+    from muse_explore.training.checkpoint import FORMAT as CKPT_FORMAT
+    from muse_explore.training.checkpoint import load_checkpoint
+
+    path = Path(path)
+    if not path.is_file():
+        raise MuSEFileError(f"no model or checkpoint at {path}")
+    try:
+        head = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 - let load_model word the error
+        return load_model(path)
+    if isinstance(head, dict) and head.get("format") == CKPT_FORMAT:
+        state = load_checkpoint(path)
+        model = MuSE(MuSEConfig.from_dict(state["model_config"]))
+        if state.get("ema") is not None:
+            ema = AveragedModel(model, use_buffers=True)
+            ema.load_state_dict(state["ema"])
+            return ema.module
+        model.load_state_dict(state["model"])
+        return model
+    if isinstance(head, dict) and head.get("format") == MODEL_FORMAT:
+        return load_model(path)
+    raise MuSEFileError(f"{path} is neither a muse_explore model file nor a checkpoint")
+
+
+def evaluate(
+    model: MuSE,
+    structures: Sequence[Atoms],
+    *,
+    dtype: torch.dtype = torch.float64,
+    device: str | torch.device = "cpu",
+    batch_size: int = 8,
+) -> tuple[dict, list[dict]]:
+    """Errors of ``model`` on labelled ``structures``.
+
+    Returns:
+        ``(metrics, rows)``: MAE/RMSE of energy per atom (meV/atom), forces (meV/Å) and
+        stress (meV/Å³), and one dict per structure (``energy_ref``, ``energy_pred`` in eV,
+        ``forces_pred`` (n, 3) eV/Å, ``forces_mae`` meV/Å, ``index``).
+    """
+    model = model.to(device, dtype).eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    graphs = ds.to_graphs(structures, range(len(structures)), model.graph_converter(dtype))
+    acc = ErrorAccumulator()
+    rows: list[dict] = []
+    from muse_explore.training.trainer import _prediction_rows
+
+    for batch in DataLoader(graphs, batch_size=batch_size):
+        batch = ds.batch_to(batch, torch.device(device), dtype)
+        stress = bool((~torch.isnan(batch.stress)).any())
+        pred = compute_properties(model, batch, forces=True, stress=stress)
+        acc.update(pred, batch)
+        rows += _prediction_rows(pred, batch)
+    return acc.result(), rows
+
+
+def format_metrics(metrics: dict) -> str:
+    """The metric table as text."""
+    lines = [f"  {'quantity':<10}{'MAE':>12}{'RMSE':>12}  unit"]
+    for name, (_, unit) in UNITS.items():
+        mae, rmse = metrics.get(f"{name}_mae"), metrics.get(f"{name}_rmse")
+        if mae is None or not np.isfinite(mae):
+            continue
+        lines.append(f"  {name:<10}{mae:>12.3f}{rmse:>12.3f}  {unit}")
+    return "\n".join(lines)
+
+
+def write_predictions(path: str | os.PathLike, structures: Sequence[Atoms], rows) -> None:
+    """Per-structure predictions: an extxyz (``.extxyz``) or a CSV table (``.csv``).
+
+    The extxyz holds each structure with the *predicted* energy and forces as its labels
+    and the reference in ``info["energy_ref"]`` / ``arrays["forces_ref"]``; the CSV has
+    one row per structure (source, atoms, reference and predicted energy, force MAE).
+    Written atomically.
+    """
+    from muse_explore.reference.generate import atomic_write_structures
+
+    path = Path(path)
+    by_index = {r["index"]: r for r in rows}
+    if path.suffix == ".csv":
+        tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+        with tmp.open("w", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(
+                [
+                    "source",
+                    "natoms",
+                    "energy_ref_eV",
+                    "energy_pred_eV",
+                    "energy_error_meV_per_atom",
+                    "forces_mae_meV_per_A",
+                ]
+            )
+            for i, a in enumerate(structures):
+                r = by_index[i]
+                err = 1000 * (r["energy_pred"] - r["energy_ref"]) / r["natoms"]
+                w.writerow(
+                    [
+                        a.info.get("source", i),
+                        r["natoms"],
+                        f"{r['energy_ref']:.6f}",
+                        f"{r['energy_pred']:.6f}",
+                        f"{err:.4f}",
+                        f"{r['forces_mae']:.4f}",
+                    ]
+                )
+        os.replace(tmp, path)
+        return
+    out = []
+    for i, a in enumerate(structures):
+        r = by_index[i]
+        b = a.copy()
+        b.info = dict(a.info, energy_ref=r["energy_ref"])
+        b.arrays["forces_ref"] = np.asarray(a.get_forces())
+        b.calc = SinglePointCalculator(b, energy=r["energy_pred"], forces=r["forces_pred"])
+        out.append(b)
+    atomic_write_structures(path, out)

@@ -1,0 +1,109 @@
+"""Turn a finished (or time-limited) training run into a pretrained model with a model card."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import shutil
+from pathlib import Path
+
+import torch
+import yaml
+
+from muse_explore.errors import MuSEFileError
+
+
+def _count_params(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def export_pretrained(run_dir: str | os.PathLike, name: str, out_dir=None) -> Path:
+    """Copy ``run_dir/best_model.pt`` to ``out_dir/NAME.pt`` and write ``NAME.md``.
+
+    The card states the model's configuration, the data and its split, the training length,
+    time and hardware (from ``metrics.csv`` and the checkpoint) and the test-set metrics,
+    computed here in float64 with :func:`muse_explore.training.evaluation.evaluate`.
+    """
+    from muse_explore.models import load_model
+    from muse_explore.pretrained import models_dir
+    from muse_explore.reference.generate import summary_path
+    from muse_explore.training import dataset as ds
+    from muse_explore.training.checkpoint import load_checkpoint
+    from muse_explore.training.evaluation import evaluate, format_metrics
+
+    run = Path(run_dir)
+    best = run / "best_model.pt"
+    if not best.is_file():
+        raise MuSEFileError(f"{run} has no best_model.pt (has it trained an epoch?)")
+    cfg = yaml.safe_load((run / "config.yaml").read_text())
+    with (run / "metrics.csv").open() as fh:
+        rows = list(csv.DictReader(fh))
+    last = load_checkpoint(run / "checkpoints" / "last.pt")
+    splits = ds.load_splits(run / "splits.json")
+    structures = ds.read_structures(cfg["data"]["files"])
+    model = load_model(best)
+    test = [structures[i] for i in splits["test"]]
+    metrics, _ = evaluate(model, test, dtype=torch.float64) if test else ({}, [])
+    out = Path(out_dir) if out_dir is not None else models_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / f".tmp-{os.getpid()}-{name}.pt"
+    shutil.copyfile(best, tmp)
+    os.replace(tmp, out / f"{name}.pt")
+
+    mc = model.config
+    best_row = min(rows, key=lambda r: float(r["val_loss"]))
+    data_lines = []
+    for f in cfg["data"]["files"]:
+        s = summary_path(Path(f))
+        info = json.loads(s.read_text()) if s.is_file() else {}
+        data_lines.append(
+            f"- `{Path(f).name}`: {info.get('structures', '?')} structures, "
+            f"{info.get('reference', 'reference labels')}, made by "
+            f"`{info.get('command', '?')}` in {info.get('wall_seconds', '?')} s"
+        )
+    kind = (
+        f"MuSE-{mc.backbone}, {mc.levels} coarse level(s)"
+        if mc.levels
+        else (f"{mc.backbone} alone (no coarse levels; the baseline)")
+    )
+    hours = float(rows[-1]["elapsed_seconds"]) / 3600
+    card = f"""# {name}
+
+{kind}. Load it with `mx.load_pretrained("{name}")` (a ready `MuSECalculator`).
+
+## Model
+- backbone `{mc.backbone}`, hidden {mc.hidden}, levels {mc.levels}, cutoffs {list(mc.cutoffs)} Å,
+  interaction blocks {list(mc.num_interactions)}; {_count_params(model):,} parameters
+- elements {mc.elements}; per-element energy shifts fitted by least squares on the training
+  split (eV): {", ".join(f"{k} {v:.4f}" for k, v in mc.energy_shifts.items())}
+
+## Data (GFN2-xTB, tblite)
+{chr(10).join(data_lines)}
+- split by `{cfg["data"]["group_by"]}` (seed {cfg["seed"]}): {len(splits["train"])} train,
+  {len(splits["val"])} validation, {len(splits["test"])} test structures (`splits.json`
+  of the run)
+
+## Training
+- `muse-explore train {cfg.get("_config_file", "CONFIG.yaml")}`; loss: Huber (δ =
+  {cfg["loss"]["huber_delta"]}) on energy per atom (weight {cfg["loss"]["energy_weight"]})
+  and forces (weight {cfg["loss"]["forces_weight"]}); Adam (AMSGrad), lr
+  {cfg["optim"]["lr"]}, batch {cfg["optim"]["batch_size"]}, EMA {cfg["optim"]["ema_decay"]}
+- {len(rows)} epochs, {last["step"]} steps, {hours:.2f} h of training on
+  {platform.machine()} CPU ({os.cpu_count()} cores visible, {cfg.get("num_threads")} torch
+  thread(s)), {cfg["dtype"]}, torch {torch.__version__}
+- best validation loss {float(best_row["val_loss"]):.5f} at epoch {best_row["epoch"]}
+  (EMA weights, these are the shipped ones)
+
+## Test set ({len(test)} structures never used in training; float64)
+```
+{format_metrics(metrics) if test else "no test split"}
+```
+Reproduce: `muse-explore evaluate sample_data/models/{name}.pt {" ".join(cfg["data"]["files"])}`
+restricted to the test split in `splits.json`, or `muse-explore export RUN_DIR {name}`.
+"""
+    tmp = out / f".tmp-{os.getpid()}-{name}.md"
+    tmp.write_text(card)
+    os.replace(tmp, out / f"{name}.md")
+    return out / f"{name}.pt"

@@ -1,0 +1,64 @@
+"""Error metrics accumulated over batches: MAE and RMSE of energy per atom, forces, stress."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+#: metric name -> (factor from eV units, reported unit)
+UNITS = {
+    "energy": (1000.0, "meV/atom"),
+    "forces": (1000.0, "meV/Å"),
+    "stress": (1000.0, "meV/Å³"),
+}
+
+
+class ErrorAccumulator:
+    """Sums of absolute and squared errors and counts; reducible across processes."""
+
+    def __init__(self) -> None:
+        self.sums = torch.zeros(3, 3, dtype=torch.float64)  # rows: energy, forces, stress
+
+    def update(self, pred: dict, batch) -> None:
+        """Add one batch's errors (energy per atom, force components, known stress entries)."""
+        natoms = torch.bincount(batch.batch, minlength=batch.num_graphs)
+        diffs = [
+            ((pred["energy"] - batch.energy) / natoms).detach(),
+            (pred["forces"] - batch.forces).detach(),
+        ]
+        if "stress" in pred:
+            known = ~torch.isnan(batch.stress)
+            diffs.append((pred["stress"] - batch.stress)[known].detach())
+        for k, d in enumerate(diffs):
+            d = d.double().cpu()
+            self.sums[k] += torch.stack([d.abs().sum(), (d**2).sum(), torch.tensor(d.numel())])
+
+    def all_reduce(self) -> None:
+        """Sum the accumulators of all processes (no-op outside torch.distributed)."""
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            t = self.sums.to(_reduce_device())
+            dist.all_reduce(t)
+            self.sums = t.cpu()
+
+    def result(self) -> dict[str, float]:
+        """``{energy,forces,stress}_{mae,rmse}`` in meV units; NaN where nothing was seen."""
+        out = {}
+        for k, name in enumerate(UNITS):
+            abs_sum, sq_sum, n = self.sums[k].tolist()
+            factor = UNITS[name][0]
+            out[f"{name}_mae"] = factor * abs_sum / n if n else math.nan
+            out[f"{name}_rmse"] = factor * math.sqrt(sq_sum / n) if n else math.nan
+        return out
+
+
+def _reduce_device() -> torch.device:
+    import torch.distributed as dist
+
+    return (
+        torch.device("cuda", torch.cuda.current_device())
+        if dist.get_backend() == "nccl"
+        else torch.device("cpu")
+    )

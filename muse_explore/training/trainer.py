@@ -1,0 +1,508 @@
+"""The trainer: fit a MuSE model (any backbone, any number of levels) to reference data.
+
+One epoch: shuffled global batches (a ``DistributedSampler`` in every run, so that a run on G
+processes sees exactly the batches of a one-process run), forces (and stress) by autograd
+with ``create_graph=True``, the Huber loss of :mod:`muse_explore.training.loss`, gradient
+clipping, Adam with AMSGrad, linear warm-up, an EMA of the weights. After each epoch the EMA
+weights are validated, the learning rate is reduced on plateau, metrics go to ``metrics.csv``
+and TensorBoard, and the checkpoints ``last.pt`` (always) and ``best.pt`` plus the plain
+model file ``best_model.pt`` (on improvement) are written atomically. ``resume=True``
+continues from ``last.pt`` with the optimiser, scheduler, EMA, RNG state and epoch restored.
+
+Run folder::
+
+    config.yaml  splits.json  metrics.csv  tensorboard/  checkpoints/{last,best}.pt
+    best_model.pt  test_metrics.json
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch.optim.lr_scheduler import ReduceLROnPlateau
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+from torch.utils.data.distributed import DistributedSampler
+from torch_geometric.loader import DataLoader
+
+from muse_explore.calc.derivatives import compute_properties
+from muse_explore.errors import MuSEConfigError, MuSEFileError
+from muse_explore.models.config import MuSEConfig
+from muse_explore.models.muse import MuSE
+from muse_explore.models.serialization import save_model
+from muse_explore.training import dataset as ds
+from muse_explore.training.checkpoint import (
+    load_checkpoint,
+    rng_state,
+    save_checkpoint,
+    set_rng_state,
+)
+from muse_explore.training.config import TrainConfig
+from muse_explore.training.distributed import all_reduce_sum, barrier, cleanup, init_distributed
+from muse_explore.training.loss import combine, loss_terms
+from muse_explore.training.metrics import ErrorAccumulator
+from muse_explore.training.shifts import fit_energy_shifts
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+CSV_FIELDS = [
+    "epoch", "step", "lr", "train_loss", "val_loss",
+    "val_energy_mae", "val_energy_rmse", "val_forces_mae", "val_forces_rmse",
+    "val_stress_mae", "val_stress_rmse", "epoch_seconds", "elapsed_seconds",
+]  # fmt: skip
+TERMS = ("energy", "forces", "stress")
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+class Trainer:
+    """Train a model as described by a :class:`TrainConfig` (see the module docstring).
+
+    Args:
+        config: the run's configuration.
+        resume: continue the run in ``config.run_dir`` from its ``last.pt``.
+        progress: show tqdm progress bars (rank 0 only).
+        callbacks: functions called on rank 0 with each epoch's metrics row (a dict).
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        *,
+        resume: bool = False,
+        progress: bool = True,
+        callbacks: list[Callable[[dict], None]] | None = None,
+    ) -> None:
+        self.cfg = config
+        self.progress = progress
+        self.callbacks = list(callbacks or [])
+        self.dist = init_distributed(config.device)
+        if config.num_threads:
+            torch.set_num_threads(config.num_threads)
+        self.dtype = DTYPES[config.dtype]
+        self.eval_dtype = DTYPES[config.eval_dtype]
+        self.run_dir = Path(config.run_dir)
+        self.ckpt_dir = self.run_dir / "checkpoints"
+        last = self.ckpt_dir / "last.pt"
+        if resume and not last.is_file():
+            raise MuSEFileError(f"nothing to resume: no checkpoint at {last}")
+        if not resume and last.exists():
+            raise MuSEConfigError(
+                f"{self.run_dir} already holds a run; pass --resume to continue it or choose "
+                "another run_dir"
+            )
+        state = load_checkpoint(last) if resume else None
+        if state is not None:
+            saved = state["train_config"]
+            for section in ("data", "model", "loss"):
+                if saved[section] != config.to_dict()[section]:
+                    raise MuSEConfigError(
+                        f"--resume: the '{section}' section differs from the run's config.yaml"
+                    )
+
+        # data: every rank reads and splits identically
+        self.structures = ds.read_structures(config.data.files)
+        picked = (
+            ds.select(self.structures, config.data.select)
+            if config.data.select
+            else range(len(self.structures))
+        )
+        if not picked:
+            raise MuSEConfigError(f"data.select {config.data.select} matches no structure")
+        split_file = self.run_dir / "splits.json"
+        if resume:
+            self.splits = ds.load_splits(split_file)
+        else:
+            d = config.data
+            self.splits = ds.split(
+                self.structures,
+                list(picked),
+                val_fraction=d.val_fraction,
+                test_fraction=d.test_fraction,
+                group_by=d.group_by,
+                seed=d.split_seed if d.split_seed is not None else config.seed,
+                max_structures=d.max_structures,
+            )
+
+        _warn_unseen_elements(self.structures, self.splits)
+
+        # model (shifts fitted on the training split, or restored)
+        if state is not None:
+            mcfg = MuSEConfig.from_dict(state["model_config"])
+        else:
+            mcfg = config.model_config()
+        self.model = MuSE(mcfg)
+        if state is None and config.fit_shifts:
+            train_atoms = [self.structures[i] for i in self.splits["train"]]
+            self.model.set_energy_shifts(fit_energy_shifts(train_atoms, mcfg.elements))
+        self.model.apply_freeze() if mcfg.freeze_atoms else None
+        self.model.to(self.dist.device, self.dtype)
+        converter = self.model.graph_converter(torch.float64)
+        self.graphs = {
+            name: ds.to_graphs(self.structures, self.splits[name], converter)
+            for name in ("train", "val")
+        }
+        self._converter = converter
+        world = self.dist.world_size
+        if config.optim.batch_size % world:
+            raise MuSEConfigError(
+                f"optim.batch_size {config.optim.batch_size} is not divisible by the "
+                f"{world} processes"
+            )
+        self.sampler = DistributedSampler(
+            self.graphs["train"],
+            num_replicas=world,
+            rank=self.dist.rank,
+            shuffle=True,
+            seed=config.seed,
+            drop_last=False,
+        )
+        self.loader = DataLoader(
+            self.graphs["train"],
+            batch_size=config.optim.batch_size // world,
+            sampler=self.sampler,
+        )
+        if self.dist.distributed:
+            from torch.nn.parallel import DistributedDataParallel
+
+            ids = [self.dist.device.index] if self.dist.device.type == "cuda" else None
+            self.net = DistributedDataParallel(self.model, device_ids=ids)
+        else:
+            self.net = self.model
+        params = [p for p in self.model.parameters() if p.requires_grad]
+        o = config.optim
+        self.optimizer = torch.optim.Adam(
+            params, lr=o.lr, weight_decay=o.weight_decay, amsgrad=o.amsgrad
+        )
+        self.plateau = ReduceLROnPlateau(
+            self.optimizer, factor=o.plateau_factor, patience=o.plateau_patience, min_lr=o.min_lr
+        )
+        self.ema = (
+            AveragedModel(
+                self.model, multi_avg_fn=get_ema_multi_avg_fn(o.ema_decay), use_buffers=True
+            )
+            if o.ema_decay > 0
+            else None
+        )
+        self.epoch = 0
+        self.step = 0
+        self.best = math.inf
+        self.since_best = 0
+        self.elapsed = 0.0
+        if state is not None:
+            self._restore(state)
+        elif self.dist.main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            import yaml
+
+            _atomic_write_text(
+                self.run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False)
+            )
+            ds.save_splits(split_file, self.splits, [a.info["source"] for a in self.structures])
+        barrier(self.dist)
+        self._writer = None
+
+    # ------------------------------------------------------------------ state
+    def _state(self) -> dict:
+        return {
+            "train_config": self.cfg.to_dict(),
+            "model_config": self.model.config.to_dict(),
+            "model": self.model.state_dict(),
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "optimizer": self.optimizer.state_dict(),
+            "plateau": self.plateau.state_dict(),
+            "epoch": self.epoch,
+            "step": self.step,
+            "best": self.best,
+            "since_best": self.since_best,
+            "elapsed": self.elapsed,
+            "rng": rng_state(),
+        }
+
+    def _restore(self, state: dict) -> None:
+        try:
+            self.model.load_state_dict(state["model"])
+            if self.ema is not None:
+                self.ema.load_state_dict(state["ema"])
+            self.optimizer.load_state_dict(state["optimizer"])
+            self.plateau.load_state_dict(state["plateau"])
+            self.epoch, self.step = int(state["epoch"]), int(state["step"])
+            self.best, self.since_best = float(state["best"]), int(state["since_best"])
+            self.elapsed = float(state["elapsed"])
+            set_rng_state(state["rng"])
+        except (KeyError, RuntimeError, ValueError, TypeError) as err:
+            raise MuSEFileError(f"the checkpoint does not match this run: {err}") from None
+
+    @property
+    def eval_model(self) -> MuSE:
+        """The weights that are validated and exported: the EMA when enabled."""
+        return self.ema.module if self.ema is not None else self.model
+
+    # ----------------------------------------------------------------- epochs
+    def _lr(self) -> float:
+        return self.optimizer.param_groups[0]["lr"]
+
+    def _train_epoch(self) -> float:
+        from tqdm.auto import tqdm
+
+        cfg, o = self.cfg, self.cfg.optim
+        self.net.train()
+        self.sampler.set_epoch(self.epoch)
+        total = torch.zeros(2, dtype=torch.float64)
+        bar = tqdm(
+            self.loader,
+            desc=f"epoch {self.epoch + 1}",
+            leave=False,
+            disable=not (self.progress and self.dist.main),
+        )
+        for batch in bar:
+            batch = ds.batch_to(batch, self.dist.device, self.dtype)
+            stress = bool((~torch.isnan(batch.stress)).any())
+            # every rank must agree on the stress path (one all-reduce of a flag)
+            flag = all_reduce_sum(torch.tensor([float(stress)], dtype=torch.float64), self.dist)
+            pred = compute_properties(
+                self.net, batch, forces=True, stress=bool(flag.item() > 0), create_graph=True
+            )
+            terms = loss_terms(pred, batch, cfg.loss.huber_delta)
+            counts = torch.tensor(
+                [float(terms[k][1]) if k in terms else 0.0 for k in TERMS], dtype=torch.float64
+            )
+            counts = all_reduce_sum(counts, self.dist).cpu()
+            loss = combine(terms, dict(zip(TERMS, counts.tolist(), strict=True)), cfg.loss)
+            if self.step < o.warmup_steps:
+                for g in self.optimizer.param_groups:
+                    g["lr"] = o.lr * (self.step + 1) / o.warmup_steps
+            self.optimizer.zero_grad(set_to_none=True)
+            (loss * self.dist.world_size).backward()
+            if o.clip_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(self.model.parameters(), o.clip_grad_norm)
+            self.optimizer.step()
+            if self.ema is not None:
+                self.ema.update_parameters(self.model)
+            self.step += 1
+            value = float(loss.detach())  # this process's share of the global batch loss
+            total += torch.tensor([value, 1.0 / self.dist.world_size])
+            bar.set_postfix(loss=f"{value * self.dist.world_size:.4g}", lr=f"{self._lr():.2g}")
+        total = all_reduce_sum(total, self.dist).cpu()
+        return float(total[0] / total[1])  # mean over steps of the global batch loss
+
+    def evaluate_graphs(
+        self,
+        graphs,
+        *,
+        model: MuSE | None = None,
+        batch_size: int | None = None,
+        predictions: bool = False,
+    ):
+        """Loss and error metrics of ``model`` (the EMA model by default) on ``graphs``.
+
+        Each process evaluates its share (``graphs[rank::world]``) and the sums are reduced.
+        Returns ``(loss, metrics)`` and, with ``predictions=True``, this process's
+        per-structure predictions as a list of dicts.
+        """
+        model = model if model is not None else self.eval_model
+        model = copy.deepcopy(model).to(self.dist.device, self.eval_dtype).eval()
+        for p in model.parameters():
+            p.requires_grad_(False)
+        acc = ErrorAccumulator()
+        sums = torch.zeros(6, dtype=torch.float64)
+        rows = []
+        share = graphs[self.dist.rank :: self.dist.world_size]
+        bs = batch_size or self.cfg.optim.batch_size
+        for batch in DataLoader(share, batch_size=bs) if share else []:
+            batch = ds.batch_to(batch, self.dist.device, self.eval_dtype)
+            stress = bool((~torch.isnan(batch.stress)).any())
+            pred = compute_properties(model, batch, forces=True, stress=stress)
+            acc.update(pred, batch)
+            terms = loss_terms(pred, batch, self.cfg.loss.huber_delta)
+            for k, name in enumerate(TERMS):
+                if name in terms:
+                    sums[k] += float(terms[name][0].detach())
+                    sums[3 + k] += float(terms[name][1])
+            if predictions:
+                rows += _prediction_rows(pred, batch)
+        acc.sums = all_reduce_sum(acc.sums, self.dist).cpu()
+        sums = all_reduce_sum(sums, self.dist).cpu()
+        w = {
+            "energy": self.cfg.loss.energy_weight,
+            "forces": self.cfg.loss.forces_weight,
+            "stress": self.cfg.loss.stress_weight,
+        }
+        loss = sum(
+            w[n] * float(sums[k] / sums[3 + k]) for k, n in enumerate(TERMS) if sums[3 + k] > 0
+        )
+        if predictions:
+            return loss, acc.result(), rows
+        return loss, acc.result()
+
+    # -------------------------------------------------------------------- run
+    def _log(self, row: dict) -> None:
+        path = self.run_dir / "metrics.csv"
+        rows = []
+        if path.exists():
+            with path.open() as fh:
+                rows = [r for r in csv.DictReader(fh) if int(r["epoch"]) < row["epoch"]]
+        rows.append({k: row.get(k, "") for k in CSV_FIELDS})
+        tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
+        with tmp.open("w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
+            w.writeheader()
+            w.writerows(rows)
+        os.replace(tmp, path)
+        writer = self._tensorboard()
+        if writer is not None:
+            for k in CSV_FIELDS[2:]:
+                v = row.get(k)
+                if isinstance(v, float) and math.isfinite(v):
+                    writer.add_scalar(k, v, row["epoch"])
+            writer.flush()
+
+    def _tensorboard(self):
+        if self._writer is None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:  # tensorboard is optional: metrics.csv has everything
+                self._writer = False
+                return None
+            self._writer = SummaryWriter(self.run_dir / "tensorboard", purge_step=self.epoch + 1)
+        return self._writer or None
+
+    def fit(self) -> dict:
+        """Train until ``optim.epochs``, early stopping or the time limit; returns a summary."""
+        o = self.cfg.optim
+        start = time.perf_counter()
+        reason = "epochs"
+        try:
+            while self.epoch < o.epochs:
+                t0 = time.perf_counter()
+                train_loss = self._train_epoch()
+                val_loss, metrics = (
+                    self.evaluate_graphs(self.graphs["val"])
+                    if self.graphs["val"]
+                    else (train_loss, {})
+                )
+                if self.step >= o.warmup_steps:
+                    self.plateau.step(val_loss)
+                self.epoch += 1
+                improved = val_loss < self.best
+                if improved:
+                    self.best, self.since_best = val_loss, 0
+                else:
+                    self.since_best += 1
+                now = time.perf_counter()
+                self.elapsed += now - t0
+                row = {
+                    "epoch": self.epoch,
+                    "step": self.step,
+                    "lr": self._lr(),
+                    "train_loss": train_loss,
+                    "val_loss": val_loss,
+                    **{f"val_{k}": v for k, v in metrics.items()},
+                    "epoch_seconds": now - t0,
+                    "elapsed_seconds": self.elapsed,
+                }
+                if self.dist.main:
+                    state = self._state()
+                    save_checkpoint(self.ckpt_dir / "last.pt", state)
+                    if improved:
+                        save_checkpoint(self.ckpt_dir / "best.pt", state)
+                        export = copy.deepcopy(self.eval_model).to("cpu", torch.float32)
+                        save_model(export, self.run_dir / "best_model.pt")
+                    self._log(row)
+                    for cb in self.callbacks:
+                        cb(row)
+                barrier(self.dist)
+                if (
+                    o.early_stopping_patience is not None
+                    and self.since_best >= o.early_stopping_patience
+                ):
+                    reason = "early stopping"
+                    break
+                limit = o.time_limit_minutes
+                if limit is not None and time.perf_counter() - start > 60 * limit:
+                    reason = "time limit"
+                    break
+        finally:
+            if self._writer:
+                self._writer.close()
+                self._writer = None
+        summary = {
+            "epochs": self.epoch,
+            "steps": self.step,
+            "best_val_loss": self.best,
+            "stopped_by": reason,
+            "train_seconds": self.elapsed,
+        }
+        if reason != "time limit" and self.splits["test"]:
+            summary["test"] = self.test()
+        return summary
+
+    def test(self) -> dict:
+        """Metrics of the best EMA weights on the test split (written to test_metrics.json)."""
+        best = self.ckpt_dir / "best.pt"
+        model = self.eval_model
+        if best.is_file():
+            state = load_checkpoint(best)
+            model = MuSE(MuSEConfig.from_dict(state["model_config"]))
+            if state["ema"] is not None:
+                ema = AveragedModel(model, use_buffers=True)
+                ema.load_state_dict(state["ema"])
+                model = ema.module
+            else:
+                model.load_state_dict(state["model"])
+        graphs = ds.to_graphs(self.structures, self.splits["test"], self._converter)
+        loss, metrics = self.evaluate_graphs(graphs, model=model)
+        result = {"loss": loss, **metrics, "structures": len(graphs)}
+        if self.dist.main:
+            _atomic_write_text(self.run_dir / "test_metrics.json", json.dumps(result, indent=2))
+        return result
+
+    def close(self) -> None:
+        """Leave the process group (when distributed)."""
+        cleanup(self.dist)
+
+
+def _warn_unseen_elements(structures, splits) -> None:
+    import warnings
+
+    seen = {int(z) for i in splits["train"] for z in set(structures[i].numbers)}
+    for name in ("val", "test"):
+        other = {int(z) for i in splits[name] for z in set(structures[i].numbers)}
+        if other - seen:
+            from ase.data import chemical_symbols
+
+            names = sorted(chemical_symbols[z] for z in other - seen)
+            warnings.warn(
+                f"the {name} split has element(s) {names} that the training split lacks: "
+                "their energy shifts and embeddings are not learned",
+                stacklevel=3,
+            )
+
+
+def _prediction_rows(pred: dict, batch) -> list[dict]:
+    rows = []
+    natoms = torch.bincount(batch.batch, minlength=batch.num_graphs)
+    ptr = batch.ptr.tolist()
+    for s in range(batch.num_graphs):
+        f_err = (pred["forces"] - batch.forces)[ptr[s] : ptr[s + 1]]
+        rows.append(
+            {
+                "index": int(batch.idx[s]),
+                "natoms": int(natoms[s]),
+                "energy_ref": float(batch.energy[s]),
+                "energy_pred": float(pred["energy"][s]),
+                "forces_mae": float(f_err.abs().mean()) * 1000.0,
+                "forces_pred": pred["forces"][ptr[s] : ptr[s + 1]].detach().cpu().double().numpy(),
+            }
+        )
+    return rows

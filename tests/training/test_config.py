@@ -1,0 +1,50 @@
+import pytest
+import yaml
+
+from muse_explore.errors import MuSEConfigError
+from muse_explore.training.config import TrainConfig
+
+from .conftest import small_config
+
+
+def test_yaml_round_trip_and_defaults(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(small_config(tmp_path / "run", optim__lr="1e-3")))
+    cfg = TrainConfig.from_yaml(path)
+    assert cfg.optim.lr == 1e-3 and cfg.optim.amsgrad is True  # "1e-3" read as a number
+    assert cfg.loss.huber_delta == 0.01
+    assert cfg.model_config().seed == 0 and cfg.model_config().levels == 1
+    again = TrainConfig.from_dict(cfg.to_dict())
+    assert again == cfg
+
+
+@pytest.mark.parametrize(
+    "over, message",
+    [
+        ({"optim__lrate": 1.0}, "optim.lrate"),
+        ({"optim__epochs": "many"}, "optim.epochs"),
+        ({"optim__lr": -1.0}, "optim.lr"),
+        ({"data__val_fraction": 0.6, "data__test_fraction": 0.5}, "below 1"),
+        ({"dtype": "float16"}, "dtype"),
+        ({"device": "tpu"}, "device"),
+        ({"loss__huber_delta": 0.0}, "huber_delta"),
+        ({"model": {"elements": ["H", "Xx"]}}, "model: elements"),
+        ({"model": {"levels": 1}}, "model.elements"),
+        ({"model": {"elements": ["H"], "hiden": 3}}, "hiden"),
+    ],
+)
+def test_bad_configs_name_the_key(tmp_path, over, message):
+    d = small_config(tmp_path / "run", **over)
+    with pytest.raises(MuSEConfigError, match=message.replace(".", r"\.")):
+        TrainConfig.from_dict(d)
+
+
+def test_missing_sections_and_files(tmp_path):
+    with pytest.raises(MuSEConfigError, match="missing required key 'data'"):
+        TrainConfig.from_dict({"run_dir": "x", "model": {"elements": ["H"]}})
+    with pytest.raises(MuSEConfigError, match="no training configuration"):
+        TrainConfig.from_yaml(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("run_dir: [unclosed\n")
+    with pytest.raises(MuSEConfigError, match="not valid YAML"):
+        TrainConfig.from_yaml(bad)

@@ -1,0 +1,86 @@
+import pytest
+from ase.build import molecule
+
+from muse_explore.errors import MuSEConfigError, MuSEFileError
+from muse_explore.training import dataset as ds
+
+from .conftest import PERIODIC, SCANS
+
+
+def test_read_select_and_grouped_split(tmp_path):
+    structures = ds.read_structures([SCANS])
+    assert structures[0].info["source"] == "graphene_scans.extxyz.xz:0"
+    complexes = ds.select(structures, {"part": "complex"})
+    assert 0 < len(complexes) < len(structures)
+    splits = ds.split(
+        structures,
+        range(len(structures)),
+        val_fraction=0.2,
+        test_fraction=0.2,
+        seed=1,
+        group_by="scan",
+    )
+    assert sorted(sum(splits.values(), [])) == list(range(len(structures)))
+    scans = {k: {int(structures[i].info["scan"]) for i in v} for k, v in splits.items()}
+    assert not (scans["train"] & scans["test"]) and not (scans["train"] & scans["val"])
+    assert len(scans["test"]) == 2 and len(scans["val"]) == 2  # 20 % of 10 scans
+    again = ds.split(
+        structures,
+        range(len(structures)),
+        val_fraction=0.2,
+        test_fraction=0.2,
+        seed=1,
+        group_by="scan",
+    )
+    assert again == splits
+    path = tmp_path / "splits.json"
+    ds.save_splits(path, splits, [a.info["source"] for a in structures])
+    assert ds.load_splits(path) == splits
+
+
+def test_max_structures_keeps_whole_groups():
+    structures = ds.read_structures([SCANS])
+    splits = ds.split(
+        structures,
+        range(len(structures)),
+        val_fraction=0.0,
+        test_fraction=0.0,
+        seed=0,
+        group_by="scan",
+        max_structures=30,
+    )
+    assert len(splits["train"]) == 48  # two whole scans of 24 structures
+
+
+def test_graphs_carry_targets_and_nan_stress():
+    structures = ds.read_structures([SCANS, PERIODIC])
+    import muse_explore as mx
+
+    model = mx.build_model(levels=1, hidden=8)
+    periodic = next(i for i, a in enumerate(structures) if a.pbc.all())
+    graphs = ds.to_graphs(structures, [0, periodic], model.graph_converter())
+    assert graphs[0].stress.isnan().all() and not graphs[1].stress.isnan().any()
+    assert graphs[1].idx.item() == periodic
+    assert graphs[1].energy.item() == pytest.approx(structures[periodic].get_potential_energy())
+
+
+def test_bad_files(tmp_path):
+    with pytest.raises(MuSEFileError, match="no data file"):
+        ds.read_structures([tmp_path / "missing.extxyz"])
+    bad = tmp_path / "bad.extxyz"
+    bad.write_text("3\nnot a comment line=\nH 0 0\n")
+    with pytest.raises(MuSEFileError, match="not a readable extxyz"):
+        ds.read_structures([bad])
+    unlabelled = tmp_path / "unlabelled.extxyz"
+    molecule("H2O").write(unlabelled)
+    with pytest.raises(MuSEFileError, match="structure 0 has no energy"):
+        ds.read_structures([unlabelled])
+    with pytest.raises(MuSEConfigError, match="no info key 'nope'"):
+        ds.split(
+            ds.read_structures([SCANS]),
+            [0, 1],
+            val_fraction=0,
+            test_fraction=0,
+            seed=0,
+            group_by="nope",
+        )

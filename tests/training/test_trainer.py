@@ -1,0 +1,193 @@
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+import yaml
+
+import muse_explore as mx
+from muse_explore.cli.main import main
+from muse_explore.errors import MuSEConfigError, MuSEFileError
+from muse_explore.training import TrainConfig, Trainer
+from muse_explore.training.evaluation import load_for_evaluation
+
+from .conftest import ROOT, SCANS
+
+
+def _rows(run_dir):
+    with open(run_dir / "metrics.csv") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _weights(run_dir):
+    state = torch.load(run_dir / "checkpoints" / "last.pt", weights_only=True)
+    return state["model"], state["ema"], state["epoch"]
+
+
+def _env():
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT))
+    return env
+
+
+def test_train_cli_writes_run_folder_and_evaluate_reads_it(write_config, capsys, tmp_path):
+    path, cfg = write_config()
+    assert main(["train", str(path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "test set (6 structures" in out and "meV/Å" in out
+    run = tmp_path / "run"
+    for name in [
+        "config.yaml",
+        "splits.json",
+        "metrics.csv",
+        "best_model.pt",
+        "test_metrics.json",
+        "checkpoints/last.pt",
+        "checkpoints/best.pt",
+    ]:
+        assert (run / name).is_file(), name
+    assert list((run / "tensorboard").iterdir())
+    rows = _rows(run)
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    assert float(rows[-1]["val_forces_mae"]) > 0
+    model = mx.load_model(run / "best_model.pt")
+    assert model.config.energy_shifts  # fitted by least squares on the training split
+    ema = load_for_evaluation(run / "checkpoints" / "best.pt")
+    for a, b in zip(model.state_dict().values(), ema.state_dict().values(), strict=True):
+        torch.testing.assert_close(a.double(), b.double())
+    preds = tmp_path / "pred.csv"
+    assert (
+        main(
+            [
+                "evaluate",
+                str(run / "best_model.pt"),
+                str(SCANS),
+                "--select",
+                "scan=3",
+                "--out",
+                str(preds),
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "on 24 structures" in out and "energy" in out
+    assert len(preds.read_text().splitlines()) == 25
+    xyz = tmp_path / "pred.extxyz"
+    assert (
+        main(
+            [
+                "evaluate",
+                str(run / "checkpoints" / "last.pt"),
+                str(SCANS),
+                "--select",
+                "scan=3",
+                "--out",
+                str(xyz),
+            ]
+        )
+        == 0
+    )
+    import ase.io
+
+    frames = ase.io.read(xyz, ":")
+    assert len(frames) == 24 and "forces_ref" in frames[0].arrays
+
+
+def test_training_learns(write_config):
+    _, cfg = write_config(
+        optim__epochs=8,
+        optim__ema_decay=0.5,
+        optim__lr=1e-2,
+        model={"elements": ["H", "C", "N", "O"], "levels": 0, "hidden": 8},
+    )
+    trainer = Trainer(TrainConfig.from_dict(cfg), progress=False)
+    trainer.fit()
+    rows = _rows(trainer.run_dir)
+    first, last = float(rows[0]["val_loss"]), float(rows[-1]["val_loss"])
+    assert last < 0.5 * first
+
+
+def test_run_folder_guards_and_corrupt_checkpoint(write_config, tmp_path):
+    path, cfg = write_config(optim__epochs=1)
+    with pytest.raises(MuSEFileError, match="nothing to resume"):
+        Trainer(TrainConfig.from_dict(cfg), resume=True, progress=False)
+    Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
+    with pytest.raises(MuSEConfigError, match="already holds a run"):
+        Trainer(TrainConfig.from_dict(cfg), progress=False)
+    changed = dict(cfg, loss={"huber_delta": 0.5})
+    with pytest.raises(MuSEConfigError, match="'loss' section differs"):
+        Trainer(TrainConfig.from_dict(changed), resume=True, progress=False)
+    last = tmp_path / "run" / "checkpoints" / "last.pt"
+    last.write_bytes(last.read_bytes()[:1000])
+    assert main(["train", str(path), "--resume"]) == 2  # a clear error, not a traceback
+    with pytest.raises(MuSEFileError, match="corrupt or truncated"):
+        Trainer(TrainConfig.from_dict(cfg), resume=True, progress=False)
+
+
+def test_resume_after_kill_continues_exactly(write_config, tmp_path):
+    epochs = 4
+    path, cfg = write_config("killed", optim__epochs=epochs)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "muse_explore.cli.main", "train", str(path), "--quiet"],
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    last = tmp_path / "killed" / "checkpoints" / "last.pt"
+    deadline = time.time() + 300
+    try:
+        while time.time() < deadline and proc.poll() is None:
+            if last.exists() and _weights(tmp_path / "killed")[2] >= 2:
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run ended before it could be killed"
+        proc.kill()  # SIGKILL: no clean-up code runs
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    killed_at = _weights(tmp_path / "killed")[2]
+    assert 2 <= killed_at < epochs
+    assert main(["train", str(path), "--resume", "--quiet"]) == 0
+    _, cfg_full = write_config("full", optim__epochs=epochs)
+    Trainer(TrainConfig.from_dict(cfg_full), progress=False).fit()
+    resumed, full = _weights(tmp_path / "killed"), _weights(tmp_path / "full")
+    assert resumed[2] == full[2] == epochs
+    for a, b in zip(resumed[0].values(), full[0].values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    for a, b in zip(resumed[1].values(), full[1].values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert [r["epoch"] for r in _rows(tmp_path / "killed")] == ["1", "2", "3", "4"]
+
+
+def test_ddp_gloo_two_processes_match_one_process(write_config, tmp_path):
+    path, cfg = write_config("ddp", optim__epochs=2)
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "muse_explore.cli.main",
+        "train",
+        str(path),
+        "--quiet",
+    ]
+    res = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    _, cfg1 = write_config("single", optim__epochs=2)
+    Trainer(TrainConfig.from_dict(cfg1), progress=False).fit()
+    ddp, single = _weights(tmp_path / "ddp"), _weights(tmp_path / "single")
+    for a, b in zip(ddp[0].values(), single[0].values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
+    rows_ddp, rows_single = _rows(tmp_path / "ddp"), _rows(tmp_path / "single")
+    for r, s in zip(rows_ddp, rows_single, strict=True):
+        assert float(r["val_forces_mae"]) == pytest.approx(float(s["val_forces_mae"]), rel=1e-8)
+        assert float(r["train_loss"]) == pytest.approx(float(s["train_loss"]), rel=1e-8)
+    assert yaml.safe_load((tmp_path / "ddp" / "config.yaml").read_text())["seed"] == 0
+    shutil.rmtree(tmp_path / "ddp" / "tensorboard")
