@@ -36,7 +36,7 @@ def read_structures(
         if not path.is_file():
             raise MuSEFileError(f"no data file at {path}")
         try:
-            frames = ase.io.read(path, index=":")
+            frames = _read_frames(path)
         except Exception as err:  # noqa: BLE001 - ASE raises many types for bad files
             raise MuSEFileError(
                 f"{path} is not a readable extxyz file or ASE database "
@@ -55,6 +55,24 @@ def read_structures(
             atoms.info["source"] = f"{path.name}:{i}"
             out.append(atoms)
     return out
+
+
+def _read_frames(path: Path):
+    """All frames of a file; compressed extxyz is decompressed in memory first.
+
+    ASE seeks back and forth in the file it reads, which in an xz or gzip stream means
+    decompressing from the start again each time: quadratic in the file size.
+    """
+    openers = {".xz": "lzma", ".gz": "gzip", ".bz2": "bz2"}
+    if path.suffix in openers:
+        import importlib
+        import io
+
+        module = importlib.import_module(openers[path.suffix])
+        with module.open(path, "rt") as fh:
+            text = fh.read()
+        return ase.io.read(io.StringIO(text), index=":", format="extxyz")
+    return ase.io.read(path, index=":")
 
 
 def select(structures: Sequence[Atoms], criteria: dict) -> list[int]:
