@@ -20,7 +20,18 @@ def add_parser(sub) -> None:
         ),
     )
     p.add_argument("--height", type=float, default=3.4, help="benzene height above the flake, Å")
-    p.add_argument("--model", default=None, help="a saved model file (default: random weights)")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="a saved model file (default: the pretrained muse-painn-graphene)",
+    )
+    p.add_argument(
+        "--baseline",
+        default=None,
+        help="a saved backbone-only model (default: the pretrained painn-graphene, or the "
+        "model's own atom level when --model is given)",
+    )
+    p.add_argument("--random", action="store_true", help="random weights instead")
     p.add_argument("--levels", type=int, default=2, help="coarse levels of the random model")
     p.add_argument("--seed", type=int, default=0, help="weight seed of the random model")
 
@@ -33,17 +44,27 @@ def _row(label: str, values) -> str:
 def run(args) -> int:
     """Print the demo report; returns the exit status."""
     import muse_explore as mx
+    from muse_explore.pretrained import list_pretrained, pretrained_path
     from muse_explore.reference import benzene_on_graphene
     from muse_explore.testing import interaction_energy
 
     try:
-        if args.model:
-            model = mx.load_model(args.model)
+        pretrained = {"muse-painn-graphene", "painn-graphene"} <= set(list_pretrained())
+        if args.random:
+            model = mx.build_model(backbone="painn", levels=args.levels, seed=args.seed)
+            source = f"random weights (seed {args.seed})"
+        elif args.model or not pretrained:
+            model = mx.load_model(args.model or pretrained_path("muse-painn-graphene"))
             source = f"model file {args.model}"
         else:
-            model = mx.build_model(backbone="painn", levels=args.levels, seed=args.seed)
-            source = f"random weights (seed {args.seed}); trained models come with issue #4"
-        base = model.backbone_only()
+            model = mx.load_model(pretrained_path("muse-painn-graphene"))
+            source = "pretrained muse-painn-graphene (GFN2-xTB graphene set)"
+        if args.baseline:
+            base, base_label = mx.load_model(args.baseline), "baseline (file)"
+        elif pretrained and not args.model and not args.random:
+            base, base_label = mx.load_model(pretrained_path("painn-graphene")), "painn-graphene"
+        else:
+            base, base_label = model.backbone_only(), "backbone alone"
         atoms = benzene_on_graphene(args.height)
         n_flake = len(atoms) - 12
         calc = mx.MuSECalculator(model)
@@ -68,14 +89,29 @@ def run(args) -> int:
     print(f"  {'total energy (eV)':<24}{energy:>12.4f}")
     print(f"  {'max |force| (eV/Å)':<24}{np.abs(forces).max():>12.4f}")
     print()
-    e_muse = interaction_energy(calc, atoms, n_flake)
-    e_base = interaction_energy(mx.MuSECalculator(base), atoms, n_flake)
     far = benzene_on_graphene(12.0)
-    e_muse_far = interaction_energy(calc, far, n_flake)
-    e_base_far = interaction_energy(mx.MuSECalculator(base), far, n_flake)
     print("interaction energy E(complex) - E(flake) - E(benzene), eV:")
-    print(f"  {'':<24}{f'{args.height:g} Å':>12}{'12 Å':>12}")
-    print(_row("MuSE", [e_muse, e_muse_far]))
-    print(_row("backbone alone", [e_base, e_base_far]))
-    print(f"  (the backbone alone sees nothing beyond its {model.cutoff:g} Å cutoff)")
+    print(f"  {'':<24}{f'{args.height:g} Å':>12}{'8 Å':>12}{'12 Å':>12}")
+    mid = benzene_on_graphene(8.0)
+    rows = [("MuSE", calc), (base_label, mx.MuSECalculator(base))]
+    from muse_explore.reference.xtb import tblite_available
+
+    if tblite_available():
+        rows.append(("GFN2-xTB (reference)", None))
+    for label, c in rows:
+        geometries = (atoms, mid, far)
+        if c is None:
+            values = [_gfn2_int(a, n_flake) for a in geometries]
+        else:
+            values = [interaction_energy(c, a, n_flake) for a in geometries]
+        print(_row(label, values))
+    print(f"  (a backbone alone sees nothing beyond its {base.cutoff:g} Å cutoff)")
     return 0
+
+
+def _gfn2_int(atoms, n_flake: int) -> float:
+    from muse_explore.reference.xtb import single_point
+
+    parts = (atoms, atoms[:n_flake], atoms[n_flake:])
+    e = [single_point(p).get_potential_energy() for p in parts]
+    return e[0] - e[1] - e[2]

@@ -22,6 +22,9 @@ def _count_params(model) -> int:
 def export_pretrained(run_dir: str | os.PathLike, name: str, out_dir=None) -> Path:
     """Copy ``run_dir/best_model.pt`` to ``out_dir/NAME.pt`` and write ``NAME.md``.
 
+    The run's split goes beside it as ``NAME.splits.json``, so that benchmarks can use
+    exactly the structures the model never saw.
+
     The card states the model's configuration, the data and its split, the training length,
     time and hardware (from ``metrics.csv`` and the checkpoint) and the test-set metrics,
     computed here in float64 with :func:`muse_explore.training.evaluation.evaluate`.
@@ -51,6 +54,9 @@ def export_pretrained(run_dir: str | os.PathLike, name: str, out_dir=None) -> Pa
     tmp = out / f".tmp-{os.getpid()}-{name}.pt"
     shutil.copyfile(best, tmp)
     os.replace(tmp, out / f"{name}.pt")
+    tmp = out / f".tmp-{os.getpid()}-{name}.splits.json"
+    shutil.copyfile(run / "splits.json", tmp)
+    os.replace(tmp, out / f"{name}.splits.json")
 
     mc = model.config
     best_row = min(rows, key=lambda r: float(r["val_loss"]))
@@ -82,8 +88,8 @@ def export_pretrained(run_dir: str | os.PathLike, name: str, out_dir=None) -> Pa
 ## Data (GFN2-xTB, tblite)
 {chr(10).join(data_lines)}
 - split by `{cfg["data"]["group_by"]}` (seed {cfg["seed"]}): {len(splits["train"])} train,
-  {len(splits["val"])} validation, {len(splits["test"])} test structures (`splits.json`
-  of the run)
+  {len(splits["val"])} validation, {len(splits["test"])} test structures
+  (`{name}.splits.json`)
 
 ## Training
 - `muse-explore train {cfg.get("_config_file", "CONFIG.yaml")}`; loss: Huber (δ =

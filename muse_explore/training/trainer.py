@@ -394,7 +394,8 @@ class Trainer:
                 if self.step >= o.warmup_steps:
                     self.plateau.step(val_loss)
                 self.epoch += 1
-                improved = val_loss < self.best
+                # as ReduceLROnPlateau: an improvement must exceed 1e-4 of the best loss
+                improved = val_loss < self.best * (1 - 1e-4)
                 if improved:
                     self.best, self.since_best = val_loss, 0
                 else:
@@ -500,7 +501,7 @@ def _prediction_rows(pred: dict, batch) -> list[dict]:
                 "index": int(batch.idx[s]),
                 "natoms": int(natoms[s]),
                 "energy_ref": float(batch.energy[s]),
-                "energy_pred": float(pred["energy"][s]),
+                "energy_pred": float(pred["energy"][s].detach()),
                 "forces_mae": float(f_err.abs().mean()) * 1000.0,
                 "forces_pred": pred["forces"][ptr[s] : ptr[s + 1]].detach().cpu().double().numpy(),
             }

@@ -16,8 +16,18 @@ def test_demo_prints_per_scale_energies(capsys):
     scale = [float(x) for x in re.findall(r"-?\d+\.\d+", row)]
     total = float(re.search(r"total energy \(eV\)\s+(-?\d+\.\d+)", out).group(1))
     assert len(scale) == 3 and sum(scale) == pytest.approx(total, abs=2e-4)
-    backbone = next(line for line in out.splitlines() if "backbone alone" in line and "0." in line)
-    assert float(backbone.split()[-1]) == 0.0  # nothing at 12 Å without coarse levels
+    assert "pretrained muse-painn-graphene" in out
+    baseline = next(line for line in out.splitlines() if line.strip().startswith("painn-graphene"))
+    assert float(baseline.split()[-1]) == 0.0  # nothing at 12 Å without coarse levels
+    assert "GFN2-xTB (reference)" in out  # tblite is a test dependency
+
+
+def test_demo_random_weights(capsys):
+    assert main(["demo", "--random"]) == 0
+    out = capsys.readouterr().out
+    assert "random weights (seed 0)" in out
+    backbone = next(line for line in out.splitlines() if line.strip().startswith("backbone alone"))
+    assert float(backbone.split()[-1]) == 0.0
 
 
 def test_demo_with_a_saved_model_and_bad_file(tmp_path, capsys):

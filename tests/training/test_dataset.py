@@ -84,3 +84,18 @@ def test_bad_files(tmp_path):
             seed=0,
             group_by="nope",
         )
+
+
+def test_ase_database_is_read_like_extxyz(tmp_path):
+    from ase.db import connect
+
+    frames = ds.read_structures([SCANS])[:5]
+    db = tmp_path / "data.db"
+    with connect(db) as con:
+        for a in frames:
+            con.write(a)
+    again = ds.read_structures([db])
+    assert len(again) == 5 and again[0].info["source"] == "data.db:0"
+    for a, b in zip(frames, again, strict=True):
+        assert a.get_potential_energy() == pytest.approx(b.get_potential_energy())
+        assert (a.get_forces() == b.get_forces()).all()

@@ -191,3 +191,20 @@ def test_ddp_gloo_two_processes_match_one_process(write_config, tmp_path):
         assert float(r["train_loss"]) == pytest.approx(float(s["train_loss"]), rel=1e-8)
     assert yaml.safe_load((tmp_path / "ddp" / "config.yaml").read_text())["seed"] == 0
     shutil.rmtree(tmp_path / "ddp" / "tensorboard")
+
+
+def test_early_stopping_and_time_limit(write_config):
+    _, cfg = write_config(
+        "es",
+        optim__epochs=5,
+        optim__lr=1e-12,
+        optim__warmup_steps=0,
+        optim__early_stopping_patience=1,
+    )
+    summary = Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
+    assert summary["stopped_by"] == "early stopping" and summary["epochs"] == 2
+    _, cfg = write_config("tl", optim__epochs=3, optim__time_limit_minutes=0.0)
+    summary = Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
+    assert summary["stopped_by"] == "time limit" and summary["epochs"] == 1
+    summary = Trainer(TrainConfig.from_dict(cfg), resume=True, progress=False).fit()
+    assert summary["epochs"] == 2  # resumed, then stopped by the limit again

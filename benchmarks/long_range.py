@@ -1,0 +1,142 @@
+"""The long-range result: molecule–graphene interaction energies E_int(d) on test data.
+
+E_int = E(complex) - E(flake) - E(molecule) for GFN2-xTB, MuSE and the backbone-only
+baseline, on configurations that no model saw in training: the test split of the graphene
+set (the split shipped with the model, NAME.splits.json) and every profile scan
+(graphene_scans.extxyz.xz, never used in training). Prints the error per distance range and
+the force error on the test complexes, writes benchmarks/long_range.json and a plot of the
+scans, benchmarks/long_range.png.
+
+    python benchmarks/long_range.py            # about 2 minutes on 2 CPU cores
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import muse_explore as mx
+from muse_explore.analysis import errors_by_range, interaction_energies, predict
+from muse_explore.pretrained import models_dir
+from muse_explore.training.dataset import load_splits, read_structures
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "sample_data" / "data"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--muse", default="muse-painn-graphene")
+    p.add_argument("--baseline", default="painn-graphene")
+    p.add_argument("--out", default=str(ROOT / "benchmarks" / "long_range"))
+    args = p.parse_args()
+    torch.set_num_threads(2)
+    t0 = time.perf_counter()
+
+    graphene = read_structures([DATA / "graphene.extxyz.xz"])
+    scans = read_structures([DATA / "graphene_scans.extxyz.xz"])
+    splits = load_splits(models_dir() / f"{args.muse}.splits.json")
+    other = load_splits(models_dir() / f"{args.baseline}.splits.json")
+    assert splits["test"] == other["test"], "the two models were trained on different splits"
+    test = [graphene[i] for i in splits["test"]]
+    structures = test + scans
+    ref = np.array([a.get_potential_energy() for a in structures])
+    models = {"MuSE": args.muse, "baseline": args.baseline}
+    pred, forces = {}, {}
+    for label, name in models.items():
+        model = mx.load_model(models_dir() / f"{name}.pt")
+        pred[label], forces[label] = predict(model, structures, forces=True)
+    ref_rows = interaction_energies(structures, ref)
+    heights = np.array([r["height"] for r in ref_rows])
+    source = np.array(["scan" if r["group"][0] == "scan" else "test" for r in ref_rows])
+    e_ref = np.array([r["e_int"] for r in ref_rows])
+    result = {"structures": len(structures), "complexes": len(ref_rows),
+              "test_split_complexes": int((source == "test").sum()),
+              "scan_complexes": int((source == "scan").sum()), "models": models}  # fmt: skip
+    tables = {}
+    for label in models:
+        rows = interaction_energies(structures, pred[label])
+        e = np.array([r["e_int"] for r in rows])
+        tables[label] = errors_by_range(heights, 1000 * (e - e_ref))
+        result[f"e_int_{label}"] = e.tolist()
+        idx = [i for i, a in enumerate(structures) if a.info["part"] == "complex"
+               and a.info.get("set") == "graphene"]  # fmt: skip
+        err = np.concatenate([forces[label][i] - structures[i].get_forces() for i in idx])
+        result[f"force_mae_complexes_{label}"] = float(1000 * np.abs(err).mean())
+    result["tables"] = tables
+    result["heights"] = heights.tolist()
+    result["e_int_reference"] = e_ref.tolist()
+    result["source"] = source.tolist()
+
+    print(
+        f"E_int error on {len(ref_rows)} test complexes ({result['test_split_complexes']} from "
+        f"the test split, {result['scan_complexes']} from the scans), MAE in meV"
+    )
+    print(f"| distance | complexes | MuSE ({args.muse}) | baseline ({args.baseline}) |")
+    print("|---|---:|---:|---:|")
+    for a, b in zip(tables["MuSE"], tables["baseline"], strict=True):
+        print(f"| {a['range']} | {a['n']} | {a['mae']:.2f} | {b['mae']:.2f} |")
+    for label in models:
+        print(
+            f"force MAE on the test-split complexes, {label}: "
+            f"{result[f'force_mae_complexes_{label}']:.1f} meV/Å"
+        )
+    far = [t for t in tables["MuSE"] if t["range"] in ("6–10 Å", "> 10 Å")]
+    n_far = sum(t["n"] for t in far)
+    mae_far = sum(t["mae"] * t["n"] for t in far) / max(n_far, 1)
+    result["muse_mae_beyond_6A"] = mae_far
+    print(
+        f"MuSE beyond 6 Å: {mae_far:.2f} meV (target <= 2); overall "
+        f"{tables['MuSE'][-1]['mae']:.2f} meV (target <= 5); forces "
+        f"{result['force_mae_complexes_MuSE']:.1f} meV/Å (target <= 30)"
+    )
+    out = Path(args.out)
+    out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+    _plot(ref_rows, e_ref, result, out.with_suffix(".png"))
+    print(
+        f"wrote {out.with_suffix('.json')} and {out.with_suffix('.png')} "
+        f"in {time.perf_counter() - t0:.0f} s"
+    )
+
+
+def _plot(rows, e_ref, result, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    scans = sorted({r["group"][1] for r in rows if r["group"][0] == "scan"})
+    first = {}
+    for s in scans:  # the first orientation of each molecule
+        mol = next(r["molecule"] for r in rows if r["group"] == ("scan", s))
+        first.setdefault(mol, s)
+    fig, axes = plt.subplots(2, len(first), figsize=(4 * len(first), 6.5), sharex=True)
+    for k, (mol, s) in enumerate(first.items()):
+        idx = [i for i, r in enumerate(rows) if r["group"] == ("scan", s)]
+        h = np.array([rows[i]["height"] for i in idx])
+        for row, ylim in ((0, None), (1, (-60, 60))):
+            ax = axes[row, k]
+            ax.plot(h, 1000 * e_ref[idx], "k-o", ms=3, label="GFN2-xTB")
+            for label, style in (("MuSE", "C0-s"), ("baseline", "C3--^")):
+                e = np.array(result[f"e_int_{label}"])[idx]
+                ax.plot(h, 1000 * e, style, ms=3, label=label)
+            ax.axhline(0, color="0.7", lw=0.8)
+            if ylim:
+                ax.set_ylim(*ylim)
+                ax.set_xlabel("height above the flake (Å)")
+            else:
+                ax.set_title(mol)
+        axes[0, k].set_ylabel("E_int (meV)") if k == 0 else None
+        axes[1, k].set_ylabel("E_int (meV), zoom") if k == 0 else None
+    axes[0, 0].legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+
+from muse_explore.reference import graphene_set as gs
+from muse_explore.reference import periodic_set as ps
+from muse_explore.reference.molecules import MOLECULES, small_molecule
+from muse_explore.reference.structures import graphene_flake
+
+MOLS = {name: small_molecule(name) for name in MOLECULES}
+FLAKE = graphene_flake(2)
+
+
+def test_specs_are_seeded_and_cover_the_heights():
+    specs = gs.sample_specs(300, seed=5)
+    assert specs == gs.sample_specs(300, seed=5)
+    assert specs != gs.sample_specs(300, seed=6)
+    h = np.array([s["height"] for s in specs])
+    assert h.min() >= 2.5 and h.max() <= 20.0
+    assert 0.35 < np.mean(h < 4.5) < 0.55 and np.mean(h > 10) > 0.15  # dense near the minimum
+    assert {s["molecule"] for s in specs} == set(MOLECULES)
+    assert max(np.hypot(s["offset_x"], s["offset_y"]) for s in specs) <= 3.0
+
+
+def test_triple_shares_one_displaced_geometry():
+    spec = gs.sample_specs(3, seed=1)[2]
+    complex_, flake, mol = gs.build_triple(spec, FLAKE, MOLS)
+    assert len(flake) == 72 and len(complex_) == 72 + len(mol)
+    np.testing.assert_array_equal(complex_.positions[:72], flake.positions)
+    np.testing.assert_array_equal(complex_.positions[72:], mol.positions)
+    assert [a.info["part"] for a in (complex_, flake, mol)] == ["complex", "flake", "molecule"]
+    assert complex_.info["config"] == 2 and complex_.info["molecule"] == spec["molecule"]
+    shift = complex_.positions[:72] - FLAKE.positions
+    assert 0.005 < shift.std() < 0.05  # thermal displacements of every atom
+    assert mol.positions[:, 2].mean() == pytest.approx(spec["height"], abs=0.05)
+    again = gs.build_triple(spec, FLAKE, MOLS)[0]
+    np.testing.assert_array_equal(again.positions, complex_.positions)
+
+
+def test_no_draw_puts_the_molecule_into_the_flake():
+    for spec in gs.sample_specs(200, seed=3):
+        c = gs.build_triple(spec, FLAKE, MOLS)[0]
+        d = np.linalg.norm(c.positions[:72, None] - c.positions[None, 72:], axis=-1)
+        assert d.min() > gs.MIN_CONTACT
+
+
+def test_scan_moves_a_rigid_molecule():
+    spec = gs.scan_specs(orientations=1)[0]
+    frames = gs.build_scan(spec, FLAKE, MOLS)
+    flake, mol, complexes = frames[0], frames[1], frames[2:]
+    assert flake.info["part"] == "flake" and mol.info["part"] == "molecule"
+    assert [c.info["height"] for c in complexes] == list(gs.SCAN_HEIGHTS)
+    for c in complexes:
+        np.testing.assert_array_equal(c.positions[:72], flake.positions)
+        dz = c.positions[72:] - mol.positions
+        np.testing.assert_allclose(dz[:, :2], 0, atol=1e-12)
+        np.testing.assert_allclose(dz[:, 2], c.info["height"] - max(gs.SCAN_HEIGHTS), atol=1e-9)
+
+
+def test_periodic_specs_strain_the_cell():
+    spec = ps.sample_specs(2, seed=4)[1]
+    (atoms,) = ps.build_periodic(spec, MOLS)
+    assert atoms.pbc.all() and atoms.cell.lengths()[2] > 24
+    base = ps.graphene_sheet(5, 5, vacuum=12.5).cell.array
+    assert not np.allclose(atoms.cell.array, base)
+    np.testing.assert_allclose(atoms.cell.array, base, rtol=0.03, atol=0.3)
+    assert atoms.info["set"] == "periodic" and atoms.info["molecule"] in ps.PERIODIC_MOLECULES

@@ -1,0 +1,39 @@
+import pytest
+
+import muse_explore as mx
+from muse_explore.cli.main import main
+from muse_explore.errors import MuSEFileError
+from muse_explore.training import TrainConfig, Trainer
+
+
+def test_export_writes_model_and_card(write_config, tmp_path, monkeypatch, capsys):
+    _, cfg = write_config(optim__epochs=1)
+    Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
+    out = tmp_path / "models"
+    assert main(["export", str(tmp_path / "run"), "tiny-test", "--out", str(out)]) == 0
+    card = (out / "tiny-test.md").read_text()
+    assert (out / "tiny-test.splits.json").is_file()
+    for text in [
+        "# tiny-test",
+        "MuSE-painn, 1 coarse level",
+        "graphene_scans.extxyz.xz",
+        "6 test",
+        "## Test set (6 structures",
+        "meV/Å",
+        "1 epochs",
+    ]:
+        assert text in card, text
+    monkeypatch.setenv("MUSE_EXPLORE_DATA", str(tmp_path))
+    assert mx.list_pretrained() == ["tiny-test"]
+    calc = mx.load_pretrained("tiny-test", dtype="float64")
+    from muse_explore.reference import benzene_on_graphene
+
+    atoms = benzene_on_graphene(3.4)
+    atoms.calc = calc
+    assert abs(atoms.get_potential_energy()) > 100  # fitted shifts: absolute GFN2-xTB scale
+    with pytest.raises(MuSEFileError, match="available: \\['tiny-test'\\]"):
+        mx.load_pretrained("nope")
+    with pytest.raises(MuSEFileError, match="no best_model.pt"):
+        from muse_explore.training.export import export_pretrained
+
+        export_pretrained(tmp_path / "empty", "x", out)
