@@ -18,6 +18,13 @@ def add_parser(sub) -> None:
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument(
+        "--split",
+        default=None,
+        metavar="SPLITS.json",
+        help="evaluate only one subset of a run's split file (indices into DATA)",
+    )
+    p.add_argument("--subset", default="test", choices=["train", "val", "test"])
+    p.add_argument(
         "--select",
         action="append",
         default=[],
@@ -49,6 +56,13 @@ def run(args) -> int:
 
     model = load_for_evaluation(args.model)
     structures = ds.read_structures(args.data)
+    if args.split:
+        from pathlib import Path
+
+        idx = ds.load_splits(Path(args.split))[args.subset]
+        if idx and max(idx) >= len(structures):
+            raise SystemExit(f"{args.split} does not index these data files")
+        structures = [structures[i] for i in idx]
     if args.select:
         crit = {}
         for item in args.select:

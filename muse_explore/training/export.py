@@ -70,44 +70,51 @@ def export_pretrained(run_dir: str | os.PathLike, name: str, out_dir=None) -> Pa
             f"`{info.get('command', '?')}` in {info.get('wall_seconds', '?')} s"
         )
     kind = (
-        f"MuSE-{mc.backbone}, {mc.levels} coarse level(s)"
+        f"MuSE-{mc.backbone} with {mc.levels} coarse level(s)"
         if mc.levels
-        else (f"{mc.backbone} alone (no coarse levels; the baseline)")
+        else f"{mc.backbone} alone, no coarse levels (the baseline)"
     )
     hours = float(rows[-1]["elapsed_seconds"]) / 3600
+    shipped = Path("sample_data/configs") / f"{name}.yaml"
+    config_file = str(shipped) if shipped.is_file() else str(run / "config.yaml")
+    files = " ".join(cfg["data"]["files"])
+    shifts = ", ".join(f"{k} {v:.4f}" for k, v in mc.energy_shifts.items())
+    o, lo = cfg["optim"], cfg["loss"]
     card = f"""# {name}
 
-{kind}. Load it with `mx.load_pretrained("{name}")` (a ready `MuSECalculator`).
+{kind}, trained on GFN2-xTB data with muse_explore's trainer. Load it with
+`mx.load_pretrained("{name}")`, which returns a ready `MuSECalculator`.
 
 ## Model
-- backbone `{mc.backbone}`, hidden {mc.hidden}, levels {mc.levels}, cutoffs {list(mc.cutoffs)} Å,
-  interaction blocks {list(mc.num_interactions)}; {_count_params(model):,} parameters
-- elements {mc.elements}; per-element energy shifts fitted by least squares on the training
-  split (eV): {", ".join(f"{k} {v:.4f}" for k, v in mc.energy_shifts.items())}
+- backbone `{mc.backbone}`, hidden {mc.hidden}, {mc.levels} coarse level(s), cutoffs
+  {list(mc.cutoffs)} Å, interaction blocks {list(mc.num_interactions)},
+  {_count_params(model):,} parameters
+- elements {mc.elements}; per-element energy shifts (eV, least squares on the training
+  split): {shifts}
 
-## Data (GFN2-xTB, tblite)
+## Data
 {chr(10).join(data_lines)}
-- split by `{cfg["data"]["group_by"]}` (seed {cfg["seed"]}): {len(splits["train"])} train,
-  {len(splits["val"])} validation, {len(splits["test"])} test structures
+- split by `{cfg["data"]["group_by"]}` with seed {cfg["seed"]}: {len(splits["train"])} training,
+  {len(splits["val"])} validation and {len(splits["test"])} test structures
   (`{name}.splits.json`)
 
 ## Training
-- `muse-explore train {cfg.get("_config_file", "CONFIG.yaml")}`; loss: Huber (δ =
-  {cfg["loss"]["huber_delta"]}) on energy per atom (weight {cfg["loss"]["energy_weight"]})
-  and forces (weight {cfg["loss"]["forces_weight"]}); Adam (AMSGrad), lr
-  {cfg["optim"]["lr"]}, batch {cfg["optim"]["batch_size"]}, EMA {cfg["optim"]["ema_decay"]}
-- {len(rows)} epochs, {last["step"]} steps, {hours:.2f} h of training on
-  {platform.machine()} CPU ({os.cpu_count()} cores visible, {cfg.get("num_threads")} torch
-  thread(s)), {cfg["dtype"]}, torch {torch.__version__}
-- best validation loss {float(best_row["val_loss"]):.5f} at epoch {best_row["epoch"]}
-  (EMA weights, these are the shipped ones)
+- command: `muse-explore train {config_file}`
+- loss: Huber (δ = {lo["huber_delta"]}) on energy per atom (weight {lo["energy_weight"]}) and
+  forces (weight {lo["forces_weight"]}); Adam with AMSGrad, learning rate {o["lr"]}, batch
+  {o["batch_size"]}, EMA decay {o["ema_decay"]}
+- {len(rows)} epochs ({last["step"]} steps) in {hours:.2f} h on {platform.machine()} CPU
+  ({os.cpu_count()} cores visible, {cfg.get("num_threads")} torch thread(s)), {cfg["dtype"]},
+  torch {torch.__version__}
+- best validation loss {float(best_row["val_loss"]):.5f} at epoch {best_row["epoch"]}; the
+  shipped weights are the EMA weights of that epoch
 
-## Test set ({len(test)} structures never used in training; float64)
+## Test set: {len(test)} structures never used in training (float64)
 ```
 {format_metrics(metrics) if test else "no test split"}
 ```
-Reproduce: `muse-explore evaluate sample_data/models/{name}.pt {" ".join(cfg["data"]["files"])}`
-restricted to the test split in `splits.json`, or `muse-explore export RUN_DIR {name}`.
+Reproduce: `muse-explore evaluate sample_data/models/{name}.pt {files} --split
+sample_data/models/{name}.splits.json`
 """
     tmp = out / f".tmp-{os.getpid()}-{name}.md"
     tmp.write_text(card)

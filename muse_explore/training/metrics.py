@@ -15,7 +15,7 @@ UNITS = {
 
 
 class ErrorAccumulator:
-    """Sums of absolute and squared errors and counts; reducible across processes."""
+    """Sums of absolute and squared errors and counts (``sums`` is summed across processes)."""
 
     def __init__(self) -> None:
         self.sums = torch.zeros(3, 3, dtype=torch.float64)  # rows: energy, forces, stress
@@ -34,15 +34,6 @@ class ErrorAccumulator:
             d = d.double().cpu()
             self.sums[k] += torch.stack([d.abs().sum(), (d**2).sum(), torch.tensor(d.numel())])
 
-    def all_reduce(self) -> None:
-        """Sum the accumulators of all processes (no-op outside torch.distributed)."""
-        import torch.distributed as dist
-
-        if dist.is_available() and dist.is_initialized():
-            t = self.sums.to(_reduce_device())
-            dist.all_reduce(t)
-            self.sums = t.cpu()
-
     def result(self) -> dict[str, float]:
         """``{energy,forces,stress}_{mae,rmse}`` in meV units; NaN where nothing was seen."""
         out = {}
@@ -53,12 +44,3 @@ class ErrorAccumulator:
             out[f"{name}_rmse"] = factor * math.sqrt(sq_sum / n) if n else math.nan
         return out
 
-
-def _reduce_device() -> torch.device:
-    import torch.distributed as dist
-
-    return (
-        torch.device("cuda", torch.cuda.current_device())
-        if dist.get_backend() == "nccl"
-        else torch.device("cpu")
-    )

@@ -145,7 +145,6 @@ class Trainer:
         if state is None and config.fit_shifts:
             train_atoms = [self.structures[i] for i in self.splits["train"]]
             self.model.set_energy_shifts(fit_energy_shifts(train_atoms, mcfg.elements))
-        self.model.apply_freeze() if mcfg.freeze_atoms else None
         self.model.to(self.dist.device, self.dtype)
         converter = self.model.graph_converter(torch.float64)
         self.graphs = {

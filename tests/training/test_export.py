@@ -15,14 +15,20 @@ def test_export_writes_model_and_card(write_config, tmp_path, monkeypatch, capsy
     assert (out / "tiny-test.splits.json").is_file()
     for text in [
         "# tiny-test",
-        "MuSE-painn, 1 coarse level",
+        "MuSE-painn with 1 coarse level",
         "graphene_scans.extxyz.xz",
         "6 test",
-        "## Test set (6 structures",
+        "## Test set: 6 structures",
         "meV/Å",
         "1 epochs",
+        "--split",
     ]:
         assert text in card, text
+    split = str(out / "tiny-test.splits.json")
+    data = [str(f) for f in cfg["data"]["files"]]
+    assert main(["evaluate", str(out / "tiny-test.pt"), *data, "--split", split]) == 0
+    printed = capsys.readouterr().out
+    assert "on 6 structures" in printed
     monkeypatch.setenv("MUSE_EXPLORE_DATA", str(tmp_path))
     assert mx.list_pretrained() == ["tiny-test"]
     calc = mx.load_pretrained("tiny-test", dtype="float64")
