@@ -72,14 +72,12 @@ def evaluate(
     graphs = ds.to_graphs(structures, range(len(structures)), model.graph_converter(dtype))
     acc = ErrorAccumulator()
     rows: list[dict] = []
-    from muse_explore.training.trainer import _prediction_rows
-
     for batch in DataLoader(graphs, batch_size=batch_size):
         batch = ds.batch_to(batch, torch.device(device), dtype)
         stress = bool((~torch.isnan(batch.stress)).any())
         pred = compute_properties(model, batch, forces=True, stress=stress)
         acc.update(pred, batch)
-        rows += _prediction_rows(pred, batch)
+        rows += prediction_rows(pred, batch)
     return acc.result(), rows
 
 
@@ -144,3 +142,23 @@ def write_predictions(path: str | os.PathLike, structures: Sequence[Atoms], rows
         b.calc = SinglePointCalculator(b, energy=r["energy_pred"], forces=r["forces_pred"])
         out.append(b)
     atomic_write_structures(path, out)
+
+
+def prediction_rows(pred: dict, batch) -> list[dict]:
+    """Per-structure reference and predicted energies, predicted forces and force MAE."""
+    rows = []
+    natoms = torch.bincount(batch.batch, minlength=batch.num_graphs)
+    ptr = batch.ptr.tolist()
+    for s in range(batch.num_graphs):
+        f_err = (pred["forces"] - batch.forces)[ptr[s] : ptr[s + 1]]
+        rows.append(
+            {
+                "index": int(batch.idx[s]),
+                "natoms": int(natoms[s]),
+                "energy_ref": float(batch.energy[s]),
+                "energy_pred": float(pred["energy"][s].detach()),
+                "forces_mae": float(f_err.abs().mean()) * 1000.0,
+                "forces_pred": pred["forces"][ptr[s] : ptr[s + 1]].detach().cpu().double().numpy(),
+            }
+        )
+    return rows

@@ -43,4 +43,3 @@ class ErrorAccumulator:
             out[f"{name}_mae"] = factor * abs_sum / n if n else math.nan
             out[f"{name}_rmse"] = factor * math.sqrt(sq_sum / n) if n else math.nan
         return out
-

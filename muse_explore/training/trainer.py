@@ -46,6 +46,7 @@ from muse_explore.training.checkpoint import (
 )
 from muse_explore.training.config import TrainConfig
 from muse_explore.training.distributed import all_reduce_sum, barrier, cleanup, init_distributed
+from muse_explore.training.evaluation import load_for_evaluation, prediction_rows
 from muse_explore.training.loss import combine, loss_terms
 from muse_explore.training.metrics import ErrorAccumulator
 from muse_explore.training.shifts import fit_energy_shifts
@@ -329,7 +330,7 @@ class Trainer:
                     sums[k] += float(terms[name][0].detach())
                     sums[3 + k] += float(terms[name][1])
             if predictions:
-                rows += _prediction_rows(pred, batch)
+                rows += prediction_rows(pred, batch)
         acc.sums = all_reduce_sum(acc.sums, self.dist).cpu()
         sums = all_reduce_sum(sums, self.dist).cpu()
         w = {
@@ -450,16 +451,7 @@ class Trainer:
     def test(self) -> dict:
         """Metrics of the best EMA weights on the test split (written to test_metrics.json)."""
         best = self.ckpt_dir / "best.pt"
-        model = self.eval_model
-        if best.is_file():
-            state = load_checkpoint(best)
-            model = MuSE(MuSEConfig.from_dict(state["model_config"]))
-            if state["ema"] is not None:
-                ema = AveragedModel(model, use_buffers=True)
-                ema.load_state_dict(state["ema"])
-                model = ema.module
-            else:
-                model.load_state_dict(state["model"])
+        model = load_for_evaluation(best) if best.is_file() else self.eval_model
         graphs = ds.to_graphs(self.structures, self.splits["test"], self._converter)
         loss, metrics = self.evaluate_graphs(graphs, model=model)
         result = {"loss": loss, **metrics, "structures": len(graphs)}
@@ -487,22 +479,3 @@ def _warn_unseen_elements(structures, splits) -> None:
                 "their energy shifts and embeddings are not learned",
                 stacklevel=3,
             )
-
-
-def _prediction_rows(pred: dict, batch) -> list[dict]:
-    rows = []
-    natoms = torch.bincount(batch.batch, minlength=batch.num_graphs)
-    ptr = batch.ptr.tolist()
-    for s in range(batch.num_graphs):
-        f_err = (pred["forces"] - batch.forces)[ptr[s] : ptr[s + 1]]
-        rows.append(
-            {
-                "index": int(batch.idx[s]),
-                "natoms": int(natoms[s]),
-                "energy_ref": float(batch.energy[s]),
-                "energy_pred": float(pred["energy"][s].detach()),
-                "forces_mae": float(f_err.abs().mean()) * 1000.0,
-                "forces_pred": pred["forces"][ptr[s] : ptr[s + 1]].detach().cpu().double().numpy(),
-            }
-        )
-    return rows
