@@ -66,12 +66,16 @@ class LossConfig:
         stress_weight: weight of the stress term (structures with a stress target only).
         huber_delta: δ of the Huber loss (``torch.nn.functional.huber_loss``) in the
             units of each term.
+        interaction_weight: weight of the interaction-energy term, E_int = E(complex) −
+            E(parts) per group (needs ``data.group_by`` and ``info["part"]`` of "complex",
+            "flake", "molecule"); batches then hold whole groups.
     """
 
     energy_weight: float = 1.0
     forces_weight: float = 10.0
     stress_weight: float = 1.0
     huber_delta: float = 0.01
+    interaction_weight: float = 0.0
 
     def check(self) -> None:
         """Raise :class:`MuSEConfigError` for impossible values."""
@@ -80,7 +84,9 @@ class LossConfig:
                 raise MuSEConfigError(f"loss.{f.name} must be non-negative")
         if self.huber_delta <= 0:
             raise MuSEConfigError("loss.huber_delta must be positive")
-        if self.energy_weight + self.forces_weight + self.stress_weight == 0:
+        if self.energy_weight + self.forces_weight + self.stress_weight == 0 and not (
+            self.interaction_weight
+        ):
             raise MuSEConfigError("loss: all weights are zero")
 
 
@@ -173,6 +179,11 @@ class TrainConfig:
                 raise MuSEConfigError(f"{name} must be 'float32' or 'float64'")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
             raise MuSEConfigError(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
+        if self.loss.interaction_weight > 0 and not self.data.group_by:
+            raise MuSEConfigError(
+                "loss.interaction_weight needs data.group_by (the key that ties a complex to "
+                "its parts, e.g. 'config')"
+            )
         self.model_config()
 
     def model_config(self) -> MuSEConfig:

@@ -154,11 +154,33 @@ def load_splits(path: Path) -> dict[str, list[int]]:
         raise MuSEFileError(f"{path} is not a valid split file: {err}") from None
 
 
-def to_graphs(
-    structures: Sequence[Atoms], indices: Sequence[int], converter: AtomsToGraph
-) -> list[Data]:
-    """Graphs with targets and each structure's global index ``idx``.
+#: ``info["part"]`` -> sign in E_int = E(complex) - E(flake) - E(molecule)
+PART_SIGNS = {"complex": 1, "flake": -1, "molecule": -1}
 
+
+def group_ids(structures: Sequence[Atoms], group_by: str | None) -> list[int]:
+    """An integer per structure: equal for equal ``info[group_by]`` (its index without one)."""
+    if group_by is None:
+        return list(range(len(structures)))
+    ids: dict = {}
+    out = []
+    for a in structures:
+        key = a.info.get(group_by)
+        key = key.item() if hasattr(key, "item") else key
+        out.append(ids.setdefault(key, len(ids)))
+    return out
+
+
+def to_graphs(
+    structures: Sequence[Atoms],
+    indices: Sequence[int],
+    converter: AtomsToGraph,
+    groups: Sequence[int] | None = None,
+) -> list[Data]:
+    """Graphs with targets, global indices and, optionally, group labels.
+
+    Each graph has its structure's index ``idx`` and, with ``groups`` (from
+    :func:`group_ids`), its ``group`` and ``part_sign`` (:data:`PART_SIGNS`).
     Targets are ``energy``, ``forces`` and ``stress`` (NaN where no stress is known, so that
     periodic and molecular structures batch together).
     """
@@ -172,6 +194,9 @@ def to_graphs(
         if "stress" not in g:
             g.stress = torch.full((1, 3, 3), float("nan"), dtype=g.pos.dtype)
         g.idx = torch.tensor([i])
+        if groups is not None:
+            g.group = torch.tensor([groups[i]])
+            g.part_sign = torch.tensor([PART_SIGNS.get(atoms.info.get("part"), 0)])
         graphs.append(g)
     return graphs
 

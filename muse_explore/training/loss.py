@@ -5,7 +5,10 @@ r"""The training loss: weighted Huber terms on energy per atom, forces and stres
     + w_F\,\overline{h_\delta(\hat F_{i\alpha} - F_{i\alpha})}
     + w_\sigma\,\overline{h_\delta(\hat\sigma_{\alpha\beta} - \sigma_{\alpha\beta})}
 
-with :math:`h_\delta` the Huber function (Huber, Ann. Math. Statist. 35, 1964) and the bars
+plus, with ``interaction_weight`` > 0, :math:`w_I\,\overline{h_\delta(\hat E_\mathrm{int} -
+E_\mathrm{int})}` over the groups of the batch that hold a complex and its parts
+(E_int = E(complex) − Σ E(parts), in eV), with :math:`h_\delta` the Huber function
+(Huber, Ann. Math. Statist. 35, 1964) and the bars
 means over structures, force components and stress components of structures with a stress.
 
 The terms are returned as sums with their counts, so that data-parallel training divides by
@@ -20,8 +23,33 @@ from torch.nn.functional import huber_loss
 from muse_explore.training.config import LossConfig
 
 
-def loss_terms(pred: dict, batch, delta: float) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """(sum of Huber values, count) for ``energy``, ``forces`` and ``stress``."""
+def interaction_energies(energy: torch.Tensor, batch) -> tuple[torch.Tensor, torch.Tensor]:
+    """(predicted, reference) E_int of every complex whose group has parts in the batch, eV.
+
+    Uses the graphs' ``group`` and ``part_sign`` (+1 complex, -1 part, 0 other): each complex
+    gets E(complex) − Σ E(parts of its group), so a group may hold one complex (a triple) or
+    many (a scan over one flake and one molecule).
+    """
+    if "part_sign" not in batch or batch.num_graphs == 0:
+        empty = energy.new_zeros(0)
+        return empty, empty
+    sign = batch.part_sign
+    _, gid = torch.unique(batch.group, return_inverse=True)
+    n = int(gid.max()) + 1
+    part = (sign < 0).to(energy.dtype)
+    parts_pred = energy.new_zeros(n).index_add(0, gid, part * energy)
+    parts_ref = energy.new_zeros(n).index_add(0, gid, part * batch.energy.to(energy.dtype))
+    n_parts = energy.new_zeros(n).index_add(0, gid, part)
+    keep = (sign > 0) & (n_parts[gid] > 0)
+    pred = energy[keep] - parts_pred[gid[keep]]
+    ref = batch.energy.to(energy.dtype)[keep] - parts_ref[gid[keep]]
+    return pred, ref
+
+
+def loss_terms(
+    pred: dict, batch, delta: float, *, interaction: bool = False
+) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """(sum of Huber values, count) for ``energy``, ``forces``, ``stress``, ``interaction``."""
     natoms = torch.bincount(batch.batch, minlength=batch.num_graphs).to(pred["energy"].dtype)
     e = huber_loss(pred["energy"] / natoms, batch.energy / natoms, reduction="sum", delta=delta)
     terms = {"energy": (e, torch.tensor(float(batch.num_graphs)))}
@@ -31,6 +59,12 @@ def loss_terms(pred: dict, batch, delta: float) -> dict[str, tuple[torch.Tensor,
         known = ~torch.isnan(batch.stress)
         s = huber_loss(pred["stress"][known], batch.stress[known], reduction="sum", delta=delta)
         terms["stress"] = (s, known.sum().to(torch.float64))
+    if interaction:
+        p, r = interaction_energies(pred["energy"], batch)
+        terms["interaction"] = (
+            huber_loss(p, r, reduction="sum", delta=delta),
+            torch.tensor(float(p.numel())),
+        )
     return terms
 
 
@@ -40,6 +74,7 @@ def combine(terms: dict, counts: dict, cfg: LossConfig) -> torch.Tensor:
         "energy": cfg.energy_weight,
         "forces": cfg.forces_weight,
         "stress": cfg.stress_weight,
+        "interaction": cfg.interaction_weight,
     }
     total = 0.0
     for name, (value, _) in terms.items():

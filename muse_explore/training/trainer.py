@@ -46,18 +46,20 @@ from muse_explore.training.checkpoint import (
 )
 from muse_explore.training.config import TrainConfig
 from muse_explore.training.distributed import all_reduce_sum, barrier, cleanup, init_distributed
-from muse_explore.training.evaluation import load_for_evaluation, prediction_rows
+from muse_explore.training.evaluation import load_for_evaluation
 from muse_explore.training.loss import combine, loss_terms
 from muse_explore.training.metrics import ErrorAccumulator
+from muse_explore.training.sampler import GroupBatchSampler
 from muse_explore.training.shifts import fit_energy_shifts
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 CSV_FIELDS = [
     "epoch", "step", "lr", "train_loss", "val_loss",
     "val_energy_mae", "val_energy_rmse", "val_forces_mae", "val_forces_rmse",
-    "val_stress_mae", "val_stress_rmse", "epoch_seconds", "elapsed_seconds",
+    "val_stress_mae", "val_stress_rmse", "val_interaction_mae", "val_interaction_rmse",
+    "epoch_seconds", "elapsed_seconds",
 ]  # fmt: skip
-TERMS = ("energy", "forces", "stress")
+TERMS = ("energy", "forces", "stress", "interaction")
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -148,30 +150,47 @@ class Trainer:
             self.model.set_energy_shifts(fit_energy_shifts(train_atoms, mcfg.elements))
         self.model.to(self.dist.device, self.dtype)
         converter = self.model.graph_converter(torch.float64)
+        self.interaction = config.loss.interaction_weight > 0
+        self._groups = (
+            ds.group_ids(self.structures, config.data.group_by) if self.interaction else None
+        )
         self.graphs = {
-            name: ds.to_graphs(self.structures, self.splits[name], converter)
+            name: ds.to_graphs(self.structures, self.splits[name], converter, self._groups)
             for name in ("train", "val")
         }
         self._converter = converter
         world = self.dist.world_size
-        if config.optim.batch_size % world:
+        if config.optim.batch_size % world and not self.interaction:
             raise MuSEConfigError(
                 f"optim.batch_size {config.optim.batch_size} is not divisible by the "
                 f"{world} processes"
             )
-        self.sampler = DistributedSampler(
-            self.graphs["train"],
-            num_replicas=world,
-            rank=self.dist.rank,
-            shuffle=True,
-            seed=config.seed,
-            drop_last=False,
-        )
-        self.loader = DataLoader(
-            self.graphs["train"],
-            batch_size=config.optim.batch_size // world,
-            sampler=self.sampler,
-        )
+        if self.interaction:  # whole groups per batch, for the E_int term
+            try:
+                self.sampler = GroupBatchSampler(
+                    _positions_by_group(self.graphs["train"]),
+                    config.optim.batch_size,
+                    seed=config.seed,
+                    rank=self.dist.rank,
+                    world_size=world,
+                )
+            except ValueError as err:
+                raise MuSEConfigError(f"optim.batch_size: {err}") from None
+            self.loader = DataLoader(self.graphs["train"], batch_sampler=self.sampler)
+        else:
+            self.sampler = DistributedSampler(
+                self.graphs["train"],
+                num_replicas=world,
+                rank=self.dist.rank,
+                shuffle=True,
+                seed=config.seed,
+                drop_last=False,
+            )
+            self.loader = DataLoader(
+                self.graphs["train"],
+                batch_size=config.optim.batch_size // world,
+                sampler=self.sampler,
+            )
         if self.dist.distributed:
             from torch.nn.parallel import DistributedDataParallel
 
@@ -273,7 +292,7 @@ class Trainer:
             pred = compute_properties(
                 self.net, batch, forces=True, stress=bool(flag.item() > 0), create_graph=True
             )
-            terms = loss_terms(pred, batch, cfg.loss.huber_delta)
+            terms = loss_terms(pred, batch, cfg.loss.huber_delta, interaction=self.interaction)
             counts = torch.tensor(
                 [float(terms[k][1]) if k in terms else 0.0 for k in TERMS], dtype=torch.float64
             )
@@ -296,53 +315,52 @@ class Trainer:
         total = all_reduce_sum(total, self.dist).cpu()
         return float(total[0] / total[1])  # mean over steps of the global batch loss
 
-    def evaluate_graphs(
-        self,
-        graphs,
-        *,
-        model: MuSE | None = None,
-        batch_size: int | None = None,
-        predictions: bool = False,
-    ):
+    def evaluate_graphs(self, graphs, *, model: MuSE | None = None) -> tuple[float, dict]:
         """Loss and error metrics of ``model`` (the EMA model by default) on ``graphs``.
 
-        Each process evaluates its share (``graphs[rank::world]``) and the sums are reduced.
-        Returns ``(loss, metrics)`` and, with ``predictions=True``, this process's
-        per-structure predictions as a list of dicts.
+        Each process evaluates its share (every world-size-th structure, or group when the
+        interaction term is on) and the sums are reduced over processes.
         """
         model = model if model is not None else self.eval_model
         model = copy.deepcopy(model).to(self.dist.device, self.eval_dtype).eval()
         for p in model.parameters():
             p.requires_grad_(False)
         acc = ErrorAccumulator()
-        sums = torch.zeros(6, dtype=torch.float64)
-        rows = []
-        share = graphs[self.dist.rank :: self.dist.world_size]
-        bs = batch_size or self.cfg.optim.batch_size
-        for batch in DataLoader(share, batch_size=bs) if share else []:
+        sums = torch.zeros(2 * len(TERMS), dtype=torch.float64)
+        bs = self.cfg.optim.batch_size
+        rank, world = self.dist.rank, self.dist.world_size
+        if self.interaction:
+            share = _positions_by_group(graphs)[rank::world]
+            batches = GroupBatchSampler(share, bs, shuffle=False) if share else []
+            loader = DataLoader(graphs, batch_sampler=batches) if share else []
+        else:
+            share = graphs[rank::world]
+            loader = DataLoader(share, batch_size=bs) if share else []
+        for batch in loader:
             batch = ds.batch_to(batch, self.dist.device, self.eval_dtype)
             stress = bool((~torch.isnan(batch.stress)).any())
             pred = compute_properties(model, batch, forces=True, stress=stress)
             acc.update(pred, batch)
-            terms = loss_terms(pred, batch, self.cfg.loss.huber_delta)
+            terms = loss_terms(pred, batch, self.cfg.loss.huber_delta, interaction=self.interaction)
             for k, name in enumerate(TERMS):
                 if name in terms:
                     sums[k] += float(terms[name][0].detach())
-                    sums[3 + k] += float(terms[name][1])
-            if predictions:
-                rows += prediction_rows(pred, batch)
+                    sums[len(TERMS) + k] += float(terms[name][1])
         acc.sums = all_reduce_sum(acc.sums, self.dist).cpu()
         sums = all_reduce_sum(sums, self.dist).cpu()
+        lc = self.cfg.loss
         w = {
-            "energy": self.cfg.loss.energy_weight,
-            "forces": self.cfg.loss.forces_weight,
-            "stress": self.cfg.loss.stress_weight,
+            "energy": lc.energy_weight,
+            "forces": lc.forces_weight,
+            "stress": lc.stress_weight,
+            "interaction": lc.interaction_weight,
         }
+        n = len(TERMS)
         loss = sum(
-            w[n] * float(sums[k] / sums[3 + k]) for k, n in enumerate(TERMS) if sums[3 + k] > 0
+            w[name] * float(sums[k] / sums[n + k])
+            for k, name in enumerate(TERMS)
+            if sums[n + k] > 0
         )
-        if predictions:
-            return loss, acc.result(), rows
         return loss, acc.result()
 
     # -------------------------------------------------------------------- run
@@ -452,7 +470,7 @@ class Trainer:
         """Metrics of the best EMA weights on the test split (written to test_metrics.json)."""
         best = self.ckpt_dir / "best.pt"
         model = load_for_evaluation(best) if best.is_file() else self.eval_model
-        graphs = ds.to_graphs(self.structures, self.splits["test"], self._converter)
+        graphs = ds.to_graphs(self.structures, self.splits["test"], self._converter, self._groups)
         loss, metrics = self.evaluate_graphs(graphs, model=model)
         result = {"loss": loss, **metrics, "structures": len(graphs)}
         if self.dist.main:
@@ -462,6 +480,14 @@ class Trainer:
     def close(self) -> None:
         """Leave the process group (when distributed)."""
         cleanup(self.dist)
+
+
+def _positions_by_group(graphs) -> list[list[int]]:
+    """Positions in ``graphs`` of each group's structures, groups in order of appearance."""
+    groups: dict[int, list[int]] = {}
+    for k, g in enumerate(graphs):
+        groups.setdefault(int(g.group), []).append(k)
+    return list(groups.values())
 
 
 def _warn_unseen_elements(structures, splits) -> None:

@@ -39,3 +39,50 @@ def test_huber_terms_per_atom_and_masked_stress():
     counts = {k: float(v[1]) for k, v in t.items()}
     total = combine(t, counts, cfg)
     assert float(total) == pytest.approx(2 * 0.01 * 0.095 / 2 + 3 * 9 * 0.01 * 0.995 / 15)
+
+
+def test_interaction_energy_per_complex_of_a_group():
+    from muse_explore.training.loss import interaction_energies
+
+    parts = [
+        ("complex", 0, 10.0),
+        ("flake", 0, 6.0),
+        ("molecule", 0, 3.0),  # E_int 1
+        ("complex", 1, 5.0),
+        ("complex", 1, 4.5),
+        ("flake", 1, 2.0),
+        ("molecule", 1, 2.0),
+        ("complex", 2, 7.0),
+    ]  # no parts in the batch: not counted
+    sign = {"complex": 1, "flake": -1, "molecule": -1}
+    graphs = [
+        Data(
+            energy=torch.tensor([e]),
+            group=torch.tensor([g]),
+            part_sign=torch.tensor([sign[p]]),
+            pos=torch.zeros(1, 3),
+        )
+        for p, g, e in parts
+    ]
+    b = Batch.from_data_list(graphs)
+    pred_e = b.energy + torch.tensor([0.1, 0, 0, 0, 0, 0.2, 0, 0])
+    pred, ref = interaction_energies(pred_e, b)
+    torch.testing.assert_close(ref, torch.tensor([1.0, 1.0, 0.5]))
+    torch.testing.assert_close(pred, torch.tensor([1.1, 0.8, 0.3]))
+    t = loss_terms(
+        {"energy": pred_e, "forces": torch.zeros(8, 3)},
+        Batch.from_data_list(
+            [
+                Data(
+                    **g.to_dict(),
+                    forces=torch.zeros(1, 3),
+                    stress=torch.full((1, 3, 3), float("nan")),
+                )
+                for g in graphs
+            ]
+        ),
+        delta=1.0,
+        interaction=True,
+    )
+    assert float(t["interaction"][1]) == 3
+    assert float(t["interaction"][0]) == pytest.approx(0.5 * (0.01 + 0.04 + 0.04))

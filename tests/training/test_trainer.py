@@ -208,3 +208,45 @@ def test_early_stopping_and_time_limit(write_config):
     assert summary["stopped_by"] == "time limit" and summary["epochs"] == 1
     summary = Trainer(TrainConfig.from_dict(cfg), resume=True, progress=False).fit()
     assert summary["epochs"] == 2  # resumed, then stopped by the limit again
+
+
+def test_interaction_term_with_group_batches_and_ddp(write_config, tmp_path):
+    over = dict(
+        optim__epochs=2,
+        optim__batch_size=48,
+        data__group_by="scan",
+        data__max_structures=120,
+        data__val_fraction=0.2,
+        data__test_fraction=0.2,
+        data__files=[str(SCANS)],
+        loss={"interaction_weight": 5.0},
+    )
+    path, cfg = write_config("ddp_int", **over)
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node=2",
+        "-m",
+        "muse_explore.cli.main",
+        "train",
+        str(path),
+        "--quiet",
+    ]
+    res = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    _, cfg1 = write_config("single_int", **over)
+    trainer = Trainer(TrainConfig.from_dict(cfg1), progress=False)
+    assert len(trainer.splits["train"]) == 72  # three whole scans
+    trainer.fit()
+    ddp, single = _weights(tmp_path / "ddp_int"), _weights(tmp_path / "single_int")
+    for a, b in zip(ddp[0].values(), single[0].values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
+    rows = _rows(tmp_path / "single_int")
+    assert float(rows[-1]["val_interaction_mae"]) > 0  # 22 E_int per validation scan
+    assert float(_rows(tmp_path / "ddp_int")[-1]["val_interaction_mae"]) == pytest.approx(
+        float(rows[-1]["val_interaction_mae"]), rel=1e-8
+    )
+    with pytest.raises(MuSEConfigError, match="interaction_weight needs data.group_by"):
+        TrainConfig.from_dict(dict(cfg1, data=dict(cfg1["data"], group_by=None)))
