@@ -37,4 +37,13 @@ def run(args) -> int:
         if test is not None:
             print(f"test set ({test['structures']} structures, best EMA weights):")
             print(format_metrics(test))
+    if trainer.dist.distributed:
+        # every file is written and closed; skip the process-group teardown, which can
+        # deadlock with gloo (see muse_explore.training.distributed.cleanup)
+        import os
+        import sys
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
     return 0

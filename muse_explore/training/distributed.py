@@ -78,7 +78,13 @@ def barrier(info: DistInfo) -> None:
 
 
 def cleanup(info: DistInfo) -> None:
-    """Leave the process group (after a barrier, so that no rank leaves while others talk)."""
+    """Wait for every process at the end of a run.
+
+    The process group is deliberately not destroyed: with gloo (torch 2.13, seen here)
+    destroying it can deadlock, the main thread joining gloo's worker thread while holding
+    the GIL and the worker waiting for the GIL to free a finished work item. The command
+    line ends distributed processes with ``os._exit`` once everything is written
+    (:func:`muse_explore.cli.train.run`).
+    """
     if info.distributed and dist.is_initialized():
         dist.barrier()
-        dist.destroy_process_group()

@@ -187,8 +187,8 @@ def test_ddp_gloo_two_processes_match_one_process(write_config, tmp_path):
         torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
     rows_ddp, rows_single = _rows(tmp_path / "ddp"), _rows(tmp_path / "single")
     for r, s in zip(rows_ddp, rows_single, strict=True):
-        assert float(r["val_forces_mae"]) == pytest.approx(float(s["val_forces_mae"]), rel=1e-8)
-        assert float(r["train_loss"]) == pytest.approx(float(s["train_loss"]), rel=1e-8)
+        assert float(r["val_forces_mae"]) == pytest.approx(float(s["val_forces_mae"]), rel=1e-6)
+        assert float(r["train_loss"]) == pytest.approx(float(s["train_loss"]), rel=1e-6)
     assert yaml.safe_load((tmp_path / "ddp" / "config.yaml").read_text())["seed"] == 0
     shutil.rmtree(tmp_path / "ddp" / "tensorboard")
 
@@ -246,7 +246,7 @@ def test_interaction_term_with_group_batches_and_ddp(write_config, tmp_path):
     rows = _rows(tmp_path / "single_int")
     assert float(rows[-1]["val_interaction_mae"]) > 0  # 22 E_int per validation scan
     assert float(_rows(tmp_path / "ddp_int")[-1]["val_interaction_mae"]) == pytest.approx(
-        float(rows[-1]["val_interaction_mae"]), rel=1e-8
+        float(rows[-1]["val_interaction_mae"]), rel=1e-6
     )
     with pytest.raises(MuSEConfigError, match="interaction_weight needs data.group_by"):
         TrainConfig.from_dict(dict(cfg1, data=dict(cfg1["data"], group_by=None)))
