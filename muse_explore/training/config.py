@@ -155,6 +155,9 @@ class TrainConfig:
         eval_dtype: precision of validation and test evaluation.
         fit_shifts: fit per-element energy shifts by least squares on the training set.
         num_threads: CPU threads of torch (``None``: torch's default).
+        init_from: a model file whose weights and energy shifts start the run (fine-tuning
+            or continuing a shipped model); the model section must describe the same
+            architecture.
     """
 
     run_dir: str
@@ -168,6 +171,7 @@ class TrainConfig:
     eval_dtype: str = "float32"
     fit_shifts: bool = True
     num_threads: int | None = None
+    init_from: str | None = None
 
     def check(self) -> None:
         """Validate every section, the model included (builds its :class:`MuSEConfig`)."""
@@ -216,6 +220,8 @@ class TrainConfig:
             base = Path(base_dir)
             cfg.data.files = [str(_resolve(base, f)) for f in cfg.data.files]
             cfg.run_dir = str(_resolve(base, cfg.run_dir))
+            if cfg.init_from is not None:
+                cfg.init_from = str(_resolve(base, cfg.init_from))
         cfg.check()
         return cfg
 

@@ -80,6 +80,16 @@ def export_pretrained(run_dir: str | os.PathLike, name: str, out_dir=None) -> Pa
     files = " ".join(cfg["data"]["files"])
     shifts = ", ".join(f"{k} {v:.4f}" for k, v in mc.energy_shifts.items())
     o, lo = cfg["optim"], cfg["loss"]
+    interaction = (
+        f" and interaction energies of the triples (weight {lo['interaction_weight']})"
+        if lo.get("interaction_weight")
+        else ""
+    )
+    limit = (
+        f"; training time limited to {o['time_limit_minutes']:g} min"
+        if o.get("time_limit_minutes")
+        else ""
+    )
     card = f"""# {name}
 
 {kind}, trained on GFN2-xTB data with muse_explore's trainer. Load it with
@@ -100,9 +110,9 @@ def export_pretrained(run_dir: str | os.PathLike, name: str, out_dir=None) -> Pa
 
 ## Training
 - command: `muse-explore train {config_file}`
-- loss: Huber (δ = {lo["huber_delta"]}) on energy per atom (weight {lo["energy_weight"]}) and
-  forces (weight {lo["forces_weight"]}); Adam with AMSGrad, learning rate {o["lr"]}, batch
-  {o["batch_size"]}, EMA decay {o["ema_decay"]}
+- loss: Huber (δ = {lo["huber_delta"]}) on energy per atom (weight {lo["energy_weight"]}),
+  forces (weight {lo["forces_weight"]}){interaction}; Adam with AMSGrad, learning rate
+  {o["lr"]}, batch {o["batch_size"]}, EMA decay {o["ema_decay"]}{limit}
 - {len(rows)} epochs ({last["step"]} steps) in {hours:.2f} h on {platform.machine()} CPU
   ({os.cpu_count()} cores visible, {cfg.get("num_threads")} torch thread(s)), {cfg["dtype"]},
   torch {torch.__version__}
@@ -113,8 +123,11 @@ def export_pretrained(run_dir: str | os.PathLike, name: str, out_dir=None) -> Pa
 ```
 {format_metrics(metrics) if test else "no test split"}
 ```
-Reproduce: `muse-explore evaluate sample_data/models/{name}.pt {files} --split
-sample_data/models/{name}.splits.json`
+Reproduce:
+```bash
+muse-explore evaluate sample_data/models/{name}.pt {files} \\
+    --split sample_data/models/{name}.splits.json
+```
 """
     tmp = out / f".tmp-{os.getpid()}-{name}.md"
     tmp.write_text(card)

@@ -145,7 +145,9 @@ class Trainer:
         else:
             mcfg = config.model_config()
         self.model = MuSE(mcfg)
-        if state is None and config.fit_shifts:
+        if state is None and config.init_from:
+            self._init_from(config.init_from)
+        elif state is None and config.fit_shifts:
             train_atoms = [self.structures[i] for i in self.splits["train"]]
             self.model.set_energy_shifts(fit_energy_shifts(train_atoms, mcfg.elements))
         self.model.to(self.dist.device, self.dtype)
@@ -230,6 +232,18 @@ class Trainer:
             ds.save_splits(split_file, self.splits, [a.info["source"] for a in self.structures])
         barrier(self.dist)
         self._writer = None
+
+    def _init_from(self, path: str) -> None:
+        from muse_explore.models.serialization import load_model
+
+        source = load_model(path)
+        try:
+            self.model.load_state_dict(source.state_dict())
+        except RuntimeError as err:
+            raise MuSEConfigError(
+                f"init_from: {path} does not match the model section: {str(err).splitlines()[0]}"
+            ) from None
+        self.model.set_energy_shifts(source.config.energy_shifts)
 
     # ------------------------------------------------------------------ state
     def _state(self) -> dict:

@@ -250,3 +250,24 @@ def test_interaction_term_with_group_batches_and_ddp(write_config, tmp_path):
     )
     with pytest.raises(MuSEConfigError, match="interaction_weight needs data.group_by"):
         TrainConfig.from_dict(dict(cfg1, data=dict(cfg1["data"], group_by=None)))
+
+
+def test_init_from_a_model_file(write_config, tmp_path):
+    _, cfg = write_config("first", optim__epochs=1)
+    first = Trainer(TrainConfig.from_dict(cfg), progress=False)
+    first.fit()
+    source = tmp_path / "first" / "best_model.pt"
+    _, cfg2 = write_config("second", optim__epochs=1, init_from=str(source))
+    second = Trainer(TrainConfig.from_dict(cfg2), progress=False)
+    loaded = mx.load_model(source)
+    assert second.model.config.energy_shifts == loaded.config.energy_shifts
+    a = second.evaluate_graphs(second.graphs["val"], model=second.model)[1]
+    b = second.evaluate_graphs(second.graphs["val"], model=loaded)[1]
+    assert a["forces_mae"] == pytest.approx(b["forces_mae"], rel=1e-6)
+    _, bad = write_config(
+        "bad",
+        init_from=str(source),
+        model={"elements": ["H", "C", "N", "O"], "levels": 0, "hidden": 8},
+    )
+    with pytest.raises(MuSEConfigError, match="init_from: .* does not match the model section"):
+        Trainer(TrainConfig.from_dict(bad), progress=False)
