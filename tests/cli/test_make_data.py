@@ -1,0 +1,35 @@
+import json
+
+import ase.io
+import pytest
+
+from muse_explore.cli.main import main
+
+pytest.importorskip("tblite")
+
+
+def test_make_data_periodic_writes_labelled_cells_and_a_summary(tmp_path, monkeypatch):
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    out = tmp_path / "p.extxyz.xz"
+    assert (
+        main(["make-data", "periodic", "--n", "2", "--chunk", "1", "--quiet", "--out", str(out)])
+        == 0
+    )
+    frames = ase.io.read(out, ":")
+    assert len(frames) == 2 and all(a.pbc.all() for a in frames)
+    assert frames[0].get_stress().shape == (6,) and frames[0].get_forces().shape[1] == 3
+    summary = json.loads((tmp_path / "p.json").read_text())
+    assert summary["set"] == "periodic" and summary["structures"] == 2
+    assert summary["command"] == "muse-explore make-data periodic --n 2 --seed 2"
+
+
+@pytest.mark.parametrize("name", ["graphene", "scans"])
+def test_graphene_jobs_build_triples_and_scans(name):
+    from muse_explore.cli.make_data import jobs
+
+    specs, build, stress = jobs(name, 1, 0)
+    frames = build(specs[0])
+    assert not stress
+    parts = [a.info["part"] for a in frames]
+    assert parts.count("flake") == 1 and parts.count("molecule") == 1
+    assert parts.count("complex") == (1 if name == "graphene" else 22)
