@@ -33,18 +33,21 @@ def predict(
     forces: bool = False,
 ):  # fmt: skip
     """Energies (eV) of ``structures`` (and forces, a list of (n, 3) arrays) from ``model``."""
+    import copy
+
     from muse_explore.calc.derivatives import compute_properties
 
-    model = model.to(dtype=dtype).eval()
+    device = next(model.parameters()).device
+    model = copy.deepcopy(model).to(dtype=dtype).eval()  # the caller's model stays as it is
     conv = model.graph_converter(dtype=dtype)
     energies, force_list = [], []
     for start in range(0, len(structures), batch_size):
         chunk = structures[start : start + batch_size]
-        batch = Batch.from_data_list([conv(a, targets=False) for a in chunk])
+        batch = Batch.from_data_list([conv(a, targets=False) for a in chunk]).to(device)
         res = compute_properties(model, batch, forces=forces)
-        energies += res["energy"].detach().double().tolist()
+        energies += res["energy"].detach().double().cpu().tolist()
         if forces:
-            f = res["forces"].detach().double().numpy()
+            f = res["forces"].detach().double().cpu().numpy()
             ptr = batch.ptr.tolist()
             force_list += [f[ptr[k] : ptr[k + 1]] for k in range(len(chunk))]
     return (np.array(energies), force_list) if forces else np.array(energies)

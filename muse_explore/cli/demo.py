@@ -53,9 +53,12 @@ def run(args) -> int:
         if args.random:
             model = mx.build_model(backbone="painn", levels=args.levels, seed=args.seed)
             source = f"random weights (seed {args.seed})"
-        elif args.model or not pretrained:
-            model = mx.load_model(args.model or pretrained_path("muse-painn-graphene"))
+        elif args.model:
+            model = mx.load_model(args.model)
             source = f"model file {args.model}"
+        elif not pretrained:
+            model = mx.build_model(backbone="painn", levels=args.levels, seed=args.seed)
+            source = f"random weights (seed {args.seed}): no pretrained models found"
         else:
             model = mx.load_model(pretrained_path("muse-painn-graphene"))
             source = "pretrained muse-painn-graphene (GFN2-xTB graphene set)"
@@ -94,24 +97,11 @@ def run(args) -> int:
     print(f"  {'':<24}{f'{args.height:g} Å':>12}{'8 Å':>12}{'12 Å':>12}")
     mid = benzene_on_graphene(8.0)
     rows = [("MuSE", calc), (base_label, mx.MuSECalculator(base))]
-    from muse_explore.reference.xtb import tblite_available
+    from muse_explore.reference.xtb import gfn2_calculator, tblite_available
 
     if tblite_available():
-        rows.append(("GFN2-xTB (reference)", None))
+        rows.append(("GFN2-xTB (reference)", gfn2_calculator()))
     for label, c in rows:
-        geometries = (atoms, mid, far)
-        if c is None:
-            values = [_gfn2_int(a, n_flake) for a in geometries]
-        else:
-            values = [interaction_energy(c, a, n_flake) for a in geometries]
-        print(_row(label, values))
+        print(_row(label, [interaction_energy(c, a, n_flake) for a in (atoms, mid, far)]))
     print(f"  (a backbone alone sees nothing beyond its {base.cutoff:g} Å cutoff)")
     return 0
-
-
-def _gfn2_int(atoms, n_flake: int) -> float:
-    from muse_explore.reference.xtb import single_point
-
-    parts = (atoms, atoms[:n_flake], atoms[n_flake:])
-    e = [single_point(p).get_potential_energy() for p in parts]
-    return e[0] - e[1] - e[2]

@@ -57,11 +57,19 @@ def run(args) -> int:
     model = load_for_evaluation(args.model)
     structures = ds.read_structures(args.data)
     if args.split:
+        import json
         from pathlib import Path
 
         idx = ds.load_splits(Path(args.split))[args.subset]
-        if idx and max(idx) >= len(structures):
-            raise SystemExit(f"{args.split} does not index these data files")
+        sources = json.loads(Path(args.split).read_text())[args.subset]["sources"]
+        if (
+            any(i >= len(structures) for i in idx)
+            or [structures[i].info["source"] for i in idx] != sources
+        ):
+            raise SystemExit(
+                f"{args.split} was written for other data files (its indices name other "
+                "structures): pass the run's data files in the run's order"
+            )
         structures = [structures[i] for i in idx]
     if args.select:
         crit = {}
@@ -74,8 +82,14 @@ def run(args) -> int:
         if not structures:
             raise SystemExit(f"no structure matches {crit}")
     dtype = torch.float64 if args.dtype == "float64" else torch.float32
+    from muse_explore.training.distributed import resolve_device
+
     metrics, rows = evaluate(
-        model, structures, dtype=dtype, device=args.device, batch_size=args.batch_size
+        model,
+        structures,
+        dtype=dtype,
+        device=resolve_device(args.device),
+        batch_size=args.batch_size,
     )
     print(f"{args.model} on {len(structures)} structures ({args.dtype}):")
     print(format_metrics(metrics))

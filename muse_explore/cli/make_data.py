@@ -19,6 +19,15 @@ DEFAULTS = {
 }
 
 
+def _positive(text: str) -> int:
+    import argparse
+
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def add_parser(sub) -> None:
     """Register the ``make-data`` subcommand."""
     p = sub.add_parser(
@@ -29,14 +38,14 @@ def add_parser(sub) -> None:
     p.add_argument("set", choices=sorted(DEFAULTS), help="which data set")
     p.add_argument(
         "--n",
-        type=int,
+        type=_positive,
         default=None,
         help="configurations (graphene, periodic), orientations per molecule (scans), "
         "MD runs (peptide); default: " + ", ".join(f"{k} {v['n']}" for k, v in DEFAULTS.items()),
     )
     p.add_argument("--seed", type=int, default=None, help="random seed (default per set)")
     p.add_argument("--out", default=None, help="output extxyz file (default sample_data/data/)")
-    p.add_argument("--chunk", type=int, default=20, help="jobs per checkpoint")
+    p.add_argument("--chunk", type=_positive, default=20, help="jobs per checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

@@ -6,13 +6,12 @@ code evolves, and ``torch.load(weights_only=True)`` refuses anything but tensors
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 import torch
 
+from muse_explore.atomic import atomic_open
 from muse_explore.errors import MuSEConfigError, MuSEFileError
 
 FORMAT = "muse_explore.model"
@@ -34,17 +33,8 @@ def save_model(model, path: str | os.PathLike) -> None:
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path, "wb") as fh:
+        torch.save(payload, fh)
 
 
 def load_model(path: str | os.PathLike, *, map_location: str | torch.device = "cpu"):

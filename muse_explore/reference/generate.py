@@ -22,6 +22,7 @@ from pathlib import Path
 import ase.io
 from ase import Atoms
 
+from muse_explore.atomic import atomic_open, atomic_path
 from muse_explore.errors import MuSEFileError
 from muse_explore.reference.xtb import gfn2_calculator, single_point
 
@@ -39,21 +40,13 @@ def summary_path(out: Path) -> Path:
 
 def atomic_write_structures(path: Path, structures: Sequence[Atoms]) -> None:
     """Write ``structures`` as extxyz to ``path`` atomically (compressed by the name's suffix)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    try:
+    with atomic_path(path) as tmp:
         ase.io.write(tmp, list(structures), format="extxyz")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _atomic_write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, path)
+    with atomic_open(path) as fh:
+        fh.write(json.dumps(data, indent=2) + "\n")
 
 
 def generate(

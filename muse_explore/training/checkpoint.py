@@ -6,15 +6,14 @@ moment leaves the previous checkpoint intact. Read with ``weights_only=True``.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from muse_explore.atomic import atomic_open
 from muse_explore.errors import MuSEFileError
 
 FORMAT = "muse_explore.checkpoint"
@@ -47,17 +46,8 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
     """Save ``state`` atomically to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save({"format": FORMAT, **state}, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path, "wb") as fh:
+        torch.save({"format": FORMAT, **state}, fh)
 
 
 def load_checkpoint(path: str | os.PathLike, *, map_location="cpu") -> dict:

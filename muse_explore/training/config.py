@@ -137,6 +137,12 @@ class OptimConfig:
             raise MuSEConfigError("optim.ema_decay must be in [0, 1)")
         if self.warmup_steps < 0 or self.plateau_patience < 0:
             raise MuSEConfigError("optim.warmup_steps and optim.plateau_patience must be >= 0")
+        if self.min_lr < 0 or self.weight_decay < 0:
+            raise MuSEConfigError("optim.min_lr and optim.weight_decay must be >= 0")
+        if self.clip_grad_norm is not None and self.clip_grad_norm <= 0:
+            raise MuSEConfigError("optim.clip_grad_norm must be positive (or null: no clipping)")
+        if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
+            raise MuSEConfigError("optim.early_stopping_patience must be >= 1 (or null: never)")
 
 
 @dataclass
@@ -181,6 +187,8 @@ class TrainConfig:
         for name in ("dtype", "eval_dtype"):
             if getattr(self, name) not in ("float32", "float64"):
                 raise MuSEConfigError(f"{name} must be 'float32' or 'float64'")
+        if self.num_threads is not None and self.num_threads < 1:
+            raise MuSEConfigError("num_threads must be >= 1")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
             raise MuSEConfigError(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
         if self.loss.interaction_weight > 0 and not self.data.group_by:

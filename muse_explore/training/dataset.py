@@ -13,19 +13,18 @@ import torch
 from ase import Atoms
 from torch_geometric.data import Data
 
+from muse_explore.atomic import atomic_open
 from muse_explore.data.graph import AtomsToGraph
 from muse_explore.errors import MuSEConfigError, MuSEFileError, MuSEInputError
 
 SPLITS = ("train", "val", "test")
 
 
-def read_structures(
-    paths: Sequence[str | os.PathLike], *, require_forces: bool = True
-) -> list[Atoms]:
+def read_structures(paths: Sequence[str | os.PathLike]) -> list[Atoms]:
     """Read every structure of extxyz files (``.xz``/``.gz`` too) or ASE databases (``.db``).
 
-    Each structure must carry an energy (and forces, unless ``require_forces`` is false);
-    ``info["source"]`` records ``file:index``.
+    Each structure must carry an energy and forces; ``info["source"]`` records
+    ``file:index``.
 
     Raises:
         MuSEFileError: a missing, unreadable or malformed file, or a structure without labels.
@@ -50,7 +49,7 @@ def read_structures(
             results = atoms.calc.results if atoms.calc is not None else {}
             if "energy" not in results:
                 raise MuSEFileError(f"{path}: structure {i} has no energy")
-            if require_forces and "forces" not in results:
+            if "forces" not in results:
                 raise MuSEFileError(f"{path}: structure {i} has no forces")
             atoms.info["source"] = f"{path.name}:{i}"
             out.append(atoms)
@@ -109,8 +108,7 @@ def split(
                     f"data.group_by: structure {structures[i].info.get('source', i)} "
                     f"has no info key {group_by!r}"
                 )
-            key = structures[i].info[group_by]
-            key = key.item() if hasattr(key, "item") else key
+            key = group_key(structures[i], group_by, i)
         groups.setdefault(key, []).append(i)
     keys = list(groups)
     order = np.random.default_rng(seed).permutation(len(keys))
@@ -140,9 +138,8 @@ def save_splits(path: Path, splits: dict[str, list[int]], sources: list[str]) ->
     data = {
         name: {"indices": idx, "sources": [sources[i] for i in idx]} for name, idx in splits.items()
     }
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    tmp.write_text(json.dumps(data) + "\n")
-    os.replace(tmp, path)
+    with atomic_open(path) as fh:
+        fh.write(json.dumps(data) + "\n")
 
 
 def load_splits(path: Path) -> dict[str, list[int]]:
@@ -158,17 +155,25 @@ def load_splits(path: Path) -> dict[str, list[int]]:
 PART_SIGNS = {"complex": 1, "flake": -1, "molecule": -1}
 
 
+def group_key(atoms: Atoms, group_by: str, index: int):
+    """The group of a structure: its data set (``info["set"]``) and ``info[group_by]``.
+
+    Sets number their configurations independently, so the value alone would merge
+    configuration k of one set with configuration k of another. A structure without the
+    key is a group of its own.
+    """
+    if group_by not in atoms.info:
+        return ("", "structure", index)
+    value = atoms.info[group_by]
+    return (str(atoms.info.get("set", "")), value.item() if hasattr(value, "item") else value)
+
+
 def group_ids(structures: Sequence[Atoms], group_by: str | None) -> list[int]:
-    """An integer per structure: equal for equal ``info[group_by]`` (its index without one)."""
+    """An integer per structure, equal within a group (:func:`group_key`)."""
     if group_by is None:
         return list(range(len(structures)))
     ids: dict = {}
-    out = []
-    for a in structures:
-        key = a.info.get(group_by)
-        key = key.item() if hasattr(key, "item") else key
-        out.append(ids.setdefault(key, len(ids)))
-    return out
+    return [ids.setdefault(group_key(a, group_by, i), len(ids)) for i, a in enumerate(structures)]
 
 
 def to_graphs(

@@ -13,6 +13,7 @@ from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from torch_geometric.loader import DataLoader
 
+from muse_explore.atomic import atomic_open
 from muse_explore.calc.derivatives import compute_properties
 from muse_explore.errors import MuSEFileError
 from muse_explore.models.muse import MuSE
@@ -28,7 +29,6 @@ def load_for_evaluation(path: str | os.PathLike) -> MuSE:
     from muse_explore.models.serialization import FORMAT as MODEL_FORMAT
     from muse_explore.models.serialization import load_model
     from muse_explore.training.checkpoint import FORMAT as CKPT_FORMAT
-    from muse_explore.training.checkpoint import load_checkpoint
 
     path = Path(path)
     if not path.is_file():
@@ -38,13 +38,12 @@ def load_for_evaluation(path: str | os.PathLike) -> MuSE:
     except Exception:  # noqa: BLE001 - let load_model word the error
         return load_model(path)
     if isinstance(head, dict) and head.get("format") == CKPT_FORMAT:
-        state = load_checkpoint(path)
-        model = MuSE(MuSEConfig.from_dict(state["model_config"]))
-        if state.get("ema") is not None:
+        model = MuSE(MuSEConfig.from_dict(head["model_config"]))
+        if head.get("ema") is not None:
             ema = AveragedModel(model, use_buffers=True)
-            ema.load_state_dict(state["ema"])
+            ema.load_state_dict(head["ema"])
             return ema.module
-        model.load_state_dict(state["model"])
+        model.load_state_dict(head["model"])
         return model
     if isinstance(head, dict) and head.get("format") == MODEL_FORMAT:
         return load_model(path)
@@ -66,7 +65,9 @@ def evaluate(
         stress (meV/Å³), and one dict per structure (``energy_ref``, ``energy_pred`` in eV,
         ``forces_pred`` (n, 3) eV/Å, ``forces_mae`` meV/Å, ``index``).
     """
-    model = model.to(device, dtype).eval()
+    import copy
+
+    model = copy.deepcopy(model).to(device, dtype).eval()  # the caller's model stays as it is
     for p in model.parameters():
         p.requires_grad_(False)
     graphs = ds.to_graphs(structures, range(len(structures)), model.graph_converter(dtype))
@@ -105,8 +106,7 @@ def write_predictions(path: str | os.PathLike, structures: Sequence[Atoms], rows
     path = Path(path)
     by_index = {r["index"]: r for r in rows}
     if path.suffix == ".csv":
-        tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-        with tmp.open("w", newline="") as fh:
+        with atomic_open(path, newline="") as fh:
             w = csv.writer(fh)
             w.writerow(
                 [
@@ -131,7 +131,6 @@ def write_predictions(path: str | os.PathLike, structures: Sequence[Atoms], rows
                         f"{r['forces_mae']:.4f}",
                     ]
                 )
-        os.replace(tmp, path)
         return
     out = []
     for i, a in enumerate(structures):

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 import yaml
 
+from muse_explore.atomic import atomic_open, atomic_path
 from muse_explore.errors import MuSEFileError
 
 
@@ -40,6 +41,9 @@ def export_pretrained(run_dir: str | os.PathLike, name: str, out_dir=None) -> Pa
     best = run / "best_model.pt"
     if not best.is_file():
         raise MuSEFileError(f"{run} has no best_model.pt (has it trained an epoch?)")
+    for needed in ("config.yaml", "metrics.csv", "splits.json", "checkpoints/last.pt"):
+        if not (run / needed).is_file():
+            raise MuSEFileError(f"{run} is not a complete run folder: {needed} is missing")
     cfg = yaml.safe_load((run / "config.yaml").read_text())
     with (run / "metrics.csv").open() as fh:
         rows = list(csv.DictReader(fh))
@@ -51,15 +55,22 @@ def export_pretrained(run_dir: str | os.PathLike, name: str, out_dir=None) -> Pa
     metrics, _ = evaluate(model, test, dtype=torch.float64) if test else ({}, [])
     out = Path(out_dir) if out_dir is not None else models_dir()
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / f".tmp-{os.getpid()}-{name}.pt"
-    shutil.copyfile(best, tmp)
-    os.replace(tmp, out / f"{name}.pt")
-    tmp = out / f".tmp-{os.getpid()}-{name}.splits.json"
-    shutil.copyfile(run / "splits.json", tmp)
-    os.replace(tmp, out / f"{name}.splits.json")
+    for source, target in ((best, f"{name}.pt"), (run / "splits.json", f"{name}.splits.json")):
+        with atomic_path(out / target) as tmp:
+            shutil.copyfile(source, tmp)
 
     mc = model.config
-    best_row = min(rows, key=lambda r: float(r["val_loss"]))
+    best_epoch = int(
+        last.get("best_epoch") or min(rows, key=lambda r: float(r["val_loss"]))["epoch"]
+    )
+    best_row = next(r for r in rows if int(r["epoch"]) == best_epoch)
+    device = last.get("device", "cpu")
+    hardware = (
+        f"{platform.machine()} CPU ({os.cpu_count()} cores visible, {cfg.get('num_threads')} "
+        "torch thread(s))"
+        if device == "cpu"
+        else f"{device} x {last.get('world_size', 1)} process(es)"
+    )
     data_lines = []
     for f in cfg["data"]["files"]:
         s = summary_path(Path(f))
@@ -113,8 +124,7 @@ def export_pretrained(run_dir: str | os.PathLike, name: str, out_dir=None) -> Pa
 - loss: Huber (δ = {lo["huber_delta"]}) on energy per atom (weight {lo["energy_weight"]}),
   forces (weight {lo["forces_weight"]}){interaction}; Adam with AMSGrad, learning rate
   {o["lr"]}, batch {o["batch_size"]}, EMA decay {o["ema_decay"]}{limit}
-- {len(rows)} epochs ({last["step"]} steps) in {hours:.2f} h on {platform.machine()} CPU
-  ({os.cpu_count()} cores visible, {cfg.get("num_threads")} torch thread(s)), {cfg["dtype"]},
+- {len(rows)} epochs ({last["step"]} steps) in {hours:.2f} h on {hardware}, {cfg["dtype"]},
   torch {torch.__version__}
 - best validation loss {float(best_row["val_loss"]):.5f} at epoch {best_row["epoch"]}; the
   shipped weights are the EMA weights of that epoch
@@ -129,7 +139,6 @@ muse-explore evaluate sample_data/models/{name}.pt {files} \\
     --split sample_data/models/{name}.splits.json
 ```
 """
-    tmp = out / f".tmp-{os.getpid()}-{name}.md"
-    tmp.write_text(card)
-    os.replace(tmp, out / f"{name}.md")
+    with atomic_open(out / f"{name}.md") as fh:
+        fh.write(card)
     return out / f"{name}.pt"

@@ -68,8 +68,13 @@ def loss_terms(
     return terms
 
 
-def combine(terms: dict, counts: dict, cfg: LossConfig) -> torch.Tensor:
-    """Weighted sum of the terms, each divided by its (global) count."""
+def combine(terms: dict, counts: dict, cfg: LossConfig, *, allow_empty: bool = False):
+    """Weighted sum of the terms, each divided by its (global) count.
+
+    Raises:
+        MuSEConfigError: when no weighted term has data in the batch (nothing to learn
+            from), unless ``allow_empty``.
+    """
     weights = {
         "energy": cfg.energy_weight,
         "forces": cfg.forces_weight,
@@ -81,4 +86,11 @@ def combine(terms: dict, counts: dict, cfg: LossConfig) -> torch.Tensor:
         n = float(counts[name])
         if n > 0 and weights[name] > 0:
             total = total + weights[name] * value / n
+    if isinstance(total, float) and not allow_empty:
+        from muse_explore.errors import MuSEConfigError
+
+        raise MuSEConfigError(
+            "no weighted loss term has data in this batch (e.g. stress weights on molecules "
+            "only, or an interaction weight without complexes and their parts)"
+        )
     return total

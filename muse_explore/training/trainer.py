@@ -1,9 +1,10 @@
 """The trainer: fit a MuSE model (any backbone, any number of levels) to reference data.
 
-One epoch: shuffled global batches (a ``DistributedSampler`` in every run, so that a run on G
-processes sees exactly the batches of a one-process run), forces (and stress) by autograd
-with ``create_graph=True``, the Huber loss of :mod:`muse_explore.training.loss`, gradient
-clipping, Adam with AMSGrad, linear warm-up, an EMA of the weights. After each epoch the EMA
+One epoch: shuffled global batches (:class:`~muse_explore.training.sampler.GroupBatchSampler`
+in every run, so that a run on G processes sees exactly the batches of a one-process run),
+forces (and stress) by autograd with ``create_graph=True``, the Huber loss of
+:mod:`muse_explore.training.loss`, gradient clipping, Adam with AMSGrad, linear warm-up, an EMA
+of the weights. After each epoch the EMA
 weights are validated, the learning rate is reduced on plateau, metrics go to ``metrics.csv``
 and TensorBoard, and the checkpoints ``last.pt`` (always) and ``best.pt`` plus the plain
 model file ``best_model.pt`` (on improvement) are written atomically. ``resume=True``
@@ -21,7 +22,6 @@ import copy
 import csv
 import json
 import math
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,9 +29,9 @@ from pathlib import Path
 import torch
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-from torch.utils.data.distributed import DistributedSampler
 from torch_geometric.loader import DataLoader
 
+from muse_explore.atomic import atomic_open
 from muse_explore.calc.derivatives import compute_properties
 from muse_explore.errors import MuSEConfigError, MuSEFileError
 from muse_explore.models.config import MuSEConfig
@@ -63,9 +63,8 @@ TERMS = ("energy", "forces", "stress", "interaction")
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with atomic_open(path) as fh:
+        fh.write(text)
 
 
 class Trainer:
@@ -161,38 +160,23 @@ class Trainer:
             for name in ("train", "val")
         }
         self._converter = converter
-        world = self.dist.world_size
-        if config.optim.batch_size % world and not self.interaction:
-            raise MuSEConfigError(
-                f"optim.batch_size {config.optim.batch_size} is not divisible by the "
-                f"{world} processes"
-            )
-        if self.interaction:  # whole groups per batch, for the E_int term
-            try:
-                self.sampler = GroupBatchSampler(
-                    _positions_by_group(self.graphs["train"]),
-                    config.optim.batch_size,
-                    seed=config.seed,
-                    rank=self.dist.rank,
-                    world_size=world,
-                )
-            except ValueError as err:
-                raise MuSEConfigError(f"optim.batch_size: {err}") from None
-            self.loader = DataLoader(self.graphs["train"], batch_sampler=self.sampler)
-        else:
-            self.sampler = DistributedSampler(
-                self.graphs["train"],
-                num_replicas=world,
-                rank=self.dist.rank,
-                shuffle=True,
+        # whole groups per batch when the E_int term needs them, single structures else;
+        # the global batches do not depend on the number of processes (no padding)
+        train = self.graphs["train"]
+        groups = (
+            _positions_by_group(train) if self.interaction else [[k] for k in range(len(train))]
+        )
+        try:
+            self.sampler = GroupBatchSampler(
+                groups,
+                config.optim.batch_size,
                 seed=config.seed,
-                drop_last=False,
+                rank=self.dist.rank,
+                world_size=self.dist.world_size,
             )
-            self.loader = DataLoader(
-                self.graphs["train"],
-                batch_size=config.optim.batch_size // world,
-                sampler=self.sampler,
-            )
+        except ValueError as err:
+            raise MuSEConfigError(f"optim.batch_size: {err}") from None
+        self.loader = DataLoader(train, batch_sampler=self.sampler)
         if self.dist.distributed:
             from torch.nn.parallel import DistributedDataParallel
 
@@ -218,6 +202,7 @@ class Trainer:
         self.epoch = 0
         self.step = 0
         self.best = math.inf
+        self.best_epoch = 0
         self.since_best = 0
         self.elapsed = 0.0
         if state is not None:
@@ -258,7 +243,10 @@ class Trainer:
             "step": self.step,
             "best": self.best,
             "since_best": self.since_best,
+            "best_epoch": self.best_epoch,
             "elapsed": self.elapsed,
+            "device": str(self.dist.device),
+            "world_size": self.dist.world_size,
             "rng": rng_state(),
         }
 
@@ -271,6 +259,7 @@ class Trainer:
             self.plateau.load_state_dict(state["plateau"])
             self.epoch, self.step = int(state["epoch"]), int(state["step"])
             self.best, self.since_best = float(state["best"]), int(state["since_best"])
+            self.best_epoch = int(state.get("best_epoch", 0))
             self.elapsed = float(state["elapsed"])
             set_rng_state(state["rng"])
         except (KeyError, RuntimeError, ValueError, TypeError) as err:
@@ -362,19 +351,10 @@ class Trainer:
                     sums[len(TERMS) + k] += float(terms[name][1])
         acc.sums = all_reduce_sum(acc.sums, self.dist).cpu()
         sums = all_reduce_sum(sums, self.dist).cpu()
-        lc = self.cfg.loss
-        w = {
-            "energy": lc.energy_weight,
-            "forces": lc.forces_weight,
-            "stress": lc.stress_weight,
-            "interaction": lc.interaction_weight,
-        }
         n = len(TERMS)
-        loss = sum(
-            w[name] * float(sums[k] / sums[n + k])
-            for k, name in enumerate(TERMS)
-            if sums[n + k] > 0
-        )
+        counts = dict(zip(TERMS, sums[n:].tolist(), strict=True))
+        terms = {name: (float(sums[k]), None) for k, name in enumerate(TERMS)}
+        loss = float(combine(terms, counts, self.cfg.loss, allow_empty=True))
         return loss, acc.result()
 
     # -------------------------------------------------------------------- run
@@ -385,12 +365,10 @@ class Trainer:
             with path.open() as fh:
                 rows = [r for r in csv.DictReader(fh) if int(r["epoch"]) < row["epoch"]]
         rows.append({k: row.get(k, "") for k in CSV_FIELDS})
-        tmp = path.with_name(f".tmp-{os.getpid()}-{path.name}")
-        with tmp.open("w", newline="") as fh:
+        with atomic_open(path, newline="") as fh:
             w = csv.DictWriter(fh, fieldnames=CSV_FIELDS)
             w.writeheader()
             w.writerows(rows)
-        os.replace(tmp, path)
         writer = self._tensorboard()
         if writer is not None:
             for k in CSV_FIELDS[2:]:
@@ -414,8 +392,12 @@ class Trainer:
         o = self.cfg.optim
         start = time.perf_counter()
         reason = "epochs"
+        patience = o.early_stopping_patience
         try:
             while self.epoch < o.epochs:
+                if patience is not None and self.since_best >= patience:
+                    reason = "early stopping"
+                    break
                 t0 = time.perf_counter()
                 train_loss = self._train_epoch()
                 val_loss, metrics = (
@@ -429,7 +411,7 @@ class Trainer:
                 # as ReduceLROnPlateau: an improvement must exceed 1e-4 of the best loss
                 improved = val_loss < self.best * (1 - 1e-4)
                 if improved:
-                    self.best, self.since_best = val_loss, 0
+                    self.best, self.since_best, self.best_epoch = val_loss, 0, self.epoch
                 else:
                     self.since_best += 1
                 now = time.perf_counter()
@@ -445,22 +427,17 @@ class Trainer:
                     "elapsed_seconds": self.elapsed,
                 }
                 if self.dist.main:
+                    # last.pt goes last: a run killed before it repeats the whole epoch
                     state = self._state()
-                    save_checkpoint(self.ckpt_dir / "last.pt", state)
                     if improved:
                         save_checkpoint(self.ckpt_dir / "best.pt", state)
                         export = copy.deepcopy(self.eval_model).to("cpu", torch.float32)
                         save_model(export, self.run_dir / "best_model.pt")
                     self._log(row)
+                    save_checkpoint(self.ckpt_dir / "last.pt", state)
                     for cb in self.callbacks:
                         cb(row)
                 barrier(self.dist)
-                if (
-                    o.early_stopping_patience is not None
-                    and self.since_best >= o.early_stopping_patience
-                ):
-                    reason = "early stopping"
-                    break
                 limit = o.time_limit_minutes
                 if limit is not None and time.perf_counter() - start > 60 * limit:
                     reason = "time limit"
