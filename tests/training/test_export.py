@@ -31,6 +31,9 @@ def test_export_writes_model_and_card(write_config, tmp_path, monkeypatch, capsy
     assert "on 6 structures" in printed
     monkeypatch.setenv("MUSE_EXPLORE_DATA", str(tmp_path))
     assert mx.list_pretrained() == ["tiny-test"]
+    from muse_explore.pretrained import model_card
+
+    assert model_card("tiny-test") == card
     calc = mx.load_pretrained("tiny-test", dtype="float64")
     from muse_explore.reference import benzene_on_graphene
 
