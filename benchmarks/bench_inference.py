@@ -6,9 +6,9 @@
 Timing: for each structure one fresh process evaluates PaiNN and MuSE-PaiNN alternately and
 keeps the best of several repeats of each (the least disturbed by other load). "prep" is the
 conversion Atoms -> graph (neighbour list, covalent bonds, and for MuSE the seeds taken from
-the bond-graph cache, as in an MD step, a scan or an optimisation; "cold" is the same with the
-seeding run from scratch, paid once per bonding pattern); "model" is one forward + backward
-pass (energy and forces); "total" = prep + model. The glibc
+the cache, as in an MD step, a scan or an optimisation with a calculator; "cold" is the same
+with the seeding run from scratch, paid once per bonding pattern along a path); "model" is one
+forward + backward pass (energy and forces); "total" = prep + model. The glibc
 allocator is tuned as MuSECalculator does on CPU (muse_explore.calc.allocator).
 Memory: "peak MB" is the increase of the peak resident memory of a separate fresh process over
 one evaluation (model built, structure converted once before).
@@ -54,7 +54,7 @@ def _setup(model_name: str, system: str, rings: int):
     levels = 0 if model_name == "painn" else 2
     model = mx.build_model(backbone="painn", elements=["H", "C", "N", "O"], levels=levels, seed=0)
     model = model.float().eval()
-    return model, model.graph_converter(dtype=torch.float32), build(system, rings)
+    return model, model.graph_converter(dtype=torch.float32, follow=True), build(system, rings)
 
 
 def _evaluate(model, conv, atoms) -> tuple[float, float, float]:
@@ -64,7 +64,7 @@ def _evaluate(model, conv, atoms) -> tuple[float, float, float]:
     t0 = time.perf_counter()
     conv.batch(atoms, targets=False)  # cold: the seeding runs from scratch
     t1 = time.perf_counter()
-    batch = conv.batch(atoms, targets=False)  # warm: seeds from the bond-graph cache
+    batch = conv.batch(atoms, targets=False)  # warm: seeds from the cache (a path)
     t2 = time.perf_counter()
     compute_properties(model, batch, forces=True)
     return t1 - t0, t2 - t1, time.perf_counter() - t2

@@ -49,6 +49,12 @@ class MuSECalculator(Calculator):
         freeze_topology: keep the coarse seeds of the first structure for all later ones
             (MD, scans): the energy is then smooth even through bond-length excursions.
 
+    A calculator follows a path (MD, optimisation, vibrations, finite differences): a
+    structure with the same atoms and covalent bond graph as an earlier one reuses its coarse
+    seeds (``AtomsToGraph(follow=True)``), so the energy is smooth along the path. For many
+    independent structures, :func:`muse_explore.analysis.predict` seeds each from its own
+    geometry, independent of order; ``calc.reset_topology()`` forgets the path here.
+
     ``results`` after a calculation: ``energy``, ``free_energy`` (eV); ``forces`` (n, 3) eV/Å;
     ``stress`` (Voigt 6, eV/Å³, periodic cells only); ``energies`` (n,) per-atom energies;
     ``scale_energies`` (L+1,) per-level energies, atoms first, summing to the energy;
@@ -77,8 +83,13 @@ class MuSECalculator(Calculator):
         if self.device.type == "cpu":
             tune_cpu_allocator()
         self.model = model.to(device=self.device, dtype=self.dtype).eval()
-        self.converter = model.graph_converter(dtype=self.dtype)
+        self.converter = model.graph_converter(dtype=self.dtype, follow=True)
         self.freeze_topology = freeze_topology
+
+    def reset_topology(self) -> None:
+        """Forget the seeds of earlier structures (and a frozen topology)."""
+        self.converter.clear_cache()
+        self.converter.unfreeze()
 
     def batch(self, atoms: Atoms):
         """The model-ready graph of ``atoms`` on the calculator's device."""

@@ -14,13 +14,18 @@ def add_parser(sub) -> None:
     p.add_argument("run_dir", help="a training run folder")
     p.add_argument("name", help="the pretrained model's name")
     p.add_argument("--out", default=None, help="folder (default sample_data/models)")
+    p.add_argument(
+        "--hardware",
+        default=None,
+        help="the training hardware in words, for runs whose checkpoint does not record it",
+    )
 
 
 def run(args) -> int:
     """Export; returns the exit status."""
     from muse_explore.training.export import export_pretrained
 
-    path = export_pretrained(args.run_dir, args.name, args.out)
+    path = export_pretrained(args.run_dir, args.name, args.out, hardware=args.hardware)
     print(f"wrote {path} and {path.with_suffix('.md')}")
     print(path.with_suffix(".md").read_text())
     return 0

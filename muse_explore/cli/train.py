@@ -27,6 +27,14 @@ def run(args) -> int:
 
     cfg = TrainConfig.from_yaml(args.config)
     trainer = Trainer(cfg, resume=args.resume, progress=not args.quiet)
+    if trainer.dist.distributed and trainer.dist.main:
+        import torch.distributed as dist
+
+        print(
+            f"DDP: {trainer.dist.world_size} process(es), backend {dist.get_backend()}, "
+            f"device {trainer.dist.device}",
+            flush=True,
+        )
     try:
         summary = trainer.fit()
     finally:

@@ -31,9 +31,15 @@ class AtomsToGraph:
         elements: chemical symbols the model knows (others are rejected), or ``None``.
         hops: hop radii of the coarse levels' seeding (empty for a plain backbone).
         dtype: floating dtype of positions, cell and targets.
-        cache_size: number of seedings kept, keyed by the bond graph, so that repeated calls
-            on displaced copies of one structure (finite differences, MD, scans) reuse the
-            same seeds.
+        follow: how seedings are reused. ``False`` (default): the seeds of a structure are a
+            function of that structure alone (its bond graph, ties broken by its geometry),
+            whatever was converted before, so a data set, a batch or a triple
+            complex/flake/molecule gets the same seeds in any order. ``True``: a *path*
+            (MD, an optimisation, finite differences, a scan): a structure with the same
+            atoms and the same covalent bond graph as an earlier one reuses that one's seeds,
+            so the seeds never change while the bonding holds and the energy stays smooth
+            even where two equivalent atoms swap their geometric order.
+        cache_size: number of seedings kept.
     """
 
     def __init__(
@@ -43,12 +49,14 @@ class AtomsToGraph:
         elements: Sequence[str] | None = None,
         hops: Sequence[int] = (),
         dtype: torch.dtype | None = None,
+        follow: bool = False,
         cache_size: int = 256,
     ) -> None:
         self.cutoff = float(cutoff)
         self.elements = list(elements) if elements is not None else None
         self.hops = tuple(int(h) for h in hops)
         self.dtype = dtype if dtype is not None else torch.get_default_dtype()
+        self.follow = bool(follow)
         self.cache_size = cache_size
         self._cache: OrderedDict[bytes, Topology] = OrderedDict()
         self._frozen: tuple[np.ndarray, Topology] | None = None
@@ -78,7 +86,10 @@ class AtomsToGraph:
         self._frozen = None
 
     def topology(self, atoms: Atoms, edges=None) -> Topology:
-        """Fragments and seeds of ``atoms`` (cached by element list and covalent bond graph).
+        """Fragments and seeds of ``atoms``.
+
+        Cached by element list and covalent bond graph, plus the exact positions and cell
+        unless ``follow`` is set (see the class docstring).
 
         ``edges``: this structure's neighbour list (``edge_index``, ``shifts``), reused for the
         bonds when its cutoff is long enough.
@@ -97,7 +108,11 @@ class AtomsToGraph:
         bonds = covalent_bonds(atoms.numbers, atoms.positions, cell, atoms.pbc, edges)
         n = len(atoms)
         pairs = np.unique(bonds[0].astype(np.int64) * n + bonds[1].astype(np.int64))
-        key = b"|".join([atoms.numbers.astype(np.int64).tobytes(), pairs.tobytes()])
+        parts = [atoms.numbers.astype(np.int64).tobytes(), pairs.tobytes()]
+        if not self.follow:
+            parts += [np.ascontiguousarray(atoms.positions, dtype=np.float64).tobytes(),
+                      np.ascontiguousarray(cell, dtype=np.float64).tobytes()]  # fmt: skip
+        key = b"|".join(parts)
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)

@@ -146,9 +146,17 @@ class MuSE(nn.Module):
         """Chemical symbols this model knows."""
         return list(self.config.elements)
 
-    def graph_converter(self, dtype: torch.dtype | None = None) -> AtomsToGraph:
-        """The :class:`AtomsToGraph` that prepares structures for this model."""
-        return AtomsToGraph(self.cutoff, elements=self.elements, hops=self.config.hops, dtype=dtype)
+    def graph_converter(
+        self, dtype: torch.dtype | None = None, *, follow: bool = False
+    ) -> AtomsToGraph:
+        """The :class:`AtomsToGraph` that prepares structures for this model.
+
+        ``follow=True`` for a path of structures (MD, scans, finite differences): see
+        :class:`AtomsToGraph`.
+        """
+        return AtomsToGraph(
+            self.cutoff, elements=self.elements, hops=self.config.hops, dtype=dtype, follow=follow
+        )
 
     def set_pooling(
         self,

@@ -29,10 +29,12 @@ class DistInfo:
         """Whether this process logs and writes checkpoints."""
         return self.rank == 0
 
+    launched: bool = False
+
     @property
     def distributed(self) -> bool:
-        """Whether several processes take part."""
-        return self.world_size > 1
+        """Whether this process is in a process group (every ``torchrun`` launch, even of one)."""
+        return self.launched
 
 
 def resolve_device(name: str, local_rank: int = 0) -> torch.device:
@@ -49,17 +51,22 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
 
 
 def init_distributed(device: str = "auto") -> DistInfo:
-    """Join the process group when launched by ``torchrun`` (``WORLD_SIZE`` > 1)."""
+    """Join the process group when launched by ``torchrun``.
+
+    A ``torchrun`` launch (``TORCHELASTIC_RUN_ID`` set, or ``WORLD_SIZE`` > 1) always joins,
+    even with a single process, so that a one-GPU job runs the same DDP/NCCL path as a
+    many-GPU one. A plain ``python``/``muse-explore`` process does not.
+    """
     world = int(os.environ.get("WORLD_SIZE", "1"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     dev = resolve_device(device, local_rank)
-    if world <= 1:
+    if world <= 1 and "TORCHELASTIC_RUN_ID" not in os.environ:
         return DistInfo(device=dev)
     if dev.type == "cuda":
         torch.cuda.set_device(dev)
     if not dist.is_initialized():
         dist.init_process_group(backend="nccl" if dev.type == "cuda" else "gloo")
-    return DistInfo(dist.get_rank(), dist.get_world_size(), local_rank, dev)
+    return DistInfo(dist.get_rank(), dist.get_world_size(), local_rank, dev, launched=True)
 
 
 def all_reduce_sum(t: torch.Tensor, info: DistInfo) -> torch.Tensor:

@@ -20,14 +20,37 @@ def _count_params(model) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def export_pretrained(run_dir: str | os.PathLike, name: str, out_dir=None) -> Path:
+def _rel(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _shipped_config(run: Path) -> str | None:
+    """The config in ``sample_data/configs/`` whose ``run_dir`` is ``run`` (or ``None``)."""
+    for path in sorted(Path("sample_data/configs").glob("*.yaml")):
+        try:
+            run_dir = yaml.safe_load(path.read_text()).get("run_dir")
+        except (yaml.YAMLError, AttributeError):
+            continue
+        if run_dir and Path(run_dir).resolve() == run.resolve():
+            return str(path)
+    return None
+
+
+def export_pretrained(
+    run_dir: str | os.PathLike, name: str, out_dir=None, *, hardware: str | None = None
+) -> Path:
     """Copy ``run_dir/best_model.pt`` to ``out_dir/NAME.pt`` and write ``NAME.md``.
 
     The run's split goes beside it as ``NAME.splits.json``, so that benchmarks can use
     exactly the structures the model never saw.
 
     The card states the model's configuration, the data and its split, the training length,
-    time and hardware (from ``metrics.csv`` and the checkpoint) and the test-set metrics,
+    time and hardware (from ``metrics.csv`` and the checkpoint; ``hardware`` describes it
+    for runs whose checkpoint predates that record) and the test-set metrics,
     computed here in float64 with :func:`muse_explore.training.evaluation.evaluate`.
     """
     from muse_explore.models import load_model
@@ -65,11 +88,22 @@ def export_pretrained(run_dir: str | os.PathLike, name: str, out_dir=None) -> Pa
     )
     best_row = next(r for r in rows if int(r["epoch"]) == best_epoch)
     device = last.get("device", "cpu")
-    hardware = (
+    default_hardware = (
         f"{platform.machine()} CPU ({os.cpu_count()} cores visible, {cfg.get('num_threads')} "
         "torch thread(s))"
         if device == "cpu"
-        else f"{device} x {last.get('world_size', 1)} process(es)"
+        else f"{last.get('device_name') or device} x {last.get('world_size', 1)} process(es)"
+    )
+    if hardware:
+        hardware = f"{hardware} ({device})"
+    else:
+        hardware = default_hardware
+    torch_version = last.get("torch_version", "version not recorded")
+    is_pretrained = out.resolve() == models_dir().resolve()
+    load = (
+        f'`mx.load_pretrained("{name}")`, which returns a ready `MuSECalculator`'
+        if is_pretrained
+        else f"`mx.load_model(\"{_rel(out / name)}.pt\")`"
     )
     data_lines = []
     for f in cfg["data"]["files"]:
@@ -86,8 +120,13 @@ def export_pretrained(run_dir: str | os.PathLike, name: str, out_dir=None) -> Pa
         else f"{mc.backbone} alone, no coarse levels (the baseline)"
     )
     hours = float(rows[-1]["elapsed_seconds"]) / 3600
-    shipped = Path("sample_data/configs") / f"{name}.yaml"
-    config_file = str(shipped) if shipped.is_file() else str(run / "config.yaml")
+    config_file = _shipped_config(run) or str(run / "config.yaml")
+    init = cfg.get("init_from")
+    stage = (
+        f"\n- initial weights: `{init}` (the previous training stage; its card is beside it)"
+        if init
+        else ""
+    )
     files = " ".join(cfg["data"]["files"])
     shifts = ", ".join(f"{k} {v:.4f}" for k, v in mc.energy_shifts.items())
     o, lo = cfg["optim"], cfg["loss"]
@@ -104,7 +143,7 @@ def export_pretrained(run_dir: str | os.PathLike, name: str, out_dir=None) -> Pa
     card = f"""# {name}
 
 {kind}, trained on GFN2-xTB data with muse_explore's trainer. Load it with
-`mx.load_pretrained("{name}")`, which returns a ready `MuSECalculator`.
+{load}.
 
 ## Model
 - backbone `{mc.backbone}`, hidden {mc.hidden}, {mc.levels} coarse level(s), cutoffs
@@ -120,12 +159,12 @@ def export_pretrained(run_dir: str | os.PathLike, name: str, out_dir=None) -> Pa
   (`{name}.splits.json`)
 
 ## Training
-- command: `muse-explore train {config_file}`
+- command: `muse-explore train {config_file}`{stage}
 - loss: Huber (δ = {lo["huber_delta"]}) on energy per atom (weight {lo["energy_weight"]}),
   forces (weight {lo["forces_weight"]}){interaction}; Adam with AMSGrad, learning rate
   {o["lr"]}, batch {o["batch_size"]}, EMA decay {o["ema_decay"]}{limit}
 - {len(rows)} epochs ({last["step"]} steps) in {hours:.2f} h on {hardware}, {cfg["dtype"]},
-  torch {torch.__version__}
+  torch {torch_version}
 - best validation loss {float(best_row["val_loss"]):.5f} at epoch {best_row["epoch"]}; the
   shipped weights are the EMA weights of that epoch
 
@@ -135,8 +174,8 @@ def export_pretrained(run_dir: str | os.PathLike, name: str, out_dir=None) -> Pa
 ```
 Reproduce:
 ```bash
-muse-explore evaluate sample_data/models/{name}.pt {files} \\
-    --split sample_data/models/{name}.splits.json
+muse-explore evaluate {_rel(out / name)}.pt {files} \\
+    --split {_rel(out / name)}.splits.json
 ```
 """
     with atomic_open(out / f"{name}.md") as fh:

@@ -246,6 +246,12 @@ class Trainer:
             "best_epoch": self.best_epoch,
             "elapsed": self.elapsed,
             "device": str(self.dist.device),
+            "torch_version": str(torch.__version__),
+            "device_name": (
+                torch.cuda.get_device_name(self.dist.device)
+                if self.dist.device.type == "cuda"
+                else None
+            ),
             "world_size": self.dist.world_size,
             "rng": rng_state(),
         }

@@ -41,8 +41,8 @@ def test_batch_fields_and_targets(periodic_sheet):
     assert (batch.edge_index[:, second] >= 3).all()
 
 
-def test_topology_is_cached_and_can_be_frozen(water_on_coronene):
-    conv = AtomsToGraph(5.0, hops=(2, 4))
+def test_topology_follows_a_path_and_can_be_frozen(water_on_coronene):
+    conv = AtomsToGraph(5.0, hops=(2, 4), follow=True)
     t1 = conv.topology(water_on_coronene)
     moved = water_on_coronene.copy()
     moved.positions += 0.01
@@ -62,3 +62,27 @@ def test_topology_is_cached_and_can_be_frozen(water_on_coronene):
 def test_no_structures():
     with pytest.raises(ValueError, match="no structures"):
         AtomsToGraph(5.0).batch([])
+
+
+def test_seeds_of_a_structure_do_not_depend_on_what_came_before():
+    """Default converters seed each structure from its own geometry (no history).
+
+    Regression: the cache used to hand every structure with the same bond graph the seeds of
+    the first one converted, so a flake and the same flake inside a complex could get
+    different coarse nodes depending on the order of a data set.
+    """
+    from muse_explore.reference import benzene_on_graphene
+
+    rng = np.random.default_rng(0)
+    frames = []
+    for _ in range(6):
+        a = benzene_on_graphene(3.5)
+        a.positions += rng.normal(0.0, 0.02, a.positions.shape)
+        frames.append(a)
+    fresh = [AtomsToGraph(5.0, hops=(2, 4)).topology(a).seed_mask for a in frames]
+    assert any(not np.array_equal(fresh[0], m) for m in fresh[1:])  # the geometry decides ties
+    conv = AtomsToGraph(5.0, hops=(2, 4))
+    for a, expected in zip(frames, fresh, strict=True):
+        np.testing.assert_array_equal(conv.topology(a).seed_mask, expected)
+    for a, expected in zip(frames[::-1], fresh[::-1], strict=True):  # and in reverse order
+        np.testing.assert_array_equal(conv.topology(a).seed_mask, expected)
