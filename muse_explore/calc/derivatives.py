@@ -77,14 +77,43 @@ def hessian(
     Returns:
         (3m, 3m) tensor for m selected atoms, rows/columns ordered atom by atom (x, y, z).
     """
+    n = int(batch.pos.shape[0])
+    idx = torch.arange(n) if indices is None else torch.as_tensor(indices).cpu()
+    dof = (idx.unsqueeze(-1) * 3 + torch.arange(3)).reshape(-1)
+    return _hessian_rows(model, batch, dof, chunk_size)[:, dof.to(batch.pos.device)]
+
+
+def hessian_rows(model, batch: Batch, atoms, *, chunk_size: int = 96) -> torch.Tensor:
+    """Rows of the full Hessian for the coordinates of ``atoms``: (3m, 3N) in eV/Å².
+
+    Row ``3a + c`` holds ∂²E/∂r_{atoms[a], c} ∂r_j for every atom j: how each atom couples
+    to the chosen ones (the influence map), at the cost of 3m backward passes, not 3N.
+    """
+    idx = torch.as_tensor(atoms).reshape(-1).cpu()
+    dof = (idx.unsqueeze(-1) * 3 + torch.arange(3)).reshape(-1)
+    return _hessian_rows(model, batch, dof, chunk_size)
+
+
+def atom_energy_gradient(model, batch: Batch, atom: int) -> torch.Tensor:
+    """∂E_atom/∂r_j (N, 3) in eV/Å: how every atom moves one atom's energy."""
+    if int(batch.num_graphs) != 1:
+        raise ValueError("atom_energy_gradient() takes a batch with exactly one structure")
+    b = copy.copy(batch)
+    pos = batch.pos.detach().clone().requires_grad_(True)
+    b.pos = pos
+    with torch.enable_grad():
+        (g,) = torch.autograd.grad(model(b).atom_energies[int(atom)], pos, allow_unused=True)
+    return torch.zeros_like(pos) if g is None else g.detach()
+
+
+def _hessian_rows(model, batch: Batch, dof: torch.Tensor, chunk_size: int) -> torch.Tensor:
+    """Rows ``dof`` (flattened coordinates) of the Hessian, all 3N columns."""
     if int(batch.num_graphs) != 1:
         raise ValueError("hessian() takes a batch with exactly one structure")
     b = copy.copy(batch)
     pos = batch.pos.detach().clone().requires_grad_(True)
     b.pos = pos
-    n = pos.shape[0]
-    idx = torch.arange(n, device=pos.device) if indices is None else torch.as_tensor(indices)
-    dof = (idx.unsqueeze(-1) * 3 + torch.arange(3, device=pos.device)).reshape(-1)
+    dof = dof.to(pos.device)
     with torch.enable_grad():
         energy = model(b).energy.sum()
         grad = torch.autograd.grad(energy, pos, create_graph=True)[0].reshape(-1)[dof]
@@ -103,5 +132,5 @@ def hessian(
                         for v in block
                     ]
                 )
-            rows.append(h.reshape(block.shape[0], -1)[:, dof].detach())
+            rows.append(h.reshape(block.shape[0], -1).detach())
     return torch.cat(rows)

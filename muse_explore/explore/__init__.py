@@ -1,0 +1,34 @@
+"""The explorer's data layer: model outputs as plain arrays (colours, spheres, curves).
+
+Nothing here imports Jupyter, nglview or plotly; :mod:`muse_explore.widgets` draws what these
+functions return, and ``tests/explore`` checks them without a browser.
+"""
+
+from muse_explore.explore.assignments import atom_colors, color_groups, legend, node_spheres
+from muse_explore.explore.colors import PALETTE, blend, sequential
+from muse_explore.explore.energies import node_energy_bars, scale_energy_bars, trajectory_energies
+from muse_explore.explore.influence import influence
+from muse_explore.explore.models import resolve_model
+from muse_explore.explore.scans import ScanSetup, interaction_curves, read_molecule, scan_frames
+from muse_explore.explore.snapshot import Snapshot, snapshots
+
+__all__ = [
+    "PALETTE",
+    "ScanSetup",
+    "Snapshot",
+    "atom_colors",
+    "blend",
+    "color_groups",
+    "influence",
+    "interaction_curves",
+    "legend",
+    "node_energy_bars",
+    "node_spheres",
+    "read_molecule",
+    "resolve_model",
+    "scale_energy_bars",
+    "scan_frames",
+    "sequential",
+    "snapshots",
+    "trajectory_energies",
+]

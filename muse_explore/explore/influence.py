@@ -1,0 +1,36 @@
+r"""The influence map: how strongly each atom *j* acts on a chosen atom *i*.
+
+``kind="hessian"``: :math:`\lVert H_{ij} \rVert_F` with :math:`H_{ij} = \partial^2 E /
+\partial \mathbf r_i \partial \mathbf r_j` (eV/Å²), the coupling of the two atoms' motions.
+``kind="energy"``: :math:`\lVert \partial E_i / \partial \mathbf r_j \rVert` (eV/Å), how atom
+*j* moves atom *i*'s own energy. A backbone alone gives exactly zero beyond its receptive
+field (cutoff × interaction blocks); MuSE reaches further through its coarse levels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from ase import Atoms
+
+
+def influence(
+    model, atoms: Atoms, atom: int, *, kind: str = "hessian", dtype=torch.float64
+) -> np.ndarray:
+    """(n,) influence of every atom on ``atom`` (``kind``: "hessian" or "energy")."""
+    import copy
+
+    from muse_explore.calc.derivatives import atom_energy_gradient, hessian_rows
+    from muse_explore.explore.models import resolve_model
+
+    if kind not in ("hessian", "energy"):
+        raise ValueError(f"kind must be 'hessian' or 'energy', got {kind!r}")
+    if not 0 <= int(atom) < len(atoms):
+        raise ValueError(f"atom must be in 0..{len(atoms) - 1}, got {atom}")
+    model = copy.deepcopy(resolve_model(model)).to(dtype=dtype).eval()
+    p = next(model.parameters())
+    batch = model.graph_converter(dtype=dtype).batch(atoms, targets=False).to(p.device)
+    if kind == "energy":
+        return atom_energy_gradient(model, batch, int(atom)).norm(dim=1).cpu().numpy()
+    rows = hessian_rows(model, batch, [int(atom)]).reshape(3, -1, 3)  # (c, j, c')
+    return rows.pow(2).sum(dim=(0, 2)).sqrt().cpu().numpy()

@@ -1,0 +1,172 @@
+"""The assignment viewer: atoms coloured by their coarse node, nodes as spheres, live σ/T/hard."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import torch
+import traitlets
+from ase import Atoms
+
+from muse_explore.explore.assignments import atom_colors, legend, node_spheres
+from muse_explore.explore.models import resolve_model
+from muse_explore.explore.snapshot import Snapshot, snapshots
+from muse_explore.widgets._deps import require
+from muse_explore.widgets.structure_view import StructureView
+
+widgets, _, _ = require()
+
+
+class AssignmentViewer(widgets.VBox):
+    """Soft assignments of a structure or trajectory on a 3D view.
+
+    Atoms take the colour of their dominant coarse node on the chosen level, with the share
+    setting the intensity; coarse nodes are translucent spheres. Pick a node (the node menu,
+    a click on an atom, or a linked energy chart) to see its membership over all atoms on a
+    white-to-blue scale. The σ and temperature sliders and the soft/hard switch change the
+    assignments live (on a copy of the model); the frame slider walks a trajectory.
+
+    Traits: ``level`` (1..L), ``node`` (-1: none), ``frame``.
+    """
+
+    level = traitlets.Int(1)
+    node = traitlets.Int(-1)
+    frame = traitlets.Int(0)
+
+    def __init__(self, model, frames: Atoms | Sequence[Atoms], *, level: int = 1) -> None:
+        self.model = copy.deepcopy(resolve_model(model)).to(torch.float64).eval()
+        if self.model.levels < 1:
+            raise ValueError("the assignment viewer needs a model with coarse levels")
+        self.frames = [frames] if isinstance(frames, Atoms) else list(frames)
+        self._cache: dict[int, Snapshot] = {}
+        # one converter for the whole trajectory: frames keep the seeds of the first
+        self._converter = self.model.graph_converter(dtype=torch.float64, follow=True)
+        self.view = StructureView(self.frames)
+        cfg = self.model.config
+        self.level_menu = widgets.Dropdown(
+            options=[(f"level {lev}", lev) for lev in range(1, self.model.levels + 1)],
+            value=level, description="level",
+        )  # fmt: skip
+        self.node_menu = widgets.Dropdown(description="node")
+        self.sigma = widgets.FloatSlider(
+            value=float(cfg.sigma[level - 1]), min=0.2, max=8.0, step=0.1,
+            description="σ (Å)", continuous_update=False,
+        )  # fmt: skip
+        self.temperature = widgets.FloatLogSlider(
+            value=float(cfg.temperature), base=10, min=-1.5, max=1.5, step=0.05,
+            description="temperature", continuous_update=False,
+        )  # fmt: skip
+        self.hard = widgets.ToggleButtons(
+            options=["soft", "hard"], value="hard" if cfg.hard else "soft"
+        )
+        self.frame_slider = widgets.IntSlider(
+            value=0, min=0, max=len(self.frames) - 1, description="frame",
+            continuous_update=False, layout=widgets.Layout(
+                display="flex" if len(self.frames) > 1 else "none"),
+        )  # fmt: skip
+        self.legend = widgets.HTML()
+        controls = widgets.VBox(
+            [self.level_menu, self.node_menu, self.sigma, self.temperature, self.hard,
+             self.frame_slider, self.legend],
+            layout=widgets.Layout(width="340px"),
+        )  # fmt: skip
+        super().__init__([widgets.HBox([self.view.widget, controls])])
+        self.view.widget.layout.width = "640px"
+        self.level = level
+        self.level_menu.observe(lambda c: setattr(self, "level", c["new"]), "value")
+        self.node_menu.observe(lambda c: setattr(self, "node", c["new"]), "value")
+        self.frame_slider.observe(lambda c: setattr(self, "frame", c["new"]), "value")
+        self.sigma.observe(self._pooling_changed, "value")
+        self.temperature.observe(self._pooling_changed, "value")
+        self.hard.observe(self._pooling_changed, "value")
+        self.view.widget.observe(self._picked, "picked")
+        self._node_options()
+        self.redraw()
+
+    # ------------------------------------------------------------------ data
+    def snapshot(self, frame: int | None = None) -> Snapshot:
+        """The evaluated frame (cached until the pooling settings change)."""
+        f = self.frame if frame is None else int(frame)
+        if f not in self._cache:
+            self._cache[f] = snapshots(self.model, self.frames[f], converter=self._converter)[0]
+        return self._cache[f]
+
+    def colors(self) -> list[str]:
+        """The atom colours now shown."""
+        node = self.node if self.node >= 0 else None
+        return atom_colors(self.snapshot(), self.level, node=node)
+
+    # ------------------------------------------------------------------ events
+    @traitlets.observe("level")
+    def _level_changed(self, change) -> None:
+        if self.level_menu.value != change["new"]:
+            self.level_menu.value = change["new"]
+        with self.hold_trait_notifications():
+            self.sigma.unobserve(self._pooling_changed, "value")
+            self.sigma.value = float(self.model.config.sigma[change["new"] - 1])
+            self.sigma.observe(self._pooling_changed, "value")
+        self._node_options()
+        self.node = -1
+        self.redraw()
+
+    @traitlets.observe("node")
+    def _node_changed(self, change) -> None:
+        if self.node_menu.value != change["new"]:
+            self.node_menu.value = change["new"]
+        self.redraw()
+
+    @traitlets.observe("frame")
+    def _frame_changed(self, change) -> None:
+        self.frame_slider.value = change["new"]
+        self.view.set_frame(change["new"])
+        self._node_options()
+        self.redraw()
+
+    def _pooling_changed(self, _change=None) -> None:
+        self.model.set_pooling(
+            sigma=self.sigma.value, level=self.level, temperature=self.temperature.value,
+            hard=self.hard.value == "hard",
+        )  # fmt: skip
+        self._cache.clear()
+        self._node_options()
+        self.redraw()
+
+    def _picked(self, change) -> None:
+        atom = (change["new"] or {}).get("atom1", {}).get("index")
+        if atom is None:
+            return
+        k, _ = self.snapshot().dominant(self.level)
+        self.node = int(k[int(atom)])
+
+    # ------------------------------------------------------------------ drawing
+    def _node_options(self) -> None:
+        n = self.snapshot().num_nodes(self.level)
+        options = [("all (dominant node)", -1)] + [(f"node {k}", k) for k in range(n)]
+        if list(self.node_menu.options) != options:
+            self.node_menu.options = options
+        if self.node >= n:
+            self.node = -1
+        self.node_menu.value = self.node
+
+    def redraw(self) -> None:
+        """Repaint atoms, spheres and legend from the current state."""
+        snap = self.snapshot()
+        highlight = self.node if self.node >= 0 else None
+        self.view.paint(self.colors())
+        self.view.draw_spheres(node_spheres(snap, self.level, highlight=highlight))
+        rows = "".join(
+            f"<tr><td style='background:{r['color']};width:14px'></td><td>node {r['node']}</td>"
+            f"<td>{r['mass']:.1f} atoms</td><td>{1000 * r['energy']:.1f} meV</td>"
+            f"<td>seed {r['seed']}</td></tr>"
+            for r in legend(snap, self.level)
+        )
+        scale = (
+            f"membership of node {self.node}: white 0 → dark blue 1"
+            if highlight is not None
+            else "colour: dominant node; intensity: the atom's share in it"
+        )
+        self.legend.value = (
+            f"<b>level {self.level}</b>: {snap.num_nodes(self.level)} nodes; {scale}"
+            f"<table style='font-size:11px'>{rows}</table>"
+        )

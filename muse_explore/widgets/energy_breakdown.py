@@ -1,0 +1,104 @@
+"""The energy breakdown: per-scale energies, per-node energies of a level, energies per frame."""
+
+from __future__ import annotations
+
+import traitlets
+
+from muse_explore.explore.energies import node_energy_bars, scale_energy_bars, trajectory_energies
+from muse_explore.widgets._deps import require
+from muse_explore.widgets.assignment_viewer import AssignmentViewer
+
+widgets, _, go = require()
+
+
+class EnergyBreakdown(widgets.VBox):
+    """Plotly charts linked to an :class:`AssignmentViewer`.
+
+    Left: the energy of each coarse scale (the atom scale, which carries the element shifts,
+    is printed above). Right: the energy of every node of the viewer's level; clicking a bar
+    picks that node in the 3D view too, and picking a node there outlines its bar. For a
+    trajectory, a third chart shows the per-scale energies against frame with the current
+    frame marked.
+    """
+
+    node = traitlets.Int(-1)
+
+    def __init__(self, viewer: AssignmentViewer) -> None:
+        self.viewer = viewer
+        self.header = widgets.HTML()
+        self.scales = go.FigureWidget(layout=_layout("energy per scale", "eV"))
+        self.scales.add_bar(x=[], y=[], marker_color="#555")
+        self.nodes = go.FigureWidget(layout=_layout("energy per node", "eV"))
+        self.nodes.add_bar(x=[], y=[])
+        self.nodes.data[0].on_click(self._clicked)
+        charts = [self.scales, self.nodes]
+        self.trajectory = None
+        if len(viewer.frames) > 1:
+            self.trajectory = go.FigureWidget(layout=_layout("energy along the trajectory", "eV"))
+            self.trajectory.layout.xaxis.title = "frame"
+            self.trajectory.add_vline(x=0, line_dash="dot")
+            self._trajectory_series()
+            charts.append(self.trajectory)
+        super().__init__([self.header, widgets.HBox(charts[:2])] + charts[2:])
+        traitlets.link((viewer, "node"), (self, "node"))
+        viewer.observe(lambda _c: self.refresh(), ["level", "frame"])
+        for control in (viewer.sigma, viewer.temperature, viewer.hard):
+            control.observe(self._pooling_changed, "value")
+        self.refresh()
+
+    def _pooling_changed(self, _change) -> None:
+        if self.trajectory is not None:
+            self._trajectory_series()
+        self.refresh()
+
+    def _trajectory_series(self) -> None:
+        """(Re)draw the per-scale energies of every frame with the viewer's pooling."""
+        snaps = [self.viewer.snapshot(f) for f in range(len(self.viewer.frames))]
+        series = trajectory_energies(snaps)
+        with self.trajectory.batch_update():
+            self.trajectory.data = []
+            for name, ys in series["series"].items():
+                self.trajectory.add_scatter(x=series["frame"], y=ys, mode="lines", name=name)
+
+    def _clicked(self, trace, points, _state) -> None:
+        if points.point_inds:
+            self.node = int(points.point_inds[0])
+
+    @traitlets.observe("node")
+    def _node_changed(self, _change) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Redraw from the viewer's current frame, level and node."""
+        snap = self.viewer.snapshot()
+        level = self.viewer.level
+        sb = scale_energy_bars(snap)
+        nb = node_energy_bars(snap, level, highlight=self.node if self.node >= 0 else None)
+        with self.scales.batch_update():
+            self.scales.data[0].x, self.scales.data[0].y = sb["x"], sb["y"]
+        with self.nodes.batch_update():
+            bar = self.nodes.data[0]
+            bar.x, bar.y = nb["x"], nb["y"]
+            bar.marker.color = nb["colors"]
+            bar.marker.line.width = nb["line_widths"]
+            bar.marker.line.color = "black"
+            self.nodes.layout.title.text = f"energy per node, level {level}"
+        if self.trajectory is not None:
+            self.trajectory.layout.shapes[0].x0 = self.viewer.frame
+            self.trajectory.layout.shapes[0].x1 = self.viewer.frame
+        self.header.value = (
+            f"total {snap.energy:.4f} eV; atom scale {sb['atoms_total']:.4f} eV (incl. element "
+            f"shifts); coarse scales: "
+            + ", ".join(f"{n} {1000 * e:.1f} meV" for n, e in zip(sb["x"], sb["y"], strict=True))
+        )
+
+
+def _layout(title: str, unit: str) -> dict:
+    return {
+        "title": {"text": title},
+        "yaxis": {"title": {"text": unit}},
+        "height": 320,
+        "width": 470,
+        "margin": {"l": 60, "r": 10, "t": 40, "b": 40},
+        "showlegend": True,
+    }

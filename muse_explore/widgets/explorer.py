@@ -1,0 +1,49 @@
+"""The explorer dashboard: assignments, energies, scans and the influence map in tabs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ase import Atoms
+
+from muse_explore.explore.models import resolve_model
+from muse_explore.widgets._deps import require
+from muse_explore.widgets.assignment_viewer import AssignmentViewer
+from muse_explore.widgets.energy_breakdown import EnergyBreakdown
+from muse_explore.widgets.influence_map import InfluenceMap
+from muse_explore.widgets.scan_explorer import ScanExplorer
+
+widgets, _, _ = require()
+
+
+class Explorer(widgets.Tab):
+    """One dashboard for a model and a structure or trajectory.
+
+    Tabs: "assignments" (3D view with linked energy charts), "scan" (a graphene-distance scan
+    of the model against ``baseline`` if given) and "influence" (backbone against MuSE).
+
+    Args:
+        model: a MuSE model, calculator, pretrained name or file.
+        frames: a structure or a trajectory.
+        baseline: an optional backbone-only model for the scan (e.g. ``"painn-graphene"``).
+    """
+
+    def __init__(self, model, frames: Atoms | Sequence[Atoms], *, baseline=None) -> None:
+        self.model = resolve_model(model)
+        first = frames if isinstance(frames, Atoms) else list(frames)[0]
+        self.assignments = AssignmentViewer(self.model, frames)
+        self.energies = EnergyBreakdown(self.assignments)
+        models = {"MuSE": self.model}
+        if baseline is not None:
+            models["baseline"] = resolve_model(baseline)
+        self.scan = ScanExplorer(models)
+        self.influence = InfluenceMap(self.model, first)
+        super().__init__(
+            children=[
+                widgets.VBox([self.assignments, self.energies]),
+                self.scan,
+                self.influence,
+            ]
+        )
+        for i, title in enumerate(["assignments", "scan", "influence"]):
+            self.set_title(i, title)

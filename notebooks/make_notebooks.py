@@ -1,0 +1,231 @@
+"""Write the teaching notebooks (run from the repo root: python notebooks/make_notebooks.py).
+
+The notebooks are generated so that their code stays reviewable as plain Python here; the
+.ipynb files are committed without outputs and executed by tests/notebooks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+
+NOTEBOOKS = {
+    "01_quickstart": [
+        ("md", """# MuSE quickstart: soft assignments and per-scale energies
+
+A pretrained MuSE-PaiNN model (trained on GFN2-xTB molecule–graphene data, see
+`sample_data/models/muse-painn-graphene.md`) evaluated on benzene 3.4 Å above
+circumcoronene. The explorer below has three tabs:
+
+* **assignments**: atoms coloured by their dominant coarse node (intensity = the atom's
+  share), coarse nodes as translucent spheres. Change the level, pick a node (menu, click on
+  an atom, or click its bar in the chart below) to see its soft membership; move σ, the
+  temperature or switch soft/hard and the assignments change live.
+* **scan**: E_int(d) of the molecule approaching the flake, MuSE against the PaiNN baseline.
+* **influence**: which atoms act on a chosen atom, backbone alone against MuSE."""),
+        ("code", """import muse_explore as mx
+from muse_explore import widgets
+from muse_explore.reference import benzene_on_graphene
+
+atoms = benzene_on_graphene(3.4)
+print(mx.list_pretrained())
+explorer = widgets.explore(model="muse-painn-graphene", atoms=atoms, baseline="painn-graphene")
+explorer"""),
+        ("md", """The same numbers without widgets: the data layer `muse_explore.explore` turns a model
+output into arrays (this is what the widgets draw)."""),
+        ("code", """from muse_explore import explore
+
+snap = explore.snapshots("muse-painn-graphene", atoms)[0]
+print(f"total energy {snap.energy:.4f} eV; per scale (atoms, level 1, level 2):",
+      snap.scale_energies.round(4))
+for level in (1, 2):
+    m = snap.membership(level)
+    print(f"level {level}: {snap.num_nodes(level)} nodes; each atom's largest share "
+          f"{m.max(axis=1).mean():.2f} on average; rows sum to {m.sum(axis=1).min():.6f}")"""),
+    ],
+    "02_graphene_scans": [
+        ("md", """# What-if scans: a molecule approaching graphene
+
+E_int(d) = E(complex) − E(flake) − E(molecule) as the molecule's centroid moves from 2.8 to
+14 Å above the flake. The PaiNN baseline sees nothing beyond its 5 Å cutoff; MuSE's coarse
+levels (cutoffs 10 and 20 Å) carry the interaction further. Change the molecule, flake,
+offset, rotation, tilt or range and press *scan*; move the distance slider; untick
+*coarse levels* to drop them from the MuSE model; tick *GFN2-xTB* for the reference (about
+a second per point)."""),
+        ("code", """from muse_explore import widgets
+
+scan = widgets.show_scan(models={"MuSE": "muse-painn-graphene", "baseline": "painn-graphene"})
+scan"""),
+        ("md", """Scans are plain functions too: every molecule of the training set at one offset,
+MuSE against the baseline, in meV."""),
+        ("code", """import numpy as np
+import plotly.graph_objects as go
+from muse_explore.explore import ScanSetup, interaction_curves
+from muse_explore.reference.molecules import MOLECULES
+
+fig = go.Figure(layout={"xaxis_title": "d (Å)", "yaxis_title": "E_int (meV)", "height": 420})
+for name in MOLECULES:
+    setup = ScanSetup(molecule=name, distances=np.linspace(3.0, 14.0, 40))
+    c = interaction_curves({"MuSE": "muse-painn-graphene", "baseline": "painn-graphene"}, setup)
+    fig.add_scatter(x=c["distances"], y=1000 * c["MuSE"]["e_int"], name=f"{name}: MuSE")
+    fig.add_scatter(x=c["distances"], y=1000 * c["baseline"]["e_int"], name=f"{name}: baseline",
+                    line={"dash": "dot"})
+    beyond = c["distances"] > 6
+    print(f"{name:18s} E_int at 6-14 Å: MuSE {1000 * c['MuSE']['e_int'][beyond].min():7.1f} to "
+          f"{1000 * c['MuSE']['e_int'][beyond].max():6.1f} meV, baseline "
+          f"{1000 * np.abs(c['baseline']['e_int'][beyond]).max():.2f} meV")
+fig"""),
+    ],
+    "03_why_local_models_miss_long_range": [
+        ("md", """# Why local models miss long range
+
+A message-passing model with cutoff r_c and T interaction blocks sees at most T·r_c around an
+atom: its *receptive field*. PaiNN here: r_c = 5 Å, T = 3. When benzene sits 7 Å above the
+flake, no atom-level edge joins them at all, so the backbone's energy is exactly the sum of
+the two fragments' energies: E_int = 0, whatever the physics. MuSE pools atoms into coarse
+nodes whose graphs have longer cutoffs (10 and 20 Å) and sends what they learn back to the
+atoms.
+
+The **influence map** makes this visible: pick an atom (red); every other atom is coloured
+by the norm of its Hessian block with the picked one, ‖∂²E/∂r_i∂r_j‖. Left the backbone
+alone, right MuSE, on one colour scale."""),
+        ("code", """from muse_explore import widgets
+from muse_explore.reference import benzene_on_graphene
+
+far = benzene_on_graphene(7.0)
+influence = widgets.show_influence(model="muse-painn-graphene", atoms=far, atom=len(far) - 1)
+influence"""),
+        ("code", """import numpy as np
+from muse_explore.explore import influence as influence_of
+from muse_explore.explore import resolve_model
+
+model = resolve_model("muse-painn-graphene")
+flake = np.arange(len(far) - 12)  # the flake's atoms come first, benzene's 12 last
+for name, m in [("backbone alone", model.backbone_only()), ("MuSE", model)]:
+    h = influence_of(m, far, len(far) - 1)
+    print(f"{name:15s} coupling of a benzene H to the flake: max {h[flake].max():.2e} eV/Å², "
+          f"{int((h[flake] > 0).sum())} of {len(flake)} flake atoms")"""),
+        ("md", """## Soft versus hard assignments
+
+MuSE's assignments are *soft*: an atom shares itself among nearby coarse nodes, with
+weights that change smoothly with the geometry. A *hard* assignment gives each atom to one
+node. The referees asked for this ablation; here is what it does to the same trained model
+(no retraining: the weights learned with soft assignments are evaluated both ways)."""),
+        ("code", """import copy
+import plotly.graph_objects as go
+from muse_explore.explore import ScanSetup, interaction_curves
+
+hard = copy.deepcopy(model)
+hard.set_pooling(hard=True)
+setup = ScanSetup(molecule="benzene", distances=np.linspace(3.0, 14.0, 45))
+c = interaction_curves({"soft": model, "hard": hard}, setup)
+fig = go.Figure(layout={"xaxis_title": "d (Å)", "yaxis_title": "E_int (meV)", "height": 380})
+for label in ("soft", "hard"):
+    fig.add_scatter(x=c["distances"], y=1000 * c[label]["e_int"], name=label)
+print("largest soft-hard difference:",
+      f"{1000 * np.abs(c['soft']['e_int'] - c['hard']['e_int']).max():.1f} meV")
+fig"""),
+        ("code", """viewer = widgets.show_assignments(model="muse-painn-graphene", atoms=benzene_on_graphene(3.4))
+viewer.hard.value = "hard"  # flip back to "soft" with the toggle
+viewer"""),
+    ],
+    "04_train_your_own": [
+        ("md", """# Train your own MuSE model (a small one, on this CPU)
+
+The trainer reads the same YAML sections as `muse-explore train CONFIG.yaml` (see
+docs/training.md). Here a small MuSE-PaiNN (one coarse level, 32 features) learns from 240
+structures of the graphene set for a few epochs: a progress bar per epoch and a live loss
+plot. It takes a minute or two; the shipped models trained for an hour."""),
+        ("code", """import tempfile
+import plotly.graph_objects as go
+from muse_explore.training import TrainConfig, Trainer
+
+run_dir = tempfile.mkdtemp(prefix="muse-run-")
+config = TrainConfig.from_dict({
+    "run_dir": run_dir,
+    "seed": 0,
+    "num_threads": 2,
+    "data": {"files": ["../sample_data/data/graphene.extxyz.xz"], "group_by": "config",
+             "max_structures": 240, "val_fraction": 0.15, "test_fraction": 0.15},
+    "model": {"backbone": "painn", "elements": ["H", "C", "N", "O"], "levels": 1, "hidden": 32},
+    "loss": {"energy_weight": 10.0, "forces_weight": 10.0, "huber_delta": 0.05,
+             "interaction_weight": 50.0},
+    "optim": {"lr": 2e-3, "batch_size": 8, "epochs": 12, "warmup_steps": 10},
+})
+curve = go.FigureWidget(layout={"xaxis_title": "epoch", "yaxis_title": "loss",
+                                "yaxis_type": "log", "height": 320})
+curve.add_scatter(x=[], y=[], name="train", mode="lines+markers")
+curve.add_scatter(x=[], y=[], name="validation", mode="lines+markers")
+
+def plot(row):
+    with curve.batch_update():
+        for trace, key in zip(curve.data, ("train_loss", "val_loss"), strict=True):
+            trace.x = list(trace.x) + [row["epoch"]]
+            trace.y = list(trace.y) + [row[key]]
+
+curve"""),
+        ("code", """trainer = Trainer(config, callbacks=[plot])
+summary = trainer.fit()
+trainer.close()
+print({k: v for k, v in summary.items() if k != "test"})
+print("test set:", {k: round(v, 2) for k, v in summary["test"].items() if isinstance(v, float)})"""),
+        ("md", """The run folder holds `best_model.pt`, `metrics.csv`, `splits.json` and the checkpoints;
+`--resume` (or `Trainer(config, resume=True)`) continues a killed run exactly. Load the
+model and look at it like any other:"""),
+        ("code", """import muse_explore as mx
+from muse_explore import widgets
+from muse_explore.reference import benzene_on_graphene
+
+mine = mx.load_model(f"{run_dir}/best_model.pt")
+widgets.show_energies(model=mine, atoms=benzene_on_graphene(3.4))"""),
+    ],
+    "05_folding": [
+        ("md", """# A peptide trajectory with its coarse nodes
+
+Ac-(Ala)6-NHMe from a GFN2-xTB Langevin run at 500 K (the peptide set of `sample_data/`),
+with the pretrained `muse-painn-peptide` model: the coarse nodes follow the chain as it
+moves. The frame slider walks the trajectory; the chart below shows the per-scale energies
+against frame (the current frame dotted)."""),
+        ("code", """from muse_explore import widgets
+from muse_explore.training.dataset import read_structures
+
+frames = [a for a in read_structures(["../sample_data/data/peptide.extxyz.xz"])
+          if a.info["run"] == 0][::4]
+print(len(frames), "frames of", len(frames[0]), "atoms; start:", frames[0].info["start"])
+viewer = widgets.show_assignments(model="muse-painn-peptide", trajectory=frames, level=1)
+energies = widgets.show_energies(viewer=viewer)
+widgets_box = __import__("ipywidgets").VBox([viewer, energies])
+widgets_box"""),
+        ("code", """from muse_explore.analysis.peptide import (
+    count_backbone_hbonds, end_to_end_distance, radius_of_gyration)
+from muse_explore.explore import snapshots
+
+snaps = snapshots("muse-painn-peptide", frames)
+for i in range(0, len(frames), 5):
+    a, s = frames[i], snaps[i]
+    print(f"frame {i:2d}: end-to-end {end_to_end_distance(a):5.2f} Å, Rg "
+          f"{radius_of_gyration(a):4.2f} Å, H-bonds {count_backbone_hbonds(a)}, "
+          f"coarse energy {1000 * s.scale_energies[1:].sum():7.1f} meV, "
+          f"GFN2-xTB − MuSE {1000 * (a.get_potential_energy() - s.energy) / len(a):6.2f} meV/atom")"""),
+    ],
+}
+
+
+def main() -> None:
+    """Write every notebook of :data:`NOTEBOOKS` (without outputs)."""
+    for name, cells in NOTEBOOKS.items():
+        nb = new_notebook()
+        nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python",
+                                     "name": "python3"}  # fmt: skip
+        nb.cells = [new_markdown_cell(src) if kind == "md" else new_code_cell(src)
+                    for kind, src in cells]  # fmt: skip
+        nbformat.write(nb, HERE / f"{name}.ipynb")
+        print("wrote", HERE / f"{name}.ipynb")
+
+
+if __name__ == "__main__":
+    main()

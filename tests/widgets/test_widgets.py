@@ -1,0 +1,125 @@
+"""Widget state without a browser: traitlets, what the 3D views were told, figure data."""
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("nglview")
+pytest.importorskip("plotly")
+
+import muse_explore as mx  # noqa: E402
+from muse_explore import widgets  # noqa: E402
+from muse_explore.explore import atom_colors  # noqa: E402
+from muse_explore.reference import benzene_on_graphene  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def model():
+    return mx.build_model(levels=2, seed=0).to(torch.float64).eval()
+
+
+@pytest.fixture
+def atoms():
+    return benzene_on_graphene(3.4, rings=1)
+
+
+def test_assignment_viewer_paints_levels_nodes_and_live_pooling(model, atoms):
+    v = widgets.show_assignments(model=model, atoms=atoms)
+    assert v.level == 1 and v.node == -1
+    painted = {i: c for c, idx in v.view.groups.items() for i in idx}
+    assert [painted[i] for i in range(len(atoms))] == atom_colors(v.snapshot(), 1)
+    assert len(v.view.spheres) == v.snapshot().num_nodes(1)
+    v.node = 2
+    assert v.node_menu.value == 2 and v.view.spheres[2]["opacity"] > v.view.spheres[0]["opacity"]
+    assert "membership of node 2" in v.legend.value
+    v.level = 2
+    assert v.node == -1 and len(v.view.spheres) == v.snapshot().num_nodes(2)
+    before = v.snapshot().membership(2).copy()
+    v.sigma.value = 0.5
+    after = v.snapshot().membership(2)
+    assert not np.allclose(before, after)
+    assert model.config.sigma != v.model.config.sigma  # the user's model is left alone
+    v.hard.value = "hard"
+    assert v.model.config.hard and (v.snapshot().membership(1).max(axis=1) > 0.99).mean() > 0.8
+
+
+def test_picking_an_atom_selects_its_node(model, atoms):
+    v = widgets.show_assignments(model=model, atoms=atoms)
+    k, _ = v.snapshot().dominant(1)
+    v.view.widget.picked = {"atom1": {"index": 5}}
+    assert v.node == int(k[5])
+
+
+def test_energy_breakdown_is_linked_both_ways(model, atoms):
+    v = widgets.show_assignments(model=model, atoms=atoms)
+    e = widgets.show_energies(viewer=v)
+    snap = v.snapshot()
+    assert list(e.scales.data[0].y) == pytest.approx(list(snap.scale_energies[1:]))
+    assert len(e.nodes.data[0].y) == snap.num_nodes(1)
+    v.node = 1
+    assert e.node == 1 and e.nodes.data[0].marker.line.width[1] > 0
+    e.node = 3
+    assert v.node == 3
+    v.level = 2
+    assert len(e.nodes.data[0].y) == v.snapshot().num_nodes(2)
+
+
+def test_trajectory_viewer_and_energy_against_frame(model):
+    frames = [benzene_on_graphene(h, rings=1) for h in (3.2, 3.6, 4.0)]
+    box = widgets.show_energies(model=model, trajectory=frames)
+    viewer, energies = box.children
+    assert energies.trajectory is not None and len(energies.trajectory.data[0].x) == 3
+    viewer.frame = 2
+    assert viewer.view.widget.frame == 2
+    assert energies.trajectory.layout.shapes[0].x0 == 2
+    level1 = list(energies.trajectory.data[1].y)
+    viewer.sigma.value = 0.6  # the trajectory chart follows the pooling settings
+    assert energies.trajectory.data[1].name == "level 1"
+    assert list(energies.trajectory.data[1].y) != pytest.approx(level1)
+    with pytest.raises(ValueError, match="either atoms= or trajectory="):
+        widgets.show_assignments(model=model)
+
+
+def test_scan_explorer_curves_slider_and_coarse_switch(model):
+    s = widgets.show_scan(models={"MuSE": model, "base": model.backbone_only()})
+    d = s.curves["distances"]
+    assert len(d) == 50 and "scan" in s.timings
+    names = [t.name for t in s.figure.data]
+    assert names[:2] == ["MuSE", "MuSE: atoms"] and "base" in names and names[-1] == "current"
+    s.distance.value = s.distance.options[20]
+    marker = s.figure.data[-1]
+    assert marker.x[0] == pytest.approx(d[20])
+    assert marker.y[0] == pytest.approx(1000 * s.curves["MuSE"]["e_int"][20])
+    n = len(s.frames[0])
+    z = s.frames[2][20].positions[n:, 2].mean() - s.frames[0].positions[:, 2].mean()
+    assert z == pytest.approx(d[20])
+    s.coarse.value = False
+    assert s.figure.data[0].name == "MuSE (backbone only)"
+    beyond = d > 5.5
+    assert np.allclose(s.curves["MuSE"]["e_int"][beyond], 0.0, atol=1e-6)
+    s.range.value = (3.0, 6.0)
+    s.points.value = 10
+    s.molecule.value = "water"
+    s.run()
+    assert len(s.curves["distances"]) == 10 and len(s.frames[1]) == 3
+
+
+def test_scan_explorer_upload_and_bad_upload(model):
+    s = widgets.ScanExplorer({"MuSE": model})
+    good = b"3\nwater\nO 0 0 0\nH 0.96 0 0\nH -0.24 0.93 0\n"
+    s._uploaded_file({"new": ({"name": "w.xyz", "content": memoryview(good)},)})
+    assert len(s.frames[1]) == 3
+    s._uploaded_file({"new": ({"name": "w.pdb", "content": memoryview(b"")},)})
+    assert ".xyz or .extxyz" in s.status.value
+
+
+def test_influence_map_and_explorer(model):
+    far = benzene_on_graphene(8.0, rings=1)
+    im = widgets.show_influence(model=model, atoms=far)
+    flake = np.arange(len(far) - 12)
+    assert np.all(im.values["backbone"][flake] == 0) and np.all(im.values["MuSE"][flake] > 0)
+    assert "backbone 11, MuSE" in im.info.value
+    im.atom.value = 0
+    assert im.values["MuSE"].shape == (len(far),)
+    ex = widgets.explore(model=model, atoms=far)
+    assert [ex.get_title(i) for i in range(3)] == ["assignments", "scan", "influence"]
