@@ -40,6 +40,9 @@ class MuSEConfig:
         temperature: softmax temperature T of all assignments.
         hard: one-hot (argmax) assignments instead of soft ones (ablation).
         zbl: add ZBL short-range repulsion.
+        long_range: ``None``, or ``"les"`` to add latent-charge electrostatics (LES, the
+            long-range baseline; :mod:`muse_explore.models.latent_ewald`).
+        long_range_sigma: Gaussian smearing width (Å) of the latent charges.
         freeze_atoms: keep the atom level's weights fixed (train only the coarse levels).
         energy_shifts: per-element energy added to each atom, in eV.
         backbone_kwargs: extra hyperparameters passed to every level's backbone.
@@ -58,6 +61,8 @@ class MuSEConfig:
     temperature: float = 1.0
     hard: bool = False
     zbl: bool = False
+    long_range: str | None = None
+    long_range_sigma: float = 1.0
     freeze_atoms: bool = False
     energy_shifts: dict[str, float] = field(default_factory=dict)
     backbone_kwargs: dict = field(default_factory=dict)
@@ -95,6 +100,12 @@ class MuSEConfig:
         for name in ("cutoffs", "sigma", "assign_radius", "hops", "num_interactions"):
             if any(v <= 0 for v in getattr(self, name)):
                 raise MuSEConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.long_range not in (None, "les"):
+            raise MuSEConfigError(
+                f"long_range must be None or 'les' (latent Ewald), got {self.long_range!r}"
+            )
+        if self.long_range_sigma <= 0:
+            raise MuSEConfigError(f"long_range_sigma must be positive, got {self.long_range_sigma}")
         if self.temperature <= 0:
             raise MuSEConfigError(f"temperature must be positive, got {self.temperature}")
         if self.hidden < 2:

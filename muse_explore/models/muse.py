@@ -35,6 +35,7 @@ from muse_explore.data.neighbors import edge_vectors
 from muse_explore.errors import MuSEInputError
 from muse_explore.models.config import MuSEConfig
 from muse_explore.models.heads import ElementShift
+from muse_explore.models.latent_ewald import LatentEwald
 from muse_explore.models.zbl import ZBL
 from muse_explore.pooling import (
     Assignment,
@@ -54,7 +55,7 @@ class MuSEOutput:
 
     Attributes:
         energy: (B,) total energies in eV.
-        scale_energies: (B, L+1) energy of each level, atoms first (shifts and ZBL counted in
+        scale_energies: (B, L+1) energy of each level, atoms first (shifts, ZBL and LES in
             the atom level); rows sum to ``energy``.
         atom_energies: (n,) per-atom energies; coarse nodes' energies are shared among their
             atoms in proportion to S, so they sum to ``energy``.
@@ -119,6 +120,9 @@ class MuSE(nn.Module):
             self.unpool_maps = nn.ModuleList(nn.Linear(c.hidden, c.hidden) for _ in range(c.levels))
             self.shift = ElementShift([c.energy_shifts.get(e, 0.0) for e in c.elements])
             self.zbl = ZBL() if c.zbl else None
+            self.long_range = (
+                LatentEwald(c.hidden, c.long_range_sigma) if c.long_range == "les" else None
+            )
         self.apply_freeze()
 
     def apply_freeze(self) -> None:
@@ -271,6 +275,10 @@ class MuSE(nn.Module):
         atom_level = node_energies[0] + self.shift(species, node_energies[0].dtype)
         if self.zbl is not None:
             atom_level = atom_level + self.zbl(batch.z, graph.edge_index, graph.lengths)
+        if self.long_range is not None:
+            atom_level = atom_level + self.long_range(
+                states[0].scalar, graph.pos, graph.batch, batch.pbc
+            )
         node_energies[0] = atom_level
         scale = torch.stack(
             [

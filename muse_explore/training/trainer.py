@@ -222,12 +222,21 @@ class Trainer:
         from muse_explore.models.serialization import load_model
 
         source = load_model(path)
-        try:
-            self.model.load_state_dict(source.state_dict())
-        except RuntimeError as err:
-            raise MuSEConfigError(
-                f"init_from: {path} does not match the model section: {str(err).splitlines()[0]}"
-            ) from None
+        own = self.model.state_dict()
+        given = source.state_dict()
+        # a model may add a long-range head to the one it starts from (painn -> painn + LES);
+        # every other weight must match exactly
+        missing = [k for k in own if k not in given and not k.startswith("long_range.")]
+        unexpected = [k for k in given if k not in own]
+        wrong = [k for k in given if k in own and given[k].shape != own[k].shape]
+        if missing or unexpected or wrong:
+            what = (
+                (missing and f"missing {missing[:3]}")
+                or (unexpected and f"unexpected {unexpected[:3]}")
+                or f"shapes differ for {wrong[:3]}"
+            )
+            raise MuSEConfigError(f"init_from: {path} does not match the model section: {what}")
+        self.model.load_state_dict(given, strict=False)
         self.model.set_energy_shifts(source.config.energy_shifts)
 
     # ------------------------------------------------------------------ state

@@ -271,3 +271,30 @@ def test_init_from_a_model_file(write_config, tmp_path):
     )
     with pytest.raises(MuSEConfigError, match="init_from: .* does not match the model section"):
         Trainer(TrainConfig.from_dict(bad), progress=False)
+
+
+def test_init_from_adds_a_long_range_head(write_config, tmp_path):
+    """A model file without the LES head starts a model with it (the head starts at zero)."""
+    from tests.training.conftest import SCANS
+
+    plain_model = {"elements": ["H", "C", "N", "O"], "levels": 0, "hidden": 8}
+    finite = {"files": [str(SCANS)], "max_structures": 24, "val_fraction": 0.25,
+              "test_fraction": 0.25}  # fmt: skip  (LES sums finite structures only)
+    _, cfg = write_config("plain", optim__epochs=1, model=plain_model, data=finite)
+    Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
+    source = tmp_path / "plain" / "best_model.pt"
+    les_model = dict(plain_model, long_range="les")
+    _, cfg2 = write_config(
+        "les", optim__epochs=1, init_from=str(source), model=les_model, data=finite
+    )
+    les = Trainer(TrainConfig.from_dict(cfg2), progress=False)
+    loaded = mx.load_model(source)
+    a = les.evaluate_graphs(les.graphs["val"], model=les.model)[1]
+    b = les.evaluate_graphs(les.graphs["val"], model=loaded)[1]
+    assert a["energy_mae"] == pytest.approx(b["energy_mae"], rel=1e-3)  # tiny initial charges
+    les.fit()
+    assert les.model.long_range.charge[-1].weight.abs().sum() > 0  # the head learned
+    _, back = write_config("back", init_from=str(tmp_path / "les" / "best_model.pt"),
+                           model=plain_model, data=finite)  # fmt: skip
+    with pytest.raises(MuSEConfigError, match="unexpected"):
+        Trainer(TrainConfig.from_dict(back), progress=False)
