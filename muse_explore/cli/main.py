@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from muse_explore.cli import demo, evaluate, export, make_data, train
+from muse_explore.cli import demo, evaluate, export, hessian, lab, make_data, train
 
 SUBCOMMANDS = {
     "demo": demo,
@@ -13,6 +13,8 @@ SUBCOMMANDS = {
     "evaluate": evaluate,
     "export": export,
     "make-data": make_data,
+    "hessian": hessian,
+    "lab": lab,
 }
 
 
@@ -27,7 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     for module in SUBCOMMANDS.values():
         module.add_parser(sub)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # only a subcommand that wraps another program (lab: jupyter lab) takes arguments
+        # it does not know, and passes them on
+        if not getattr(SUBCOMMANDS[args.command], "PASSES_UNKNOWN_ARGS", False):
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.extra_args = unknown
     from muse_explore.errors import MuSEConfigError, MuSEFileError, MuSEInputError
 
     try:

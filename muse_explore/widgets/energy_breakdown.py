@@ -26,10 +26,10 @@ class EnergyBreakdown(widgets.VBox):
     def __init__(self, viewer: AssignmentViewer) -> None:
         self.viewer = viewer
         self.header = widgets.HTML()
-        self.scales = go.FigureWidget(layout=_layout("energy per scale", "eV"))
-        self.scales.add_bar(x=[], y=[], marker_color="#555")
-        self.nodes = go.FigureWidget(layout=_layout("energy per node", "eV"))
-        self.nodes.add_bar(x=[], y=[])
+        self.scales = go.FigureWidget(layout=_layout("energy per scale", "eV", legend=False))
+        self.scales.add_bar(x=[], y=[], marker_color="#555", name="coarse scales")
+        self.nodes = go.FigureWidget(layout=_layout("energy per node", "eV", legend=False))
+        self.nodes.add_bar(x=[], y=[], name="nodes")
         self.nodes.data[0].on_click(self._clicked)
         charts = [self.scales, self.nodes]
         self.trajectory = None
@@ -93,12 +93,12 @@ class EnergyBreakdown(widgets.VBox):
         )
 
 
-def _layout(title: str, unit: str) -> dict:
+def _layout(title: str, unit: str, *, legend: bool = True) -> dict:
     return {
         "title": {"text": title},
         "yaxis": {"title": {"text": unit}},
         "height": 320,
         "width": 470,
         "margin": {"l": 60, "r": 10, "t": 40, "b": 40},
-        "showlegend": True,
+        "showlegend": legend,
     }
