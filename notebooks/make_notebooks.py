@@ -83,12 +83,13 @@ fig"""),
     "03_why_local_models_miss_long_range": [
         ("md", """# Why local models miss long range
 
-A message-passing model with cutoff r_c and T interaction blocks sees at most T·r_c around an
-atom: its *receptive field*. PaiNN here: r_c = 5 Å, T = 3. When benzene sits 7 Å above the
-flake, no atom-level edge joins them at all, so the backbone's energy is exactly the sum of
-the two fragments' energies: E_int = 0, whatever the physics. MuSE pools atoms into coarse
-nodes whose graphs have longer cutoffs (10 and 20 Å) and sends what they learn back to the
-atoms.
+A message-passing model with cutoff r_c and T interaction blocks passes information along
+edges shorter than r_c, T hops at most: an atom's energy depends on atoms up to T·r_c away
+*along chains of atoms* (its *receptive field*; PaiNN here: r_c = 5 Å, T = 3). Across empty
+space there is no chain: when benzene sits 7 Å above the flake, no edge is shorter than
+5 Å between them, so the backbone's energy is exactly the sum of the two fragments'
+energies and E_int = 0, whatever the physics. MuSE pools atoms into coarse nodes whose graphs
+have longer cutoffs (10 and 20 Å) and sends what they learn back to the atoms.
 
 The **influence map** makes this visible: pick an atom (red); every other atom is coloured
 by the norm of its Hessian block with the picked one, ‖∂²E/∂r_i∂r_j‖. Left the backbone
@@ -108,13 +109,14 @@ flake = np.arange(len(far) - 12)  # the flake's atoms come first, benzene's 12 l
 for name, m in [("backbone alone", model.backbone_only()), ("MuSE", model)]:
     h = influence_of(m, far, len(far) - 1)
     print(f"{name:15s} coupling of a benzene H to the flake: max {h[flake].max():.2e} eV/Å², "
-          f"{int((h[flake] > 0).sum())} of {len(flake)} flake atoms")"""),
+          f"{int((h[flake] > 1e-10).sum())} of {len(flake)} flake atoms above 1e-10 eV/Å²")"""),
         ("md", """## Soft versus hard assignments
 
 MuSE's assignments are *soft*: an atom shares itself among nearby coarse nodes, with
 weights that change smoothly with the geometry. A *hard* assignment gives each atom to one
-node. The referees asked for this ablation; here is what it does to the same trained model
-(no retraining: the weights learned with soft assignments are evaluated both ways)."""),
+node, and jumps when the nearest node changes. Here is what switching does to the same
+trained model (no retraining: the weights learned with soft assignments are evaluated both
+ways)."""),
         ("code", """import copy
 import plotly.graph_objects as go
 from muse_explore.explore import ScanSetup, interaction_curves
@@ -190,7 +192,8 @@ Ac-(Ala)6-NHMe from a GFN2-xTB Langevin run at 500 K (the peptide set of `sample
 with the pretrained `muse-painn-peptide` model: the coarse nodes follow the chain as it
 moves. The frame slider walks the trajectory; the chart below shows the per-scale energies
 against frame (the current frame dotted)."""),
-        ("code", """from muse_explore import widgets
+        ("code", """import ipywidgets
+from muse_explore import widgets
 from muse_explore.training.dataset import read_structures
 
 frames = [a for a in read_structures(["../sample_data/data/peptide.extxyz.xz"])
@@ -198,8 +201,7 @@ frames = [a for a in read_structures(["../sample_data/data/peptide.extxyz.xz"])
 print(len(frames), "frames of", len(frames[0]), "atoms; start:", frames[0].info["start"])
 viewer = widgets.show_assignments(model="muse-painn-peptide", trajectory=frames, level=1)
 energies = widgets.show_energies(viewer=viewer)
-widgets_box = __import__("ipywidgets").VBox([viewer, energies])
-widgets_box"""),
+ipywidgets.VBox([viewer, energies])"""),
         ("code", """from muse_explore.analysis.peptide import (
     count_backbone_hbonds, end_to_end_distance, radius_of_gyration)
 from muse_explore.explore import snapshots

@@ -74,9 +74,11 @@ def run(args) -> int:
         from muse_explore.analysis.vibrations import reference_hessian
 
         c = compare_hessians(h, reference_hessian(atoms, idx), atoms, idx)
+        low = c["low_mode_mae"]
+        low = "" if low is None else f", six lowest modes {low:.1f} cm⁻¹"
         print(
             f"against GFN2-xTB: Hessian MAE {c['hessian_mae']:.4f} eV/Å², frequency MAE "
-            f"{c['frequency_mae']:.1f} cm⁻¹, six lowest modes {c['low_mode_mae']:.1f} cm⁻¹"
+            f"{c['frequency_mae']:.1f} cm⁻¹{low}"
         )
     if args.out:
         with atomic_path(Path(args.out)) as tmp:

@@ -3,8 +3,10 @@ r"""The influence map: how strongly each atom *j* acts on a chosen atom *i*.
 ``kind="hessian"``: :math:`\lVert H_{ij} \rVert_F` with :math:`H_{ij} = \partial^2 E /
 \partial \mathbf r_i \partial \mathbf r_j` (eV/Å²), the coupling of the two atoms' motions.
 ``kind="energy"``: :math:`\lVert \partial E_i / \partial \mathbf r_j \rVert` (eV/Å), how atom
-*j* moves atom *i*'s own energy. A backbone alone gives exactly zero beyond its receptive
-field (cutoff × interaction blocks); MuSE reaches further through its coarse levels.
+*j* moves atom *i*'s own energy. For a backbone alone, ∂E_i/∂r_j vanishes beyond T·r_c (T
+interaction blocks, cutoff r_c) and H_ij beyond 2·T·r_c along chains of atoms; between two
+fragments separated by a gap wider than r_c no edge crosses at all, so both are exactly zero
+there, at any distance. MuSE's coarse levels bridge such gaps.
 """
 
 from __future__ import annotations

@@ -72,6 +72,12 @@ def scan_frames(setup: ScanSetup) -> tuple[Atoms, Atoms, list[Atoms]]:
         offset=tuple(setup.offset), rotation=setup.rotation, tilt=setup.tilt,
     )  # fmt: skip
     n = len(flake)
+    lowest = first.positions[n:, 2].min() - flake.positions[:, 2].mean()
+    if lowest < 1.2:
+        raise MuSEInputError(
+            f"at d = {setup.distances[0]:.2f} Å an atom of the molecule sits {lowest:.2f} Å above "
+            "the flake plane (below 1.2 Å): start the scan further out or tilt less"
+        )
     complexes = []
     for d in setup.distances:
         c = first.copy()
@@ -137,8 +143,8 @@ def read_molecule(content: bytes | str, filename: str) -> Atoms:
     name = filename.lower()
     if not name.endswith((".xyz", ".extxyz")):
         raise MuSEInputError(f"{filename}: give an .xyz or .extxyz file")
-    text = content.decode() if isinstance(content, bytes) else content
     try:
+        text = content.decode() if isinstance(content, bytes) else content
         atoms = read(io.StringIO(text), format="extxyz", index=0)
     except Exception as err:  # ASE raises many kinds for malformed files
         raise MuSEInputError(f"{filename}: not a readable xyz file ({err})") from None

@@ -128,20 +128,24 @@ def snapshots(
     from muse_explore.explore.models import resolve_model
 
     model = resolve_model(model)
-    model.eval()
     frames = [frames] if isinstance(frames, Atoms) else list(frames)
     if not frames:
         raise ValueError("no structures to evaluate")
     p = next(model.parameters())
     conv = converter if converter is not None else model.graph_converter(dtype=dtype, follow=path)
     run = model if p.dtype == dtype else _as_dtype(model, dtype)
+    was_training = run.training
+    run.eval()  # and back afterwards: the caller's model keeps its mode
     result = []
-    with torch.no_grad():
-        for start in range(0, len(frames), batch_size):
-            chunk = frames[start : start + batch_size]
-            batch = Batch.from_data_list([conv(a, targets=False) for a in chunk]).to(p.device)
-            out = run(batch)
-            result += [_split(out, b, a) for b, a in enumerate(chunk)]
+    try:
+        with torch.no_grad():
+            for start in range(0, len(frames), batch_size):
+                chunk = frames[start : start + batch_size]
+                batch = Batch.from_data_list([conv(a, targets=False) for a in chunk])
+                out = run(batch.to(p.device))
+                result += [_split(out, b, a) for b, a in enumerate(chunk)]
+    finally:
+        run.train(was_training)
     return result
 
 

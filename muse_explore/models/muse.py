@@ -302,7 +302,7 @@ class MuSE(nn.Module):
         )
 
     def backbone_only(self) -> MuSE:
-        """The same model with its coarse levels dropped (atom level, shifts and ZBL kept).
+        """The same model with its coarse levels dropped (atom level, shifts, ZBL and LES kept).
 
         Shows what the coarse levels add; the copy has its own (copied) weights.
         """

@@ -38,6 +38,8 @@ class AssignmentViewer(widgets.VBox):
         self.model = copy.deepcopy(resolve_model(model)).to(torch.float64).eval()
         if self.model.levels < 1:
             raise ValueError("the assignment viewer needs a model with coarse levels")
+        if not 1 <= int(level) <= self.model.levels:
+            raise ValueError(f"level must be in 1..{self.model.levels}, got {level}")
         self.frames = [frames] if isinstance(frames, Atoms) else list(frames)
         self._cache: dict[int, Snapshot] = {}
         # one converter for the whole trajectory: frames keep the seeds of the first
@@ -98,6 +100,18 @@ class AssignmentViewer(widgets.VBox):
         return atom_colors(self.snapshot(), self.level, node=node)
 
     # ------------------------------------------------------------------ events
+    @traitlets.validate("level")
+    def _valid_level(self, proposal):
+        if not 1 <= proposal["value"] <= self.model.levels:
+            raise traitlets.TraitError(f"level must be in 1..{self.model.levels}")
+        return proposal["value"]
+
+    @traitlets.validate("frame")
+    def _valid_frame(self, proposal):
+        if not 0 <= proposal["value"] < len(self.frames):
+            raise traitlets.TraitError(f"frame must be in 0..{len(self.frames) - 1}")
+        return proposal["value"]
+
     @traitlets.observe("level")
     def _level_changed(self, change) -> None:
         if self.level_menu.value != change["new"]:

@@ -34,6 +34,8 @@ class InfluenceMap(widgets.VBox):
         self.atoms = atoms
         self.values: dict[str, np.ndarray] = {}
         first = len(atoms) - 1 if atom is None else int(atom)
+        if not 0 <= first < len(atoms):
+            raise ValueError(f"atom must be in 0..{len(atoms) - 1}, got {atom}")
         self.atom = widgets.IntSlider(
             value=first, min=0, max=len(atoms) - 1, description="atom", continuous_update=False
         )
@@ -75,7 +77,7 @@ class InfluenceMap(widgets.VBox):
         unit = "eV/Å²" if kind == "hessian" else "eV/Å"
         reach = {
             name: int((v[others] > 1e-10).sum()) for name, v in self.values.items()
-        }  # atoms with any influence
+        }  # atoms acting on it above 1e-10 (the notebooks count the same way)
         self.info.value = (
             f"atom {i} ({self.atoms[i].symbol}, red); colour scale 0 → {vmax:.3g} {unit}. "
             f"Atoms acting on it: backbone {reach['backbone']}, MuSE {reach['MuSE']} "

@@ -26,6 +26,8 @@ widgets, _, go = require()
 
 #: Line colours: models in order, then the reference.
 LINE_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd")
+#: Dashed per-scale lines of the first MuSE model (atoms, level 1, level 2).
+SCALE_COLORS = ("#6baed6", "#74c476", "#fd8d3c")
 
 
 class ScanExplorer(widgets.VBox):
@@ -52,8 +54,8 @@ class ScanExplorer(widgets.VBox):
         self.curves: dict = {}
         self.reference: dict | None = None
         self.timings: dict[str, float] = {}
-        self._uploaded = None
         s = self.setup
+        self._uploaded = s.molecule.copy() if not isinstance(s.molecule, str) else None
         self.molecule = widgets.Dropdown(
             options=list(MOLECULES), value=s.molecule if isinstance(s.molecule, str) else None,
             description="molecule",
@@ -61,6 +63,8 @@ class ScanExplorer(widgets.VBox):
         self.upload = widgets.FileUpload(
             accept=".xyz,.extxyz", multiple=False, description="upload"
         )
+        if int(s.rings) not in FLAKES.values():
+            raise ValueError(f"the scan widget offers flakes with rings {sorted(FLAKES.values())}")
         self.flake = widgets.Dropdown(
             options=list(FLAKES.items()), value=int(s.rings), description="flake"
         )
@@ -114,6 +118,7 @@ class ScanExplorer(widgets.VBox):
         self.button.on_click(lambda _b: self.run())
         self.coarse.observe(lambda _c: self.run(), "value")
         self.upload.observe(self._uploaded_file, "value")
+        self.molecule.observe(self._picked_molecule, "value")
         self.distance.observe(self._moved, "value")
         self.run()
 
@@ -131,20 +136,19 @@ class ScanExplorer(widgets.VBox):
     def run(self) -> None:
         """Build the scan from the controls and evaluate every model (batched)."""
         t0 = time.perf_counter()
-        try:
-            self.setup = self.current_setup()
-            self.frames = scan_frames(self.setup)
+        try:  # nothing on self changes unless the whole scan succeeds
+            setup = self.current_setup()
+            frames = scan_frames(setup)
             models = {
                 label: (m if self.coarse.value or not m.levels else m.backbone_only())
                 for label, m in self.models.items()
             }
-            self.curves = interaction_curves(models, self.setup, frames=self.frames)
-            self.reference = (
-                reference_curve(self.setup, every=5, frames=self.frames) if self.xtb.value else None
-            )
+            curves = interaction_curves(models, setup, frames=frames)
+            reference = reference_curve(setup, every=5, frames=frames) if self.xtb.value else None
         except Exception as err:  # shown in the widget, not as a traceback
             self.status.value = f"<span style='color:#b00'>{type(err).__name__}: {err}</span>"
             return
+        self.setup, self.frames, self.curves, self.reference = setup, frames, curves, reference
         self.timings["scan"] = time.perf_counter() - t0
         self._draw()
         n = len(self.setup.distances)
@@ -168,10 +172,10 @@ class ScanExplorer(widgets.VBox):
                 )
                 if label == first_muse and self.coarse.value:
                     names = scale_names(c["scales"].shape[0] - 1)
-                    for name, ys in zip(names, c["scales"], strict=True):
+                    for j, (name, ys) in enumerate(zip(names, c["scales"], strict=True)):
                         self.figure.add_scatter(
                             x=d, y=1000 * ys, mode="lines", name=f"{label}: {name}",
-                            line={"dash": "dash", "width": 1},
+                            line={"dash": "dash", "width": 1, "color": SCALE_COLORS[j % 3]},
                         )  # fmt: skip
             if self.reference is not None:
                 self.figure.add_scatter(
@@ -200,6 +204,11 @@ class ScanExplorer(widgets.VBox):
             marker.x, marker.y = [d[i]], [1000 * self.curves[label]["e_int"][i]]
         self.timings["slider"] = time.perf_counter() - t0
 
+    def _picked_molecule(self, change) -> None:
+        if change["new"] is not None:  # a listed molecule replaces an uploaded one
+            self._uploaded = None
+            self.run()
+
     def _uploaded_file(self, change) -> None:
         files = change["new"]
         if not files:
@@ -210,7 +219,9 @@ class ScanExplorer(widgets.VBox):
         except Exception as err:
             self.status.value = f"<span style='color:#b00'>{err}</span>"
             return
+        self.molecule.unobserve(self._picked_molecule, "value")
         self.molecule.value = None
+        self.molecule.observe(self._picked_molecule, "value")
         self.run()
 
 

@@ -26,3 +26,16 @@ def test_backbone_reach_ends_at_its_cutoff_and_muse_goes_further(model):
     assert e.shape == (len(atoms),) and np.all(e[flake] > 0.0)
     with pytest.raises(ValueError, match="kind"):
         influence(model, atoms, 0, kind="force")
+
+
+def test_energy_influence_sums_to_the_forces(model):
+    """Σ_i ∂E_i/∂r_j = ∂E/∂r_j = −F_j: the per-atom gradients add up to the forces."""
+    import torch
+
+    from muse_explore.calc.derivatives import atom_energy_gradient
+
+    atoms = benzene_on_graphene(3.4, rings=0)
+    batch = model.graph_converter(dtype=torch.float64).batch(atoms, targets=False)
+    total = sum(atom_energy_gradient(model, batch, i) for i in range(len(atoms)))
+    forces = MuSECalculator(model, dtype="float64").get_forces(atoms)
+    np.testing.assert_allclose(total.numpy(), -forces, atol=1e-9)

@@ -43,9 +43,36 @@ def test_batched_frames_equal_single_evaluations(model):
 
 
 def test_float32_totals_are_resummed(model, complex_):
+    import copy
+
     import torch
 
-    e64 = snapshots(model, complex_)[0].energy
-    e32 = snapshots(model.float(), complex_, dtype=torch.float32)[0].energy
-    model.double()
-    assert abs(e32 - e64) < 2e-4  # eV; the model's own float32 sum is off by ~1 meV
+    shifted = copy.deepcopy(model)
+    shifted.set_energy_shifts({"H": -13.4, "C": -58.6})  # thousands of eV, as trained models
+    e64 = snapshots(shifted, complex_)[0].energy
+    m32 = copy.deepcopy(shifted).float()
+    snap32 = snapshots(m32, complex_, dtype=torch.float32)[0]
+    assert abs(snap32.energy - e64) < 1e-4  # eV, on a total of -2000 eV (float32 ulp 1.2e-4)
+
+
+def test_snapshots_leave_the_model_mode_alone(model, complex_):
+    model.train()
+    snapshots(model, complex_)
+    assert model.training
+    model.eval()
+
+
+def test_split_of_a_mixed_batch(model):
+    """Assignments and anchors per structure when sizes differ (flake, molecule, complex)."""
+    from muse_explore.reference import graphene_flake
+    from muse_explore.reference.molecules import small_molecule
+
+    frames = [graphene_flake(1), small_molecule("pyridine"), benzene_on_graphene(4.0, rings=1)]
+    batched = snapshots(model, frames)
+    for f, b in zip(frames, batched, strict=True):
+        single = snapshots(model, f)[0]
+        for level in range(3):
+            np.testing.assert_array_equal(b.anchors[level], single.anchors[level])
+            assert b.anchors[level].max() < len(f)
+        for x, y in zip(b.assignments, single.assignments, strict=True):
+            np.testing.assert_allclose(x, y, atol=1e-12)

@@ -16,7 +16,7 @@ from muse_explore.testing import (
 
 def les_model(levels=0):
     m = mx.build_model(levels=levels, long_range="les", seed=0).double()
-    with torch.no_grad():  # the head starts at zero charges; give it some
+    with torch.no_grad():  # the head starts with tiny charges; give it larger ones
         g = torch.Generator().manual_seed(1)
         m.long_range.charge[-1].weight.copy_(0.05 * torch.randn(1, m.config.hidden, generator=g))
         m.long_range.charge[-1].bias.fill_(0.02)

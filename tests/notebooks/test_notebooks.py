@@ -30,6 +30,8 @@ def test_notebooks_match_their_generator():
     for name, cells in mod.NOTEBOOKS.items():
         nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
         assert [c.source for c in nb.cells] == [src for _, src in cells], name
+        kinds = ["markdown" if k == "md" else "code" for k, _ in cells]
+        assert [c.cell_type for c in nb.cells] == kinds, name
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), name
 
 

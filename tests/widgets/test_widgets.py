@@ -78,6 +78,8 @@ def test_trajectory_viewer_and_energy_against_frame(model):
     assert list(energies.trajectory.data[1].y) != pytest.approx(level1)
     with pytest.raises(ValueError, match="either atoms= or trajectory="):
         widgets.show_assignments(model=model)
+    with pytest.raises(ValueError, match="level must be in 1..2"):
+        widgets.show_assignments(model=model, atoms=frames[0], level=3)
 
 
 def test_scan_explorer_curves_slider_and_coarse_switch(model):
@@ -111,6 +113,21 @@ def test_scan_explorer_upload_and_bad_upload(model):
     assert len(s.frames[1]) == 3
     s._uploaded_file({"new": ({"name": "w.pdb", "content": memoryview(b"")},)})
     assert ".xyz or .extxyz" in s.status.value
+    s.molecule.value = "pyridine"  # back to a listed molecule
+    assert len(s.frames[1]) == 11
+    before = (s.frames, s.curves)
+    s.range.value = (1.6, 4.0)  # the molecule would sit in the flake: refused, nothing changes
+    s.run()
+    assert "1.2 Å" in s.status.value and (s.frames, s.curves) == before
+
+
+def test_scan_explorer_with_an_atoms_setup(model):
+    from muse_explore.explore import ScanSetup
+    from muse_explore.reference.molecules import small_molecule
+
+    setup = ScanSetup(molecule=small_molecule("water"), rings=1, distances=np.linspace(3, 8, 6))
+    s = widgets.ScanExplorer({"MuSE": model}, setup=setup)
+    assert len(s.frames[1]) == 3 and len(s.curves["distances"]) == 6
 
 
 def test_influence_map_and_explorer(model):
