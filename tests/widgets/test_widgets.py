@@ -116,8 +116,9 @@ def test_scan_explorer_upload_and_bad_upload(model):
     s.molecule.value = "pyridine"  # back to a listed molecule
     assert len(s.frames[1]) == 11
     before = (s.frames, s.curves)
-    s.range.value = (1.6, 4.0)  # the molecule would sit in the flake: refused, nothing changes
-    s.run()
+    s.tilt.value = 90.0  # standing up at 2 Å, the molecule would sit in the flake
+    s.range.value = (2.0, 4.0)
+    s.run()  # refused, and nothing changes
     assert "1.2 Å" in s.status.value and (s.frames, s.curves) == before
 
 
