@@ -59,6 +59,7 @@ def build_command(
     no_browser: bool = False,
     extra_args: list[str] | tuple[str, ...] = (),
     python: str | None = None,
+    as_root: bool | None = None,
 ) -> list[str]:
     """The ``jupyter lab`` command line that serves ``notebooks`` and opens ``notebook``.
 
@@ -70,6 +71,7 @@ def build_command(
         extra_args: further arguments for ``jupyter lab`` (after this function's, so they
             override them); a leading ``--`` is dropped.
         python: interpreter that runs jupyter (default: the current one, ``sys.executable``).
+        as_root: add ``--allow-root`` (default: when this process runs as root).
 
     Returns:
         The argument list for :func:`subprocess.call`.
@@ -87,6 +89,8 @@ def build_command(
         # the URL jupyter prints (and / redirects to) opens the notebook, also with --no-browser
         f"--LabApp.default_url=/lab/tree/{Path(notebook).as_posix()}",
     ]
+    if as_root if as_root is not None else _is_root():
+        cmd.append("--allow-root")  # jupyter refuses root otherwise (containers, CI machines)
     if port is not None:
         cmd.append(f"--ServerApp.port={port}")
     if no_browser:
@@ -94,6 +98,12 @@ def build_command(
     cmd += extra
     cmd.append(str(notebooks / notebook))
     return cmd
+
+
+def _is_root() -> bool:
+    import os
+
+    return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def _error(message: str) -> int:

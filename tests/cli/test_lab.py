@@ -44,7 +44,7 @@ def notebooks(tmp_path, monkeypatch):
 
 
 def test_build_command_defaults(tmp_path):
-    cmd = lab.build_command(tmp_path, "01_quickstart.ipynb")
+    cmd = lab.build_command(tmp_path, "01_quickstart.ipynb", as_root=False)
     assert cmd == [
         sys.executable,
         "-m",
@@ -69,6 +69,15 @@ def test_build_command_options_and_extra_args(tmp_path):
     assert "--ServerApp.port=8899" in cmd and "--no-browser" in cmd
     assert "--" not in cmd
     assert cmd[-3:] == ["--ServerApp.ip=0.0.0.0", "--debug", str(tmp_path.resolve() / "a.ipynb")]
+
+
+def test_root_gets_allow_root(tmp_path, monkeypatch):
+    """Jupyter refuses to run as root without --allow-root (containers, CI machines)."""
+    assert "--allow-root" in lab.build_command(tmp_path, "a.ipynb", as_root=True)
+    monkeypatch.setattr(lab, "_is_root", lambda: True)
+    assert "--allow-root" in lab.build_command(tmp_path, "a.ipynb")
+    monkeypatch.setattr(lab, "_is_root", lambda: False)
+    assert "--allow-root" not in lab.build_command(tmp_path, "a.ipynb")
 
 
 def test_notebook_name_adds_the_suffix():
