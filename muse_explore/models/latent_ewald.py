@@ -30,8 +30,7 @@ from torch import nn
 from torch_geometric.utils import to_dense_batch
 
 from muse_explore.errors import MuSEInputError
-
-_COULOMB = 14.399645  # e^2 / (4 pi eps0) in eV Å
+from muse_explore.models.zbl import COULOMB
 
 
 class LatentEwald(nn.Module):
@@ -79,5 +78,5 @@ class LatentEwald(nn.Module):
         r2 = (diff * diff).sum(-1)
         r = torch.sqrt(torch.where(pair, r2, torch.ones_like(r2)))  # safe where masked
         kernel = torch.where(pair, torch.erf(r / (math.sqrt(2.0) * self.sigma)) / r, 0.0)
-        per_atom = 0.5 * _COULOMB * qd * (kernel * qd.unsqueeze(1)).sum(-1)
+        per_atom = 0.5 * COULOMB * qd * (kernel * qd.unsqueeze(1)).sum(-1)
         return per_atom[mask]

@@ -19,7 +19,7 @@ from torch_geometric.utils import scatter
 
 from muse_explore.backbones.radial import polynomial_envelope
 
-_COULOMB = 14.399645  # e^2 / (4 pi eps0) in eV Å
+COULOMB = 14.399645  # e^2 / (4 pi eps0) in eV Å (also used by the LES head)
 _PHI_C = (0.18175, 0.50986, 0.28022, 0.02817)
 _PHI_D = (3.19980, 0.94229, 0.40290, 0.20162)
 
@@ -44,5 +44,5 @@ class ZBL(nn.Module):
         x = lengths / a
         phi = sum(c * torch.exp(-d * x) for c, d in zip(_PHI_C, _PHI_D, strict=True))
         rmax = self.radii.to(lengths.dtype)[z[i]] + self.radii.to(lengths.dtype)[z[j]]
-        pair = 0.5 * _COULOMB * zi * zj / lengths * phi * polynomial_envelope(lengths / rmax)
+        pair = 0.5 * COULOMB * zi * zj / lengths * phi * polynomial_envelope(lengths / rmax)
         return scatter(pair, i, 0, dim_size=z.shape[0])
