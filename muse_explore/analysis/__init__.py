@@ -5,6 +5,7 @@ from muse_explore.analysis.interaction import (
     errors_by_range,
     interaction_energies,
     predict,
+    profile_minimum,
 )
 from muse_explore.analysis.peptide import (
     backbone_hbonds,
@@ -20,6 +21,7 @@ __all__ = [
     "errors_by_range",
     "interaction_energies",
     "predict",
+    "profile_minimum",
     "backbone_hbonds",
     "backbone_indices",
     "count_backbone_hbonds",

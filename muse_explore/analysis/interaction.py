@@ -99,3 +99,41 @@ def errors_by_range(heights, errors, ranges=RANGES) -> list[dict]:
     out.append({"range": "all", "n": int(len(errors)),
                 "mae": float(errors.mean()) if len(errors) else float("nan")})  # fmt: skip
     return out
+
+
+def profile_minimum(heights, e_int, *, points: int = 2001) -> dict:
+    """Position and depth of the well of an interaction profile E_int(d).
+
+    A natural cubic spline through the points (sorted by height, duplicates averaged) is
+    searched on a fine grid between the first and last height; at the ends the minimum is the
+    end point itself (a profile still falling at its shortest height has no interior well,
+    reported with ``interior=False``).
+
+    Args:
+        heights: molecule heights d (Å), at least four distinct values.
+        e_int: interaction energies at those heights (any unit, returned unchanged).
+        points: size of the search grid.
+
+    Returns:
+        ``{"d_min": Å, "e_min": same unit as e_int, "interior": bool}``.
+
+    Raises:
+        ValueError: for mismatched lengths, fewer than four distinct heights or non-finite
+            values.
+    """
+    from scipy.interpolate import CubicSpline
+
+    d, e = np.asarray(heights, dtype=float), np.asarray(e_int, dtype=float)
+    if d.shape != e.shape or d.ndim != 1:
+        raise ValueError(f"heights and e_int must be 1-D and alike, got {d.shape} and {e.shape}")
+    if not (np.isfinite(d).all() and np.isfinite(e).all()):
+        raise ValueError("heights and e_int must be finite")
+    grid, inverse = np.unique(d, return_inverse=True)
+    if len(grid) < 4:
+        raise ValueError(f"a profile needs at least 4 distinct heights, got {len(grid)}")
+    mean = np.bincount(inverse, weights=e) / np.bincount(inverse)
+    spline = CubicSpline(grid, mean, bc_type="natural")
+    x = np.linspace(grid[0], grid[-1], points)
+    y = spline(x)
+    k = int(np.argmin(y))
+    return {"d_min": float(x[k]), "e_min": float(y[k]), "interior": 0 < k < points - 1}

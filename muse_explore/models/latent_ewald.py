@@ -16,9 +16,24 @@ backbone's receptive field), so the coupling between far fragments is Coulombic:
 as 1/r between charged fragments and faster between neutral ones, and it is not exactly zero
 at any finite separation (unlike MuSE's, which ends at the last coarse cutoff).
 
+Periodic cells (periodic in all three directions) use the same smeared interaction summed
+over all periodic images, which is LES's own form: the reciprocal-space Ewald sum
+
+.. math::
+    E_{\mathrm{lr}} = \frac{k_e}{2V} \sum_{\mathbf k \ne 0} \frac{4\pi}{k^2}
+        e^{-\sigma^2 k^2 / 2} \Big|\sum_i q_i e^{i \mathbf k \cdot \mathbf r_i}\Big|^2
+        - \text{self energy},
+
+computed by torch-pme's ``EwaldCalculator`` with a Coulomb potential of smearing σ and no
+real-space part (there is no point-charge remainder to sum: the clouds are the physics). The
+k = 0 term is dropped (a net charge sees a neutralising background, torch-pme's
+correction), and wave vectors with :math:`e^{-\sigma^2 k^2/2} < 10^{-8}` are left out. A
+neutral molecule in a cubic vacuum box of side L gives the finite sum above less the
+tin-foil dipole term :math:`2\pi k_e |\mathbf M|^2 / 3L^3` (tested). Stress comes from
+autograd through the cell, like everything else.
+
 Cost: the direct sum is O(N²) per structure, fine for the molecule–flake complexes here
-(≈ 100 atoms). Periodic cells need the reciprocal-space part (an Ewald or PME sum, e.g.
-torch-pme); they are refused with a clear error rather than summed wrongly.
+(≈ 100 atoms); the Ewald sum is O(N · number of k-vectors), which grows with the cell volume.
 """
 
 from __future__ import annotations
@@ -32,6 +47,9 @@ from torch_geometric.utils import to_dense_batch
 from muse_explore.errors import MuSEInputError
 from muse_explore.models.zbl import COULOMB
 
+#: Wave vectors whose Gaussian factor exp(-σ² k² / 2) falls below this are left out.
+EWALD_TOLERANCE = 1e-8
+
 
 class LatentEwald(nn.Module):
     """Latent charges from atom features and their smeared Coulomb energy per atom.
@@ -40,7 +58,8 @@ class LatentEwald(nn.Module):
         hidden: size of the atom-level scalar features.
         sigma: Gaussian smearing width in Å (LES uses 1 Å).
 
-    Shapes: ``scalar`` (n, hidden), ``pos`` (n, 3), ``batch`` (n,), ``pbc`` (B, 3) ->
+    Shapes: ``scalar`` (n, hidden), ``pos`` (n, 3), ``batch`` (n,), ``pbc`` (B, 3), ``cell``
+    (B, 3, 3) ->
     per-atom energies (n,) in eV; :meth:`charges` gives q (n,) in units of e.
     """
 
@@ -61,14 +80,59 @@ class LatentEwald(nn.Module):
         return self.charge(scalar).squeeze(-1)
 
     def forward(
-        self, scalar: torch.Tensor, pos: torch.Tensor, batch: torch.Tensor, pbc: torch.Tensor
+        self,
+        scalar: torch.Tensor,
+        pos: torch.Tensor,
+        batch: torch.Tensor,
+        pbc: torch.Tensor,
+        cell: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        if bool(pbc.any()):
-            raise MuSEInputError(
-                "long_range='les' sums the Coulomb energy of finite structures only; periodic "
-                "cells need an Ewald or PME sum, which this model does not have"
-            )
         q = self.charges(scalar)
+        periodic = pbc.any(-1)  # (B,)
+        if not bool(periodic.any()):
+            return self._finite(q, pos, batch)
+        if cell is None:
+            raise ValueError("periodic structures need their cells")
+        partial = periodic & ~pbc.all(-1)
+        if bool(partial.any()):
+            raise MuSEInputError(
+                f"long_range='les' sums periodic images in all three directions or none; "
+                f"structure {int(partial.nonzero()[0, 0])} is periodic along "
+                f"{pbc[partial][0].tolist()} only (use a full 3-D cell with vacuum instead)"
+            )
+        energy = torch.zeros_like(q)
+        atom_periodic = periodic[batch]
+        if bool((~atom_periodic).any()):
+            keep = ~atom_periodic
+            energy = energy.index_put((keep,), self._finite(q[keep], pos[keep], batch[keep]))
+        for g in periodic.nonzero()[:, 0].tolist():
+            idx = (batch == g).nonzero()[:, 0]
+            energy = energy.index_put((idx,), self._ewald(q[idx], pos[idx], cell[g]))
+        return energy
+
+    def _ewald(self, q: torch.Tensor, pos: torch.Tensor, cell: torch.Tensor) -> torch.Tensor:
+        """Per-atom energies of one periodic structure: reciprocal-space Ewald of the clouds."""
+        import torchpme
+
+        volume = torch.linalg.det(cell).abs()
+        if not bool(volume > 1e-6):
+            raise MuSEInputError("long_range='les': a periodic cell has zero volume")
+        if not hasattr(self, "_pme"):
+            k_max = math.sqrt(2.0 * math.log(1.0 / EWALD_TOLERANCE)) / self.sigma
+            potential = torchpme.CoulombPotential(smearing=self.sigma)
+            # torch-pme keeps wave vectors up to pi / lr_wavelength along each reciprocal axis
+            calc = torchpme.EwaldCalculator(potential, lr_wavelength=math.pi / k_max)
+            object.__setattr__(self, "_pme", calc)  # a plain attribute: not in the state dict
+        calc = self._pme.to(device=q.device, dtype=q.dtype)
+        empty = torch.empty(0, 2, dtype=torch.long, device=q.device)
+        phi = calc(
+            charges=q.unsqueeze(-1), cell=cell, positions=pos, neighbor_indices=empty,
+            neighbor_distances=torch.empty(0, dtype=q.dtype, device=q.device),
+        )  # fmt: skip
+        return COULOMB * q * phi.squeeze(-1)  # torch-pme's potential carries the 1/2
+
+    def _finite(self, q: torch.Tensor, pos: torch.Tensor, batch: torch.Tensor) -> torch.Tensor:
+        """Per-atom energies of finite structures: the direct smeared-Coulomb pair sum."""
         qd, mask = to_dense_batch(q, batch)  # (B, N)
         xd, _ = to_dense_batch(pos, batch)  # (B, N, 3)
         diff = xd.unsqueeze(2) - xd.unsqueeze(1)

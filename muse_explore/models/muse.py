@@ -277,7 +277,7 @@ class MuSE(nn.Module):
             atom_level = atom_level + self.zbl(batch.z, graph.edge_index, graph.lengths)
         if self.long_range is not None:
             atom_level = atom_level + self.long_range(
-                states[0].scalar, graph.pos, graph.batch, batch.pbc
+                states[0].scalar, graph.pos, graph.batch, batch.pbc, batch.cell
             )
         node_energies[0] = atom_level
         scale = torch.stack(

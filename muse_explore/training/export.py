@@ -103,7 +103,7 @@ def export_pretrained(
     load = (
         f'`mx.load_pretrained("{name}")`, which returns a ready `MuSECalculator`'
         if is_pretrained
-        else f"`mx.load_model(\"{_rel(out / name)}.pt\")`"
+        else f'`mx.load_model("{_rel(out / name)}.pt")`'
     )
     data_lines = []
     for f in cfg["data"]["files"]:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import muse_explore as mx
-from muse_explore.analysis import errors_by_range, interaction_energies, predict
+from muse_explore.analysis import errors_by_range, interaction_energies, predict, profile_minimum
 from muse_explore.training.dataset import read_structures
 
 from ..training.conftest import SCANS
@@ -32,3 +32,22 @@ def test_errors_by_range_and_backbone_sees_nothing_far():
     rows = interaction_energies(frames, e)
     far = [r["e_int"] for r in rows if r["height"] > 6.0]
     assert np.abs(far).max() < 1e-9  # a 5 Å backbone has no interaction beyond its cutoff
+
+
+def test_profile_minimum_of_a_morse_well_and_of_the_shipped_scans():
+    d = np.array([2.6, 2.8, 3.0, 3.2, 3.4, 3.6, 3.8, 4.0, 4.4, 5.0, 6.0, 8.0, 10.0, 20.0])
+    well = 0.4 * ((1 - np.exp(-1.3 * (d - 3.35))) ** 2 - 1)  # depth 0.4 at 3.35 Å
+    m = profile_minimum(d[::-1], well[::-1])  # any order
+    assert m["interior"]
+    assert m["d_min"] == pytest.approx(3.35, abs=0.02)
+    assert m["e_min"] == pytest.approx(-0.4, abs=3e-3)
+    edge = profile_minimum(d, d)  # still falling at the shortest height: no interior well
+    assert not edge["interior"] and edge["d_min"] == 2.6
+    with pytest.raises(ValueError, match="4 distinct"):
+        profile_minimum([3.0, 3.0, 4.0], [0.0, 0.1, 0.2])
+    with pytest.raises(ValueError, match="finite"):
+        profile_minimum(d, np.where(d > 5, np.nan, well))
+    frames = read_structures([SCANS])[:24]
+    rows = interaction_energies(frames, [a.get_potential_energy() for a in frames])
+    ref = profile_minimum([r["height"] for r in rows], [r["e_int"] for r in rows])
+    assert ref["interior"] and 3.0 < ref["d_min"] < 4.0 and -0.6 < ref["e_min"] < -0.3

@@ -10,6 +10,8 @@ from muse_explore.testing import (
     assert_batch_consistent,
     assert_forces_match_finite_differences,
     assert_invariance,
+    assert_stress_matches_finite_differences,
+    assert_supercell_extensive,
     interaction_energy,
 )
 
@@ -84,10 +86,58 @@ def test_les_reaches_beyond_the_cutoff_and_decays():
     assert abs(interaction_energy(plain, benzene_on_graphene(8.0, rings=1), 36)) < 1e-10
 
 
-def test_les_refuses_periodic_cells_and_bad_configs():
+def periodic_complex(vacuum_z: float = 14.0):
+    """Water over a fully periodic 4 x 4 graphene sheet (the periodic data set's kind of cell)."""
+    from muse_explore.reference import place_molecule
+
+    sheet = graphene_sheet(4, 4, vacuum=vacuum_z / 2)
+    sheet.pbc = True
+    sheet.positions[:, 2] -= sheet.positions[:, 2].mean()
+    atoms = place_molecule("H2O", sheet, 3.2)
+    atoms.pbc, atoms.cell = True, sheet.cell
+    atoms.rattle(0.02, seed=5)
+    return atoms
+
+
+def test_ewald_of_a_neutral_cluster_in_a_large_box_is_the_finite_sum():
+    from muse_explore.models.latent_ewald import LatentEwald
+
+    head = LatentEwald(hidden=4, sigma=1.0).double()
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2.0, 2.0, (7, 3))
+    q = rng.normal(size=7) * 0.3
+    q -= q.mean()  # neutral: no background term
+    finite = head._finite(torch.tensor(q), torch.tensor(x), torch.zeros(7, dtype=torch.long))
+    dipole = (q[:, None] * x).sum(0)
+    for box in (25.0, 50.0):
+        cell = torch.eye(3, dtype=torch.float64) * box
+        per = head._ewald(torch.tensor(q), torch.tensor(x) + box / 2, cell)
+        # Ewald with tin-foil boundaries = the vacuum sum minus 2 pi k_e |M|^2 / 3V
+        tinfoil = -2 * np.pi * 14.399645 * dipole @ dipole / (3 * box**3)
+        assert float(per.sum() - finite.sum()) == pytest.approx(tinfoil, rel=0.03)
+
+
+def test_les_periodic_cells_forces_stress_and_supercells():
+    m = les_model()
+    calc = mx.MuSECalculator(m, dtype="float64")
+    atoms = periodic_complex()
+    assert_invariance(calc, atoms)
+    assert_forces_match_finite_differences(calc, atoms, d=1e-5, indices=[0, 33, 34], atol=1e-5)
+    assert_stress_matches_finite_differences(calc, atoms, atol=1e-5)
+    # the periodic sum is exact: a 2 x 1 x 1 supercell has exactly twice the energy
+    assert_supercell_extensive(calc, atoms, atol=1e-6)
+    # the long-range term matters: periodic images change the energy against a finite copy
+    finite = atoms.copy()
+    finite.pbc = False
+    e_finite = mx.MuSECalculator(les_model(), dtype="float64").get_potential_energy(finite)
+    assert abs(calc.get_potential_energy(atoms) - e_finite) > 1e-6
+    assert_batch_consistent(m, [atoms, benzene_on_graphene(6.0, rings=0)])
+
+
+def test_les_refuses_slabs_and_bad_configs():
     calc = mx.MuSECalculator(les_model(), dtype="float64")
-    with pytest.raises(MuSEInputError, match="periodic"):
-        calc.get_potential_energy(graphene_sheet(4, 4))
+    with pytest.raises(MuSEInputError, match="all three directions or none"):
+        calc.get_potential_energy(graphene_sheet(4, 4))  # pbc (True, True, False)
     with pytest.raises(MuSEConfigError, match="long_range"):
         mx.build_model(levels=0, long_range="ewald")
     with pytest.raises(MuSEConfigError, match="long_range_sigma"):

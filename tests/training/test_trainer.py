@@ -278,8 +278,12 @@ def test_init_from_adds_a_long_range_head(write_config, tmp_path):
     from tests.training.conftest import SCANS
 
     plain_model = {"elements": ["H", "C", "N", "O"], "levels": 0, "hidden": 8}
-    finite = {"files": [str(SCANS)], "max_structures": 24, "val_fraction": 0.25,
-              "test_fraction": 0.25}  # fmt: skip  (LES sums finite structures only)
+    finite = {
+        "files": [str(SCANS)],
+        "max_structures": 24,
+        "val_fraction": 0.25,
+        "test_fraction": 0.25,
+    }
     _, cfg = write_config("plain", optim__epochs=1, model=plain_model, data=finite)
     Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
     source = tmp_path / "plain" / "best_model.pt"
