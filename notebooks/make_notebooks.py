@@ -213,6 +213,20 @@ for i in range(0, len(frames), 5):
           f"{radius_of_gyration(a):4.2f} Å, H-bonds {count_backbone_hbonds(a)}, "
           f"coarse energy {1000 * s.scale_energies[1:].sum():7.1f} meV, "
           f"GFN2-xTB − MuSE {1000 * (a.get_potential_energy() - s.energy) / len(a):6.2f} meV/atom")"""),
+        ("md", """## The folding benchmark: MuSE's own trajectory
+
+`benchmarks/folding.py` starts the same peptide from the extended chain and runs Langevin MD at
+300 K with this model, with the PaiNN and LES baselines and with GFN2-xTB itself (table and plot
+in `benchmarks/README.md`). Here is MuSE's run (seed 0, one frame per 100 fs) with its coarse
+nodes: watch the chain fold while the level-1 nodes stay on their stretches of backbone."""),
+        ("code", """from ase.io import read
+
+md = read("../benchmarks/folding/MuSE-seed0-5ps.extxyz.xz", ":")
+print(f"{len(md)} frames, {md[0].info['time_ps']:.1f} to {md[-1].info['time_ps']:.1f} ps; "
+      f"end-to-end {end_to_end_distance(md[0]):.1f} -> {end_to_end_distance(md[-1]):.1f} Å, "
+      f"backbone H-bonds {count_backbone_hbonds(md[0])} -> {count_backbone_hbonds(md[-1])}")
+folding = widgets.show_assignments(model="muse-painn-peptide", trajectory=md, level=1)
+ipywidgets.VBox([folding, widgets.show_energies(viewer=folding)])"""),
     ],
 }
 

@@ -43,6 +43,15 @@ def test_assignment_viewer_paints_levels_nodes_and_live_pooling(model, atoms):
     assert v.model.config.hard and (v.snapshot().membership(1).max(axis=1) > 0.99).mean() > 0.8
 
 
+def test_sigma_slider_holds_every_levels_own_sigma(atoms):
+    deep = mx.build_model(levels=4, sigma=(1.5, 3.0, 6.0, 12.0), seed=0).double().eval()
+    v = widgets.show_assignments(model=deep, atoms=atoms)
+    for level in (4, 3):
+        v.level = level
+        assert v.sigma.value == deep.config.sigma[level - 1]  # not clamped by the slider
+    assert v.model.config.sigma == deep.config.sigma  # showing a level changes no σ
+
+
 def test_picking_an_atom_selects_its_node(model, atoms):
     v = widgets.show_assignments(model=model, atoms=atoms)
     k, _ = v.snapshot().dominant(1)
