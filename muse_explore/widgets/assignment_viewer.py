@@ -95,6 +95,16 @@ class AssignmentViewer(widgets.VBox):
             self._cache[f] = snapshots(self.model, self.frames[f], converter=self._converter)[0]
         return self._cache[f]
 
+    def all_snapshots(self) -> list[Snapshot]:
+        """Every frame evaluated, the missing ones in batches (for charts along a trajectory)."""
+        missing = [f for f in range(len(self.frames)) if f not in self._cache]
+        if missing:
+            evaluated = snapshots(
+                self.model, [self.frames[f] for f in missing], converter=self._converter
+            )
+            self._cache.update(zip(missing, evaluated, strict=True))
+        return [self._cache[f] for f in range(len(self.frames))]
+
     def colors(self) -> list[str]:
         """The atom colours now shown."""
         node = self.node if self.node >= 0 else None

@@ -53,7 +53,7 @@ class EnergyBreakdown(widgets.VBox):
 
     def _trajectory_series(self) -> None:
         """(Re)draw the per-scale energies of every frame with the viewer's pooling."""
-        snaps = [self.viewer.snapshot(f) for f in range(len(self.viewer.frames))]
+        snaps = self.viewer.all_snapshots()
         series = trajectory_energies(snaps)
         with self.trajectory.batch_update():
             self.trajectory.data = []

@@ -85,6 +85,12 @@ def test_trajectory_viewer_and_energy_against_frame(model):
     viewer.sigma.value = 0.6  # the trajectory chart follows the pooling settings
     assert energies.trajectory.data[1].name == "level 1"
     assert list(energies.trajectory.data[1].y) != pytest.approx(level1)
+    # the chart's batched evaluation gives what evaluating frame by frame gives
+    one_by_one = widgets.show_assignments(model=model, trajectory=frames)
+    one_by_one.sigma.value = 0.6
+    totals = {f: one_by_one.snapshot(f).energy for f in (2, 0, 1)}  # in any order
+    expected = [totals[f] for f in range(3)]
+    assert [s.energy for s in viewer.all_snapshots()] == pytest.approx(expected, abs=1e-10)
     with pytest.raises(ValueError, match="either atoms= or trajectory="):
         widgets.show_assignments(model=model)
     with pytest.raises(ValueError, match="level must be in 1..2"):
