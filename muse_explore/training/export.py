@@ -114,11 +114,15 @@ def export_pretrained(
             f"{info.get('reference', 'reference labels')}, made by "
             f"`{info.get('command', '?')}` in {info.get('wall_seconds', '?')} s"
         )
-    kind = (
-        f"MuSE-{mc.backbone} with {mc.levels} coarse level(s)"
-        if mc.levels
-        else f"{mc.backbone} alone, no coarse levels (the baseline)"
-    )
+    if mc.levels:
+        kind = f"MuSE-{mc.backbone} with {mc.levels} coarse level(s)"
+    elif mc.long_range == "les":
+        kind = (
+            f"{mc.backbone} with the LES long-range head (latent charges, Gaussian-smeared "
+            f"Coulomb sum, σ = {mc.long_range_sigma:g} Å; the long-range baseline), no coarse levels"
+        )
+    else:
+        kind = f"{mc.backbone} alone, no coarse levels (the baseline)"
     hours = float(rows[-1]["elapsed_seconds"]) / 3600
     config_file = _shipped_config(run) or str(run / "config.yaml")
     init = cfg.get("init_from")

@@ -46,3 +46,19 @@ def test_export_writes_model_and_card(write_config, tmp_path, monkeypatch, capsy
         from muse_explore.training.export import export_pretrained
 
         export_pretrained(tmp_path / "empty", "x", out)
+
+
+def test_les_model_trains_on_periodic_cells_and_its_card_says_so(write_config, tmp_path):
+    from tests.training.conftest import PERIODIC
+
+    les = {"elements": ["H", "C", "N", "O"], "levels": 0, "hidden": 8, "long_range": "les"}
+    _, cfg = write_config(
+        "les", optim__epochs=1, model=les, data__files=[str(PERIODIC)], loss__stress_weight=1.0
+    )
+    Trainer(TrainConfig.from_dict(cfg), progress=False).fit()  # Ewald sums, stress included
+    out = tmp_path / "models"
+    assert main(["export", str(tmp_path / "les"), "tiny-les", "--out", str(out)]) == 0
+    card = (out / "tiny-les.md").read_text()
+    assert "painn with the LES long-range head" in card and "the baseline)" not in card
+    model = mx.load_model(out / "tiny-les.pt")
+    assert model.config.long_range == "les"
