@@ -119,7 +119,8 @@ def export_pretrained(
     elif mc.long_range == "les":
         kind = (
             f"{mc.backbone} with the LES long-range head (latent charges, Gaussian-smeared "
-            f"Coulomb sum, σ = {mc.long_range_sigma:g} Å; the long-range baseline), no coarse levels"
+            f"Coulomb sum, σ = {mc.long_range_sigma:g} Å; the long-range baseline), "
+            "no coarse levels"
         )
     else:
         kind = f"{mc.backbone} alone, no coarse levels (the baseline)"
