@@ -276,7 +276,7 @@ def _plot(cache: dict, labels, seeds, ps, path: Path) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--ps", type=float, default=5.0, help="length of each Langevin run (ps)")
+    p.add_argument("--ps", type=float, default=10.0, help="length of each Langevin run (ps)")
     p.add_argument("--seeds", type=int, default=2, help="runs per model")
     p.add_argument("--temperature", type=float, default=300.0)
     p.add_argument("--nve-ps", type=float, default=0.5, help="NVE check length (ps), 0 skips")

@@ -221,7 +221,7 @@ in `benchmarks/README.md`). Here is MuSE's run (seed 0, one frame per 100 fs) wi
 nodes: watch the chain fold while the level-1 nodes stay on their stretches of backbone."""),
         ("code", """from ase.io import read
 
-md = read("../benchmarks/folding/MuSE-seed0-5ps.extxyz.xz", ":")
+md = read("../benchmarks/folding/MuSE-seed0-10ps.extxyz.xz", ":")
 print(f"{len(md)} frames, {md[0].info['time_ps']:.1f} to {md[-1].info['time_ps']:.1f} ps; "
       f"end-to-end {end_to_end_distance(md[0]):.1f} -> {end_to_end_distance(md[-1]):.1f} Å, "
       f"backbone H-bonds {count_backbone_hbonds(md[0])} -> {count_backbone_hbonds(md[-1])}")
