@@ -1,7 +1,7 @@
 """Profile benchmark: molecule–graphene E_int(d) curves, MuSE against the PaiNN baseline and the
 LES long-range baseline, with GFN2-xTB as the reference.
 
-    python benchmarks/graphene_profiles.py      # about a minute on 2 CPU cores
+    python benchmarks/graphene_profiles.py      # under a minute on 2 CPU cores
 
 The ten profile scans of sample_data/data/graphene_scans.extxyz.xz (benzene, pyridine,
 naphthalene, water and 1,8-naphthyridine over circumcoronene, two orientations each, 22
