@@ -13,7 +13,10 @@ allocator is tuned as MuSECalculator does on CPU (muse_explore.calc.allocator).
 Memory: "peak MB" is the increase of the peak resident memory of a separate fresh process over
 one evaluation (model built, structure converted once before).
 The table ends with the MuSE/backbone ratio of total time and the exponent b of a power-law
-fit t = a N^b over the sizes >= 1,000 atoms.
+fit t = a N^b over the sizes >= 1,000 atoms. ``--faults`` also prints the minor page faults of
+the last repeat's model pass: zero once glibc's heap has reached a steady state; at ~20,000
+atoms it may not reach one within the default 5 repeats (first-touch memory is then part of
+the time; ``--repeats 10`` gets closer).
 """
 
 from __future__ import annotations
@@ -57,7 +60,8 @@ def _setup(model_name: str, system: str, rings: int):
     return model, model.graph_converter(dtype=torch.float32, follow=True), build(system, rings)
 
 
-def _evaluate(model, conv, atoms) -> tuple[float, float, float]:
+def _evaluate(model, conv, atoms) -> tuple[float, float, float, int]:
+    """(cold, prep, model) seconds and the minor page faults of the model pass."""
     from muse_explore.calc.derivatives import compute_properties
 
     conv.clear_cache()
@@ -65,21 +69,26 @@ def _evaluate(model, conv, atoms) -> tuple[float, float, float]:
     conv.batch(atoms, targets=False)  # cold: the seeding runs from scratch
     t1 = time.perf_counter()
     batch = conv.batch(atoms, targets=False)  # warm: seeds from the cache (a path)
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     t2 = time.perf_counter()
     compute_properties(model, batch, forces=True)
-    return t1 - t0, t2 - t1, time.perf_counter() - t2
+    t3 = time.perf_counter()
+    return t1 - t0, t2 - t1, t3 - t2, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
 
 
 def time_case(system: str, rings: int, repeats: int) -> list[dict]:
     """Both models on one structure, alternating, best of ``repeats`` each."""
     setups = {name: _setup(name, system, rings) for name in ("painn", "muse-painn")}
     best = {name: np.full(3, np.inf) for name in setups}
+    faults = {}
     for _ in range(repeats + 1):  # the first round warms up
         for name, (model, conv, atoms) in setups.items():
-            best[name] = np.minimum(best[name], _evaluate(model, conv, atoms))
+            *times, faults[name] = _evaluate(model, conv, atoms)
+            best[name] = np.minimum(best[name], times)
     n = len(next(iter(setups.values()))[2])
     return [
-        {"model": k, "system": system, "atoms": n, "cold_s": v[0], "prep_s": v[1], "model_s": v[2]}
+        {"model": k, "system": system, "atoms": n, "cold_s": v[0], "prep_s": v[1], "model_s": v[2],
+         "faults_last": faults[k]}  # fmt: skip
         for k, v in best.items()
     ]
 
@@ -110,6 +119,12 @@ def main() -> None:
         "--memory", nargs=3, metavar=("MODEL", "SYSTEM", "RINGS"), help=argparse.SUPPRESS
     )
     p.add_argument("--json", default=None, help="also write the raw results to this file")
+    p.add_argument(
+        "--faults",
+        action="store_true",
+        help="also print the minor page faults of the last repeat's model pass (0 once the "
+        "allocator has reached a steady state; large values mean first-touch memory is timed)",
+    )
     args = p.parse_args()
     if args.time:
         print(json.dumps(time_case(args.time[0], int(args.time[1]), args.repeats)))
@@ -152,6 +167,11 @@ def main() -> None:
             f"{r['prep_s'] * 1e3:>9.1f}{r['model_s'] * 1e3:>10.1f}{total:>10.1f}"
             f"{r['peak_mb']:>9.0f}{ratio:>9}"
         )
+    if args.faults:
+        print()
+        print("minor page faults in the last repeat's model pass (steady state: 0)")
+        for r in rows:
+            print(f"{r['system']:<15}{r['atoms']:>7}{r['model']:>12}{r['faults_last']:>12}")
     print()
     print("scaling exponent b of total time t = a N^b (sizes >= 1,000 atoms):")
     for system in SIZES:
