@@ -87,8 +87,15 @@ def time_case(system: str, rings: int, repeats: int) -> list[dict]:
             best[name] = np.minimum(best[name], times)
     n = len(next(iter(setups.values()))[2])
     return [
-        {"model": k, "system": system, "atoms": n, "cold_s": v[0], "prep_s": v[1], "model_s": v[2],
-         "faults_last": faults[k]}  # fmt: skip
+        {
+            "model": k,
+            "system": system,
+            "atoms": n,
+            "cold_s": v[0],
+            "prep_s": v[1],
+            "model_s": v[2],
+            "faults_last": faults[k],
+        }  # fmt: skip
         for k, v in best.items()
     ]
 
