@@ -52,7 +52,7 @@ class AssignmentViewer(widgets.VBox):
         )  # fmt: skip
         self.node_menu = widgets.Dropdown(description="node")
         self.sigma = widgets.FloatSlider(
-            # room for every level's own σ (deeper defaults double per level) and for wider
+            # room for every level's own σ (deeper defaults double per level) and wider trials
             value=float(cfg.sigma[level - 1]), min=0.2, max=max(8.0, 2 * max(cfg.sigma)), step=0.1,
             description="σ (Å)", continuous_update=False,
         )  # fmt: skip
