@@ -8,8 +8,10 @@ keeps the best of several repeats of each (the least disturbed by other load). "
 conversion Atoms -> graph (neighbour list, covalent bonds, and for MuSE the seeds taken from
 the cache, as in an MD step, a scan or an optimisation with a calculator; "cold" is the same
 with the seeding run from scratch, paid once per bonding pattern along a path); "model" is one
-forward + backward pass (energy and forces); "total" = prep + model. The glibc
-allocator is tuned as MuSECalculator does on CPU (muse_explore.calc.allocator).
+forward + backward pass (energy and forces); "total" = prep + model. The allocator is set up
+as for any user of the package (muse_explore/allocator.py): huge pages for large tensors,
+switched on by importing muse_explore before torch, and the glibc tuning that MuSECalculator
+applies on CPU.
 Memory: "peak MB" is the increase of the peak resident memory of a separate fresh process over
 one evaluation (model built, structure converted once before).
 The table ends with the MuSE/backbone ratio of total time and the exponent b of a power-law
@@ -31,6 +33,8 @@ import time
 
 import numpy as np
 
+import muse_explore as mx  # first: it switches PyTorch to huge pages before torch is imported
+
 SIZES = {  # flake rings -> about 100 ... 20,000 atoms
     "flake": [3, 6, 12, 22, 40, 57],
     "benzene+flake": [3, 6, 12, 22, 40, 57],
@@ -49,8 +53,6 @@ def build(system: str, rings: int):
 
 def _setup(model_name: str, system: str, rings: int):
     import torch
-
-    import muse_explore as mx
 
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     mx.calc.tune_cpu_allocator()
@@ -153,7 +155,8 @@ def main() -> None:
     threads = os.environ.get("BENCH_THREADS", "2")
     print(
         f"energy + forces, float32, CPU, {threads} threads, torch {torch.__version__}, "
-        f"{os.cpu_count()} cores visible, allocator tuned"
+        f"{os.cpu_count()} cores visible, allocator tuned, huge pages "
+        f"{'on' if os.environ.get('THP_MEM_ALLOC_ENABLE') == '1' else 'off'}"
     )
     print()
     head = (

@@ -40,11 +40,23 @@ _NORM_EPS = 1e-8
 
 
 class PaiNNMessage(MessagePassing):
-    """Equivariant message block.
+    r"""Equivariant message block.
 
     Shapes:
-        s (n, F), v (n, 3, F), edge_index (2, E), rbf (E, K), envelope (E,), unit (E, 3)
+        s (n, F), v (n, 3, F), edge_index (2, E), basis (E, K + 1), unit (E, 3)
         -> (Δs (n, F), Δv (n, 3, F)).
+
+    ``basis`` is the enveloped radial basis of :func:`enveloped_basis`, shared by all blocks of
+    a level. Two rewrites of eq. 7-8 keep fewer (E × F) tensors alive for the backward pass
+    (forces), with the same parameters and the same numbers:
+
+    - the filter is (W rbf + b) u(r) = [rbf u, u] · [W | b]: one product with the shared
+      basis instead of a linear layer followed by a separate envelope product;
+    - the factor :math:`\vec{\mathbf{v}}_j \circ \phi_{vv}(\mathbf{s}_j)` depends on the
+      sending node only, so it is formed on the n nodes before the gather to the E edges.
+
+    Per edge the backward pass then keeps 9F numbers per block instead of 15F (measured with
+    benchmarks/bench_inference.py: about a third less peak memory for energy + forces).
     """
 
     def __init__(self, hidden: int, num_rbf: int) -> None:
@@ -55,17 +67,28 @@ class PaiNNMessage(MessagePassing):
         )
         self.filter = nn.Linear(num_rbf, 3 * hidden)
 
-    def forward(self, s, v, edge_index, rbf, envelope, unit):
+    def forward(self, s, v, edge_index, basis, unit):
         n, f = s.shape
-        w = self.filter(rbf) * envelope.unsqueeze(-1)
-        out = self.propagate(edge_index, x=self.phi(s), v=v.reshape(n, 3 * f), w=w, unit=unit)
+        w = basis @ torch.cat([self.filter.weight, self.filter.bias.unsqueeze(-1)], dim=1).T
+        phi_s, phi_vv, phi_vs = torch.split(self.phi(s), f, dim=-1)
+        node = torch.cat([phi_s, phi_vs, (v * phi_vv.unsqueeze(1)).reshape(n, 3 * f)], dim=-1)
+        out = self.propagate(edge_index, x=node, w=w, unit=unit)
         return out[:, :f], out[:, f:].reshape(n, 3, f)
 
-    def message(self, x_j, v_j, w, unit):
+    def message(self, x_j, w, unit):
         f = self.hidden
-        ds, dvv, dvs = torch.split(x_j * w, f, dim=-1)
-        dv = v_j.reshape(-1, 3, f) * dvv.unsqueeze(1) + dvs.unsqueeze(1) * unit.unsqueeze(-1)
+        w_s, w_vv, w_vs = torch.split(w, f, dim=-1)
+        ds = x_j[:, :f] * w_s
+        dv = x_j[:, 2 * f :].reshape(-1, 3, f) * w_vv.unsqueeze(1) + (
+            x_j[:, f : 2 * f] * w_vs
+        ).unsqueeze(1) * unit.unsqueeze(-1)
         return torch.cat([ds, dv.reshape(-1, 3 * f)], dim=-1)
+
+
+def enveloped_basis(rbf: torch.Tensor, envelope: torch.Tensor) -> torch.Tensor:
+    """[rbf · u, u]: (E, K), (E,) -> (E, K + 1), the input of every :class:`PaiNNMessage` filter."""
+    envelope = envelope.unsqueeze(-1)
+    return torch.cat([rbf * envelope, envelope], dim=-1)
 
 
 class PaiNNUpdate(nn.Module):
@@ -142,11 +165,11 @@ class PaiNN(Backbone):
 
     def interact(self, state: NodeState, graph: GeometricGraph) -> NodeState:
         s, v = state.scalar, state.equivariant
-        rbf = self.rbf(graph.lengths)
         env = polynomial_envelope(graph.lengths / self.cutoff)
+        basis = enveloped_basis(self.rbf(graph.lengths), env)
         unit = graph.vectors / graph.lengths.clamp_min(1e-9).unsqueeze(-1)
         for message, update in zip(self.messages, self.updates, strict=True):
-            ds, dv = message(s, v, graph.edge_index, rbf, env, unit)
+            ds, dv = message(s, v, graph.edge_index, basis, unit)
             s, v = s + ds, v + dv
             ds, dv = update(s, v)
             s, v = s + ds, v + dv
