@@ -8,17 +8,15 @@ keeps the best of several repeats of each (the least disturbed by other load). "
 conversion Atoms -> graph (neighbour list, covalent bonds, and for MuSE the seeds taken from
 the cache, as in an MD step, a scan or an optimisation with a calculator; "cold" is the same
 with the seeding run from scratch, paid once per bonding pattern along a path); "model" is one
-forward + backward pass (energy and forces); "total" = prep + model. The allocator is set up
-as for any user of the package (muse_explore/allocator.py): huge pages for large tensors,
-switched on by importing muse_explore before torch, and the glibc tuning that MuSECalculator
-applies on CPU.
+forward + backward pass (energy and forces); "total" = prep + model. The glibc
+allocator is tuned as MuSECalculator does on CPU (muse_explore.calc.allocator).
 Memory: "peak MB" is the increase of the peak resident memory of a separate fresh process over
 one evaluation (model built, structure converted once before).
 The table ends with the MuSE/backbone ratio of total time and the exponent b of a power-law
 fit t = a N^b over the sizes >= 1,000 atoms. ``--faults`` also prints the minor page faults of
-the last repeat's model pass: zero once glibc's heap has reached a steady state; at ~20,000
-atoms it may not reach one within the default 5 repeats (first-touch memory is then part of
-the time; ``--repeats 10`` gets closer).
+the last repeat's model pass: zero once the heap has reached a steady state, which the tuned
+allocator does within the warm-up round (both models share one process, so one of them can
+still grow the heap now and then; the best of the repeats is the steady-state time).
 """
 
 from __future__ import annotations
@@ -32,8 +30,6 @@ import sys
 import time
 
 import numpy as np
-
-import muse_explore as mx  # first: it switches PyTorch to huge pages before torch is imported
 
 SIZES = {  # flake rings -> about 100 ... 20,000 atoms
     "flake": [3, 6, 12, 22, 40, 57],
@@ -53,6 +49,8 @@ def build(system: str, rings: int):
 
 def _setup(model_name: str, system: str, rings: int):
     import torch
+
+    import muse_explore as mx
 
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "2")))
     mx.calc.tune_cpu_allocator()
@@ -155,8 +153,7 @@ def main() -> None:
     threads = os.environ.get("BENCH_THREADS", "2")
     print(
         f"energy + forces, float32, CPU, {threads} threads, torch {torch.__version__}, "
-        f"{os.cpu_count()} cores visible, allocator tuned, huge pages "
-        f"{'on' if os.environ.get('THP_MEM_ALLOC_ENABLE') == '1' else 'off'}"
+        f"{os.cpu_count()} cores visible, allocator tuned"
     )
     print()
     head = (

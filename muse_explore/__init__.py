@@ -11,11 +11,6 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from muse_explore.allocator import prefer_huge_pages
-
-prefer_huge_pages()  # before anything imports torch: PyTorch reads the switch once
-
-
 try:
     __version__ = version("muse-explore")
 except PackageNotFoundError:  # running from a source tree without installation

@@ -55,8 +55,7 @@ class PaiNNMessage(MessagePassing):
     - the factor :math:`\vec{\mathbf{v}}_j \circ \phi_{vv}(\mathbf{s}_j)` depends on the
       sending node only, so it is formed on the n nodes before the gather to the E edges.
 
-    Per edge the backward pass then keeps 9F numbers per block instead of 15F (measured with
-    benchmarks/bench_inference.py: about a third less peak memory for energy + forces).
+    Per edge the backward pass then keeps 9F numbers per block instead of 15F.
     """
 
     def __init__(self, hidden: int, num_rbf: int) -> None:

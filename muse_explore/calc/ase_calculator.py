@@ -8,7 +8,7 @@ from ase import Atoms
 from ase.calculators.calculator import Calculator, all_changes
 from ase.stress import full_3x3_to_voigt_6_stress
 
-from muse_explore.allocator import tune_cpu_allocator
+from muse_explore.calc.allocator import tune_cpu_allocator
 from muse_explore.calc.derivatives import compute_properties
 from muse_explore.calc.derivatives import hessian as _hessian
 
