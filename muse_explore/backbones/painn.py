@@ -70,18 +70,18 @@ class PaiNNMessage(MessagePassing):
         n, f = s.shape
         w = basis @ torch.cat([self.filter.weight, self.filter.bias.unsqueeze(-1)], dim=1).T
         phi_s, phi_vv, phi_vs = torch.split(self.phi(s), f, dim=-1)
-        node = torch.cat([phi_s, phi_vs, (v * phi_vv.unsqueeze(1)).reshape(n, 3 * f)], dim=-1)
-        out = self.propagate(edge_index, x=node, w=w, unit=unit)
+        vv = (v * phi_vv.unsqueeze(1)).reshape(n, 3 * f)
+        # three separate gathers: their backward passes are index-adds into (n, ·) tensors,
+        # where slices of one gathered (E, 5F) tensor would each zero-fill an (E, 5F) gradient
+        out = self.propagate(edge_index, a=phi_s, b=phi_vs, c=vv, w=w, unit=unit)
         return out[:, :f], out[:, f:].reshape(n, 3, f)
 
-    def message(self, x_j, w, unit):
+    def message(self, a_j, b_j, c_j, w, unit):
         f = self.hidden
         w_s, w_vv, w_vs = torch.split(w, f, dim=-1)
-        ds = x_j[:, :f] * w_s
-        dv = x_j[:, 2 * f :].reshape(-1, 3, f) * w_vv.unsqueeze(1) + (
-            x_j[:, f : 2 * f] * w_vs
-        ).unsqueeze(1) * unit.unsqueeze(-1)
-        return torch.cat([ds, dv.reshape(-1, 3 * f)], dim=-1)
+        radial = (b_j * w_vs).unsqueeze(1) * unit.unsqueeze(-1)
+        dv = c_j.reshape(-1, 3, f) * w_vv.unsqueeze(1) + radial
+        return torch.cat([a_j * w_s, dv.reshape(-1, 3 * f)], dim=-1)
 
 
 def enveloped_basis(rbf: torch.Tensor, envelope: torch.Tensor) -> torch.Tensor:
