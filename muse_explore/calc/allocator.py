@@ -3,8 +3,8 @@
 A message-passing step allocates and frees many tensors of (edges × features) floats, each
 tens to hundreds of MB for thousands of atoms. glibc serves blocks above 32 MB with fresh
 ``mmap`` pages and returns them on ``free``, so every evaluation pays page faults for
-gigabytes of memory: PaiNN energy + forces on a 3,312-atom flake took 1.1 s with glibc's
-defaults and 0.4 s tuned (``MUSE_EXPLORE_TUNE_MALLOC=0 python benchmarks/bench_inference.py
+gigabytes of memory: PaiNN energy + forces on a 3,312-atom flake took 0.78 s with glibc's
+defaults and 0.35 s tuned (``MUSE_EXPLORE_TUNE_MALLOC=0 python benchmarks/bench_inference.py
 --rings 22`` against the default run).
 
 :func:`tune_cpu_allocator` keeps freed memory in the process for reuse: no ``mmap`` for large
