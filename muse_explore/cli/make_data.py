@@ -1,9 +1,11 @@
 """``muse-explore make-data SET``: GFN2-xTB reference data (needs the ``[reference]`` extra).
 
 Sets: ``graphene`` (molecules over circumcoronene, triples complex/flake/molecule),
-``scans`` (rigid E_int(d) profiles, test only), ``periodic`` (molecule on a periodic
-sheet, with stress) and ``peptide`` (capped alanine peptide from GFN2-xTB MD). Runs are
-seeded and checkpointed: run the same command again to resume.
+``contact`` (more such triples at 2.5–4.5 Å only, extra training data for the repulsive
+wall and the minimum; set name ``graphene-contact``), ``scans`` (rigid E_int(d) profiles,
+test only), ``periodic`` (molecule on a periodic sheet, with stress) and ``peptide``
+(capped alanine peptide from GFN2-xTB MD). Runs are seeded and checkpointed: run the same
+command again to resume.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 DEFAULTS = {
     "graphene": {"n": 2000, "seed": 0, "out": "sample_data/data/graphene.extxyz.xz"},
+    "contact": {"n": 1200, "seed": 10, "out": "sample_data/data/graphene_contact.extxyz.xz"},
     "scans": {"n": 2, "seed": 1, "out": "sample_data/data/graphene_scans.extxyz.xz"},
     "periodic": {"n": 300, "seed": 2, "out": "sample_data/data/periodic.extxyz.xz"},
     "peptide": {"n": 6, "seed": 3, "out": "sample_data/data/peptide.extxyz.xz"},
@@ -40,7 +43,7 @@ def add_parser(sub) -> None:
         "--n",
         type=_positive,
         default=None,
-        help="configurations (graphene, periodic), orientations per molecule (scans), "
+        help="configurations (graphene, contact, periodic), orientations per molecule (scans), "
         "MD runs (peptide); default: " + ", ".join(f"{k} {v['n']}" for k, v in DEFAULTS.items()),
     )
     p.add_argument("--seed", type=int, default=None, help="random seed (default per set)")
@@ -61,8 +64,11 @@ def jobs(name: str, n: int, seed: int):
     from muse_explore.reference import graphene_set, periodic_set
     from muse_explore.reference.structures import graphene_flake
 
-    if name == "graphene":
-        specs = graphene_set.sample_specs(n, seed=seed)
+    if name in ("graphene", "contact"):
+        kw = {}
+        if name == "contact":
+            kw = {"bands": graphene_set.CONTACT_BANDS, "set_name": "graphene-contact"}
+        specs = graphene_set.sample_specs(n, seed=seed, **kw)
         mols = _relaxed_molecules({s["molecule"] for s in specs})
         flake = graphene_flake(2)
         return specs, lambda spec: graphene_set.build_triple(spec, flake, mols), False

@@ -27,6 +27,9 @@ from muse_explore.reference.structures import graphene_flake, place_molecule
 
 #: (low, high, probability) of the height bands, Å.
 HEIGHT_BANDS = ((2.5, 4.5, 0.45), (4.5, 10.0, 0.30), (10.0, 20.0, 0.25))
+#: Height bands of the contact set (``make-data contact``): extra training data on the
+#: repulsive wall and around the minimum, where the interaction energy changes fastest.
+CONTACT_BANDS = ((2.5, 3.5, 0.7), (3.5, 4.5, 0.3))
 #: Heights of the profile scans, Å: dense around the minimum, out to 20 Å.
 SCAN_HEIGHTS = tuple(
     [round(2.6 + 0.2 * k, 2) for k in range(10)]
@@ -53,6 +56,8 @@ def sample_specs(
     max_offset: float = 3.0,
     max_tilt: float = 30.0,
     rattle: float = 0.02,
+    bands: Sequence[tuple[float, float, float]] = HEIGHT_BANDS,
+    set_name: str = "graphene",
 ) -> list[dict]:
     """Draw ``n`` random configurations (plain dicts; build them with :func:`build_triple`).
 
@@ -63,17 +68,25 @@ def sample_specs(
         max_offset: largest lateral offset of the molecule's centroid from the flake centre, Å.
         max_tilt: largest tilt out of the plane, degrees.
         rattle: standard deviation of the Gaussian displacement of every atom, Å.
+        bands: (low, high, probability) height bands, Å; a band is drawn by probability,
+            then a height uniformly inside it.
+        set_name: ``info["set"]`` of the structures. Triples are grouped by set and
+            configuration number, so a set with another name never shares a group with
+            (or changes the split of) the main set.
     """
     rng = np.random.default_rng(seed)
     flake = graphene_flake(2)
     mols = {name: small_molecule(name) for name in molecules}
-    low, high, prob = (np.array(v) for v in zip(*HEIGHT_BANDS, strict=True))
+    low, high, prob = (np.array(v, dtype=float) for v in zip(*bands, strict=True))
+    if (low < MIN_CONTACT).any() or (high < low).any() or (prob < 0).any() or prob.sum() <= 0:
+        raise ValueError(f"invalid height bands {bands!r}")
     specs = []
     while len(specs) < n:
         name = str(molecules[rng.integers(len(molecules))])
         band = rng.choice(len(prob), p=prob / prob.sum())
         radius, phi = max_offset * np.sqrt(rng.uniform()), rng.uniform(0, 2 * np.pi)
         spec = {
+            "set": set_name,
             "config": len(specs),
             "molecule": name,
             "height": float(rng.uniform(low[band], high[band])),
@@ -114,7 +127,7 @@ def build_triple(spec: dict, flake: Atoms, molecules: dict[str, Atoms]) -> list[
     """
     complex_ = _place(spec, flake, molecules[spec["molecule"]])
     _rattle(complex_, spec["rattle"], np.random.default_rng(spec["rattle_seed"]))
-    return _split(complex_, len(flake), {"set": "graphene", **spec})
+    return _split(complex_, len(flake), {"set": "graphene", **spec})  # old specs lack "set"
 
 
 def _split(complex_: Atoms, n_flake: int, info: dict) -> list[Atoms]:
@@ -131,6 +144,8 @@ def scan_specs(
     orientations: int = 2,
     heights: Sequence[float] = SCAN_HEIGHTS,
     rattle: float = 0.02,
+    bands: Sequence[tuple[float, float, float]] = HEIGHT_BANDS,
+    set_name: str = "graphene",
 ) -> list[dict]:
     """Profile scans: per molecule and orientation, one displaced geometry moved along z."""
     rng = np.random.default_rng(seed)

@@ -30,6 +30,9 @@ class DataConfig:
         select: keep only structures whose ``info`` matches all these key/values.
         max_structures: use at most this many structures (a random subset of groups).
         split_seed: seed of the split (the run's seed when ``None``).
+        train_only_files: more files whose structures all go to the training split (after
+            ``select``), read after ``files``: extra training data that leaves the
+            validation and test splits of ``files`` exactly as they were.
     """
 
     files: list[str]
@@ -39,11 +42,19 @@ class DataConfig:
     select: dict = field(default_factory=dict)
     max_structures: int | None = None
     split_seed: int | None = None
+    train_only_files: list[str] = field(default_factory=list)
 
     def check(self) -> None:
         """Raise :class:`MuSEConfigError` for impossible values."""
         if isinstance(self.files, str):
             self.files = [self.files]
+        if isinstance(self.train_only_files, str):
+            self.train_only_files = [self.train_only_files]
+        overlap = set(map(str, self.files)) & set(map(str, self.train_only_files))
+        if overlap:
+            raise MuSEConfigError(
+                f"data.train_only_files: {sorted(overlap)} also in data.files (give each once)"
+            )
         if not self.files:
             raise MuSEConfigError("data.files: give at least one data file")
         for name in ("val_fraction", "test_fraction"):

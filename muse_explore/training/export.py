@@ -106,13 +106,15 @@ def export_pretrained(
         else f'`mx.load_model("{_rel(out / name)}.pt")`'
     )
     data_lines = []
-    for f in cfg["data"]["files"]:
+    train_only = list(cfg["data"].get("train_only_files") or [])
+    for f in list(cfg["data"]["files"]) + train_only:
         s = summary_path(Path(f))
         info = json.loads(s.read_text()) if s.is_file() else {}
         data_lines.append(
             f"- `{Path(f).name}`: {info.get('structures', '?')} structures, "
             f"{info.get('reference', 'reference labels')}, made by "
             f"`{info.get('command', '?')}` in {info.get('wall_seconds', '?')} s"
+            + (" (training split only)" if f in train_only else "")
         )
     if mc.levels:
         kind = f"MuSE-{mc.backbone} with {mc.levels} coarse level(s)"
@@ -133,6 +135,12 @@ def export_pretrained(
         else ""
     )
     files = " ".join(cfg["data"]["files"])
+    extra_note = (
+        "; the training count includes every structure of the training-only file(s), "
+        "which leave the validation and test splits unchanged"
+        if train_only
+        else ""
+    )
     shifts = ", ".join(f"{k} {v:.4f}" for k, v in mc.energy_shifts.items())
     o, lo = cfg["optim"], cfg["loss"]
     interaction = (
@@ -161,7 +169,7 @@ def export_pretrained(
 {chr(10).join(data_lines)}
 - split by `{cfg["data"]["group_by"]}` with seed {cfg["seed"]}: {len(splits["train"])} training,
   {len(splits["val"])} validation and {len(splits["test"])} test structures
-  (`{name}.splits.json`)
+  (`{name}.splits.json`){extra_note}
 
 ## Training
 - command: `muse-explore train {config_file}`{stage}

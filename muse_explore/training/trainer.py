@@ -114,11 +114,16 @@ class Trainer:
 
         # data: every rank reads and splits identically
         self.structures = ds.read_structures(config.data.files)
+        n_main = len(self.structures)
+        if config.data.train_only_files:
+            self.structures += ds.read_structures(config.data.train_only_files)
         picked = (
             ds.select(self.structures, config.data.select)
             if config.data.select
             else range(len(self.structures))
         )
+        extra = [i for i in picked if i >= n_main]
+        picked = [i for i in picked if i < n_main]
         if not picked:
             raise MuSEConfigError(f"data.select {config.data.select} matches no structure")
         split_file = self.run_dir / "splits.json"
@@ -135,6 +140,7 @@ class Trainer:
                 seed=d.split_seed if d.split_seed is not None else config.seed,
                 max_structures=d.max_structures,
             )
+            self.splits["train"] = sorted(self.splits["train"] + extra)
 
         _warn_unseen_elements(self.structures, self.splits)
 

@@ -64,3 +64,19 @@ def test_periodic_specs_strain_the_cell():
     assert not np.allclose(atoms.cell.array, base)
     np.testing.assert_allclose(atoms.cell.array, base, rtol=0.03, atol=0.3)
     assert atoms.info["set"] == "periodic" and atoms.info["molecule"] in ps.PERIODIC_MOLECULES
+
+
+def test_contact_set_stays_near_the_flake_and_in_its_own_groups():
+    from muse_explore.training.dataset import group_key
+
+    specs = gs.sample_specs(200, seed=10, bands=gs.CONTACT_BANDS, set_name="graphene-contact")
+    h = np.array([s["height"] for s in specs])
+    assert h.min() >= 2.5 and h.max() <= 4.5
+    assert 0.6 < np.mean(h < 3.5) < 0.8  # mostly on the repulsive wall
+    triple = gs.build_triple(specs[0], FLAKE, MOLS)
+    assert {a.info["set"] for a in triple} == {"graphene-contact"}
+    main = gs.build_triple(gs.sample_specs(1, seed=0)[0], FLAKE, MOLS)[0]
+    assert main.info["set"] == "graphene" and main.info["config"] == triple[0].info["config"]
+    assert group_key(main, "config", 0) != group_key(triple[0], "config", 0)
+    with pytest.raises(ValueError, match="invalid height bands"):
+        gs.sample_specs(1, bands=((1.0, 3.0, 1.0),))  # below the closest allowed contact

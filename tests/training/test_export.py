@@ -62,3 +62,24 @@ def test_les_model_trains_on_periodic_cells_and_its_card_says_so(write_config, t
     assert "painn with the LES long-range head" in card and "the baseline)" not in card
     model = mx.load_model(out / "tiny-les.pt")
     assert model.config.long_range == "les"
+
+
+def test_card_names_the_training_only_files(write_config, tmp_path):
+    from tests.training.conftest import PERIODIC, SCANS
+
+    _, cfg = write_config(
+        "extra",
+        optim__epochs=1,
+        data__files=[str(PERIODIC)],
+        data__max_structures=12,
+        data__train_only_files=[str(SCANS)],
+    )
+    trainer = Trainer(TrainConfig.from_dict(cfg), progress=False)
+    n_extra = len(trainer.structures) - 300
+    assert n_extra > 0 and len(trainer.splits["test"]) == 3  # from the periodic cells only
+    trainer.fit()
+    out = tmp_path / "models"
+    assert main(["export", str(tmp_path / "extra"), "tiny-extra", "--out", str(out)]) == 0
+    card = (out / "tiny-extra.md").read_text()
+    assert "`graphene_scans.extxyz.xz`" in card and "(training split only)" in card
+    assert f"{6 + n_extra} training" in card and "leave the validation and test splits" in card

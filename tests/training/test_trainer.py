@@ -15,7 +15,7 @@ from muse_explore.errors import MuSEConfigError, MuSEFileError
 from muse_explore.training import TrainConfig, Trainer
 from muse_explore.training.evaluation import load_for_evaluation
 
-from .conftest import ROOT, SCANS
+from .conftest import PERIODIC, ROOT, SCANS
 
 
 def _rows(run_dir):
@@ -250,6 +250,22 @@ def test_interaction_term_with_group_batches_and_ddp(write_config, tmp_path):
     )
     with pytest.raises(MuSEConfigError, match="interaction_weight needs data.group_by"):
         TrainConfig.from_dict(dict(cfg1, data=dict(cfg1["data"], group_by=None)))
+
+
+def test_train_only_files_leave_the_split_unchanged(write_config, tmp_path):
+    files = dict(data__files=[str(SCANS)], data__group_by="scan", data__max_structures=48)
+    _, plain = write_config("plain", **files)
+    _, extra = write_config("extra", data__train_only_files=[str(PERIODIC)], **files)
+    a = Trainer(TrainConfig.from_dict(plain), progress=False)
+    b = Trainer(TrainConfig.from_dict(extra), progress=False)
+    n_scans = len(a.structures)
+    assert len(b.structures) > n_scans
+    assert b.splits["val"] == a.splits["val"] and b.splits["test"] == a.splits["test"]
+    assert b.splits["train"] == a.splits["train"] + list(range(n_scans, len(b.structures)))
+    assert all(b.structures[i].info["set"] == "periodic" for i in b.splits["train"][-5:])
+    _, both = write_config("both", data__train_only_files=[str(SCANS)], **files)
+    with pytest.raises(MuSEConfigError, match="train_only_files: .* also in data.files"):
+        TrainConfig.from_dict(both)
 
 
 def test_init_from_a_model_file(write_config, tmp_path):
