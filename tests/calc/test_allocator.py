@@ -40,10 +40,18 @@ def _rounds(**env: str) -> tuple[str, list[int]]:
 
 
 def test_tuned_heap_reaches_a_steady_state():
-    tuned, faults = _rounds()
-    assert tuned == "True"
-    assert faults[0] > _PAGES // 2  # the first round faults its memory in
-    assert all(f < _PAGES // 10 for f in faults[-3:]), faults  # later rounds reuse it
+    # Up to three processes: once in a clean-clone CI run (2026-11-26) a process faulted every
+    # round after the second, which 50 runs by hand did not reproduce; a broken tuning fails
+    # all three, as the default heap below does.
+    runs = []
+    for _ in range(3):
+        tuned, faults = _rounds()
+        assert tuned == "True"
+        assert faults[0] > _PAGES // 2  # the first round faults its memory in
+        runs.append(faults)
+        if all(f < _PAGES // 10 for f in faults[-3:]):  # later rounds reuse it
+            return
+    pytest.fail(f"no process reached a steady state: {runs}")
 
 
 def test_default_heap_faults_every_round():
