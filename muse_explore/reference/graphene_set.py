@@ -144,8 +144,6 @@ def scan_specs(
     orientations: int = 2,
     heights: Sequence[float] = SCAN_HEIGHTS,
     rattle: float = 0.02,
-    bands: Sequence[tuple[float, float, float]] = HEIGHT_BANDS,
-    set_name: str = "graphene",
 ) -> list[dict]:
     """Profile scans: per molecule and orientation, one displaced geometry moved along z."""
     rng = np.random.default_rng(seed)
