@@ -17,7 +17,12 @@ except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
 from muse_explore.calc import MuSECalculator, hessian
-from muse_explore.errors import MuSEConfigError, MuSEFileError, MuSEInputError
+from muse_explore.errors import (
+    MuSEConfigError,
+    MuSEFileError,
+    MuSEInputError,
+    MuSELegacyModelWarning,
+)
 from muse_explore.models import MuSE, MuSEConfig, load_model
 from muse_explore.models.from_mace import from_mace
 from muse_explore.pretrained import list_pretrained, load_pretrained
@@ -47,6 +52,7 @@ __all__ = [
     "MuSEConfigError",
     "MuSEFileError",
     "MuSEInputError",
+    "MuSELegacyModelWarning",
     "__version__",
     "build_model",
     "from_mace",

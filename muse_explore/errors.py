@@ -11,3 +11,7 @@ class MuSEFileError(OSError):
 
 class MuSEConfigError(ValueError):
     """A model configuration is invalid: the message names the field."""
+
+
+class MuSELegacyModelWarning(UserWarning):
+    """A model file from an older format was loaded in legacy mode; it should be retrained."""

@@ -22,8 +22,13 @@ with filters :math:`\mathcal{W}` linear in a Bessel basis times a smooth envelop
 
 where :math:`\mathbf{a} = \mathrm{MLP}(\mathbf{s}_i, \|\mathbf{V}\vec{\mathbf{v}}_i\|)`.
 Deviation from the paper: the cosine cutoff is replaced by a polynomial envelope so that
-Hessians are continuous at the cutoff, and the vector norm is regularised
-(:math:`\sqrt{\|x\|^2 + \epsilon}`) so that its derivatives exist at zero.
+Hessians are continuous at the cutoff, and the vector norm is replaced by the smooth norm
+:math:`\sqrt{\|x\|^2 + 1} - 1` (``vector_norm="smooth"``), whose second derivative is bounded
+by 1 everywhere. The usual regularised :math:`\sqrt{\|x\|^2 + \epsilon}` with a tiny
+:math:`\epsilon` has curvature :math:`1/\sqrt{\epsilon}` wherever vector features vanish,
+which they do at symmetric minima and on symmetry axes: Hessians there disagree with any
+finite-difference step larger than :math:`\sqrt{\epsilon}`. That form (``ε = 1e-8``) survives
+only as ``vector_norm="legacy"`` for model files saved before 2026-12.
 """
 
 from __future__ import annotations
@@ -36,7 +41,23 @@ from muse_explore.backbones.coarse_embedding import CoarseEmbedding
 from muse_explore.backbones.contract import Backbone, GeometricGraph, NodeState
 from muse_explore.backbones.radial import BesselBasis, polynomial_envelope
 
-_NORM_EPS = 1e-8
+#: Vector-norm forms: the smooth one, and the ε-regularised one of format-1 model files.
+VECTOR_NORMS = ("smooth", "legacy")
+_LEGACY_EPS = 1e-8
+
+
+def vector_norm(x: torch.Tensor, form: str = "smooth") -> torch.Tensor:
+    r"""Norm over dim 1 with bounded curvature: :math:`\sqrt{\|x\|^2 + 1} - 1`.
+
+    ``form="legacy"`` gives :math:`\sqrt{\|x\|^2 + 10^{-8}}` (see the module docstring).
+
+    Shapes:
+        x (n, 3, F) -> (n, F).
+    """
+    sq = x.pow(2).sum(dim=1)
+    if form == "legacy":
+        return torch.sqrt(sq + _LEGACY_EPS)
+    return torch.sqrt(sq + 1.0) - 1.0
 
 
 class PaiNNMessage(MessagePassing):
@@ -97,9 +118,10 @@ class PaiNNUpdate(nn.Module):
         s (n, F), v (n, 3, F) -> (Δs (n, F), Δv (n, 3, F)).
     """
 
-    def __init__(self, hidden: int) -> None:
+    def __init__(self, hidden: int, norm: str = "smooth") -> None:
         super().__init__()
         self.hidden = hidden
+        self.norm = norm
         self.U = nn.Linear(hidden, hidden, bias=False)
         self.V = nn.Linear(hidden, hidden, bias=False)
         self.mlp = nn.Sequential(
@@ -108,7 +130,7 @@ class PaiNNUpdate(nn.Module):
 
     def forward(self, s, v):
         uv, vv = self.U(v), self.V(v)
-        norm = torch.sqrt(vv.pow(2).sum(dim=1) + _NORM_EPS)
+        norm = vector_norm(vv, self.norm)
         a_vv, a_sv, a_ss = torch.split(self.mlp(torch.cat([s, norm], dim=-1)), self.hidden, dim=-1)
         return a_ss + a_sv * (uv * vv).sum(dim=1), a_vv.unsqueeze(1) * uv
 
@@ -123,6 +145,7 @@ class PaiNN(Backbone):
         hidden: F, feature channels.
         num_interactions: message + update blocks on this level.
         num_rbf: Bessel functions in the radial filters.
+        vector_norm: ``"smooth"`` (default) or ``"legacy"`` (see the module docstring).
     """
 
     def __init__(
@@ -133,8 +156,11 @@ class PaiNN(Backbone):
         hidden: int = 64,
         num_interactions: int = 3,
         num_rbf: int = 20,
+        vector_norm: str = "smooth",
     ) -> None:
         super().__init__()
+        if vector_norm not in VECTOR_NORMS:
+            raise ValueError(f"vector_norm must be one of {VECTOR_NORMS}, got {vector_norm!r}")
         self.cutoff = float(cutoff)
         self.scalar_dim = hidden
         self.equivariant_shape = (3, hidden)
@@ -146,7 +172,9 @@ class PaiNN(Backbone):
         self.messages = nn.ModuleList(
             PaiNNMessage(hidden, num_rbf) for _ in range(num_interactions)
         )
-        self.updates = nn.ModuleList(PaiNNUpdate(hidden) for _ in range(num_interactions))
+        self.updates = nn.ModuleList(
+            PaiNNUpdate(hidden, vector_norm) for _ in range(num_interactions)
+        )
         self.energy = nn.Sequential(
             nn.Linear(hidden, hidden // 2), nn.SiLU(), nn.Linear(hidden // 2, 1)
         )

@@ -3,7 +3,8 @@
 A graph holds ``z, pos, cell, pbc, edge_index, shifts`` (see :mod:`muse_explore.data.neighbors`
 for the edge convention), the optional targets ``energy, forces, stress`` (eV, eV/Å, eV/Å³ as
 a 3×3 tensor) and, for multiscale models, the covalent ``fragment`` of each atom and the
-``seed_mask`` of the coarse levels (:mod:`muse_explore.pooling.seeding`).
+``seed_mask`` of the coarse levels, and the ``copy_offset``/``copy_span`` that tell periodic
+images of a fragment apart (:mod:`muse_explore.pooling.seeding`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,13 @@ from torch_geometric.data import Batch, Data
 from muse_explore.data.neighbors import neighbor_list
 from muse_explore.data.validation import validate_atoms
 from muse_explore.errors import MuSEInputError
-from muse_explore.pooling.seeding import Topology, bond_cutoff, covalent_bonds, find_topology
+from muse_explore.pooling.seeding import (
+    SEEDINGS,
+    Topology,
+    bond_cutoff,
+    covalent_bonds,
+    find_topology,
+)
 
 
 class AtomsToGraph:
@@ -31,14 +38,15 @@ class AtomsToGraph:
         elements: chemical symbols the model knows (others are rejected), or ``None``.
         hops: hop radii of the coarse levels' seeding (empty for a plain backbone).
         dtype: floating dtype of positions, cell and targets.
-        follow: how seedings are reused. ``False`` (default): the seeds of a structure are a
-            function of that structure alone (its bond graph, ties broken by its geometry),
-            whatever was converted before, so a data set, a batch or a triple
-            complex/flake/molecule gets the same seeds in any order. ``True``: a *path*
-            (MD, an optimisation, finite differences, a scan): a structure with the same
-            atoms and the same covalent bond graph as an earlier one reuses that one's seeds,
-            so the seeds never change while the bonding holds and the energy stays smooth
-            even where two equivalent atoms swap their geometric order.
+        seeding: ``"symmetric"`` (default): seeds are a function of the covalent bond graph
+            alone, so a structure gets the same seeds whatever was converted before and
+            whatever its geometry within one bonding pattern; the cache (keyed by elements and
+            bond graph) only saves time. ``"legacy"``: the geometry-dependent rule of models
+            saved before 2026-12, kept so that their numbers do not change.
+        follow: only for ``seeding="legacy"``: ``True`` reuses the seeds of an earlier
+            structure with the same bond graph (a path: MD, scans, finite differences);
+            ``False`` seeds every structure from its own geometry. Symmetric seeding has one
+            mode and ignores it.
         cache_size: number of seedings kept.
     """
 
@@ -49,6 +57,7 @@ class AtomsToGraph:
         elements: Sequence[str] | None = None,
         hops: Sequence[int] = (),
         dtype: torch.dtype | None = None,
+        seeding: str = "symmetric",
         follow: bool = False,
         cache_size: int = 256,
     ) -> None:
@@ -56,6 +65,9 @@ class AtomsToGraph:
         self.elements = list(elements) if elements is not None else None
         self.hops = tuple(int(h) for h in hops)
         self.dtype = dtype if dtype is not None else torch.get_default_dtype()
+        if seeding not in SEEDINGS:
+            raise ValueError(f"seeding must be one of {SEEDINGS}, got {seeding!r}")
+        self.seeding = seeding
         self.follow = bool(follow)
         self.cache_size = cache_size
         self._cache: OrderedDict[bytes, Topology] = OrderedDict()
@@ -88,8 +100,8 @@ class AtomsToGraph:
     def topology(self, atoms: Atoms, edges=None) -> Topology:
         """Fragments and seeds of ``atoms``.
 
-        Cached by element list and covalent bond graph, plus the exact positions and cell
-        unless ``follow`` is set (see the class docstring).
+        Cached by element list and covalent bond graph (periodic shifts included), plus, for
+        legacy seeding without ``follow``, the exact positions and cell.
 
         ``edges``: this structure's neighbour list (``edge_index``, ``shifts``), reused for the
         bonds when its cutoff is long enough.
@@ -107,9 +119,10 @@ class AtomsToGraph:
             edges = None
         bonds = covalent_bonds(atoms.numbers, atoms.positions, cell, atoms.pbc, edges)
         n = len(atoms)
-        pairs = np.unique(bonds[0].astype(np.int64) * n + bonds[1].astype(np.int64))
+        i, j, _, shifts = bonds
+        pairs = np.unique(np.column_stack([i * n + j, shifts]).astype(np.int64), axis=0)
         parts = [atoms.numbers.astype(np.int64).tobytes(), pairs.tobytes()]
-        if not self.follow:
+        if self.seeding == "legacy" and not self.follow:
             parts += [np.ascontiguousarray(atoms.positions, dtype=np.float64).tobytes(),
                       np.ascontiguousarray(cell, dtype=np.float64).tobytes()]  # fmt: skip
         key = b"|".join(parts)
@@ -117,7 +130,9 @@ class AtomsToGraph:
         if hit is not None:
             self._cache.move_to_end(key)
             return hit
-        topo = find_topology(atoms.numbers, atoms.positions, cell, atoms.pbc, self.hops, bonds)
+        topo = find_topology(
+            atoms.numbers, atoms.positions, cell, atoms.pbc, self.hops, bonds, seeding=self.seeding
+        )
         self._cache[key] = topo
         if len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
@@ -141,6 +156,8 @@ class AtomsToGraph:
             topo = self.topology(atoms, (edge_index, shifts))
             data.fragment = torch.as_tensor(topo.fragment, dtype=torch.long)
             data.seed_mask = torch.as_tensor(topo.seed_mask)
+            data.copy_offset = torch.as_tensor(topo.copy_offset, dtype=self.dtype)
+            data.copy_span = torch.as_tensor(topo.copy_span, dtype=self.dtype)
         if targets:
             self._attach_targets(atoms, data)
         return data
@@ -173,6 +190,8 @@ def atoms_to_batch(
     elements: Sequence[str] | None = None,
     hops: Sequence[int] = (),
     dtype: torch.dtype | None = None,
+    seeding: str = "symmetric",
 ) -> Batch:
     """Convert one or many structures to a ``Batch`` (see :class:`AtomsToGraph`)."""
-    return AtomsToGraph(cutoff, elements=elements, hops=hops, dtype=dtype).batch(structures)
+    conv = AtomsToGraph(cutoff, elements=elements, hops=hops, dtype=dtype, seeding=seeding)
+    return conv.batch(structures)

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field, fields
 from ase.data import atomic_numbers
 
 from muse_explore.errors import MuSEConfigError
+from muse_explore.pooling.seeding import SEEDINGS
 
 # Per-level defaults, atoms first; deeper levels continue the last value times the factor.
 _DEFAULT_CUTOFFS = (5.0, 10.0, 20.0)
@@ -39,6 +40,9 @@ class MuSEConfig:
         sigma: L Gaussian widths σ in Å.
         temperature: softmax temperature T of all assignments.
         hard: one-hot (argmax) assignments instead of soft ones (ablation).
+        seeding: ``"symmetric"`` (seeds from the bond graph alone; the default) or
+            ``"legacy"`` (the geometry-dependent seeds of model files saved before 2026-12,
+            set only when such a file is loaded; see :mod:`muse_explore.pooling.seeding`).
         zbl: add ZBL short-range repulsion.
         long_range: ``None``, or ``"les"`` to add latent-charge electrostatics (LES, the
             long-range baseline; :mod:`muse_explore.models.latent_ewald`).
@@ -60,6 +64,7 @@ class MuSEConfig:
     sigma: tuple[float, ...] | None = None
     temperature: float = 1.0
     hard: bool = False
+    seeding: str = "symmetric"
     zbl: bool = False
     long_range: str | None = None
     long_range_sigma: float = 1.0
@@ -100,6 +105,8 @@ class MuSEConfig:
         for name in ("cutoffs", "sigma", "assign_radius", "hops", "num_interactions"):
             if any(v <= 0 for v in getattr(self, name)):
                 raise MuSEConfigError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.seeding not in SEEDINGS:
+            raise MuSEConfigError(f"seeding must be one of {SEEDINGS}, got {self.seeding!r}")
         if self.long_range not in (None, "les"):
             raise MuSEConfigError(
                 f"long_range must be None or 'les' (latent Ewald), got {self.long_range!r}"

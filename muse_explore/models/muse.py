@@ -39,6 +39,7 @@ from muse_explore.models.latent_ewald import LatentEwald
 from muse_explore.models.zbl import ZBL
 from muse_explore.pooling import (
     Assignment,
+    FragmentCopies,
     SoftAssignment,
     candidate_pairs,
     coarse_positions,
@@ -155,11 +156,16 @@ class MuSE(nn.Module):
     ) -> AtomsToGraph:
         """The :class:`AtomsToGraph` that prepares structures for this model.
 
-        ``follow=True`` for a path of structures (MD, scans, finite differences): see
-        :class:`AtomsToGraph`.
+        ``follow`` matters only for legacy models (see :class:`AtomsToGraph`): with symmetric
+        seeding a structure's graph is the same whatever was converted before.
         """
         return AtomsToGraph(
-            self.cutoff, elements=self.elements, hops=self.config.hops, dtype=dtype, follow=follow
+            self.cutoff,
+            elements=self.elements,
+            hops=self.config.hops,
+            dtype=dtype,
+            seeding=self.config.seeding,
+            follow=follow,
         )
 
     def set_pooling(
@@ -241,13 +247,17 @@ class MuSE(nn.Module):
                 raise MuSEInputError(
                     "this batch has no coarse seeds: build it with model.graph_converter()"
                 )
-            fragment = batch.fragment
+            copies = FragmentCopies(
+                batch.fragment, batch.copy_offset, batch.copy_span, batch.cell, batch.batch
+            )
         for level in range(1, self.levels + 1):
             fine_graph = graphs[-1]
             seed_nodes = torch.nonzero(batch.seed_mask[anchors[-1], level - 1]).flatten()
-            fine_fragment = fragment[anchors[-1]]
             pairs = candidate_pairs(
-                fine_graph, seed_nodes, fine_fragment, self.config.assign_radius[level - 1]
+                fine_graph,
+                seed_nodes,
+                copies.select(anchors[-1]),
+                self.config.assign_radius[level - 1],
             )
             s = self.assignments[level - 1](states[-1].scalar, *pairs, seed_nodes)
             pos = coarse_positions(fine_graph.pos, seed_nodes, s)

@@ -7,15 +7,35 @@ code evolves, and ``torch.load(weights_only=True)`` refuses anything but tensors
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import torch
 
 from muse_explore.atomic import atomic_open
-from muse_explore.errors import MuSEConfigError, MuSEFileError
+from muse_explore.errors import MuSEConfigError, MuSEFileError, MuSELegacyModelWarning
 
 FORMAT = "muse_explore.model"
-FORMAT_VERSION = 1
+#: 2 (2026-12): seeds from the bond graph alone, smooth PaiNN vector norm. Format-1 files load
+#: in legacy mode (their old seeding and norm, so their numbers do not change) with a warning.
+FORMAT_VERSION = 2
+
+LEGACY_MESSAGE = (
+    "{path} was saved in model format 1 (before 2026-12): its coarse seeds depend on geometry "
+    "and atom order and its PaiNN vector norm has unbounded curvature at zero. It is loaded "
+    "unchanged in legacy mode (same numbers as before, so its energy is not single-valued "
+    "along paths and not exactly permutation-invariant); retrain it to get the repaired "
+    "core (docs/method.md)."
+)
+
+
+def _migrate_format_1(config: dict) -> dict:
+    """Config of a format-1 file with the legacy seeding and vector norm made explicit."""
+    config = dict(config)
+    config["seeding"] = "legacy"
+    if config.get("backbone", "painn") == "painn":
+        config["backbone_kwargs"] = {**config.get("backbone_kwargs", {}), "vector_norm": "legacy"}
+    return config
 
 
 def save_model(model, path: str | os.PathLike) -> None:
@@ -59,8 +79,13 @@ def load_model(path: str | os.PathLike, *, map_location: str | torch.device = "c
             f"{path} uses model format {payload['format_version']}, newer than this muse_explore "
             f"understands ({FORMAT_VERSION}); upgrade muse_explore"
         )
+    version = payload.get("format_version", 0)
     try:
-        config = MuSEConfig.from_dict(payload["config"])
+        config_dict = payload["config"]
+        if version < 2:
+            config_dict = _migrate_format_1(config_dict)
+            warnings.warn(LEGACY_MESSAGE.format(path=path), MuSELegacyModelWarning, stacklevel=2)
+        config = MuSEConfig.from_dict(config_dict)
         model = MuSE(config)
     except (KeyError, TypeError, MuSEConfigError) as err:
         raise MuSEFileError(f"{path} has an invalid model configuration: {err}") from None

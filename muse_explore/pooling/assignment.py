@@ -1,8 +1,8 @@
 r"""*Select*: the soft assignment S of fine nodes to coarse nodes.
 
 Every coarse node k is anchored at a seed fine node s_k (:mod:`muse_explore.pooling.seeding`).
-A fine node i may belong only to coarse nodes of its own covalent fragment whose seed lies
-within the assignment radius r_a; for such a pair (one pair per periodic image),
+A fine node i may belong only to coarse nodes of its own covalent fragment (the same periodic
+copy of it, :class:`FragmentCopies`) whose seed lies within the assignment radius r_a; for such a pair (one pair per periodic image),
 
 .. math::
     \ell_{ik} = \frac{1}{T}\left(-\frac{\|\mathbf{d}_{ik}\|^2}{2\sigma^2}
@@ -60,18 +60,63 @@ class Assignment:
         return out.index_put_((self.fine, self.coarse), self.weight, accumulate=True)
 
 
+@dataclass
+class FragmentCopies:
+    """Which covalent fragment, and which periodic copy of it, every node belongs to.
+
+    A node may join only coarse nodes of its own fragment *copy*: in a periodic cell, the image
+    of a molecule one cell over is another molecule, even though its atoms carry the same
+    fragment label; a chain, a sheet or a crystal bonded to its own images is one copy along
+    the directions it is bonded in. This is what makes a supercell's energy the sum of its
+    cells' (docs/method.md, Section 2).
+
+    Shapes:
+        fragment (n,); offset (n, 3) cell offsets that unwrap each fragment; span (n, 3, 3)
+        projector onto the directions along which the fragment continues into its own image;
+        cell (B, 3, 3); batch (n,).
+    """
+
+    fragment: torch.Tensor
+    offset: torch.Tensor
+    span: torch.Tensor
+    cell: torch.Tensor
+    batch: torch.Tensor
+
+    def select(self, nodes: torch.Tensor) -> FragmentCopies:
+        """The same for the nodes of a coarse level, each anchored at atom ``nodes[k]``."""
+        return FragmentCopies(
+            self.fragment[nodes], self.offset[nodes], self.span[nodes], self.cell, self.batch[nodes]
+        )
+
+    def same_copy(
+        self, i: torch.Tensor, j: torch.Tensor, vectors: torch.Tensor, pos: torch.Tensor
+    ) -> torch.Tensor:
+        """Whether the image of node j at ``pos[i] + vectors`` is in node i's fragment copy."""
+        same = self.fragment[i] == self.fragment[j]
+        if not bool(self.cell.detach().any()) or not same.any():
+            return same
+        with torch.no_grad():
+            # integer cell shift of each pair, from the vector and the stored positions
+            delta = (vectors - (pos[j] - pos[i])).double()
+            inverse = torch.linalg.pinv(self.cell.double()).index_select(0, self.batch[i])
+            shift = torch.round(torch.einsum("ek,ekl->el", delta, inverse))
+            k = shift - (self.offset[j] - self.offset[i]).double()
+            along = torch.einsum("ekl,el->ek", self.span[i].double(), k)
+            return same & ((k - along).abs().amax(-1) < 1e-3)
+
+
 def candidate_pairs(
     graph: GeometricGraph,
     seed_nodes: torch.Tensor,
-    fragment: torch.Tensor,
+    copies: FragmentCopies,
     radius: float,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Fine-node/seed pairs of one fragment within ``radius``, taken from the fine graph's edges.
+    """Fine-node/seed pairs of one fragment copy within ``radius``, from the fine graph's edges.
 
     Args:
         graph: the fine level's graph (its cutoff must be at least ``radius``).
         seed_nodes: (K,) fine-node index of the seed of each coarse node.
-        fragment: (n,) fragment label of each fine node.
+        copies: fragment and periodic copy of each fine node.
         radius: assignment radius r_a in Å.
 
     Returns:
@@ -81,7 +126,8 @@ def candidate_pairs(
     coarse_of = torch.full((n,), -1, dtype=torch.long, device=graph.pos.device)
     coarse_of[seed_nodes] = torch.arange(len(seed_nodes), device=graph.pos.device)
     j, i = graph.edge_index
-    keep = (coarse_of[j] >= 0) & (fragment[j] == fragment[i]) & (graph.lengths < radius)
+    keep = (coarse_of[j] >= 0) & (graph.lengths < radius)
+    keep[keep.clone()] = copies.same_copy(i[keep], j[keep], graph.vectors[keep], graph.pos)
     fine = torch.cat([i[keep], seed_nodes])
     coarse = torch.cat([coarse_of[j[keep]], torch.arange(len(seed_nodes), device=fine.device)])
     vectors = torch.cat([graph.vectors[keep], graph.vectors.new_zeros(len(seed_nodes), 3)])
