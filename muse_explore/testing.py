@@ -223,6 +223,139 @@ def assert_supercell_extensive(calc: Calculator, cell: Atoms, *, atol: float = 1
     assert df < atol, f"supercell forces differ from the unit cell's by {df:.3g} eV/Å"
 
 
+def assert_single_valued(
+    model, atoms: Atoms, *, rattles: int = 4, stdev: float = 0.02, atol: float = 1e-9, seed: int = 0
+) -> None:
+    """One geometry, one energy, whatever came before it and however it is evaluated.
+
+    Evaluates ``rattles`` random displacements of ``atoms`` (keep ``stdev`` small enough that
+    the bonds hold) four ways: a fresh :class:`MuSECalculator` per structure; one calculator
+    that walks through them in order, and another in reverse order (the path-following mode of
+    MD, scans and finite differences); and all of them in one batch (the trainer's and the
+    explorer's mode). Energies and forces must agree to ``atol`` (eV, eV/Å).
+    """
+    from muse_explore.calc import MuSECalculator, compute_properties
+
+    dtype = next(model.parameters()).dtype
+    kind = str(dtype).removeprefix("torch.")
+    frames = [atoms] + [rattle(atoms, stdev, seed + k) for k in range(rattles)]
+
+    def walk(order, calc=None):
+        out = [None] * len(frames)
+        for k in order:
+            a = _fresh(frames[k], calc or MuSECalculator(model, dtype=kind))
+            out[k] = (a.get_potential_energy(), a.get_forces())
+        return out
+
+    ks = range(len(frames))
+    modes = {
+        "path": walk(ks, MuSECalculator(model, dtype=kind)),
+        "reverse path": walk(reversed(ks), MuSECalculator(model, dtype=kind)),
+    }
+    res = compute_properties(model, model.graph_converter(dtype=dtype).batch(frames, targets=False))
+    forces = res["forces"].detach().cpu().numpy().reshape(len(frames), -1, 3)
+    modes["batch"] = list(zip(res["energy"].detach().cpu().numpy(), forces, strict=True))
+    fresh = walk(ks)
+    for name, values in modes.items():
+        for k, ((e0, f0), (e1, f1)) in enumerate(zip(fresh, values, strict=True)):
+            de, df = abs(e1 - e0), np.abs(f1 - f0).max()
+            assert de <= atol and df <= atol, (
+                f"not single-valued: structure {k} evaluated fresh and in {name} mode differs by "
+                f"{de:.3g} eV (forces {df:.3g} eV/Å)"
+            )
+
+
+def assert_permutation_invariant(
+    calc: Calculator, atoms: Atoms, *, permutations: int = 4, atol: float = 1e-6, seed: int = 0
+) -> None:
+    """Energy invariant and forces equivariant under random renumberings of the atoms.
+
+    Meant for *exactly* symmetric inputs (benzene, circumcoronene, a graphene sheet, diamond)
+    as well as rattled ones: where a rule picks among equivalent atoms by their index, exactly
+    symmetric structures are where it shows.
+    """
+    ref = _fresh(atoms, calc)
+    e0, f0 = ref.get_potential_energy(), ref.get_forces()
+    rng = np.random.default_rng(seed)
+    for _ in range(permutations):
+        perm = rng.permutation(len(atoms))
+        a = _fresh(atoms[perm], calc)
+        de = abs(a.get_potential_energy() - e0)
+        df = np.abs(a.get_forces() - f0[perm]).max()
+        assert de <= atol, f"energy changed by {de:.3g} eV when the atoms were renumbered"
+        assert df <= atol, f"forces changed by {df:.3g} eV/Å when the atoms were renumbered"
+
+
+def assert_supercell_consistent(
+    calc: Calculator,
+    cell: Atoms,
+    *,
+    repeats: Sequence[tuple[int, int, int]] = ((2, 1, 1), (1, 2, 1), (2, 2, 1)),
+    atol: float = 1e-6,
+) -> None:
+    """E(cell.repeat(n)) = n E(cell) to ``atol`` eV per atom, and the same forces per copy.
+
+    A cell too small for the model may instead be refused: a :class:`MuSEInputError` whose
+    message names the cell passes, any silent number that breaks the identity fails.
+    """
+    try:
+        e1 = _fresh(cell, calc).get_potential_energy()
+        f1 = _fresh(cell, calc).get_forces()
+    except MuSEInputError as err:
+        assert "cell" in str(err), f"refused without naming the cell: {err}"
+        return
+    for rep in repeats:
+        count = int(np.prod(rep))
+        sc = _fresh(cell.repeat(rep), calc)
+        err = abs(sc.get_potential_energy() - count * e1) / len(sc)
+        assert err <= atol, (
+            f"E({rep[0]}x{rep[1]}x{rep[2]}) - {count} E(cell) = {err * len(sc):.3g} eV "
+            f"({err:.3g} eV/atom)"
+        )
+        df = np.abs(sc.get_forces() - np.tile(f1, (count, 1))).max()
+        assert df <= atol, f"{rep} supercell forces differ from the cell's by {df:.3g} eV/Å"
+
+
+def assert_hessian_matches_fd(
+    calc,
+    atoms: Atoms,
+    *,
+    steps: Sequence[float] = (1e-4, 5e-3),
+    indices: Sequence[int] | None = None,
+    rtol: float = 200.0,
+    atol: float = 1e-6,
+) -> None:
+    """Autograd Hessian equals central differences of the forces at *each* of ``steps`` (Å).
+
+    Central differences carry a truncation error of order h²; the allowed error at step h is
+    ``atol + rtol h² max|H|`` (eV/Å², h in Å). A model whose curvature spikes on a scale
+    smaller than the step (an ε-regularised norm at a vanishing vector feature, a seed that
+    switches) fails at the larger step although it may pass at a tiny one: 5·10⁻³ Å is the
+    step of the GFN2-xTB reference Hessians. ``indices`` limits the rows and columns to some
+    atoms (a partial Hessian).
+    """
+    from muse_explore.calc import hessian
+
+    idx = list(range(len(atoms))) if indices is None else list(indices)
+    h = hessian(calc, atoms, indices=None if indices is None else idx)
+    cols = np.array([3 * i + k for i in idx for k in range(3)])
+    scale = np.abs(h).max()
+    a = _fresh(atoms, calc)
+    for step in steps:
+        num = np.zeros((len(cols), len(cols)))
+        for row, c in enumerate(cols):
+            for sign in (1, -1):
+                a.positions[c // 3, c % 3] += sign * step
+                num[row] -= sign * a.get_forces().reshape(-1)[cols] / (2 * step)
+                a.positions[c // 3, c % 3] -= sign * step
+        err = np.abs(h - num).max()
+        tol = atol + rtol * step**2 * scale
+        assert err <= tol, (
+            f"Hessian differs from finite differences of the forces at a {step:g} Å step by "
+            f"{err:.3g} eV/Å² (allowed {tol:.3g}; max |H| = {scale:.3g})"
+        )
+
+
 def interaction_energy(calc: Calculator, complex_: Atoms, n_substrate: int) -> float:
     """E(complex) - E(substrate) - E(molecule); the substrate is the first ``n_substrate`` atoms."""
     e = _fresh(complex_, calc).get_potential_energy()
@@ -296,11 +429,15 @@ __all__ = [
     "assert_batch_consistent",
     "assert_extensive",
     "assert_forces_match_finite_differences",
+    "assert_hessian_matches_fd",
     "assert_hessian_matches_finite_differences",
     "assert_invariance",
+    "assert_permutation_invariant",
+    "assert_single_valued",
     "assert_smooth_path",
     "interpolate",
     "assert_stress_matches_finite_differences",
+    "assert_supercell_consistent",
     "assert_supercell_extensive",
     "bad_inputs",
     "interaction_energy",

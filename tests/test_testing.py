@@ -101,3 +101,91 @@ def test_random_rotation_is_proper():
     r = T.random_rotation(3)
     np.testing.assert_allclose(r @ r.T, np.eye(3), atol=1e-12)
     assert np.linalg.det(r) == pytest.approx(1.0)
+
+
+# --- one geometry, one energy (docs/method.md, Section 2): exactly symmetric inputs ---
+
+
+def _symmetric_molecules():
+    return {
+        "benzene": molecule("C6H6"),
+        "circumcoronene": graphene_flake(2),
+        "benzene over C54H18": place_molecule("C6H6", graphene_flake(2), 3.4),
+    }
+
+
+def _small_cells():
+    from ase import Atoms
+    from ase.build import bulk
+
+    water = Atoms(cell=[4.6, 4.6, 4.6], pbc=True)
+    rng = np.random.default_rng(1)
+    for centre in ([0.5, 0.5, 0.5], [2.8, 1.0, 2.5], [1.5, 3.2, 3.6]):
+        w = molecule("H2O")
+        w.rotate(rng.uniform(0, 360), "z")
+        w.positions += centre
+        water += w
+    return {
+        "diamond (2 atoms)": bulk("C", "diamond", 3.57),
+        "graphene (4 atoms, vacuum)": graphene_sheet(2, 1, vacuum=8.0),
+        "water box (3 molecules)": water,
+    }
+
+
+@pytest.mark.parametrize("name", ["benzene", "circumcoronene", "benzene over C54H18"])
+def test_permutation_invariant_exactly_symmetric(calc, name):
+    T.assert_permutation_invariant(calc, _symmetric_molecules()[name], atol=1e-9)
+
+
+def test_permutation_invariant_periodic_sheet_and_diamond(calc):
+    from ase.build import bulk
+
+    T.assert_permutation_invariant(calc, graphene_sheet(3, 3, vacuum=8.0), atol=1e-9)
+    T.assert_permutation_invariant(calc, bulk("C", "diamond", 3.57, cubic=True), atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["diamond (2 atoms)", "graphene (4 atoms, vacuum)",
+                                  "water box (3 molecules)"])  # fmt: skip
+def test_supercell_consistent_small_cells(calc, name):
+    cell = _small_cells()[name]
+    T.assert_supercell_consistent(calc, cell)
+    T.assert_supercell_consistent(calc, T.rattle(cell, 0.02, seed=3), repeats=[(2, 1, 1)])
+
+
+@pytest.mark.parametrize("name", ["benzene", "benzene over C54H18"])
+def test_single_valued_at_rattles_of_symmetric_structures(calc, name):
+    T.assert_single_valued(calc.model, _symmetric_molecules()[name], rattles=3)
+
+
+def test_smooth_between_rattles_through_the_symmetric_geometry(calc):
+    """A straight line from one 0.02 Å rattle of benzene on C54H18 through the exact geometry."""
+    exact = _symmetric_molecules()["benzene over C54H18"]
+    a = T.rattle(exact, 0.02, seed=11)
+    b = exact.copy()
+    b.positions = 2 * exact.positions - a.positions  # the mirror rattle: the line hits `exact`
+    T.assert_smooth_path(calc, T.interpolate(a, b, 61), energy_atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["water", "benzene"])
+def test_hessian_matches_fd_at_the_reference_step(calc, name):
+    T.assert_hessian_matches_fd(calc, molecule({"water": "H2O", "benzene": "C6H6"}[name]))
+
+
+def test_hessian_matches_fd_adsorbate_on_flake(calc):
+    complex_ = _symmetric_molecules()["benzene over C54H18"]
+    T.assert_hessian_matches_fd(calc, complex_, indices=range(72, 78))
+
+
+def test_legacy_core_is_caught_by_the_new_checks():
+    """The checks have teeth: the format-1 core (geometric seeds, ε-norm) fails each of them."""
+    legacy = small_model("painn", 2, seeding="legacy", backbone_kwargs={"vector_norm": "legacy"})
+    calc = mx.MuSECalculator(legacy)
+    exact = _symmetric_molecules()["benzene over C54H18"]
+    with pytest.raises(AssertionError, match="renumbered"):
+        T.assert_permutation_invariant(calc, exact)
+    with pytest.raises(AssertionError, match="single-valued"):
+        T.assert_single_valued(legacy, exact, rattles=3)
+    with pytest.raises(AssertionError, match="E\\(2x1x1\\)"):
+        T.assert_supercell_consistent(calc, _small_cells()["diamond (2 atoms)"])
+    with pytest.raises(AssertionError, match="finite differences"):
+        T.assert_hessian_matches_fd(calc, molecule("H2O"))
