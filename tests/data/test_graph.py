@@ -41,14 +41,15 @@ def test_batch_fields_and_targets(periodic_sheet):
     assert (batch.edge_index[:, second] >= 3).all()
 
 
-def test_topology_follows_a_path_and_can_be_frozen(water_on_coronene):
-    conv = AtomsToGraph(5.0, hops=(2, 4), follow=True)
+def test_topology_is_cached_per_bond_graph_and_can_be_frozen(water_on_coronene):
+    conv = AtomsToGraph(5.0, hops=(2, 4))
     t1 = conv.topology(water_on_coronene)
     moved = water_on_coronene.copy()
     moved.positions += 0.01
     assert conv.topology(moved) is t1
     conv.clear_cache()
     assert conv.topology(moved) is not t1
+    np.testing.assert_array_equal(conv.topology(moved).seed_mask, t1.seed_mask)
     frozen = conv.freeze(water_on_coronene)
     stretched = water_on_coronene.copy()
     stretched.positions[-1] += [0.0, 0.0, 1.0]  # an O-H bond far beyond bonding
@@ -64,12 +65,12 @@ def test_no_structures():
         AtomsToGraph(5.0).batch([])
 
 
-def test_seeds_of_a_structure_do_not_depend_on_what_came_before():
-    """Default converters seed each structure from its own geometry (no history).
+def test_seeds_of_a_structure_do_not_depend_on_its_geometry_or_history():
+    """Symmetric seeding: every rattle of a structure gets the same seeds, in any order.
 
-    Regression: the cache used to hand every structure with the same bond graph the seeds of
-    the first one converted, so a flake and the same flake inside a complex could get
-    different coarse nodes depending on the order of a data set.
+    Regression: the format-1 rule broke ties by bond-length sums, so rattles of one bonding
+    pattern got different seeds (still shown below in legacy mode), and its path cache made
+    the seeds of a structure depend on what was converted before it.
     """
     from muse_explore.reference import benzene_on_graphene
 
@@ -80,9 +81,12 @@ def test_seeds_of_a_structure_do_not_depend_on_what_came_before():
         a.positions += rng.normal(0.0, 0.02, a.positions.shape)
         frames.append(a)
     fresh = [AtomsToGraph(5.0, hops=(2, 4)).topology(a).seed_mask for a in frames]
-    assert any(not np.array_equal(fresh[0], m) for m in fresh[1:])  # the geometry decides ties
+    for m in fresh[1:]:
+        np.testing.assert_array_equal(fresh[0], m)
     conv = AtomsToGraph(5.0, hops=(2, 4))
-    for a, expected in zip(frames, fresh, strict=True):
-        np.testing.assert_array_equal(conv.topology(a).seed_mask, expected)
-    for a, expected in zip(frames[::-1], fresh[::-1], strict=True):  # and in reverse order
-        np.testing.assert_array_equal(conv.topology(a).seed_mask, expected)
+    for a in frames[::-1]:
+        np.testing.assert_array_equal(conv.topology(a).seed_mask, fresh[0])
+    legacy = [AtomsToGraph(5.0, hops=(2, 4), seeding="legacy").topology(a) for a in frames]
+    assert any(not np.array_equal(legacy[0].seed_mask, t.seed_mask) for t in legacy[1:])
+
+

@@ -41,9 +41,11 @@ def test_sparse_pairs_grow_linearly():
         flake = rattle(graphene_flake(rings), 0.02)
         out = _output(model, flake)
         pairs.append([s.fine.numel() / s.num_fine for s in out.assignments])
-    # pairs per fine node stay bounded (no dense N x K matrix) as the flake grows 8-fold
-    np.testing.assert_allclose(pairs[1], pairs[2], rtol=0.2)
-    assert max(max(p) for p in pairs) < 10
+    # pairs per fine node stay bounded (no dense N x K matrix) as the flake grows 8-fold;
+    # symmetric seeding packs whole orbits, so the count varies a little from size to size
+    pairs = np.array(pairs)
+    assert (pairs[2] <= 1.2 * pairs[:2].max(0)).all()
+    assert pairs[1:].max() < 10  # (the smallest flake: every seed within reach of every node)
 
 
 def test_sigma_temperature_and_hard_switch_change_assignments(water_on_coronene):
