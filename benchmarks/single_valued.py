@@ -18,6 +18,9 @@ sqrt(|v|^2 + 1) - 1). Rows:
 * Hessian vs FD: largest |H - H_FD| with central differences of the forces at h = 5e-3 Å
   (the reference's step), exact water and benzene.
 
+It then prints the seed counts of both rules (atoms per level-1 and level-2 node) for exact
+benzene, circumcoronene, hexagonal flakes and a periodic graphene sheet.
+
 Writes benchmarks/single_valued.json.
 """
 
@@ -120,6 +123,25 @@ def hessian_vs_fd(model, atoms, h: float = 5e-3) -> float:
     return float(np.abs(hess - num).max())
 
 
+def seed_counts() -> dict:
+    from ase.build import molecule
+
+    from muse_explore.pooling.seeding import find_topology
+    from muse_explore.reference import graphene_flake, graphene_sheet
+
+    systems = {"benzene": molecule("C6H6"), "C54H18": graphene_flake(2)}
+    systems |= {f"flake, {r} rings": graphene_flake(r) for r in (6, 12, 22)}
+    systems["periodic sheet 10x10"] = graphene_sheet(10, 10, vacuum=8.0)
+    out = {}
+    for name, a in systems.items():
+        row = {"atoms": len(a)}
+        for rule in ("legacy", "symmetric"):
+            t = find_topology(a.numbers, a.positions, a.cell.array, a.pbc, (2, 4), seeding=rule)
+            row[rule] = t.seed_mask.sum(0).tolist()
+        out[name] = row
+    return out
+
+
 def main() -> None:
     import torch
     from ase.build import molecule
@@ -147,8 +169,14 @@ def main() -> None:
     print(f"{'quantity':<{width}}  {'legacy (format 1)':>18}  {'symmetric':>12}")
     for key in rows["legacy"]:
         print(f"{key:<{width}}  {rows['legacy'][key]:>18.3g}  {rows['symmetric'][key]:>12.3g}")
+    counts = seed_counts()
+    print(f"\n{'structure':<22} {'atoms':>6}  {'legacy L1/L2 nodes':>19}  {'symmetric L1/L2':>16}")
+    for name, row in counts.items():
+        leg, sym = row["legacy"], row["symmetric"]
+        print(f"{name:<22} {row['atoms']:>6}  {leg[0]:>9} /{leg[1]:>8}  {sym[0]:>7} /{sym[1]:>7}")
     out = Path(__file__).with_suffix(".json")
-    out.write_text(json.dumps({"command": "python benchmarks/single_valued.py", **rows}, indent=1))
+    payload = {"command": "python benchmarks/single_valued.py", **rows, "seed_counts": counts}
+    out.write_text(json.dumps(payload, indent=1))
 
 
 if __name__ == "__main__":
