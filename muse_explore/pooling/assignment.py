@@ -2,7 +2,8 @@ r"""*Select*: the soft assignment S of fine nodes to coarse nodes.
 
 Every coarse node k is anchored at a seed fine node s_k (:mod:`muse_explore.pooling.seeding`).
 A fine node i may belong only to coarse nodes of its own covalent fragment (the same periodic
-copy of it, :class:`FragmentCopies`) whose seed lies within the assignment radius r_a; for such a pair (one pair per periodic image),
+copy of it, :class:`FragmentCopies`) whose seed lies within the assignment radius r_a; for
+such a pair (one pair per periodic image),
 
 .. math::
     \ell_{ik} = \frac{1}{T}\left(-\frac{\|\mathbf{d}_{ik}\|^2}{2\sigma^2}

@@ -47,8 +47,9 @@ def colour_classes(numbers: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndar
 
     Args:
         numbers: (n,) atomic numbers (the initial colours).
-        i, j: (E,) directed edges (bond ``i -> j`` and ``j -> i`` both listed; periodic
-            images as separate edges).
+        i: (E,) first atom of each directed edge (bonds ``i -> j`` and ``j -> i`` are both
+            listed; bonds to periodic images are separate edges).
+        j: (E,) second atom of each edge.
 
     Returns:
         (n,) uint64 colours; atoms with equal colours are indistinguishable by refinement.

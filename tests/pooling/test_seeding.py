@@ -109,7 +109,8 @@ def test_legacy_seeding_breaks_ties_by_geometry():
 
 def test_periodic_bonds_cross_the_cell():
     sheet = graphene_sheet(3, 3)
-    i, j, d, shifts = covalent_bonds(sheet.numbers, sheet.positions, np.asarray(sheet.cell), sheet.pbc)
+    cell = np.asarray(sheet.cell)
+    i, j, d, shifts = covalent_bonds(sheet.numbers, sheet.positions, cell, sheet.pbc)
     assert np.bincount(i).tolist() == [3] * len(sheet)  # every carbon has three bonds
     np.testing.assert_allclose(d, 1.42, atol=1e-6)
     assert shifts.any()  # bonds through the boundary carry their cell shift
