@@ -18,8 +18,11 @@ sqrt(|v|^2 + 1) - 1). Rows:
 * Hessian vs FD: largest |H - H_FD| with central differences of the forces at h = 5e-3 Å
   (the reference's step), exact water and benzene.
 
-It then prints the seed counts of both rules (atoms per level-1 and level-2 node) for exact
-benzene, circumcoronene, hexagonal flakes and a periodic graphene sheet.
+It then prints the seed counts of both rules (level-1 and level-2 nodes) for exact benzene,
+circumcoronene, hexagonal flakes and a periodic graphene sheet, and the price of the proven
+limit (docs/method.md, Section 2): the MuSE/backbone time ratio (energy + forces, float32,
+best of 3) of a periodic graphene sheet of 968 atoms, where symmetric seeding makes every
+carbon a node on every level, against a 1,092-atom flake.
 
 Writes benchmarks/single_valued.json.
 """
@@ -142,6 +145,27 @@ def seed_counts() -> dict:
     return out
 
 
+def cost_ratio(atoms) -> dict:
+    import torch
+
+    import muse_explore as mx
+    from muse_explore.calc import compute_properties
+
+    times = {}
+    for levels in (0, 2):
+        model = mx.build_model(backbone="painn", elements=["H", "C"], levels=levels, seed=0)
+        model = model.float().eval()
+        conv = model.graph_converter(dtype=torch.float32)
+        best = float("inf")
+        for _ in range(4):  # the first one warms up
+            t0 = time.perf_counter()
+            compute_properties(model, conv.batch(atoms, targets=False))
+            best = min(best, time.perf_counter() - t0)
+        times[levels] = best
+    return {"atoms": len(atoms), "backbone s": times[0], "muse s": times[2],
+            "ratio": times[2] / times[0]}  # fmt: skip
+
+
 def main() -> None:
     import torch
     from ase.build import molecule
@@ -174,8 +198,25 @@ def main() -> None:
     for name, row in counts.items():
         leg, sym = row["legacy"], row["symmetric"]
         print(f"{name:<22} {row['atoms']:>6}  {leg[0]:>9} /{leg[1]:>8}  {sym[0]:>7} /{sym[1]:>7}")
+    from muse_explore.reference import graphene_flake, graphene_sheet
+
+    costs = {
+        "flake, 12 rings": cost_ratio(graphene_flake(12)),
+        "periodic sheet 22x22": cost_ratio(graphene_sheet(22, 22, vacuum=8.0)),
+    }
+    print(f"\n{'structure':<22} {'atoms':>6}  {'PaiNN s':>8}  {'MuSE s':>8}  {'MuSE/bb':>7}")
+    for name, c in costs.items():
+        print(
+            f"{name:<22} {c['atoms']:>6}  {c['backbone s']:>8.3f}  {c['muse s']:>8.3f}  "
+            f"{c['ratio']:>7.2f}"
+        )
     out = Path(__file__).with_suffix(".json")
-    payload = {"command": "python benchmarks/single_valued.py", **rows, "seed_counts": counts}
+    payload = {
+        "command": "python benchmarks/single_valued.py",
+        **rows,
+        "seed_counts": counts,
+        "cost": costs,
+    }
     out.write_text(json.dumps(payload, indent=1))
 
 
