@@ -49,11 +49,11 @@ class MuSECalculator(Calculator):
         freeze_topology: keep the coarse seeds of the first structure for all later ones
             (MD, scans): the energy is then smooth even through bond-length excursions.
 
-    A calculator follows a path (MD, optimisation, vibrations, finite differences): a
-    structure with the same atoms and covalent bond graph as an earlier one reuses its coarse
-    seeds (``AtomsToGraph(follow=True)``), so the energy is smooth along the path. For many
-    independent structures, :func:`muse_explore.analysis.predict` seeds each from its own
-    geometry, independent of order; ``calc.reset_topology()`` forgets the path here.
+    Coarse seeds depend on the covalent bond graph alone, so the energy of a geometry does not
+    depend on what the calculator saw before: the converter caches seedings per bond graph only
+    to save time. (Legacy models, loaded from format-1 files, still reuse the seeds of an
+    earlier structure with the same bond graph along a path, ``AtomsToGraph(follow=True)``;
+    ``calc.reset_topology()`` forgets that path.)
 
     ``results`` after a calculation: ``energy``, ``free_energy`` (eV); ``forces`` (n, 3) eV/Å;
     ``stress`` (Voigt 6, eV/Å³, periodic cells only); ``energies`` (n,) per-atom energies;

@@ -119,9 +119,9 @@ def snapshots(
 ) -> list[Snapshot]:
     """Evaluate ``frames`` (one structure or a trajectory) with ``model``, batched.
 
-    ``path=True`` treats the frames as a trajectory: frames with the same bonding keep the
-    coarse seeds of the first (``AtomsToGraph(follow=True)``), so nodes keep their identity
-    from frame to frame. The model is used as it is (its σ, temperature, soft/hard).
+    Frames with the same bonding have the same coarse seeds, so nodes keep their identity
+    from frame to frame; ``path=True`` matters only for legacy (format-1) models, whose seeds
+    depend on the geometry unless they follow a path (``AtomsToGraph(follow=True)``). The model is used as it is (its σ, temperature, soft/hard).
     """
     from torch_geometric.data import Batch
 
