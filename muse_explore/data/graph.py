@@ -120,7 +120,12 @@ class AtomsToGraph:
         bonds = covalent_bonds(atoms.numbers, atoms.positions, cell, atoms.pbc, edges)
         n = len(atoms)
         i, j, _, shifts = bonds
-        pairs = np.unique(np.column_stack([i * n + j, shifts]).astype(np.int64), axis=0)
+        pair = i.astype(np.int64) * n + j
+        if shifts.any():  # periodic bonds: the shifts are part of the graph
+            rows = np.column_stack([pair, shifts])
+            pairs = rows[np.lexsort(rows.T[::-1])]
+        else:
+            pairs = np.sort(pair)
         parts = [atoms.numbers.astype(np.int64).tobytes(), pairs.tobytes()]
         if self.seeding == "legacy" and not self.follow:
             parts += [np.ascontiguousarray(atoms.positions, dtype=np.float64).tobytes(),

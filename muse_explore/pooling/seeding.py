@@ -88,15 +88,20 @@ def covalent_bonds(
     at least :func:`bond_cutoff`, to avoid computing another one.
     """
     radii = covalent_radii[numbers]
-    cell = cell if np.asarray(pbc).any() else np.zeros((3, 3))
+    periodic = np.asarray(pbc).any()
+    cell = cell if periodic else np.zeros((3, 3))
     if edges is None:
         edges = neighbor_list(positions, cell, pbc, bond_cutoff(numbers))
     edge_index, shifts = edges
     j, i = edge_index
-    vec = positions[j] - positions[i] + shifts @ cell
-    d = np.linalg.norm(vec, axis=1)
-    keep = (d < BOND_SCALE * (radii[i] + radii[j])) & ((i != j) | np.any(shifts != 0, axis=1))
-    return i[keep], j[keep], d[keep], np.asarray(shifts[keep], dtype=np.int64)
+    vec = positions[j] - positions[i]
+    if periodic:
+        vec += shifts @ cell
+    d2 = np.einsum("ij,ij->i", vec, vec)
+    keep = np.flatnonzero(d2 < (BOND_SCALE * (radii[i] + radii[j])) ** 2)
+    i, j, vec, shifts = i[keep], j[keep], vec[keep], np.asarray(shifts[keep], dtype=np.int64)
+    own = (i != j) | np.any(shifts != 0, axis=1)  # an atom is bonded only to its images
+    return i[own], j[own], np.linalg.norm(vec[own], axis=1), shifts[own]
 
 
 def find_topology(
