@@ -243,9 +243,10 @@ class MuSE(nn.Module):
         graphs, states, assigns = [graph], [state], []
         anchors = [torch.arange(batch.z.shape[0], device=batch.z.device)]
         if self.levels:
-            if getattr(batch, "seed_mask", None) is None:
+            if any(getattr(batch, k, None) is None for k in ("seed_mask", "copy_offset")):
                 raise MuSEInputError(
-                    "this batch has no coarse seeds: build it with model.graph_converter()"
+                    "this batch has no coarse seeds (or was built by an older muse_explore): "
+                    "build it with model.graph_converter()"
                 )
             copies = FragmentCopies(
                 batch.fragment, batch.copy_offset, batch.copy_span, batch.cell, batch.batch
