@@ -9,6 +9,12 @@ Convention (PyG ``source_to_target`` flow): ``edge_index[0]`` is the source ``j`
 with integer shifts :math:`\mathbf{S}_{ij}` and the cell :math:`\mathbf{C}` (rows are lattice
 vectors). Shifts refer to the positions *as given* (not wrapped), so edge vectors can be
 recomputed in torch from ``pos`` and autograd flows through them.
+
+vesin 0.6 (``cpu_cell_list.cpp``) caps its cell grid at 1e5 cells; when a structure is large
+and thin (a 300 Å flake with a 0.3 Å cutoff, a 1,000 Å one with 3 Å) the rescaled grid can get
+zero cells along one direction and the process dies of an integer division by zero
+(``Floating point exception``). :func:`neighbor_list` therefore asks vesin for a cutoff long
+enough that the grid never needs rescaling and keeps the pairs within the requested one.
 """
 
 from __future__ import annotations
@@ -52,12 +58,40 @@ def neighbor_list(
         wrap = np.zeros((n, 3))
         wrapped = positions
         box = np.zeros((3, 3))
-    calc = vesin.NeighborList(cutoff=float(cutoff), full_list=True)
-    i, j, s = calc.compute(points=wrapped, box=box, periodic=pbc.tolist(), quantities="ijS")
+    search = _grid_safe_cutoff(wrapped, box, pbc, float(cutoff))
+    calc = vesin.NeighborList(cutoff=search, full_list=True)
+    i, j, s, d = calc.compute(points=wrapped, box=box, periodic=pbc.tolist(), quantities="ijSd")
+    if search > cutoff:
+        keep = d < cutoff
+        i, j, s = i[keep], j[keep], s[keep]
     i = i.astype(np.int64)
     j = j.astype(np.int64)
     shifts = s.astype(np.int64) - wrap[j].astype(np.int64) + wrap[i].astype(np.int64)
     return np.stack([j, i]), shifts
+
+
+#: vesin's cap on the number of cells of its grid (MAX_NUMBER_OF_CELLS in cpu_cell_list.cpp)
+_VESIN_MAX_CELLS = 1e5
+
+
+def _grid_safe_cutoff(points: np.ndarray, box: np.ndarray, pbc: np.ndarray, cutoff: float) -> float:
+    """Smallest cutoff >= ``cutoff`` (up to 10 %) for which vesin's grid needs no rescaling.
+
+    vesin's grid has ``max(1, trunc(w_k / cutoff))`` cells along each direction k, with w_k the
+    distance between the box faces (periodic) or the extent of the points (otherwise). The
+    widths are overestimated here (the largest extent along any axis for every non-periodic
+    direction), which can only make the returned cutoff longer, never unsafe.
+    """
+    extent = float(np.ptp(points, axis=0).max()) if len(points) else 0.0
+    widths = np.full(3, extent)
+    if pbc.any():
+        volume = abs(np.linalg.det(box))
+        heights = volume / np.linalg.norm(np.cross(box[[1, 2, 0]], box[[2, 0, 1]]), axis=1)
+        widths = np.where(pbc, heights, extent)
+    search = cutoff
+    while np.prod(np.maximum(1.0, np.trunc(widths / search))) > _VESIN_MAX_CELLS:
+        search *= 1.1
+    return search
 
 
 def edge_vectors(

@@ -52,3 +52,35 @@ def test_edge_vectors_are_differentiable():
 def test_empty():
     ei, s = neighbor_list(np.zeros((0, 3)), np.zeros((3, 3)), np.array([False] * 3), 5.0)
     assert ei.shape == (2, 0) and s.shape == (0, 3)
+
+
+_CRASH_SCRIPT = """
+import numpy as np
+from scipy.spatial import cKDTree
+from muse_explore.data.neighbors import neighbor_list
+from muse_explore.data.validation import validate_atoms
+from muse_explore.reference import graphene_flake
+rng = np.random.default_rng(0)
+for size, cutoff, thickness in [(300.0, 0.3, 0.0), (1000.0, 3.0, 3.0), (2000.0, 5.0, 0.0)]:
+    pts = np.c_[rng.uniform(0, size, (30000, 2)), rng.uniform(0, thickness, 30000)]
+    edges, _ = neighbor_list(pts, np.zeros((3, 3)), np.zeros(3, bool), cutoff)
+    ref = cKDTree(pts).query_pairs(cutoff, output_type="ndarray")
+    assert edges.shape[1] == 2 * len(ref), (size, cutoff, edges.shape, ref.shape)
+flake = graphene_flake(75)  # about 34,000 atoms, 330 Å across: plain vesin 0.6.2 dies here
+validate_atoms(flake, cutoff=5.0)
+print("survived", len(flake))
+"""
+
+
+def test_large_thin_structures_do_not_crash_vesin():
+    """Regression: vesin 0.6's cell grid could get zero cells along a thin direction and kill
+    the process with SIGFPE (a 30,000-atom flake's 0.3 Å overlap check). Run in a subprocess so
+    that a crash is a test failure, not a dead test session."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _CRASH_SCRIPT], capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, f"exit {proc.returncode}: {proc.stderr[-2000:]}"
+    assert "survived" in proc.stdout
