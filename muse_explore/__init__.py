@@ -41,7 +41,7 @@ def build_model(
     Keyword arguments are the fields of :class:`MuSEConfig` (cutoffs, hidden, sigma, hops, ...).
     """
     return MuSE(
-        MuSEConfig(elements=list(elements), backbone=backbone, levels=levels, seed=seed, **kwargs)
+        MuSEConfig(elements=elements, backbone=backbone, levels=levels, seed=seed, **kwargs)
     )
 
 

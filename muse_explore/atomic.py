@@ -37,3 +37,32 @@ def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs):
     """``open(path, mode)`` on a temporary file that replaces ``path`` when closed cleanly."""
     with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as fh:
         yield fh
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files that killed writers left in ``folder``; return them.
+
+    A process killed inside :func:`atomic_path` leaves its ``.tmp-PID-...`` file behind (the
+    target itself is intact). Files of processes that are still running are kept.
+    """
+    removed = []
+    folder = Path(folder)
+    if not folder.is_dir():
+        return removed
+    for tmp in folder.glob(".tmp-*-*"):
+        pid = tmp.name.split("-")[1]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True

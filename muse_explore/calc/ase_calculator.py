@@ -11,6 +11,7 @@ from ase.stress import full_3x3_to_voigt_6_stress
 from muse_explore.calc.allocator import tune_cpu_allocator
 from muse_explore.calc.derivatives import compute_properties
 from muse_explore.calc.derivatives import hessian as _hessian
+from muse_explore.errors import MuSEConfigError
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
@@ -33,7 +34,17 @@ def _as_array(s):
 def _device(device) -> torch.device:
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as err:
+        raise MuSEConfigError(f"device: {device!r} is not a torch device ({err})") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        why = "has no CUDA support" if torch.version.cuda is None else "finds no CUDA device"
+        raise MuSEConfigError(
+            f"device={device!r}, but this torch ({torch.__version__}) {why}: use device='cpu' "
+            f"or None, or install a CUDA build of torch (README, 'CPU or GPU')"
+        )
+    return dev
 
 
 class MuSECalculator(Calculator):

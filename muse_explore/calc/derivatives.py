@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import torch
 from torch_geometric.data import Batch
 
@@ -78,9 +79,28 @@ def hessian(
         (3m, 3m) tensor for m selected atoms, rows/columns ordered atom by atom (x, y, z).
     """
     n = int(batch.pos.shape[0])
-    idx = torch.arange(n) if indices is None else torch.as_tensor(indices).cpu()
+    idx = torch.arange(n) if indices is None else _atom_indices(indices, n)
     dof = (idx.unsqueeze(-1) * 3 + torch.arange(3)).reshape(-1)
     return _hessian_rows(model, batch, dof, chunk_size)[:, dof.to(batch.pos.device)]
+
+
+def _atom_indices(indices, n: int) -> torch.Tensor:
+    """``indices`` as a 1-D int64 tensor of distinct atoms in 0..n-1, or a MuSEInputError."""
+    from muse_explore.errors import MuSEInputError
+
+    values = np.asarray(list(indices) if not np.isscalar(indices) else [indices])
+    if values.size == 0:
+        raise MuSEInputError("indices: no atoms chosen")
+    if values.dtype.kind not in "iu" or values.ndim != 1:
+        raise MuSEInputError(f"indices must be a list of atom numbers, got {indices!r}")
+    bad = values[(values < 0) | (values >= n)]
+    if bad.size:
+        raise MuSEInputError(
+            f"indices: atom {int(bad[0])} does not exist; the structure has {n} atoms (0..{n - 1})"
+        )
+    if len(np.unique(values)) != len(values):
+        raise MuSEInputError("indices: an atom is listed more than once")
+    return torch.as_tensor(values, dtype=torch.long)
 
 
 def hessian_rows(model, batch: Batch, atoms, *, chunk_size: int = 96) -> torch.Tensor:
@@ -89,7 +109,7 @@ def hessian_rows(model, batch: Batch, atoms, *, chunk_size: int = 96) -> torch.T
     Row ``3a + c`` holds ∂²E/∂r_{atoms[a], c} ∂r_j for every atom j: how each atom couples
     to the chosen ones (the influence map), at the cost of 3m backward passes, not 3N.
     """
-    idx = torch.as_tensor(atoms).reshape(-1).cpu()
+    idx = _atom_indices(np.asarray(atoms).reshape(-1).tolist(), int(batch.pos.shape[0]))
     dof = (idx.unsqueeze(-1) * 3 + torch.arange(3)).reshape(-1)
     return _hessian_rows(model, batch, dof, chunk_size)
 

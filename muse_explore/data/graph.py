@@ -48,6 +48,10 @@ class AtomsToGraph:
             ``False`` seeds every structure from its own geometry. Symmetric seeding has one
             mode and ignores it.
         cache_size: number of seedings kept.
+        reach: the longest cutoff any level of the model uses (coarse graphs, assignment
+            radii), in Å; periodic cells are checked against it as well as against
+            ``cutoff``, so a cell too small for the coarse levels is refused by name. Defaults
+            to ``cutoff``.
     """
 
     def __init__(
@@ -60,8 +64,10 @@ class AtomsToGraph:
         seeding: str = "symmetric",
         follow: bool = False,
         cache_size: int = 256,
+        reach: float | None = None,
     ) -> None:
         self.cutoff = float(cutoff)
+        self.reach = max(self.cutoff, float(reach)) if reach is not None else self.cutoff
         self.elements = list(elements) if elements is not None else None
         self.hops = tuple(int(h) for h in hops)
         self.dtype = dtype if dtype is not None else torch.get_default_dtype()
@@ -145,7 +151,7 @@ class AtomsToGraph:
 
     def __call__(self, atoms: Atoms, *, targets: bool = True) -> Data:
         """One structure as a PyG ``Data`` (validated first)."""
-        validate_atoms(atoms, cutoff=self.cutoff, elements=self.elements)
+        validate_atoms(atoms, cutoff=self.reach, elements=self.elements)
         pbc = np.asarray(atoms.pbc, dtype=bool)
         cell = np.asarray(atoms.cell, dtype=np.float64) if pbc.any() else np.zeros((3, 3))
         edge_index, shifts = neighbor_list(atoms.positions, cell, pbc, self.cutoff)

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from ase import Atoms
 
+from muse_explore.data.validation import validate_atoms
 from muse_explore.errors import MuSEInputError
 from muse_explore.reference.molecules import MOLECULES, small_molecule
 from muse_explore.reference.structures import graphene_flake, place_molecule
@@ -145,9 +146,19 @@ def read_molecule(content: bytes | str, filename: str) -> Atoms:
         raise MuSEInputError(f"{filename}: give an .xyz or .extxyz file")
     try:
         text = content.decode() if isinstance(content, bytes) else content
+    except UnicodeDecodeError:
+        raise MuSEInputError(f"{filename}: not a text file (xyz files are text)") from None
+    if not text.strip():
+        raise MuSEInputError(f"{filename}: the file is empty")
+    try:
         atoms = read(io.StringIO(text), format="extxyz", index=0)
     except Exception as err:  # ASE raises many kinds for malformed files
-        raise MuSEInputError(f"{filename}: not a readable xyz file ({err})") from None
+        detail = str(err) or type(err).__name__
+        raise MuSEInputError(f"{filename}: not a readable xyz file ({detail})") from None
     if len(atoms) == 0:
         raise MuSEInputError(f"{filename}: the file holds no atoms")
+    try:
+        validate_atoms(atoms)  # NaN or infinite coordinates, unknown elements, overlaps
+    except MuSEInputError as err:
+        raise MuSEInputError(f"{filename}: {err}") from None
     return atoms

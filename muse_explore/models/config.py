@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from numbers import Integral, Real
 
 from ase.data import atomic_numbers
 
@@ -74,12 +75,13 @@ class MuSEConfig:
     seed: int | None = None
 
     def __post_init__(self) -> None:
+        self._check_types()
         L = self.levels
         if not isinstance(L, int) or L < 0:
             raise MuSEConfigError(f"levels must be a non-negative integer, got {L!r}")
         if not self.elements:
             raise MuSEConfigError("elements must list at least one chemical symbol")
-        self.elements = [str(e) for e in self.elements]
+        self.elements = list(self.elements)
         bad = [e for e in self.elements if e not in atomic_numbers or e == "X"]
         if bad:
             raise MuSEConfigError(f"elements: unknown chemical symbol(s) {bad}")
@@ -121,6 +123,51 @@ class MuSEConfig:
         if unknown:
             raise MuSEConfigError(f"energy_shifts for elements not in the model: {sorted(unknown)}")
         self.energy_shifts = {k: float(v) for k, v in self.energy_shifts.items()}
+
+    #: Scalar fields and the types they accept (checked by name before anything else).
+    _SCALARS = {
+        "backbone": (str,),
+        "levels": (Integral,),
+        "hidden": (Integral,),
+        "temperature": (Real,),
+        "hard": (bool,),
+        "seeding": (str,),
+        "zbl": (bool,),
+        "long_range": (str, type(None)),
+        "long_range_sigma": (Real,),
+        "freeze_atoms": (bool,),
+        "seed": (Integral, type(None)),
+        "energy_shifts": (dict,),
+        "backbone_kwargs": (dict,),
+    }
+
+    def _check_types(self) -> None:
+        if not isinstance(self.elements, (list, tuple)) or not all(
+            isinstance(e, str) for e in self.elements
+        ):
+            raise MuSEConfigError(
+                f"elements must be a list of chemical symbols such as ['H', 'C', 'N', 'O'], got "
+                f"{self.elements!r}"
+            )
+        for name, kinds in self._SCALARS.items():
+            value = getattr(self, name)
+            # bool is an int in Python: a number field must not take True/False, and vice versa
+            wrong = not isinstance(value, kinds) or (
+                isinstance(value, bool) and bool not in kinds
+            )
+            if wrong:
+                names = {Integral: "an integer", Real: "a number", type(None): "None"}
+                expected = " or ".join(names.get(k, k.__name__) for k in kinds)
+                raise MuSEConfigError(f"{name} must be {expected}, got {value!r}")
+        for name in ("cutoffs", "num_interactions", "hops", "assign_radius", "sigma"):
+            value = getattr(self, name)
+            items = value if isinstance(value, (list, tuple)) else [value]
+            if value is not None and not all(
+                isinstance(v, Real) and not isinstance(v, bool) for v in items
+            ):
+                raise MuSEConfigError(
+                    f"{name} must be a number or a list of numbers (one per level), got {value!r}"
+                )
 
     @staticmethod
     def _per_level(name, value, default, n, factor, kind) -> tuple:

@@ -166,6 +166,7 @@ class MuSE(nn.Module):
             dtype=dtype,
             seeding=self.config.seeding,
             follow=follow,
+            reach=max(self.config.cutoffs),
         )
 
     def set_pooling(

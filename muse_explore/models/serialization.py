@@ -68,9 +68,10 @@ def load_model(path: str | os.PathLike, *, map_location: str | torch.device = "c
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises many types for truncated/corrupt archives
+        # torch's own text suggests weights_only=False (arbitrary code execution): not repeated
         raise MuSEFileError(
-            f"{path} is not a readable muse_explore model file (corrupt or truncated?): "
-            f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+            f"{path} is not a readable muse_explore model file (corrupt or truncated, or not a "
+            f"model file): torch.load failed with {type(err).__name__}"
         ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise MuSEFileError(f"{path} is not a muse_explore model file (no '{FORMAT}' header)")
@@ -95,8 +96,13 @@ def load_model(path: str | os.PathLike, *, map_location: str | torch.device = "c
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as err:
-        first = str(err).splitlines()[0]
+        # torch's first line is only "Error(s) in loading state_dict for MuSE:"; the details
+        # (missing and unexpected keys, size mismatches) follow it
+        details = [line.strip() for line in str(err).splitlines()[1:] if line.strip()]
+        shown = "; ".join(details[:4])
+        if len(details) > 4:
+            shown += f"; ... ({len(details) - 4} more)"
         raise MuSEFileError(
-            f"{path}: weights do not match the saved configuration: {first}"
+            f"{path}: weights do not match the saved configuration: {shown or err}"
         ) from None
     return model.to(map_location)

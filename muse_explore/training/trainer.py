@@ -31,7 +31,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch_geometric.loader import DataLoader
 
-from muse_explore.atomic import atomic_open
+from muse_explore.atomic import atomic_open, remove_stale_temporaries
 from muse_explore.calc.derivatives import compute_properties
 from muse_explore.errors import MuSEConfigError, MuSEFileError
 from muse_explore.models.config import MuSEConfig
@@ -97,7 +97,14 @@ class Trainer:
         self.ckpt_dir = self.run_dir / "checkpoints"
         last = self.ckpt_dir / "last.pt"
         if resume and not last.is_file():
-            raise MuSEFileError(f"nothing to resume: no checkpoint at {last}")
+            raise MuSEFileError(
+                f"nothing to resume: no checkpoint at {last}. A run saves its first checkpoint "
+                f"at the end of epoch 1; if it was stopped before that, start it again without "
+                f"--resume"
+            )
+        if self.dist.rank == 0:  # a kill during a save leaves a temporary file; drop it
+            for folder in (self.run_dir, self.ckpt_dir):
+                remove_stale_temporaries(folder)
         if not resume and last.exists():
             raise MuSEConfigError(
                 f"{self.run_dir} already holds a run; pass --resume to continue it or choose "

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 from ase.md.verlet import VelocityVerlet
 
 import muse_explore as mx
@@ -57,3 +58,18 @@ def test_single_atom_and_single_molecule():
         atoms.calc = mx.MuSECalculator(small_model())
         assert np.isfinite(atoms.get_potential_energy())
         assert np.abs(atoms.get_forces()).max() == 0.0
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_cuda_is_a_clear_error():
+    with pytest.raises(mx.MuSEConfigError, match="device='cuda'.*device='cpu'"):
+        mx.MuSECalculator(small_model(), device="cuda")
+
+
+def test_a_cell_too_small_for_the_coarse_levels_is_refused():
+    from ase import Atoms
+
+    tiny = Atoms("C", positions=[[0, 0, 0]], cell=[0.4, 0.4, 0.4], pbc=True)
+    tiny.calc = mx.MuSECalculator(small_model())
+    with pytest.raises(mx.MuSEInputError, match="cell too small.*20 Å cutoff"):
+        tiny.get_potential_energy()

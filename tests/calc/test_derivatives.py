@@ -1,5 +1,7 @@
 import numpy as np
+import pytest
 import torch
+from ase.build import molecule
 
 import muse_explore as mx
 from muse_explore.calc.derivatives import compute_properties, hessian
@@ -37,3 +39,19 @@ def test_stress_is_nan_for_molecules_in_mixed_batches(benzene, periodic_sheet):
     batch = model.graph_converter(dtype=torch.float64).batch([benzene, periodic_sheet])
     res = compute_properties(model, batch, stress=True)
     assert torch.isnan(res["stress"][0]).all() and torch.isfinite(res["stress"][1]).all()
+
+
+def test_hessian_indices_are_checked():
+    from muse_explore.errors import MuSEInputError
+
+    calc = mx.MuSECalculator(small_model("painn", 0))
+    water = molecule("H2O")
+    for indices, fragment in [
+        ([5], "atom 5 does not exist; the structure has 3 atoms"),
+        ([-1], "atom -1 does not exist"),
+        ([0, 0], "more than once"),
+        ([0.5], "list of atom numbers"),
+        ([], "no atoms chosen"),
+    ]:
+        with pytest.raises(MuSEInputError, match=fragment):
+            mx.hessian(calc, water, indices=indices)

@@ -41,5 +41,11 @@ def test_bad_scans_and_uploads():
         read_molecule(b"", "mol.pdb")
     with pytest.raises(MuSEInputError, match="not a readable xyz"):
         read_molecule(b"3\nwater\nO 0 0 0\nH 1 0\n", "w.xyz")
+    with pytest.raises(MuSEInputError, match="w.xyz: the file is empty"):
+        read_molecule(b"", "w.xyz")
+    with pytest.raises(MuSEInputError, match="w.xyz: NaN coordinates: atom 1"):
+        read_molecule(b"3\nwater\nO 0 0 0\nH nan 0 0\nH -0.24 0.93 0\n", "w.xyz")
+    with pytest.raises(MuSEInputError, match="not a text file"):
+        read_molecule(b"\xff\xfe\x00", "w.xyz")
     water = read_molecule(b"3\nwater\nO 0 0 0\nH 0.96 0 0\nH -0.24 0.93 0\n", "w.xyz")
     assert water.get_chemical_formula() == "H2O"

@@ -40,3 +40,28 @@ def test_unknown_field_and_backbone():
         mx.build_model(backbone="nope")
     with pytest.raises(MuSEConfigError, match="bad hyperparameters"):
         mx.build_model(backbone_kwargs={"wings": 2})
+
+
+@pytest.mark.parametrize(
+    "field, value, fragment",
+    [
+        ("hidden", [8], "hidden must be an integer"),
+        ("elements", "HCNOCl", "elements must be a list"),
+        ("levels", True, "levels must be an integer"),
+        ("temperature", "1", "temperature must be a number"),
+        ("hard", 1, "hard must be bool"),
+        ("cutoffs", ["5", "10", "20"], "cutoffs must be a number or a list"),
+        ("backbone_kwargs", [], "backbone_kwargs must be dict"),
+    ],
+)
+def test_fields_are_type_checked_by_name(field, value, fragment):
+    kwargs = {"elements": ["H", "C"], field: value}
+    with pytest.raises(MuSEConfigError, match=fragment):
+        MuSEConfig(**kwargs)
+
+
+def test_numpy_numbers_are_accepted():
+    import numpy as np
+
+    c = MuSEConfig(elements=("H", "C"), hidden=np.int64(8), temperature=np.float32(0.5))
+    assert c.elements == ["H", "C"] and c.hidden == 8

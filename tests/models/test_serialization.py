@@ -76,3 +76,20 @@ def test_interrupted_save_keeps_the_old_file(tmp_path, monkeypatch):
         small_model(hidden=8).save(path)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["m.pt"]
+
+
+def test_error_messages_name_the_problem_and_never_suggest_unsafe_loading(tmp_path):
+    noise = tmp_path / "noise.pt"
+    noise.write_bytes(bytes(range(256)) * 8)
+    with pytest.raises(MuSEFileError) as err:
+        mx.load_model(noise)
+    assert "weights_only" not in str(err.value) and "corrupt or truncated" in str(err.value)
+    path = tmp_path / "m.pt"
+    small_model().save(path)
+    payload = torch.load(path, weights_only=True)
+    payload["state_dict"]["extra.weight"] = torch.zeros(2)
+    del payload["state_dict"]["unpool_maps.0.bias"]
+    torch.save(payload, path)
+    with pytest.raises(MuSEFileError, match="unpool_maps.0.bias") as err:
+        mx.load_model(path)
+    assert "extra.weight" in str(err.value)

@@ -113,9 +113,13 @@ def test_training_learns(write_config):
 
 def test_run_folder_guards_and_corrupt_checkpoint(write_config, tmp_path):
     path, cfg = write_config(optim__epochs=1)
-    with pytest.raises(MuSEFileError, match="nothing to resume"):
+    with pytest.raises(MuSEFileError, match="nothing to resume.*again without --resume"):
         Trainer(TrainConfig.from_dict(cfg), resume=True, progress=False)
+    stale = tmp_path / "run" / "checkpoints" / ".tmp-999999999-dead-last.pt"
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_bytes(b"")  # what a kill during a save leaves behind
     Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
+    assert not stale.exists()
     with pytest.raises(MuSEConfigError, match="already holds a run"):
         Trainer(TrainConfig.from_dict(cfg), progress=False)
     changed = dict(cfg, loss={"huber_delta": 0.5})
