@@ -6,7 +6,11 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only")
+# page-fault counts depend on the machine and its load: opt-in (`pytest -m perf`), run by CI
+pytestmark = [
+    pytest.mark.perf,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc only"),
+]
 
 # Ten rounds of allocate 256 MB, touch, free, as in repeated evaluations; the minor page faults
 # of each round. The tuned heap settles within a few rounds (measured: by the fourth at the
