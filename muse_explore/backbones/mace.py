@@ -20,6 +20,11 @@ coarse levels and the same weights the energy equals mace-torch's model (tested)
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import warnings
+
 import numpy as np
 import torch
 from torch import nn
@@ -29,13 +34,26 @@ from muse_explore.backbones.contract import Backbone, GeometricGraph, NodeState
 from muse_explore.backbones.e3nn_compat import import_o3
 from muse_explore.errors import MuSEConfigError
 
+_NO_WEIGHTS_ONLY = "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"
 _GATES = {"silu": torch.nn.functional.silu, "tanh": torch.tanh, None: None}
 
 
 def _mace_modules():
     o3 = import_o3()
     try:
-        from mace.modules import ScaleShiftMACE, interaction_classes
+        # mace-torch *prints* (not warns) at import that its optional cuequivariance
+        # acceleration is missing; muse_explore never uses it, so the notice is swallowed.
+        # It also sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1 for the whole process, so that every
+        # later torch.load without an explicit weights_only would unpickle arbitrary code (and
+        # torch warns about it while mace imports): the variable is put back afterwards.
+        before = os.environ.get(_NO_WEIGHTS_ONLY)
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=f"Environment variable {_NO_WEIGHTS_ONLY}")
+            from mace.modules import ScaleShiftMACE, interaction_classes
+        if before is None:
+            os.environ.pop(_NO_WEIGHTS_ONLY, None)
+        else:
+            os.environ[_NO_WEIGHTS_ONLY] = before
     except ImportError as err:  # pragma: no cover - depends on the installation
         raise MuSEConfigError(
             "the 'mace' backbone needs mace-torch: pip install 'muse-explore[mace]'"
@@ -99,27 +117,38 @@ class MACE(Backbone):
         self.coarse = atomic_numbers is None
         zs = [0] if self.coarse else [int(z) for z in atomic_numbers]
         n_elem = len(zs)
-        self.mace = ScaleShiftMACE(
-            r_max=float(cutoff),
-            num_bessel=num_bessel,
-            num_polynomial_cutoff=num_polynomial_cutoff,
-            max_ell=max_ell,
-            interaction_cls=classes[interaction],
-            interaction_cls_first=classes[interaction_first],
-            num_interactions=num_interactions,
-            num_elements=n_elem,
-            hidden_irreps=irreps,
-            MLP_irreps=o3.Irreps(mlp_irreps),
-            atomic_energies=np.zeros(n_elem),
-            avg_num_neighbors=float(avg_num_neighbors),
-            atomic_numbers=zs,
-            correlation=correlation,
-            gate=_GATES[gate],
-            radial_MLP=list(radial_mlp),
-            radial_type=radial_type,
-            atomic_inter_scale=float(scale),
-            atomic_inter_shift=float(shift),
-        )
+        with warnings.catch_warnings():
+            # e3nn compiles its generated tensor-product code with TorchScript while MACE is
+            # built: TorchScript warns about e3nn's instance-level annotations (dozens of
+            # times, harmless: the scripted code runs as written) and torch 2.10+ that
+            # torch.jit.script is deprecated (e3nn's choice, nothing a user can change)
+            warnings.filterwarnings(
+                "ignore", message="The TorchScript type system", category=UserWarning
+            )
+            warnings.filterwarnings(
+                "ignore", message="`torch.jit.script` is deprecated", category=DeprecationWarning
+            )
+            self.mace = ScaleShiftMACE(
+                r_max=float(cutoff),
+                num_bessel=num_bessel,
+                num_polynomial_cutoff=num_polynomial_cutoff,
+                max_ell=max_ell,
+                interaction_cls=classes[interaction],
+                interaction_cls_first=classes[interaction_first],
+                num_interactions=num_interactions,
+                num_elements=n_elem,
+                hidden_irreps=irreps,
+                MLP_irreps=o3.Irreps(mlp_irreps),
+                atomic_energies=np.zeros(n_elem),
+                avg_num_neighbors=float(avg_num_neighbors),
+                atomic_numbers=zs,
+                correlation=correlation,
+                gate=_GATES[gate],
+                radial_MLP=list(radial_mlp),
+                radial_type=radial_type,
+                atomic_inter_scale=float(scale),
+                atomic_inter_shift=float(shift),
+            )
         self.scalar_dim = irreps.count(o3.Irrep(0, 1))
         self.equivariant_shape = None
         if self.coarse:

@@ -70,3 +70,18 @@ def test_bad_mace_hyperparameters():
         mx.build_model(backbone="mace", backbone_kwargs={"interaction": "Nope"})
     with pytest.raises(mx.MuSEConfigError, match="gate"):
         mx.build_model(backbone="mace", backbone_kwargs={"gate": "relu6"})
+
+
+def test_building_and_loading_a_mace_model_is_quiet(tmp_path, capfd):
+    """No TorchScript warnings from e3nn's code generation, no cuequivariance notice."""
+    import warnings
+
+    import muse_explore as mx
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the test
+        model = mx.build_model(backbone="mace", elements=["H", "C"], levels=1, hidden=8)
+        model.save(tmp_path / "m.pt")
+        mx.load_model(tmp_path / "m.pt")
+    out, err = capfd.readouterr()
+    assert "cuequivariance" not in out + err and "TorchScript" not in out + err
