@@ -43,12 +43,17 @@ def model_card(name: str) -> str:
     return path.read_text() if path.is_file() else ""
 
 
-def load_pretrained(name: str, **calculator_kwargs):
-    """A ready :class:`muse_explore.MuSECalculator` for the pretrained model ``name``.
+def load_pretrained(name: str | os.PathLike, **calculator_kwargs):
+    """A ready :class:`muse_explore.MuSECalculator` for a pretrained model.
 
-    Keyword arguments go to the calculator (``dtype``, ``device``, ``freeze_topology``).
+    ``name`` is the name of a shipped model (:func:`list_pretrained`) or the path of a model
+    file (``.pt``, e.g. a ``best_model.pt`` of your own training run). Keyword arguments go to
+    the calculator (``dtype``, ``device``, ``freeze_topology``).
     """
     from muse_explore.calc import MuSECalculator
     from muse_explore.models import load_model
 
-    return MuSECalculator(load_model(pretrained_path(name)), **calculator_kwargs)
+    text = os.fspath(name)
+    is_path = isinstance(name, os.PathLike) or text.endswith(".pt") or os.sep in text
+    path = Path(text) if is_path else pretrained_path(text)
+    return MuSECalculator(load_model(path), **calculator_kwargs)
