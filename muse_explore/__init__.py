@@ -10,22 +10,55 @@ Public API::
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 try:
     __version__ = version("muse-explore")
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0+unknown"
 
-from muse_explore.calc import MuSECalculator, hessian
 from muse_explore.errors import (
     MuSEConfigError,
     MuSEFileError,
     MuSEInputError,
     MuSELegacyModelWarning,
 )
-from muse_explore.models import MuSE, MuSEConfig, load_model
-from muse_explore.models.from_mace import from_mace
-from muse_explore.pretrained import list_pretrained, load_pretrained
+
+if TYPE_CHECKING:
+    from muse_explore.models import MuSE
+
+# The public names are imported on first use (PEP 562), so that ``import muse_explore`` and
+# ``muse-explore --help`` cost little more than Python itself: torch_geometric alone takes
+# about a second to import, torch another.
+_LAZY = {
+    "MuSECalculator": "muse_explore.calc",
+    "hessian": "muse_explore.calc",
+    "MuSE": "muse_explore.models",
+    "MuSEConfig": "muse_explore.models",
+    "load_model": "muse_explore.models",
+    "from_mace": "muse_explore.models.from_mace",
+    "list_pretrained": "muse_explore.pretrained",
+    "load_pretrained": "muse_explore.pretrained",
+}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    try:  # a subpackage used as an attribute: mx.calc, mx.testing, mx.reference, ...
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as err:
+        if err.name != f"{__name__}.{name}":  # the subpackage exists but lacks a dependency
+            raise
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 def build_model(
@@ -40,6 +73,8 @@ def build_model(
 
     Keyword arguments are the fields of :class:`MuSEConfig` (cutoffs, hidden, sigma, hops, ...).
     """
+    from muse_explore.models import MuSE, MuSEConfig
+
     return MuSE(
         MuSEConfig(elements=elements, backbone=backbone, levels=levels, seed=seed, **kwargs)
     )
