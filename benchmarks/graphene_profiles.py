@@ -26,7 +26,7 @@ import torch
 
 import muse_explore as mx
 from muse_explore.analysis import errors_by_range, interaction_energies, predict, profile_minimum
-from muse_explore.pretrained import list_pretrained, models_dir
+from muse_explore.pretrained import list_pretrained, pretrained_path
 from muse_explore.training.dataset import read_structures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +59,7 @@ def main() -> None:
     models = {k: v for k, v in MODELS.items() if v in list_pretrained()}
     pred = {}
     for label, name in models.items():
-        energies = predict(mx.load_model(models_dir() / f"{name}.pt"), frames)
+        energies = predict(mx.load_model(pretrained_path(name)), frames)
         pred[label] = profiles(frames, energies)
 
     result = {"models": models, "scans": {}, "summary": {}}

@@ -23,7 +23,7 @@ import torch
 
 import muse_explore as mx
 from muse_explore.analysis import errors_by_range, interaction_energies, predict
-from muse_explore.pretrained import models_dir
+from muse_explore.pretrained import list_pretrained, models_dir, pretrained_path
 from muse_explore.training.dataset import load_splits, read_structures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +48,7 @@ def main() -> None:
     scans = read_structures([DATA / "graphene_scans.extxyz.xz"])
     splits = load_splits(models_dir() / f"{args.muse}.splits.json")
     models = {"MuSE": args.muse, "baseline": args.baseline}
-    if (models_dir() / f"{args.long_range}.pt").is_file():
+    if args.long_range in list_pretrained():
         models["LES"] = args.long_range
     else:
         print(f"(no {args.long_range} in {models_dir()}: the long-range baseline is left out)")
@@ -60,7 +60,7 @@ def main() -> None:
     ref = np.array([a.get_potential_energy() for a in structures])
     pred, forces = {}, {}
     for label, name in models.items():
-        model = mx.load_model(models_dir() / f"{name}.pt")
+        model = mx.load_model(pretrained_path(name))  # size and sha256 checked
         pred[label], forces[label] = predict(model, structures, forces=True)
     ref_rows = interaction_energies(structures, ref)
     heights = np.array([r["height"] for r in ref_rows])

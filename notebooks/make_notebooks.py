@@ -18,7 +18,7 @@ NOTEBOOKS = {
         ("md", """# MuSE quickstart: soft assignments and per-scale energies
 
 A pretrained MuSE-PaiNN model (trained on GFN2-xTB molecule–graphene data, see
-`sample_data/models/muse-painn-graphene.md`) evaluated on benzene 3.4 Å above
+`muse_explore/pretrained/muse-painn-graphene.md`) evaluated on benzene 3.4 Å above
 circumcoronene. The explorer below has three tabs:
 
 * **assignments**: atoms coloured by their dominant coarse node (intensity = the atom's

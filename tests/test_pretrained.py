@@ -1,9 +1,42 @@
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 import muse_explore as mx
-from muse_explore.pretrained import list_pretrained
+from muse_explore.pretrained import list_pretrained, model_card, models_dir, pretrained_path
 
 from .conftest import small_model
+
+ROOT = Path(__file__).resolve().parents[1]
+# the shipped models predate the repaired core; their legacy warning is not the subject here
+pytestmark = pytest.mark.filterwarnings("ignore::muse_explore.MuSELegacyModelWarning")
+
+
+@pytest.fixture
+def shipped(monkeypatch):
+    """The package's own models folder, whatever the environment says."""
+    monkeypatch.delenv("MUSE_EXPLORE_DATA", raising=False)
+    return models_dir()
+
+
+@pytest.fixture
+def copied(tmp_path, monkeypatch, shipped):
+    """A ``$MUSE_EXPLORE_DATA/models`` folder holding a registered copy of painn-graphene."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for suffix in (".pt", ".md", ".splits.json"):
+        shutil.copyfile(shipped / f"painn-graphene{suffix}", folder / f"painn-graphene{suffix}")
+    registry = json.loads((shipped / "registry.json").read_text())
+    registry["models"] = {"painn-graphene": registry["models"]["painn-graphene"]}
+    (folder / "registry.json").write_text(json.dumps(registry))
+    monkeypatch.setenv("MUSE_EXPLORE_DATA", str(tmp_path))
+    return folder
 
 
 def test_load_pretrained_takes_a_name_or_a_path(tmp_path):
@@ -18,3 +51,101 @@ def test_load_pretrained_takes_a_name_or_a_path(tmp_path):
         mx.load_pretrained(tmp_path / "absent.pt")
     with pytest.raises(mx.MuSEFileError, match="available: .*muse-painn-graphene"):
         mx.load_pretrained("no-such-model")
+
+
+def test_the_registry_lists_exactly_the_shipped_models_and_their_hashes_match(shipped):
+    # a retrained model copied in without `muse-explore export` (or not added to the
+    # registry) fails here
+    assert shipped == ROOT / "muse_explore" / "pretrained"
+    registry = json.loads((shipped / "registry.json").read_text())["models"]
+    assert list_pretrained() == sorted(registry) == sorted(p.stem for p in shipped.glob("*.pt"))
+    for name, entry in registry.items():
+        data = (shipped / entry["file"]).read_bytes()
+        assert entry["file"] == f"{name}.pt"
+        assert entry["bytes"] == len(data), name
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest(), name
+        assert (shipped / entry["card"]).is_file() and (shipped / entry["splits"]).is_file()
+        assert model_card(name).startswith(f"# {name}\n")
+        assert pretrained_path(name) == shipped / entry["file"]
+
+
+def test_a_damaged_model_file_is_refused_before_torch_reads_it(copied):
+    path = copied / "painn-graphene.pt"
+    data = path.read_bytes()
+    expected = hashlib.sha256(data).hexdigest()
+    assert mx.load_pretrained("painn-graphene").model.config.levels == 0  # the intact copy
+
+    flipped = bytearray(data)
+    flipped[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(flipped))
+    actual = hashlib.sha256(flipped).hexdigest()
+    with pytest.raises(mx.MuSEFileError) as err:
+        mx.load_pretrained("painn-graphene")
+    message = str(err.value)
+    for text in (str(path), f"sha256 {expected}", f"sha256 {actual}", "content differs"):
+        assert text in message, text
+
+    path.write_bytes(data[:1000])
+    with pytest.raises(mx.MuSEFileError, match=f"expected {len(data)} bytes.*found 1000 bytes"):
+        mx.load_pretrained("painn-graphene")
+    with pytest.raises(mx.MuSEFileError, match="truncated download"):
+        pretrained_path("painn-graphene")
+
+    path.write_text(f"version https://git-lfs.github.com/spec/v1\noid sha256:{expected}\n")
+    with pytest.raises(mx.MuSEFileError, match="git-lfs pointer.*git lfs pull"):
+        mx.load_pretrained("painn-graphene")
+
+
+def test_a_model_file_missing_from_the_registry_is_not_listed(copied):
+    shutil.copyfile(copied / "painn-graphene.pt", copied / "stray.pt")
+    assert list_pretrained() == ["painn-graphene"]
+    with pytest.raises(mx.MuSEFileError, match="stray.pt is not in .*registry.json"):
+        mx.load_pretrained("stray")
+    assert mx.load_pretrained(copied / "stray.pt").model.config.levels == 0  # by path it loads
+    (copied / "registry.json").write_text("{not json")
+    with pytest.raises(mx.MuSEFileError, match="registry.json is not a pretrained-models"):
+        list_pretrained()
+
+
+def _run(*args, **kwargs):
+    done = subprocess.run(args, capture_output=True, text=True, **kwargs)
+    if done.returncode:
+        pytest.fail(f"{' '.join(args[:4])} ... failed:\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+def test_a_wheel_install_ships_the_models(tmp_path):
+    # built from a copy of the sources, so that a stale build/ folder in the checkout cannot
+    # add or hide files; offline: no build isolation, no index (about 10 s in all)
+    src = tmp_path / "src"
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".tmp-*")
+    shutil.copytree(ROOT / "muse_explore", src / "muse_explore", ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copyfile(ROOT / name, src / name)
+    env = {k: v for k, v in os.environ.items() if k != "MUSE_EXPLORE_DATA"}
+    env.update(PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INDEX="1")
+    pip = (sys.executable, "-m", "pip")
+    _run(*pip, "wheel", ".", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"),
+         cwd=src, env=env)  # fmt: skip
+    (wheel,) = (tmp_path / "dist").glob("muse_explore-*.whl")
+    site = tmp_path / "site"
+    _run(*pip, "install", "--no-deps", "--target", str(site), str(wheel), env=env)
+    code = """
+import math, sys
+from pathlib import Path
+from ase.build import molecule
+import muse_explore as mx
+from muse_explore.pretrained import models_dir
+site = Path(sys.argv[1]).resolve()
+assert Path(mx.__file__).resolve().is_relative_to(site), mx.__file__
+assert models_dir().resolve().is_relative_to(site), models_dir()
+assert "muse-painn-graphene" in mx.list_pretrained(), mx.list_pretrained()
+atoms = molecule("C6H6")
+atoms.calc = mx.load_pretrained("muse-painn-graphene")
+energy = atoms.get_potential_energy()
+assert math.isfinite(energy), energy
+print(energy)
+"""
+    env["PYTHONPATH"] = str(site)
+    out = _run(sys.executable, "-c", code, str(site), cwd=tmp_path, env=env)
+    assert float(out.stdout.split()[-1]) < 0  # absolute GFN2-xTB scale: large and negative

@@ -43,10 +43,14 @@ def _shipped_config(run: Path) -> str | None:
 def export_pretrained(
     run_dir: str | os.PathLike, name: str, out_dir=None, *, hardware: str | None = None
 ) -> Path:
-    """Copy ``run_dir/best_model.pt`` to ``out_dir/NAME.pt`` and write ``NAME.md``.
+    """Copy ``run_dir/best_model.pt`` to ``out_dir/NAME.pt``, write ``NAME.md`` and register it.
 
-    The run's split goes beside it as ``NAME.splits.json``, so that benchmarks can use
-    exactly the structures the model never saw.
+    ``out_dir`` defaults to the pretrained-models folder (:func:`muse_explore.pretrained.
+    models_dir`: the package's ``muse_explore/pretrained/``, or ``$MUSE_EXPLORE_DATA/models``).
+    The run's split goes beside the model as ``NAME.splits.json``, so that benchmarks can use
+    exactly the structures the model never saw, and NAME's entry in the folder's
+    ``registry.json`` (size and sha256 of ``NAME.pt``) is added or updated last, atomically,
+    so that :func:`muse_explore.load_pretrained` accepts the new file.
 
     The card states the model's configuration, the data and its split, the training length,
     time and hardware (from ``metrics.csv`` and the checkpoint; ``hardware`` describes it
@@ -55,14 +59,39 @@ def export_pretrained(
     """
     from muse_explore.models import load_model
     from muse_explore.pretrained import models_dir
-    from muse_explore.reference.generate import summary_path
-    from muse_explore.training import dataset as ds
-    from muse_explore.training.checkpoint import load_checkpoint
-    from muse_explore.training.evaluation import evaluate, format_metrics
+    from muse_explore.pretrained.registry import register
+    from muse_explore.training.evaluation import evaluate
 
     run = Path(run_dir)
-    best = run / "best_model.pt"
-    if not best.is_file():
+    cfg, rows, last, splits, structures = _read_run(run)
+    model = load_model(run / "best_model.pt")
+    test = [structures[i] for i in splits["test"]]
+    metrics, _ = evaluate(model, test, dtype=torch.float64) if test else ({}, [])
+    out = Path(out_dir) if out_dir is not None else models_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    for source, target in (
+        (run / "best_model.pt", f"{name}.pt"),
+        (run / "splits.json", f"{name}.splits.json"),
+    ):
+        with atomic_path(out / target) as tmp:
+            shutil.copyfile(source, tmp)
+    card = _card(
+        name, run, out, cfg=cfg, rows=rows, last=last, splits=splits, model=model,
+        metrics=metrics if test else None, hardware=hardware,
+        is_pretrained=out.resolve() == models_dir().resolve(),
+    )  # fmt: skip
+    with atomic_open(out / f"{name}.md") as fh:
+        fh.write(card)
+    register(out, name)
+    return out / f"{name}.pt"
+
+
+def _read_run(run: Path) -> tuple[dict, list[dict], dict, dict, list]:
+    """The configuration, metrics rows, last checkpoint, split and structures of a run."""
+    from muse_explore.training import dataset as ds
+    from muse_explore.training.checkpoint import load_checkpoint
+
+    if not (run / "best_model.pt").is_file():
         raise MuSEFileError(f"{run} has no best_model.pt (has it trained an epoch?)")
     for needed in ("config.yaml", "metrics.csv", "splits.json", "checkpoints/last.pt"):
         if not (run / needed).is_file():
@@ -73,59 +102,71 @@ def export_pretrained(
     last = load_checkpoint(run / "checkpoints" / "last.pt")
     splits = ds.load_splits(run / "splits.json")
     structures = ds.read_structures(cfg["data"]["files"])
-    model = load_model(best)
-    test = [structures[i] for i in splits["test"]]
-    metrics, _ = evaluate(model, test, dtype=torch.float64) if test else ({}, [])
-    out = Path(out_dir) if out_dir is not None else models_dir()
-    out.mkdir(parents=True, exist_ok=True)
-    for source, target in ((best, f"{name}.pt"), (run / "splits.json", f"{name}.splits.json")):
-        with atomic_path(out / target) as tmp:
-            shutil.copyfile(source, tmp)
+    return cfg, rows, last, splits, structures
+
+
+def _hardware(last: dict, cfg: dict, hardware: str | None) -> str:
+    """The training hardware in words: given, or from the checkpoint's record."""
+    device = last.get("device", "cpu")
+    if hardware:
+        return f"{hardware} ({device})"
+    if device == "cpu":
+        return (
+            f"{platform.machine()} CPU ({os.cpu_count()} cores visible, "
+            f"{cfg.get('num_threads')} torch thread(s))"
+        )
+    return f"{last.get('device_name') or device} x {last.get('world_size', 1)} process(es)"
+
+
+def _data_lines(cfg: dict) -> list[str]:
+    """One line per data file: structures, reference, the command that made it."""
+    from muse_explore.reference.generate import summary_path
+
+    lines = []
+    train_only = list(cfg["data"].get("train_only_files") or [])
+    for f in list(cfg["data"]["files"]) + train_only:
+        s = summary_path(Path(f))
+        info = json.loads(s.read_text()) if s.is_file() else {}
+        lines.append(
+            f"- `{Path(f).name}`: {info.get('structures', '?')} structures, "
+            f"{info.get('reference', 'reference labels')}, made by "
+            f"`{info.get('command', '?')}` in {info.get('wall_seconds', '?')} s"
+            + (" (training split only)" if f in train_only else "")
+        )
+    return lines
+
+
+def _kind(mc) -> str:
+    """What the model is, in words."""
+    if mc.levels:
+        return f"MuSE-{mc.backbone} with {mc.levels} coarse level(s)"
+    if mc.long_range == "les":
+        return (
+            f"{mc.backbone} with the LES long-range head (latent charges, Gaussian-smeared "
+            f"Coulomb sum, σ = {mc.long_range_sigma:g} Å; the long-range baseline), "
+            "no coarse levels"
+        )
+    return f"{mc.backbone} alone, no coarse levels (the baseline)"
+
+
+def _card(
+    name, run, out, *, cfg, rows, last, splits, model, metrics, hardware, is_pretrained
+) -> str:
+    """The model card (Markdown); ``metrics`` is ``None`` without a test split."""
+    from muse_explore.training.evaluation import format_metrics
 
     mc = model.config
     best_epoch = int(
         last.get("best_epoch") or min(rows, key=lambda r: float(r["val_loss"]))["epoch"]
     )
     best_row = next(r for r in rows if int(r["epoch"]) == best_epoch)
-    device = last.get("device", "cpu")
-    default_hardware = (
-        f"{platform.machine()} CPU ({os.cpu_count()} cores visible, {cfg.get('num_threads')} "
-        "torch thread(s))"
-        if device == "cpu"
-        else f"{last.get('device_name') or device} x {last.get('world_size', 1)} process(es)"
-    )
-    if hardware:
-        hardware = f"{hardware} ({device})"
-    else:
-        hardware = default_hardware
     torch_version = last.get("torch_version", "version not recorded")
-    is_pretrained = out.resolve() == models_dir().resolve()
+    hw = _hardware(last, cfg, hardware)
     load = (
         f'`mx.load_pretrained("{name}")`, which returns a ready `MuSECalculator`'
         if is_pretrained
         else f'`mx.load_model("{_rel(out / name)}.pt")`'
     )
-    data_lines = []
-    train_only = list(cfg["data"].get("train_only_files") or [])
-    for f in list(cfg["data"]["files"]) + train_only:
-        s = summary_path(Path(f))
-        info = json.loads(s.read_text()) if s.is_file() else {}
-        data_lines.append(
-            f"- `{Path(f).name}`: {info.get('structures', '?')} structures, "
-            f"{info.get('reference', 'reference labels')}, made by "
-            f"`{info.get('command', '?')}` in {info.get('wall_seconds', '?')} s"
-            + (" (training split only)" if f in train_only else "")
-        )
-    if mc.levels:
-        kind = f"MuSE-{mc.backbone} with {mc.levels} coarse level(s)"
-    elif mc.long_range == "les":
-        kind = (
-            f"{mc.backbone} with the LES long-range head (latent charges, Gaussian-smeared "
-            f"Coulomb sum, σ = {mc.long_range_sigma:g} Å; the long-range baseline), "
-            "no coarse levels"
-        )
-    else:
-        kind = f"{mc.backbone} alone, no coarse levels (the baseline)"
     hours = float(rows[-1]["elapsed_seconds"]) / 3600
     config_file = _shipped_config(run) or str(run / "config.yaml")
     init = cfg.get("init_from")
@@ -138,7 +179,7 @@ def export_pretrained(
     extra_note = (
         "; the training count includes every structure of the training-only file(s), "
         "which leave the validation and test splits unchanged"
-        if train_only
+        if cfg["data"].get("train_only_files")
         else ""
     )
     shifts = ", ".join(f"{k} {v:.4f}" for k, v in mc.energy_shifts.items())
@@ -153,9 +194,9 @@ def export_pretrained(
         if o.get("time_limit_minutes")
         else ""
     )
-    card = f"""# {name}
+    return f"""# {name}
 
-{kind}, trained on GFN2-xTB data with muse_explore's trainer. Load it with
+{_kind(mc)}, trained on GFN2-xTB data with muse_explore's trainer. Load it with
 {load}.
 
 ## Model
@@ -166,7 +207,7 @@ def export_pretrained(
   split): {shifts}
 
 ## Data
-{chr(10).join(data_lines)}
+{chr(10).join(_data_lines(cfg))}
 - split by `{cfg["data"]["group_by"]}` with seed {cfg["seed"]}: {len(splits["train"])} training,
   {len(splits["val"])} validation and {len(splits["test"])} test structures
   (`{name}.splits.json`){extra_note}
@@ -176,14 +217,14 @@ def export_pretrained(
 - loss: Huber (δ = {lo["huber_delta"]}) on energy per atom (weight {lo["energy_weight"]}),
   forces (weight {lo["forces_weight"]}){interaction}; Adam with AMSGrad, learning rate
   {o["lr"]}, batch {o["batch_size"]}, EMA decay {o["ema_decay"]}{limit}
-- {len(rows)} epochs ({last["step"]} steps) in {hours:.2f} h on {hardware}, {cfg["dtype"]},
+- {len(rows)} epochs ({last["step"]} steps) in {hours:.2f} h on {hw}, {cfg["dtype"]},
   torch {torch_version}
 - best validation loss {float(best_row["val_loss"]):.5f} at epoch {best_row["epoch"]}; the
   shipped weights are the EMA weights of that epoch
 
-## Test set: {len(test)} structures never used in training (float64)
+## Test set: {len(splits["test"])} structures never used in training (float64)
 ```
-{format_metrics(metrics) if test else "no test split"}
+{format_metrics(metrics) if metrics is not None else "no test split"}
 ```
 Reproduce:
 ```bash
@@ -191,6 +232,3 @@ muse-explore evaluate {_rel(out / name)}.pt {files} \\
     --split {_rel(out / name)}.splits.json
 ```
 """
-    with atomic_open(out / f"{name}.md") as fh:
-        fh.write(card)
-    return out / f"{name}.pt"

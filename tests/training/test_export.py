@@ -1,3 +1,6 @@
+import hashlib
+import json
+
 import pytest
 
 import muse_explore as mx
@@ -42,6 +45,22 @@ def test_export_writes_model_and_card(write_config, tmp_path, monkeypatch, capsy
     assert abs(atoms.get_potential_energy()) > 100  # fitted shifts: absolute GFN2-xTB scale
     with pytest.raises(MuSEFileError, match="available: \\['tiny-test'\\]"):
         mx.load_pretrained("nope")
+    registry = json.loads((out / "registry.json").read_text())["models"]
+    data = (out / "tiny-test.pt").read_bytes()
+    assert registry["tiny-test"] == {
+        "file": "tiny-test.pt",
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "bytes": len(data),
+        "card": "tiny-test.md",
+        "splits": "tiny-test.splits.json",
+    }
+    # without --out: into the models folder ($MUSE_EXPLORE_DATA/models here), registered
+    # beside the first one and loadable by name
+    assert main(["export", str(tmp_path / "run"), "tiny-again"]) == 0
+    assert mx.list_pretrained() == ["tiny-again", "tiny-test"]
+    assert 'mx.load_pretrained("tiny-again")' in model_card("tiny-again")
+    assert mx.load_pretrained("tiny-again").model.config == calc.model.config
+    assert not list(out.glob(".tmp-*"))
     with pytest.raises(MuSEFileError, match="no best_model.pt"):
         from muse_explore.training.export import export_pretrained
 

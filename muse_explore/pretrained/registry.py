@@ -1,0 +1,114 @@
+"""The registry of a pretrained-models folder: ``registry.json`` with each model's size and sha256.
+
+The file maps each name to its files and the model file's checksum::
+
+    {"format": 1,
+     "models": {"NAME": {"file": "NAME.pt", "sha256": "…", "bytes": 1164175,
+                         "card": "NAME.md", "splits": "NAME.splits.json"}}}
+
+A model is loaded only after its size and sha256 match, so that a git-lfs pointer, a truncated
+download or a model retrained without updating the registry fails with a message saying
+which, rather than with a torch unpickling traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from muse_explore.atomic import atomic_open
+from muse_explore.errors import MuSEFileError
+
+REGISTRY = "registry.json"
+FORMAT = 1
+_LFS_POINTER = b"version https://git-lfs"
+
+
+def sha256(path: Path) -> str:
+    """The hex sha256 of the file at ``path``."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_registry(folder: Path) -> dict[str, dict]:
+    """The entries of ``folder/registry.json`` by name; empty when there is no registry."""
+    path = folder / REGISTRY
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+        models = data["models"]
+        if data.get("format") != FORMAT or not isinstance(models, dict):
+            raise ValueError(f"expected format {FORMAT} with a 'models' mapping")
+    except (ValueError, KeyError, TypeError) as err:
+        raise MuSEFileError(
+            f"{path} is not a pretrained-models registry ({err}); restore it from the "
+            "repository or the installed package, or rewrite it with `muse-explore export`"
+        ) from err
+    return models
+
+
+def register(folder: Path, name: str) -> dict:
+    """Add or update the entry of ``folder/NAME.pt`` in ``folder/registry.json``; return it.
+
+    The registry is rewritten atomically (a temporary file, then a rename), so a reader sees
+    either the old registry or the new one.
+    """
+    model = folder / f"{name}.pt"
+    entry = {
+        "file": model.name,
+        "sha256": sha256(model),
+        "bytes": model.stat().st_size,
+        "card": f"{name}.md" if (folder / f"{name}.md").is_file() else None,
+        "splits": f"{name}.splits.json" if (folder / f"{name}.splits.json").is_file() else None,
+    }
+    models = read_registry(folder)
+    models[name] = entry
+    with atomic_open(folder / REGISTRY) as fh:
+        json.dump({"format": FORMAT, "models": dict(sorted(models.items()))}, fh, indent=2)
+        fh.write("\n")
+    return entry
+
+
+def verify(folder: Path, name: str, entry: dict) -> Path:
+    """The model file of ``entry`` after checking its size and sha256 against the registry.
+
+    Raises:
+        MuSEFileError: naming the file, the registered and the actual size and hash, and
+            the likely cause with what to do about it.
+    """
+    path = folder / entry["file"]
+    if not path.is_file():
+        raise MuSEFileError(
+            f"pretrained model {name!r} is registered in {folder / REGISTRY} but {path} is "
+            "missing; reinstall muse-explore or restore the file"
+        )
+    size, actual = path.stat().st_size, sha256(path)
+    if size == entry["bytes"] and actual == entry["sha256"]:
+        return path
+    with open(path, "rb") as fh:
+        head = fh.read(len(_LFS_POINTER))
+    if head == _LFS_POINTER:
+        cause = (
+            "it is a git-lfs pointer, not the model: run `git lfs pull` in the checkout, "
+            "or install muse-explore from a wheel"
+        )
+    elif size < entry["bytes"]:
+        cause = (
+            "it is shorter than registered, a truncated download or copy: reinstall "
+            "muse-explore (`pip install --force-reinstall muse-explore`) or restore the file"
+        )
+    else:
+        cause = (
+            "its content differs: a damaged copy, or a model replaced by hand without "
+            f"updating {REGISTRY}; restore the file, or export the new model with "
+            f"`muse-explore export RUN {name}`, which updates the registry"
+        )
+    raise MuSEFileError(
+        f"{path} does not match its registry entry: expected {entry['bytes']} bytes with "
+        f"sha256 {entry['sha256']}, found {size} bytes with sha256 {actual}; {cause}"
+    )
