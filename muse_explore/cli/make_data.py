@@ -4,8 +4,15 @@ Sets: ``graphene`` (molecules over circumcoronene, triples complex/flake/molecul
 ``contact`` (more such triples at 2.5–4.5 Å only, extra training data for the repulsive
 wall and the minimum; set name ``graphene-contact``), ``scans`` (rigid E_int(d) profiles,
 test only), ``periodic`` (molecule on a periodic sheet, with stress) and ``peptide``
-(capped alanine peptide from GFN2-xTB MD). Runs are seeded and checkpointed: run the same
-command again to resume.
+(capped alanine peptide from GFN2-xTB MD).
+
+Thermal sets (triples around GFN2-xTB minima, whose Hessians are cached in
+``sample_data/data/minima/``): ``thermal`` (relaxed circumcoronene and molecules displaced by
+classical normal-mode sampling at 300–600 K, heights to 25 Å), ``thermal-contact`` (the same
+at 2.5–4.5 Å), ``curvature`` (benzene, pyridine and water relaxed on the flake, displaced
+along their normal modes at 50–400 K), ``transfer`` (the thermal set on the larger C96H24
+flake, test only) and ``rattled`` (thermal configurations with a 0.05 Å rattle on top, test
+only). Runs are seeded and checkpointed: run the same command again to resume.
 """
 
 from __future__ import annotations
@@ -19,7 +26,20 @@ DEFAULTS = {
     "scans": {"n": 2, "seed": 1, "out": "sample_data/data/graphene_scans.extxyz.xz"},
     "periodic": {"n": 300, "seed": 2, "out": "sample_data/data/periodic.extxyz.xz"},
     "peptide": {"n": 6, "seed": 3, "out": "sample_data/data/peptide.extxyz.xz"},
+    "thermal": {"n": 2000, "seed": 20, "out": "sample_data/data/graphene_thermal.extxyz.xz"},
+    "thermal-contact": {
+        "n": 600,
+        "seed": 21,
+        "out": "sample_data/data/graphene_thermal_contact.extxyz.xz",
+    },
+    "curvature": {"n": 400, "seed": 22, "out": "sample_data/data/graphene_curvature.extxyz.xz"},
+    "transfer": {"n": 200, "seed": 23, "out": "sample_data/data/graphene_transfer.extxyz.xz"},
+    "rattled": {"n": 100, "seed": 24, "out": "sample_data/data/graphene_rattled.extxyz.xz"},
 }
+#: Where the GFN2-xTB minima and Hessians of the thermal sets are cached.
+MINIMA = "sample_data/data/minima"
+#: The sets drawn by thermal normal-mode sampling around GFN2-xTB minima.
+THERMAL_SETS = ("thermal", "thermal-contact", "curvature", "transfer", "rattled")
 
 
 def _positive(text: str) -> int:
@@ -43,13 +63,17 @@ def add_parser(sub) -> None:
         "--n",
         type=_positive,
         default=None,
-        help="configurations (graphene, contact, periodic), orientations per molecule (scans), "
+        help="configurations (graphene, contact, periodic and the thermal sets), "
+        "orientations per molecule (scans), "
         "MD runs (peptide); default: " + ", ".join(f"{k} {v['n']}" for k, v in DEFAULTS.items()),
     )
     p.add_argument("--seed", type=int, default=None, help="random seed (default per set)")
     p.add_argument("--out", default=None, help="output extxyz file (default sample_data/data/)")
     p.add_argument("--chunk", type=_positive, default=20, help="jobs per checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--minima", default=MINIMA, help=f"cache of GFN2-xTB minima (default {MINIMA})"
+    )
 
 
 def _relaxed_molecules(names) -> dict:
@@ -59,11 +83,37 @@ def _relaxed_molecules(names) -> dict:
     return {name: relax(small_molecule(name)) for name in names}
 
 
-def jobs(name: str, n: int, seed: int):
-    """The job specifications and the builder of one data set (no reference calls yet)."""
+def _thermal_jobs(name: str, n: int, seed: int, minima_folder):
+    from functools import cache, partial
+
+    from muse_explore.reference import graphene_set as gs
+    from muse_explore.reference.minima import minimum
+
+    minima = cache(partial(minimum, folder=minima_folder))
+    if name == "curvature":
+        specs = gs.curvature_specs(n, seed=seed)
+        return specs, lambda spec: gs.build_curvature_triple(spec, minima), False
+    kw = {
+        "thermal": {},
+        "thermal-contact": {"bands": gs.CONTACT_BANDS, "set_name": "graphene-thermal-contact"},
+        "transfer": {"flake": "C96H24", "set_name": "graphene-transfer"},
+        "rattled": {"rattle": 0.05, "set_name": "graphene-rattled"},
+    }[name]
+    specs = gs.thermal_specs(n, minima, seed=seed, **kw)
+    return specs, lambda spec: gs.build_thermal_triple(spec, minima), False
+
+
+def jobs(name: str, n: int, seed: int, minima_folder=MINIMA):
+    """The job specifications and the builder of one data set (no reference calls yet).
+
+    The thermal sets (:data:`THERMAL_SETS`) need GFN2-xTB minima: they are read from
+    ``minima_folder``, or computed (minutes) and cached there.
+    """
     from muse_explore.reference import graphene_set, periodic_set
     from muse_explore.reference.structures import graphene_flake
 
+    if name in THERMAL_SETS:
+        return _thermal_jobs(name, n, seed, minima_folder)
     if name in ("graphene", "contact"):
         kw = {}
         if name == "contact":
@@ -97,7 +147,7 @@ def run(args) -> int:
 
         generate_peptide_set(out, runs=n, seed=seed, progress=not args.quiet)
     else:
-        specs, build, stress = jobs(args.set, n, seed)
+        specs, build, stress = jobs(args.set, n, seed, args.minima)
         meta = {
             "set": args.set,
             "n": n,

@@ -17,13 +17,17 @@ structures.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from ase import Atoms
 
 from muse_explore.reference.molecules import MOLECULES, small_molecule
 from muse_explore.reference.structures import graphene_flake, place_molecule
+
+if TYPE_CHECKING:
+    from muse_explore.reference.minima import Minimum
 
 #: (low, high, probability) of the height bands, Å.
 HEIGHT_BANDS = ((2.5, 4.5, 0.45), (4.5, 10.0, 0.30), (10.0, 20.0, 0.25))
@@ -188,3 +192,142 @@ def build_scan(spec: dict, flake: Atoms, molecules: dict[str, Atoms]) -> list[At
         c.info = {**info, "height": float(h), "part": "complex"}
         out.append(c)
     return out
+
+
+#: Height bands of the thermal sets, Å: as :data:`HEIGHT_BANDS`, out to 25 Å.
+THERMAL_BANDS = ((2.5, 4.5, 0.40), (4.5, 10.0, 0.30), (10.0, 25.0, 0.30))
+#: Temperature range of the thermal normal-mode sampling, K.
+THERMAL_TEMPERATURES = (300.0, 600.0)
+
+
+def thermal_specs(
+    n: int,
+    minima: Callable[[str], Minimum],
+    *,
+    seed: int = 0,
+    molecules: Sequence[str] = MOLECULES,
+    flake: str = "circumcoronene",
+    temperatures: tuple[float, float] = THERMAL_TEMPERATURES,
+    bands: Sequence[tuple[float, float, float]] = THERMAL_BANDS,
+    max_offset: float = 3.0,
+    max_tilt: float = 30.0,
+    rattle: float = 0.0,
+    set_name: str = "graphene-thermal",
+) -> list[dict]:
+    """Draw ``n`` thermally distorted configurations (build them with :func:`build_thermal_triple`).
+
+    The flake and the molecule start from their GFN2-xTB minima and are displaced by
+    classical normal-mode sampling (:meth:`Minimum.sample`) at one temperature per
+    configuration, drawn uniformly in ``temperatures``; an optional Gaussian ``rattle`` (Å)
+    is added on top. Heights, offsets, rotations and tilts are drawn as in
+    :func:`sample_specs`; a draw whose closest molecule–flake distance is under
+    :data:`MIN_CONTACT` is redrawn.
+
+    Args:
+        n: number of configurations.
+        minima: name -> :class:`~muse_explore.reference.minima.Minimum` (e.g.
+            ``functools.partial(minimum, folder=...)``).
+        seed: random seed.
+        molecules: names from :data:`MOLECULES`.
+        flake: ``"circumcoronene"`` or ``"C96H24"``.
+        temperatures: (low, high) temperature range, K.
+        bands: (low, high, probability) height bands, Å.
+        max_offset: largest lateral offset of the molecule's centroid, Å.
+        max_tilt: largest tilt out of the plane, degrees.
+        rattle: extra Gaussian displacement of every atom, Å.
+        set_name: ``info["set"]`` of the structures (and the split group prefix).
+    """
+    rng = np.random.default_rng(seed)
+    low, high, prob = (np.array(v, dtype=float) for v in zip(*bands, strict=True))
+    if (low < MIN_CONTACT).any() or (high < low).any() or (prob < 0).any() or prob.sum() <= 0:
+        raise ValueError(f"invalid height bands {bands!r}")
+    t_low, t_high = (float(t) for t in temperatures)
+    if not 0 <= t_low <= t_high:
+        raise ValueError(f"invalid temperature range {temperatures!r}")
+    specs: list[dict] = []
+    while len(specs) < n:
+        band = rng.choice(len(prob), p=prob / prob.sum())
+        radius, phi = max_offset * np.sqrt(rng.uniform()), rng.uniform(0, 2 * np.pi)
+        spec = {
+            "set": set_name,
+            "config": len(specs),
+            "molecule": str(molecules[rng.integers(len(molecules))]),
+            "flake": flake,
+            "height": float(rng.uniform(low[band], high[band])),
+            "offset_x": float(radius * np.cos(phi)),
+            "offset_y": float(radius * np.sin(phi)),
+            "rotation": float(rng.uniform(0, 360)),
+            "tilt": float(rng.uniform(0, max_tilt)),
+            "temperature": float(rng.uniform(t_low, t_high)),
+            "rattle": float(rattle),
+            "sample_seed": int(rng.integers(2**31)),
+        }
+        complex_ = build_thermal_triple(spec, minima)[0]
+        if _contact(complex_, len(minima(flake).atoms)) >= MIN_CONTACT:
+            specs.append(spec)
+    return specs
+
+
+def build_thermal_triple(spec: dict, minima: Callable[[str], Minimum]) -> list[Atoms]:
+    """The complex, flake and molecule of one :func:`thermal_specs` configuration (unlabelled)."""
+    rng = np.random.default_rng(spec["sample_seed"])
+    flake_min, mol_min = minima(spec["flake"]), minima(spec["molecule"])
+    flake = flake_min.atoms.copy()
+    flake.positions += flake_min.sample(spec["temperature"], rng)
+    mol = mol_min.atoms.copy()
+    mol.positions += mol_min.sample(spec["temperature"], rng)
+    complex_ = _place(spec, flake, mol)
+    _rattle(complex_, spec["rattle"], rng)
+    return _split(complex_, len(flake), dict(spec))
+
+
+#: Adsorbates of the curvature set: the Hessian benchmark's, on circumcoronene.
+CURVATURE_ADSORBATES = ("benzene", "pyridine", "water")
+#: Temperature range of the curvature set, K: small displacements around the minima.
+CURVATURE_TEMPERATURES = (50.0, 400.0)
+
+
+def curvature_specs(
+    n: int,
+    *,
+    seed: int = 0,
+    adsorbates: Sequence[str] = CURVATURE_ADSORBATES,
+    temperatures: tuple[float, float] = CURVATURE_TEMPERATURES,
+    set_name: str = "graphene-curvature",
+) -> list[dict]:
+    """Normal-mode displacements around adsorbate minima, so that curvature is learned.
+
+    Each configuration starts from the GFN2-xTB minimum of an adsorbate on circumcoronene
+    (``"benzene/circumcoronene"``: the molecule relaxed on the relaxed, fixed flake) and
+    adds a thermal sample of the adsorbate's partial Hessian (its internal and its six
+    intermolecular modes) and one of the flake's own Hessian, at a temperature drawn in
+    ``temperatures``. Build with :func:`build_curvature_triple`.
+    """
+    rng = np.random.default_rng(seed)
+    t_low, t_high = (float(t) for t in temperatures)
+    if not 0 <= t_low <= t_high:
+        raise ValueError(f"invalid temperature range {temperatures!r}")
+    return [
+        {
+            "set": set_name,
+            "config": k,
+            "molecule": str(adsorbates[rng.integers(len(adsorbates))]),
+            "flake": "circumcoronene",
+            "temperature": float(rng.uniform(t_low, t_high)),
+            "sample_seed": int(rng.integers(2**31)),
+        }
+        for k in range(n)
+    ]
+
+
+def build_curvature_triple(spec: dict, minima: Callable[[str], Minimum]) -> list[Atoms]:
+    """The complex, flake and molecule of one :func:`curvature_specs` configuration."""
+    rng = np.random.default_rng(spec["sample_seed"])
+    ads = minima(f"{spec['molecule']}/{spec['flake']}")
+    flake_min = minima(spec["flake"])
+    complex_ = ads.atoms.copy()
+    complex_.positions += ads.sample(spec["temperature"], rng)
+    n_flake = len(flake_min.atoms)
+    complex_.positions[:n_flake] += flake_min.sample(spec["temperature"], rng)
+    height = complex_.positions[n_flake:, 2].mean() - complex_.positions[:n_flake, 2].mean()
+    return _split(complex_, n_flake, {**spec, "height": float(height)})

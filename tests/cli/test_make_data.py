@@ -33,3 +33,22 @@ def test_graphene_jobs_build_triples_and_scans(name):
     parts = [a.info["part"] for a in frames]
     assert parts.count("flake") == 1 and parts.count("molecule") == 1
     assert parts.count("complex") == (1 if name == "graphene" else 22)
+
+
+@pytest.mark.parametrize("name", ["thermal", "thermal-contact", "curvature", "rattled"])
+def test_thermal_jobs_use_the_shipped_minima(name, monkeypatch):
+    from pathlib import Path
+
+    from muse_explore.cli.make_data import MINIMA, jobs
+    from muse_explore.reference import minima
+
+    def refuse(*args):
+        raise AssertionError("a shipped minimum was recomputed")
+
+    monkeypatch.setattr(minima, "_compute", refuse)
+    folder = Path(__file__).resolve().parents[2] / MINIMA
+    specs, build, stress = jobs(name, 3, 0, folder)
+    frames = build(specs[-1])
+    assert not stress and len(specs) == 3
+    assert [a.info["part"] for a in frames] == ["complex", "flake", "molecule"]
+    assert len(frames[1]) == 72 and frames[0].info["set"].startswith("graphene-")

@@ -80,3 +80,84 @@ def test_contact_set_stays_near_the_flake_and_in_its_own_groups():
     assert group_key(main, "config", 0) != group_key(triple[0], "config", 0)
     with pytest.raises(ValueError, match="invalid height bands"):
         gs.sample_specs(1, bands=((1.0, 3.0, 1.0),))  # below the closest allowed contact
+
+
+def _spring_minima():
+    """Cheap stand-ins for the GFN2-xTB minima: spring-network Hessians (no tblite)."""
+    from functools import cache
+
+    from muse_explore.reference.structures import place_molecule
+    from tests.reference.test_minima import spring_minimum
+
+    @cache
+    def minima(name):
+        if name == "circumcoronene":
+            return spring_minimum(name, graphene_flake(2))
+        if name == "C96H24":
+            return spring_minimum(name, graphene_flake(3))
+        if "/" in name:
+            mol, _ = name.split("/")
+            c = place_molecule(MOLS[mol], graphene_flake(2), 3.3)
+            return spring_minimum(name, c, indices=np.arange(72, len(c)))
+        return spring_minimum(name, MOLS[name])
+
+    return minima
+
+
+MINIMA = _spring_minima()
+
+
+def test_thermal_specs_are_seeded_and_reach_25_angstrom():
+    specs = gs.thermal_specs(300, MINIMA, seed=5)
+    assert specs == gs.thermal_specs(300, MINIMA, seed=5)
+    assert specs != gs.thermal_specs(300, MINIMA, seed=6)
+    h = np.array([s["height"] for s in specs])
+    t = np.array([s["temperature"] for s in specs])
+    assert h.min() >= 2.5 and h.max() <= 25.0 and (h > 20).sum() > 10
+    assert t.min() >= 300 and t.max() <= 600 and t.std() > 50
+    assert {s["molecule"] for s in specs} == set(MOLECULES)
+    with pytest.raises(ValueError, match="temperature range"):
+        gs.thermal_specs(1, MINIMA, temperatures=(600, 300))
+
+
+def test_thermal_triple_distorts_flake_and_molecule_around_their_minima():
+    spec = gs.thermal_specs(4, MINIMA, seed=1)[3]
+    complex_, flake, mol = gs.build_thermal_triple(spec, MINIMA)
+    n = len(MINIMA("circumcoronene").atoms)
+    np.testing.assert_array_equal(complex_.positions[:n], flake.positions)
+    np.testing.assert_array_equal(complex_.positions[n:], mol.positions)
+    assert {a.info["set"] for a in (complex_, flake, mol)} == {"graphene-thermal"}
+    assert complex_.info["temperature"] == spec["temperature"]
+    shift = flake.positions - MINIMA("circumcoronene").atoms.positions
+    assert 0.005 < shift.std() < 0.2
+    assert mol.positions[:, 2].mean() == pytest.approx(spec["height"], abs=0.05)
+    again = gs.build_thermal_triple(spec, MINIMA)[0]
+    np.testing.assert_array_equal(again.positions, complex_.positions)
+    for s in gs.thermal_specs(100, MINIMA, seed=3, bands=gs.CONTACT_BANDS):
+        c = gs.build_thermal_triple(s, MINIMA)[0]
+        d = np.linalg.norm(c.positions[:n, None] - c.positions[None, n:], axis=-1)
+        assert d.min() >= gs.MIN_CONTACT
+
+
+def test_transfer_and_rattled_variants():
+    big = gs.build_thermal_triple(
+        gs.thermal_specs(1, MINIMA, flake="C96H24", set_name="graphene-transfer")[0], MINIMA
+    )
+    assert len(big[1]) == 120 and big[0].info["set"] == "graphene-transfer"
+    spec = gs.thermal_specs(1, MINIMA, seed=2, temperatures=(0, 0), rattle=0.05)[0]
+    flake = gs.build_thermal_triple(spec, MINIMA)[1]
+    shift = flake.positions - MINIMA("circumcoronene").atoms.positions
+    assert shift.std() == pytest.approx(0.05, rel=0.15)  # the rattle alone at 0 K
+
+
+def test_curvature_triples_stay_near_the_adsorbate_minimum():
+    specs = gs.curvature_specs(50, seed=0)
+    assert specs == gs.curvature_specs(50, seed=0)
+    assert {s["molecule"] for s in specs} == set(gs.CURVATURE_ADSORBATES)
+    spec = specs[0]
+    complex_, flake, mol = gs.build_curvature_triple(spec, MINIMA)
+    ads = MINIMA(f"{spec['molecule']}/circumcoronene")
+    shift = complex_.positions - ads.atoms.positions
+    assert 0 < np.abs(shift).max() < 0.5
+    assert complex_.info["height"] == pytest.approx(3.3, abs=0.3)
+    assert [a.info["part"] for a in (complex_, flake, mol)] == ["complex", "flake", "molecule"]
