@@ -52,6 +52,8 @@ class AtomsToGraph:
             radii), in Å; periodic cells are checked against it as well as against
             ``cutoff``, so a cell too small for the coarse levels is refused by name. Defaults
             to ``cutoff``.
+        fragments: attach the covalent ``fragment`` of every atom even without coarse levels
+            (``hops`` empty): fragment-neutral latent charges need it.
     """
 
     def __init__(
@@ -65,8 +67,10 @@ class AtomsToGraph:
         follow: bool = False,
         cache_size: int = 256,
         reach: float | None = None,
+        fragments: bool = False,
     ) -> None:
         self.cutoff = float(cutoff)
+        self.fragments = bool(fragments)
         self.reach = max(self.cutoff, float(reach)) if reach is not None else self.cutoff
         self.elements = list(elements) if elements is not None else None
         self.hops = tuple(int(h) for h in hops)
@@ -163,9 +167,10 @@ class AtomsToGraph:
             edge_index=torch.as_tensor(edge_index, dtype=torch.long),
             shifts=torch.as_tensor(shifts, dtype=self.dtype),
         )
-        if self.hops:
+        if self.hops or self.fragments:
             topo = self.topology(atoms, (edge_index, shifts))
             data.fragment = torch.as_tensor(topo.fragment, dtype=torch.long)
+        if self.hops:
             data.seed_mask = torch.as_tensor(topo.seed_mask)
             data.copy_offset = torch.as_tensor(topo.copy_offset, dtype=self.dtype)
             data.copy_span = torch.as_tensor(topo.copy_span, dtype=self.dtype)

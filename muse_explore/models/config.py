@@ -10,6 +10,9 @@ from ase.data import atomic_numbers
 from muse_explore.errors import MuSEConfigError
 from muse_explore.pooling.seeding import SEEDINGS
 
+#: Constraints on LES's latent charges (``MuSEConfig.long_range_neutral``).
+LES_NEUTRAL = ("none", "structure", "fragment")
+
 # Per-level defaults, atoms first; deeper levels continue the last value times the factor.
 _DEFAULT_CUTOFFS = (5.0, 10.0, 20.0)
 _DEFAULT_INTERACTIONS = (3, 1, 1)
@@ -48,6 +51,10 @@ class MuSEConfig:
         long_range: ``None``, or ``"les"`` to add latent-charge electrostatics (LES, the
             long-range baseline; :mod:`muse_explore.models.latent_ewald`).
         long_range_sigma: Gaussian smearing width (Å) of the latent charges.
+        long_range_neutral: constraint on the latent charges: ``"none"`` (LES as published:
+            the charges are unconstrained), ``"structure"`` (they sum to zero per structure)
+            or ``"fragment"`` (per covalent fragment, so that two neutral molecules far
+            apart feel no spurious 1/r monopole coupling).
         freeze_atoms: keep the atom level's weights fixed (train only the coarse levels).
         energy_shifts: per-element energy added to each atom, in eV.
         backbone_kwargs: extra hyperparameters passed to every level's backbone.
@@ -69,6 +76,7 @@ class MuSEConfig:
     zbl: bool = False
     long_range: str | None = None
     long_range_sigma: float = 1.0
+    long_range_neutral: str = "none"
     freeze_atoms: bool = False
     energy_shifts: dict[str, float] = field(default_factory=dict)
     backbone_kwargs: dict = field(default_factory=dict)
@@ -115,6 +123,10 @@ class MuSEConfig:
             )
         if self.long_range_sigma <= 0:
             raise MuSEConfigError(f"long_range_sigma must be positive, got {self.long_range_sigma}")
+        if self.long_range_neutral not in LES_NEUTRAL:
+            raise MuSEConfigError(
+                f"long_range_neutral must be one of {LES_NEUTRAL}, got {self.long_range_neutral!r}"
+            )
         if self.temperature <= 0:
             raise MuSEConfigError(f"temperature must be positive, got {self.temperature}")
         if self.hidden < 2:
@@ -135,6 +147,7 @@ class MuSEConfig:
         "zbl": (bool,),
         "long_range": (str, type(None)),
         "long_range_sigma": (Real,),
+        "long_range_neutral": (str,),
         "freeze_atoms": (bool,),
         "seed": (Integral, type(None)),
         "energy_shifts": (dict,),

@@ -32,6 +32,15 @@ neutral molecule in a cubic vacuum box of side L gives the finite sum above less
 tin-foil dipole term :math:`2\pi k_e |\mathbf M|^2 / 3L^3` (tested). Stress comes from
 autograd through the cell, like everything else.
 
+Neutrality. LES as published leaves the latent charges free (Cheng 2025; the reference
+implementation, github.com/ChengUCB/les, has a charge-neutrality penalty only as commented-out
+code). Then a neutral molecule and a neutral flake can carry net latent charges and couple as
+1/r at any distance, which is spurious. ``neutral="structure"`` removes the mean charge of
+each structure, ``neutral="fragment"`` that of each covalent fragment
+(:math:`q_i \leftarrow q_i - \langle q \rangle_{F(i)}`), so neutral fragments interact
+through dipoles and higher multipoles only. The fragments come from the covalent bond graph
+(:mod:`muse_explore.pooling.seeding`), like MuSE's seeds.
+
 Cost: the direct sum is O(N²) per structure, fine for the molecule–flake complexes here
 (≈ 100 atoms); the Ewald sum is O(N · number of k-vectors), which grows with the cell volume.
 """
@@ -42,7 +51,7 @@ import math
 
 import torch
 from torch import nn
-from torch_geometric.utils import to_dense_batch
+from torch_geometric.utils import scatter, to_dense_batch
 
 from muse_explore.errors import MuSEInputError
 from muse_explore.models.zbl import COULOMB
@@ -58,16 +67,25 @@ class LatentEwald(nn.Module):
         hidden: size of the atom-level scalar features.
         sigma: Gaussian smearing width in Å (LES uses 1 Å).
 
+    Args:
+        hidden: size of the atom-level scalar features.
+        sigma: Gaussian smearing width in Å (LES uses 1 Å).
+        neutral: ``"none"``, ``"structure"`` or ``"fragment"``: whose mean charge is removed.
+
     Shapes: ``scalar`` (n, hidden), ``pos`` (n, 3), ``batch`` (n,), ``pbc`` (B, 3), ``cell``
-    (B, 3, 3) ->
+    (B, 3, 3), ``fragment`` (n,) fragment label within each structure (``neutral="fragment"``
+    only) ->
     per-atom energies (n,) in eV; :meth:`charges` gives q (n,) in units of e.
     """
 
-    def __init__(self, hidden: int, sigma: float = 1.0) -> None:
+    def __init__(self, hidden: int, sigma: float = 1.0, neutral: str = "none") -> None:
         super().__init__()
         if sigma <= 0:
             raise ValueError(f"sigma must be positive, got {sigma}")
+        if neutral not in ("none", "structure", "fragment"):
+            raise ValueError(f"neutral must be 'none', 'structure' or 'fragment', got {neutral!r}")
         self.sigma = float(sigma)
+        self.neutral = neutral
         self.charge = nn.Sequential(nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, 1))
         # small charges at the start (the model starts close to its backbone); not zero: the
         # energy is quadratic in q, so q = 0 is a stationary point that training never leaves
@@ -75,9 +93,28 @@ class LatentEwald(nn.Module):
             self.charge[-1].weight.mul_(1e-3)
         nn.init.zeros_(self.charge[-1].bias)
 
-    def charges(self, scalar: torch.Tensor) -> torch.Tensor:
-        """Latent charges q (n,)."""
-        return self.charge(scalar).squeeze(-1)
+    def charges(
+        self,
+        scalar: torch.Tensor,
+        batch: torch.Tensor | None = None,
+        fragment: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Latent charges q (n,), neutral per structure or fragment as configured."""
+        q = self.charge(scalar).squeeze(-1)
+        if self.neutral == "none":
+            return q
+        group = torch.zeros_like(q, dtype=torch.long) if batch is None else batch
+        if self.neutral == "fragment":
+            if fragment is None:
+                raise ValueError(
+                    "neutral='fragment' needs the fragment of every atom: build the batch "
+                    "with model.graph_converter()"
+                )
+            pair = torch.stack([group, fragment], dim=-1)
+            group = torch.unique(pair, dim=0, return_inverse=True)[1]
+        size = int(group.max()) + 1 if group.numel() else 0
+        mean = scatter(q, group, 0, dim_size=size, reduce="mean")
+        return q - mean[group]
 
     def forward(
         self,
@@ -86,8 +123,9 @@ class LatentEwald(nn.Module):
         batch: torch.Tensor,
         pbc: torch.Tensor,
         cell: torch.Tensor | None = None,
+        fragment: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        q = self.charges(scalar)
+        q = self.charges(scalar, batch, fragment)
         periodic = pbc.any(-1)  # (B,)
         if not bool(periodic.any()):
             return self._finite(q, pos, batch)

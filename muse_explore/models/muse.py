@@ -122,7 +122,9 @@ class MuSE(nn.Module):
             self.shift = ElementShift([c.energy_shifts.get(e, 0.0) for e in c.elements])
             self.zbl = ZBL() if c.zbl else None
             self.long_range = (
-                LatentEwald(c.hidden, c.long_range_sigma) if c.long_range == "les" else None
+                LatentEwald(c.hidden, c.long_range_sigma, c.long_range_neutral)
+                if c.long_range == "les"
+                else None
             )
         self.apply_freeze()
 
@@ -167,6 +169,8 @@ class MuSE(nn.Module):
             seeding=self.config.seeding,
             follow=follow,
             reach=max(self.config.cutoffs),
+            fragments=self.config.long_range == "les"
+            and self.config.long_range_neutral == "fragment",
         )
 
     def set_pooling(
@@ -289,7 +293,12 @@ class MuSE(nn.Module):
             atom_level = atom_level + self.zbl(batch.z, graph.edge_index, graph.lengths)
         if self.long_range is not None:
             atom_level = atom_level + self.long_range(
-                states[0].scalar, graph.pos, graph.batch, batch.pbc, batch.cell
+                states[0].scalar,
+                graph.pos,
+                graph.batch,
+                batch.pbc,
+                batch.cell,
+                getattr(batch, "fragment", None),
             )
         node_energies[0] = atom_level
         scale = torch.stack(

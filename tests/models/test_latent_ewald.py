@@ -16,8 +16,10 @@ from muse_explore.testing import (
 )
 
 
-def les_model(levels=0):
-    m = mx.build_model(levels=levels, long_range="les", seed=0).double()
+def les_model(levels=0, neutral="none"):
+    m = mx.build_model(
+        levels=levels, long_range="les", long_range_neutral=neutral, seed=0
+    ).double()
     with torch.no_grad():  # the head starts with tiny charges; give it larger ones
         g = torch.Generator().manual_seed(1)
         m.long_range.charge[-1].weight.copy_(0.05 * torch.randn(1, m.config.hidden, generator=g))
@@ -142,6 +144,63 @@ def test_les_refuses_slabs_and_bad_configs():
         mx.build_model(levels=0, long_range="ewald")
     with pytest.raises(MuSEConfigError, match="long_range_sigma"):
         mx.build_model(levels=0, long_range="les", long_range_sigma=0.0)
+    with pytest.raises(MuSEConfigError, match="long_range_neutral"):
+        mx.build_model(levels=0, long_range="les", long_range_neutral="molecule")
+    m = les_model(neutral="fragment")
+    bare = mx.data.atoms_to_batch(benzene_on_graphene(5.0, rings=0), 5.0, dtype=torch.float64)
+    with pytest.raises(ValueError, match="graph_converter"):
+        m(bare)
+
+
+def _charges(m, atoms_list):
+    batch = m.graph_converter(dtype=torch.float64).batch(atoms_list, targets=False)
+    q = m.long_range.charges(
+        captured_scalar(m, batch), batch.batch, getattr(batch, "fragment", None)
+    )
+    return batch, q.detach()
+
+
+@pytest.mark.parametrize("neutral", ["structure", "fragment"])
+def test_neutral_charges_sum_to_zero_per_structure_or_fragment(neutral):
+    m = les_model(neutral=neutral)
+    frames = [benzene_on_graphene(4.0, rings=1), benzene_on_graphene(9.0, rings=0)]
+    batch, q = _charges(m, frames)
+    for g in range(2):
+        sel = batch.batch == g
+        assert abs(float(q[sel].sum())) < 1e-12
+        if neutral == "fragment":
+            for f in batch.fragment[sel].unique():
+                assert abs(float(q[sel & (batch.fragment == f)].sum())) < 1e-12
+            assert len(batch.fragment[sel].unique()) == 2  # flake and benzene
+    _, q_free = _charges(les_model(), frames)
+    assert abs(float(q_free.sum())) > 1e-3  # published LES: no constraint
+
+
+def test_fragment_neutral_charges_remove_the_monopole_tail():
+    """Two neutral fragments: 1/r coupling with free charges, dipolar (1/r^3) when neutral."""
+    ratios = {}
+    for neutral in ("none", "fragment"):
+        calc = mx.MuSECalculator(les_model(neutral=neutral), dtype="float64")
+        e = [interaction_energy(calc, benzene_on_graphene(d, rings=1), 36) for d in (30.0, 60.0)]
+        ratios[neutral] = e[1] / e[0]
+    assert ratios["none"] == pytest.approx(0.5, abs=0.03)
+    assert 0 < ratios["fragment"] < 0.15  # 1/8 for a pure dipole-dipole coupling
+
+
+def test_fragment_neutral_les_passes_the_suite():
+    from muse_explore.testing import assert_hessian_matches_fd, assert_permutation_invariant
+
+    m = les_model(neutral="fragment")
+    calc = mx.MuSECalculator(m, dtype="float64")
+    atoms = benzene_on_graphene(3.6, rings=1)  # exactly symmetric
+    assert_invariance(calc, atoms)
+    assert_permutation_invariant(calc, atoms)
+    atoms.rattle(0.02, seed=4)
+    assert_forces_match_finite_differences(calc, atoms, d=1e-5, indices=[0, 20, 40], atol=1e-5)
+    assert_batch_consistent(m, [atoms, benzene_on_graphene(8.0, rings=0)])
+    pair = benzene_on_graphene(4.0, rings=0)  # two benzenes: two fragments
+    pair.rattle(0.01, seed=1)
+    assert_hessian_matches_fd(calc, pair)
 
 
 def test_les_model_saves_and_loads(tmp_path):
