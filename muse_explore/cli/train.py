@@ -17,6 +17,14 @@ def add_parser(sub) -> None:
     p.add_argument("config", help="the YAML configuration (see docs/training.md)")
     p.add_argument("--resume", action="store_true", help="continue the run from its last.pt")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="override the config's seed (weights, split order and data order; the split "
+        "itself stays on data.split_seed when the config sets it); the run goes to "
+        "RUN_DIR-seedN",
+    )
 
 
 def run(args) -> int:
@@ -26,6 +34,9 @@ def run(args) -> int:
     from muse_explore.training.trainer import Trainer
 
     cfg = TrainConfig.from_yaml(args.config)
+    if args.seed is not None:
+        cfg.seed = args.seed
+        cfg.run_dir = f"{cfg.run_dir}-seed{args.seed}"
     trainer = Trainer(cfg, resume=args.resume, progress=not args.quiet)
     if trainer.dist.distributed and trainer.dist.main:
         import torch.distributed as dist

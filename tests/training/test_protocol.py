@@ -1,0 +1,50 @@
+"""The one training protocol (#15): every shipped model's config differs only in its model."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import muse_explore as mx
+from muse_explore.training.config import TrainConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+PROTOCOL = sorted((ROOT / "sample_data" / "configs" / "protocol").glob("*.yaml"))
+PAIRS = {"painn": "painn-graphene", "so3krates": "so3krates-graphene", "mace": "mace-graphene"}
+
+
+def _load(path):
+    return yaml.safe_load(path.read_text())
+
+
+def test_every_protocol_config_shares_data_split_loss_and_budget():
+    names = {p.stem for p in PROTOCOL}
+    for backbone, base in PAIRS.items():
+        assert {base, f"muse-{base}"} <= names, backbone
+    assert "painn-lr-graphene" in names
+    first = _load(PROTOCOL[0])
+    shared = {k: v for k, v in first.items() if k not in ("run_dir", "model")}
+    assert shared["data"]["split_seed"] is not None  # seeds vary the weights, not the split
+    for path in PROTOCOL[1:]:
+        cfg = _load(path)
+        assert {k: v for k, v in cfg.items() if k not in ("run_dir", "model")} == shared, path
+        assert cfg["run_dir"] == f"runs/protocol/{path.stem}"
+
+
+@pytest.mark.parametrize("path", PROTOCOL, ids=lambda p: p.stem)
+def test_protocol_configs_build_their_model(path):
+    cfg = TrainConfig.from_dict(_load(path))
+    model = mx.MuSE(cfg.model_config())
+    assert model.config.hidden == 32 and model.levels == cfg.model["levels"]
+    m = cfg.model
+    name = path.stem
+    assert (m["levels"] > 0) == name.startswith("muse-")
+    assert name.split("-")[-2] in (m["backbone"], "lr")
+    if name == "painn-lr-graphene":
+        assert m["long_range"] == "les" and m["long_range_neutral"] == "fragment"
+    # each MuSE model and its baseline differ only in the number of levels
+    if name.startswith("muse-"):
+        base = _load(path.with_name(name.removeprefix("muse-") + ".yaml"))["model"]
+        assert {k: v for k, v in m.items() if k != "levels"} == {
+            k: v for k, v in base.items() if k != "levels"
+        }
