@@ -78,6 +78,17 @@ class Backbone(nn.Module, abc.ABC):
     scalar_dim: int
     equivariant_shape: tuple[int, int] | None
 
+    def edge_bytes(self, itemsize: int) -> float:
+        """Memory one energy + forces evaluation holds per edge of this level, in bytes.
+
+        An upper estimate for the autograd graph (messages, filters, their derivatives), used
+        to refuse a structure that cannot fit with an estimate of what it needs
+        (:mod:`muse_explore.calc.memory`). The default assumes 100 retained values per edge
+        and scalar channel; a backbone overrides it with a coefficient measured by
+        ``benchmarks/memory.py``.
+        """
+        return 100.0 * self.scalar_dim * itemsize
+
     @abc.abstractmethod
     def embed_atoms(self, species: torch.Tensor) -> NodeState:
         """Initial state of atoms from their species index (n,) into the model's element list."""

@@ -160,6 +160,12 @@ class MACE(Backbone):
     def _dtype(self) -> torch.dtype:
         return next(self.parameters()).dtype
 
+    def edge_bytes(self, itemsize: int) -> float:
+        # measured (benchmarks/memory.py): about 9 values per edge, channel, spherical-harmonic
+        # component and block
+        sh = self.mace.spherical_harmonics.irreps_out.dim
+        return 11.0 * sh * self.scalar_dim * itemsize * len(self.mace.interactions)
+
     def embed_atoms(self, species: torch.Tensor) -> NodeState:
         attrs = nn.functional.one_hot(species, self.mace.atomic_numbers.numel()).to(self._dtype())
         return NodeState(self.mace.node_embedding(attrs), None, {"node_attrs": attrs})

@@ -179,6 +179,10 @@ class PaiNN(Backbone):
             nn.Linear(hidden, hidden // 2), nn.SiLU(), nn.Linear(hidden // 2, 1)
         )
 
+    def edge_bytes(self, itemsize: int) -> float:
+        # measured (benchmarks/memory.py): about 28 values per edge, channel and block
+        return 32.0 * self.scalar_dim * itemsize * len(self.messages)
+
     def embed_atoms(self, species: torch.Tensor) -> NodeState:
         s = self.embedding(species)
         return NodeState(s, s.new_zeros(s.shape[0], 3, self.scalar_dim))

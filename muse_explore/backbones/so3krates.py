@@ -172,6 +172,10 @@ class SO3krates(Backbone):
         self.norm_ex = nn.ModuleList(nn.LayerNorm(hidden) for _ in range(num_interactions))
         self.energy = nn.Sequential(nn.Linear(hidden, hidden), nn.SiLU(), nn.Linear(hidden, 1))
 
+    def edge_bytes(self, itemsize: int) -> float:
+        # measured (benchmarks/memory.py): about 20 values per edge, channel and block
+        return 24.0 * self.scalar_dim * itemsize * len(self.attention)
+
     def embed_atoms(self, species: torch.Tensor) -> NodeState:
         h = self.embedding(species)
         return NodeState(h, h.new_zeros(h.shape[0], self.equivariant_shape[0], 1))

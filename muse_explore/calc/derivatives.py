@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from torch_geometric.data import Batch
 
+from muse_explore.calc.memory import check_memory
+
 
 def compute_properties(
     model, batch: Batch, *, forces: bool = True, stress: bool = False, create_graph: bool = False
@@ -28,6 +30,7 @@ def compute_properties(
     ``forces`` (n, 3) eV/Å and ``stress`` (B, 3, 3) eV/Å³ when asked for (stress is NaN for
     structures without a periodic cell).
     """
+    check_memory(model, batch, hessian=create_graph)
     b = copy.copy(batch)
     pos = batch.pos.detach().clone().requires_grad_(forces)
     inputs = [pos] if forces else []
@@ -130,6 +133,7 @@ def _hessian_rows(model, batch: Batch, dof: torch.Tensor, chunk_size: int) -> to
     """Rows ``dof`` (flattened coordinates) of the Hessian, all 3N columns."""
     if int(batch.num_graphs) != 1:
         raise ValueError("hessian() takes a batch with exactly one structure")
+    check_memory(model, batch, hessian=True)
     b = copy.copy(batch)
     pos = batch.pos.detach().clone().requires_grad_(True)
     b.pos = pos
