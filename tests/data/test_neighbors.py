@@ -17,10 +17,15 @@ def _pairs(i, j, shifts):
         (np.diag([3.0, 3.5, 4.0]), [True, True, True]),  # smaller than twice the cutoff
         ([[2.5, 0, 0], [1.2, 2.2, 0], [0.3, 0.4, 9.0]], [True, True, False]),  # triclinic slab
         (np.diag([20.0, 20.0, 20.0]), [False, False, False]),
+        (np.zeros((3, 3)), [False, False, False]),  # no cell at all
+        ([[2.2, 0.4, 0.3], [0.5, 7.0, 0], [0.2, 0.3, 6.0]], [True, False, False]),  # a wire
+        ([[9.0, 0, 0], [0.8, 2.4, 0.5], [0.3, 0.6, 2.6]], [False, True, True]),
+        ([[3.0, 0, 0], [1.5, 2.6, 0], [0, 0, 0]], [True, True, False]),  # a slab, no c vector
     ],
 )
 def test_matches_ase_including_small_cells(cell, pbc, rng):
-    atoms = Atoms("CHON", positions=rng.uniform(-1, 4, size=(4, 3)), cell=cell, pbc=pbc)
+    # points outside the cell too: shifts must refer to the positions as given
+    atoms = Atoms("CHONCH", positions=rng.uniform(-3, 6, size=(6, 3)), cell=cell, pbc=pbc)
     cutoff = 5.0
     edge_index, shifts = neighbor_list(atoms.positions, np.asarray(atoms.cell), atoms.pbc, cutoff)
     i_ref, j_ref, s_ref = ase_neighbor_list("ijS", atoms, cutoff)
