@@ -53,7 +53,8 @@ def main() -> None:
     p.add_argument("--models", nargs="+", default=MODELS, choices=MODELS)
     args = p.parse_args()
     rows = []
-    print(f"{'model':<16}{'atoms':>8}{'edges':>10}{'measured MB':>13}{'estimate MB':>13}{'ratio':>7}")
+    head = ("model", "atoms", "edges", "measured MB", "estimate MB", "ratio")
+    print(f"{head[0]:<16}{head[1]:>8}{head[2]:>10}{head[3]:>13}{head[4]:>13}{head[5]:>7}")
     for rings in args.rings:
         for name in args.models:
             out = subprocess.run(
