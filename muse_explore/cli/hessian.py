@@ -14,7 +14,7 @@ def add_parser(sub) -> None:
         "pretrained name or a model file. --reference adds GFN2-xTB's Hessian by finite "
         "differences (needs the [reference] extra).",
     )
-    p.add_argument("model", help="pretrained name (muse-explore demo lists them) or model file")
+    p.add_argument("model", help=f"a pretrained model ({pretrained_names()}) or a model file")
     p.add_argument("structure", help="structure file (xyz, extxyz, ...; the first frame)")
     p.add_argument(
         "--atoms",
@@ -24,6 +24,20 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--out", default=None, help="write the Hessian here (.npy)")
     p.add_argument("--reference", action="store_true", help="compare with GFN2-xTB")
+
+
+def pretrained_names() -> str:
+    """The shipped models' names for the help text, from the registry (JSON only, no torch)."""
+    from muse_explore.errors import MuSEFileError
+    from muse_explore.pretrained import list_pretrained
+
+    try:
+        names = list_pretrained()
+    except (MuSEFileError, OSError):  # a broken registry must not break --help
+        names = []
+    if names:
+        return ", ".join(names)
+    return "python -c 'import muse_explore as mx; print(mx.list_pretrained())' lists them"
 
 
 def parse_atoms(spec: str | None, n: int) -> list[int] | None:

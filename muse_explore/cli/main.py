@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from muse_explore.cli import demo, evaluate, export, hessian, lab, make_data, train
+from muse_explore.cli.helptext import Parser
 
 SUBCOMMANDS = {
     "demo": demo,
@@ -20,9 +20,9 @@ SUBCOMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``muse-explore SUBCOMMAND ...`` and return its exit status."""
-    parser = argparse.ArgumentParser(
-        prog="muse-explore", description="MuSE, the Multiscale Structural Ensemble."
-    )
+    # a Parser's help is plain text (docstring markup stripped); add_subparsers makes every
+    # subcommand's parser one too
+    parser = Parser(prog="muse-explore", description="MuSE, the Multiscale Structural Ensemble.")
     from muse_explore import __version__
 
     parser.add_argument("--version", action="version", version=f"muse-explore {__version__}")
