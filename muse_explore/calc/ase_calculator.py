@@ -11,6 +11,7 @@ from ase.stress import full_3x3_to_voigt_6_stress
 from muse_explore.calc.allocator import tune_cpu_allocator
 from muse_explore.calc.derivatives import compute_properties
 from muse_explore.calc.derivatives import hessian as _hessian
+from muse_explore.calc.threads import apply_thread_default
 from muse_explore.errors import MuSEConfigError
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -93,6 +94,7 @@ class MuSECalculator(Calculator):
         self.device = _device(device)
         if self.device.type == "cpu":
             tune_cpu_allocator()
+            apply_thread_default()
         self.model = model.to(device=self.device, dtype=self.dtype).eval()
         self.converter = model.graph_converter(dtype=self.dtype, follow=True)
         self.freeze_topology = freeze_topology

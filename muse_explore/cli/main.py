@@ -17,6 +17,10 @@ SUBCOMMANDS = {
     "lab": lab,
 }
 
+#: Subcommands that evaluate models in this process: they get the thread default of
+#: :mod:`muse_explore.calc.threads` (train uses its YAML's num_threads; make-data runs tblite).
+THREADED = ("demo", "evaluate", "hessian")
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run ``muse-explore SUBCOMMAND ...`` and return its exit status."""
@@ -38,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         args.extra_args = unknown
     from muse_explore.errors import MuSEConfigError, MuSEFileError, MuSEInputError
 
+    if args.command in THREADED:
+        from muse_explore.calc.threads import apply_thread_default
+
+        apply_thread_default()
     try:
         return SUBCOMMANDS[args.command].run(args)
     except (MuSEConfigError, MuSEFileError, MuSEInputError) as err:
