@@ -32,7 +32,7 @@ from muse_explore.backbones import build_backbone
 from muse_explore.backbones.contract import GeometricGraph
 from muse_explore.data.graph import AtomsToGraph
 from muse_explore.data.neighbors import edge_vectors
-from muse_explore.errors import MuSEInputError
+from muse_explore.errors import MuSEConfigError, MuSEInputError
 from muse_explore.models.config import MuSEConfig
 from muse_explore.models.heads import ElementShift
 from muse_explore.models.latent_ewald import LatentEwald
@@ -108,9 +108,10 @@ class MuSE(nn.Module):
                 for level in range(c.levels + 1)
             )
             self._check_state_shapes()
+            width = self.backbones[0].scalar_dim  # the backbone owns its width
             self.assignments = nn.ModuleList(
                 SoftAssignment(
-                    c.hidden,
+                    width,
                     c.assign_radius[level],
                     c.sigma[level],
                     temperature=c.temperature,
@@ -118,11 +119,11 @@ class MuSE(nn.Module):
                 )
                 for level in range(c.levels)
             )
-            self.unpool_maps = nn.ModuleList(nn.Linear(c.hidden, c.hidden) for _ in range(c.levels))
+            self.unpool_maps = nn.ModuleList(nn.Linear(width, width) for _ in range(c.levels))
             self.shift = ElementShift([c.energy_shifts.get(e, 0.0) for e in c.elements])
             self.zbl = ZBL() if c.zbl else None
             self.long_range = (
-                LatentEwald(c.hidden, c.long_range_sigma, c.long_range_neutral)
+                LatentEwald(width, c.long_range_sigma, c.long_range_neutral)
                 if c.long_range == "les"
                 else None
             )
@@ -134,9 +135,28 @@ class MuSE(nn.Module):
             p.requires_grad_(not self.config.freeze_atoms)
 
     def _check_state_shapes(self) -> None:
+        """Refuse, at build time, levels whose node states cannot be pooled into each other.
+
+        Every level must share one state shape, and the scalar width the backbone actually
+        has must be ``config.hidden``: a MACE ``hidden_irreps`` with another number of
+        scalar channels would otherwise build and fail mid-forward with a shape mismatch.
+        """
+        c = self.config
+        for level, b in enumerate(self.backbones):
+            if b.scalar_dim != c.hidden:
+                detail = ""
+                if "hidden_irreps" in c.backbone_kwargs:
+                    detail = f" (hidden_irreps {c.backbone_kwargs['hidden_irreps']!r})"
+                raise MuSEConfigError(
+                    f"hidden={c.hidden}, but the {c.backbone} backbone of level {level} has "
+                    f"{b.scalar_dim} scalar channels{detail}: set hidden={b.scalar_dim} or "
+                    "change the backbone's hyperparameters to match"
+                )
         shapes = {(b.scalar_dim, b.equivariant_shape) for b in self.backbones}
         if len(shapes) != 1:
-            raise ValueError(f"all levels of a MuSE model need one node-state shape, got {shapes}")
+            raise MuSEConfigError(
+                f"all levels of a MuSE model need one node-state shape, got {sorted(shapes)}"
+            )
 
     @property
     def levels(self) -> int:

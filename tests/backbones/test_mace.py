@@ -72,6 +72,18 @@ def test_bad_mace_hyperparameters():
         mx.build_model(backbone="mace", backbone_kwargs={"gate": "relu6"})
 
 
+def test_mis_wired_width_fails_at_build_time_by_name():
+    """hidden_irreps with 8 scalar channels but hidden=16: refused when built, not mid-forward."""
+    from muse_explore.errors import MuSEConfigError
+
+    with pytest.raises(MuSEConfigError, match=r"hidden=16.*8 scalar channels.*'8x0e\+8x1o'"):
+        mx.build_model(backbone="mace", hidden=16, backbone_kwargs={"hidden_irreps": "8x0e+8x1o"})
+    m = mx.build_model(backbone="mace", hidden=8, backbone_kwargs={"hidden_irreps": "8x0e+8x1o"})
+    assert m.assignments[0].query.in_features == 8 and m.unpool_maps[0].in_features == 8
+    atoms = place_molecule("H2O", graphene_flake(1), 3.5)
+    assert np.isfinite(mx.MuSECalculator(m, dtype="float64").get_potential_energy(atoms))
+
+
 def test_building_and_loading_a_mace_model_is_quiet(tmp_path, capfd):
     """No TorchScript warnings from e3nn's code generation, no cuequivariance notice."""
     import warnings
