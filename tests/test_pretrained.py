@@ -139,13 +139,18 @@ from muse_explore.pretrained import models_dir
 site = Path(sys.argv[1]).resolve()
 assert Path(mx.__file__).resolve().is_relative_to(site), mx.__file__
 assert models_dir().resolve().is_relative_to(site), models_dir()
-assert "muse-painn-graphene" in mx.list_pretrained(), mx.list_pretrained()
-atoms = molecule("C6H6")
-atoms.calc = mx.load_pretrained("muse-painn-graphene")
-energy = atoms.get_potential_energy()
-assert math.isfinite(energy), energy
-print(energy)
+names = mx.list_pretrained()
+assert "muse-painn-graphene" in names, names
+energies = []
+for name in names:  # every shipped model loads and evaluates from the wheel alone
+    atoms = molecule("C6H6")
+    atoms.calc = mx.load_pretrained(name)
+    energies.append(atoms.get_potential_energy())
+    assert math.isfinite(energies[-1]), (name, energies[-1])
+print(len(names), max(energies))
 """
     env["PYTHONPATH"] = str(site)
     out = _run(sys.executable, "-c", code, str(site), cwd=tmp_path, env=env)
-    assert float(out.stdout.split()[-1]) < 0  # absolute GFN2-xTB scale: large and negative
+    count, highest = out.stdout.split()[-2:]
+    assert int(count) == len(list_pretrained())
+    assert float(highest) < 0  # absolute GFN2-xTB scale: large and negative
