@@ -48,7 +48,7 @@ def reference(recompute: bool) -> dict:
     """Relaxed geometries and GFN2-xTB (partial) Hessians, from the cache when present."""
     from ase.constraints import FixAtoms
 
-    from muse_explore.analysis.vibrations import reference_hessian
+    from muse_explore.reference.xtb import hessian as reference_hessian
     from muse_explore.reference.xtb import relax
 
     cache = ROOT / "hessian_reference.json"

@@ -1,4 +1,4 @@
-r"""Vibrations from Hessians: frequencies, a GFN2-xTB reference Hessian, Hessian comparisons.
+r"""Vibrations from Hessians: frequencies and Hessian comparisons.
 
 Frequencies come from the mass-weighted Hessian :math:`\tilde H_{ab} = H_{ab} /
 \sqrt{m_a m_b}` over the chosen atoms (the others held fixed, as ASE's ``Vibrations`` with
@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from ase import Atoms, units
+from ase import Atoms
 
-#: sqrt(eV / Å² / amu) in cm⁻¹.
-_TO_CM = 1.0 / (2 * np.pi * units._c * 100) * np.sqrt(units._e / units._amu) * 1e10
+from muse_explore.units import CM_PER_SQRT_EV_A2_AMU as _TO_CM
 
 
 def frequencies(hessian: np.ndarray, atoms: Atoms, indices: Sequence[int] | None = None):
@@ -26,31 +25,6 @@ def frequencies(hessian: np.ndarray, atoms: Atoms, indices: Sequence[int] | None
     m = np.repeat(atoms.get_masses()[idx], 3)
     w = np.linalg.eigvalsh(0.5 * (h + h.T) / np.sqrt(np.outer(m, m)))
     return np.sign(w) * np.sqrt(np.abs(w)) * _TO_CM
-
-
-def reference_hessian(
-    atoms: Atoms, indices: Sequence[int] | None = None, *, delta: float = 0.005, calc=None
-) -> np.ndarray:
-    """GFN2-xTB Hessian (eV/Å²) over ``indices`` by central differences of the forces.
-
-    6 m force evaluations for m atoms (about a second each for a 100-atom complex here); the
-    result is symmetrised.
-    """
-    from muse_explore.reference.xtb import gfn2_calculator
-
-    idx = np.arange(len(atoms)) if indices is None else np.asarray(indices)
-    work = atoms.copy()
-    work.calc = calc if calc is not None else gfn2_calculator()
-    h = np.zeros((3 * len(idx), 3 * len(idx)))
-    for a, i in enumerate(idx):
-        for c in range(3):
-            f = []
-            for sign in (1, -1):
-                work.positions[i, c] += sign * delta
-                f.append(work.get_forces()[idx].reshape(-1))
-                work.positions[i, c] -= sign * delta
-            h[3 * a + c] = -(f[0] - f[1]) / (2 * delta)
-    return 0.5 * (h + h.T)
 
 
 def compare_hessians(

@@ -85,7 +85,7 @@ def run(args) -> int:
     print("frequencies (cm⁻¹; negative = imaginary):")
     print(np.array2string(f, precision=1, max_line_width=100, suppress_small=True))
     if args.reference:
-        from muse_explore.analysis.vibrations import reference_hessian
+        from muse_explore.reference.xtb import hessian as reference_hessian
 
         c = compare_hessians(h, reference_hessian(atoms, idx), atoms, idx)
         low = c["low_mode_mae"]

@@ -31,14 +31,13 @@ import numpy as np
 from ase import Atoms, units
 
 from muse_explore.errors import MuSEFileError
+from muse_explore.units import CM_PER_SQRT_EV_A2_AMU as _TO_CM
 
 #: Modes softer than this (cm⁻¹) are not sampled.
 SOFTEST_MODE_CM = 20.0
 #: Relaxation threshold (eV/Å) and Hessian finite-difference step (Å) of the cached minima.
 FMAX = 0.002
 DELTA = 0.005
-#: sqrt(eV / Å² / amu) in cm⁻¹ (as in :mod:`muse_explore.analysis.vibrations`).
-_TO_CM = 1.0 / (2 * np.pi * units._c * 100) * np.sqrt(units._e / units._amu) * 1e10
 #: Height of an adsorbate's starting geometry above the flake before relaxation, Å.
 ADSORBATE_START = 3.3
 
@@ -164,8 +163,7 @@ def _start(name: str, folder: Path | None) -> tuple[Atoms, np.ndarray | None]:
 def _compute(name: str, folder: Path | None) -> Minimum:
     from ase.constraints import FixAtoms
 
-    from muse_explore.analysis.vibrations import reference_hessian
-    from muse_explore.reference.xtb import relax
+    from muse_explore.reference.xtb import hessian, relax
 
     atoms, idx = _start(name, folder)
     work = atoms.copy()
@@ -174,7 +172,7 @@ def _compute(name: str, folder: Path | None) -> Minimum:
     relaxed = relax(work, fmax=FMAX, steps=2000)
     relaxed.set_constraint()
     relaxed.positions -= relaxed.positions.mean(0) if idx is None else 0.0
-    return Minimum(name, relaxed, reference_hessian(relaxed, idx, delta=DELTA), idx)
+    return Minimum(name, relaxed, hessian(relaxed, idx, delta=DELTA), idx)
 
 
 def _recipe() -> dict:

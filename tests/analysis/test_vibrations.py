@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 from ase.build import molecule
 
-from muse_explore.analysis.vibrations import compare_hessians, frequencies, reference_hessian
+from muse_explore.analysis.vibrations import compare_hessians, frequencies
+from muse_explore.reference.xtb import hessian as reference_hessian
 from muse_explore.reference.xtb import tblite_available
 
 
