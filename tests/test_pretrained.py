@@ -154,3 +154,16 @@ print(len(names), max(energies))
     count, highest = out.stdout.split()[-2:]
     assert int(count) == len(list_pretrained())
     assert float(highest) < 0  # absolute GFN2-xTB scale: large and negative
+
+
+def test_every_shipped_model_names_the_data_its_split_indexes():
+    from muse_explore.pretrained import model_data
+    from muse_explore.training.dataset import load_splits
+
+    for name in list_pretrained():
+        data = model_data(name)
+        assert data["files"], name
+        for f in data["files"] + data["train_only_files"]:
+            assert (ROOT / f).is_file(), (name, f)
+        splits = load_splits(pretrained_path(name).with_suffix(".splits.json"))
+        assert splits["test"], name

@@ -65,6 +65,18 @@ def pretrained_path(name: str) -> Path:
     return verify(folder, name, entry)
 
 
+def model_data(name: str) -> dict:
+    """The data files a shipped model was trained on (``files``, ``train_only_files``).
+
+    Paths are relative to the repository root (where ``make-data`` writes them); the model's
+    split (``NAME.splits.json``) indexes into ``files`` read in order.
+    """
+    _, entry = _entry(name)
+    if "data" not in entry:
+        raise MuSEFileError(f"the registry entry of {name!r} names no data files")
+    return entry["data"]
+
+
 def model_card(name: str) -> str:
     """The model card (Markdown) of ``name``."""
     folder, entry = _entry(name)

@@ -4,7 +4,11 @@ The file maps each name to its files and the model file's checksum::
 
     {"format": 1,
      "models": {"NAME": {"file": "NAME.pt", "sha256": "…", "bytes": 1164175,
-                         "card": "NAME.md", "splits": "NAME.splits.json"}}}
+                         "card": "NAME.md", "splits": "NAME.splits.json",
+                         "data": {"files": […], "train_only_files": […]}}}}
+
+``data`` names the data files (relative to the repository root, as the training config gave
+them) that the split indexes into, so that benchmarks evaluate on the right structures.
 
 A model is loaded only after its size and sha256 match, so that a git-lfs pointer, a truncated
 download or a model retrained without updating the registry fails with a message saying
@@ -52,8 +56,11 @@ def read_registry(folder: Path) -> dict[str, dict]:
     return models
 
 
-def register(folder: Path, name: str) -> dict:
+def register(folder: Path, name: str, data: dict | None = None) -> dict:
     """Add or update the entry of ``folder/NAME.pt`` in ``folder/registry.json``; return it.
+
+    ``data`` (``files`` and ``train_only_files`` of the training config) replaces the entry's
+    data files; ``None`` keeps the ones registered before.
 
     The registry is rewritten atomically (a temporary file, then a rename), so a reader sees
     either the old registry or the new one.
@@ -67,6 +74,9 @@ def register(folder: Path, name: str) -> dict:
         "splits": f"{name}.splits.json" if (folder / f"{name}.splits.json").is_file() else None,
     }
     models = read_registry(folder)
+    previous = models.get(name, {}).get("data")
+    if data is not None or previous is not None:
+        entry["data"] = data if data is not None else previous
     models[name] = entry
     with atomic_open(folder / REGISTRY) as fh:
         json.dump({"format": FORMAT, "models": dict(sorted(models.items()))}, fh, indent=2)

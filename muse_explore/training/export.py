@@ -82,7 +82,8 @@ def export_pretrained(
     )  # fmt: skip
     with atomic_open(out / f"{name}.md") as fh:
         fh.write(card)
-    register(out, name)
+    data = {k: list(cfg["data"].get(k) or []) for k in ("files", "train_only_files")}
+    register(out, name, data)
     return out / f"{name}.pt"
 
 

@@ -53,7 +53,14 @@ def test_export_writes_model_and_card(write_config, tmp_path, monkeypatch, capsy
         "bytes": len(data),
         "card": "tiny-test.md",
         "splits": "tiny-test.splits.json",
+        "data": {
+            "files": [str(f) for f in cfg["data"]["files"]],
+            "train_only_files": [str(f) for f in cfg["data"].get("train_only_files") or []],
+        },
     }
+    from muse_explore.pretrained import model_data
+
+    assert model_data("tiny-test")["files"] == [str(f) for f in cfg["data"]["files"]]
     # without --out: into the models folder ($MUSE_EXPLORE_DATA/models here), registered
     # beside the first one and loadable by name
     assert main(["export", str(tmp_path / "run"), "tiny-again"]) == 0
