@@ -4,8 +4,14 @@ Nothing here imports Jupyter, nglview or plotly; :mod:`muse_explore.widgets` dra
 functions return, and ``tests/explore`` checks them without a browser.
 """
 
-from muse_explore.explore.assignments import atom_colors, color_groups, legend, node_spheres
-from muse_explore.explore.colors import PALETTE, blend, sequential
+from muse_explore.explore.assignments import (
+    atom_colors,
+    atom_labels,
+    color_groups,
+    legend,
+    node_spheres,
+)
+from muse_explore.explore.colors import PALETTE, SCALE_COLORS, blend, scale_color, sequential
 from muse_explore.explore.energies import node_energy_bars, scale_energy_bars, trajectory_energies
 from muse_explore.explore.influence import influence
 from muse_explore.explore.models import resolve_model
@@ -14,9 +20,11 @@ from muse_explore.explore.snapshot import Snapshot, snapshots
 
 __all__ = [
     "PALETTE",
+    "SCALE_COLORS",
     "ScanSetup",
     "Snapshot",
     "atom_colors",
+    "atom_labels",
     "blend",
     "color_groups",
     "influence",
@@ -26,6 +34,7 @@ __all__ = [
     "node_spheres",
     "read_molecule",
     "resolve_model",
+    "scale_color",
     "scale_energy_bars",
     "scan_frames",
     "sequential",

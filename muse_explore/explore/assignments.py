@@ -1,14 +1,17 @@
-"""What the assignment viewer draws: atom colours, coarse-node spheres and the legend."""
+"""What the assignment viewer draws: atom colours, coarse-node spheres, labels and the legend."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from muse_explore.explore.colors import blend, node_color, sequential
+from muse_explore.explore.colors import blend, node_color, sequential, to_rgb
 from muse_explore.explore.snapshot import Snapshot
 
 #: Radius (Å) of a coarse-node sphere holding one atom; it grows with the cube root of the count.
 SPHERE_RADIUS = 0.9
+#: Opacity of the coarse-node spheres, and of the picked node's (drawn as an outline) fill.
+SPHERE_OPACITY = 0.3
+OUTLINE_OPACITY = 0.08
 
 
 def atom_colors(snap: Snapshot, level: int, *, node: int | None = None, bins: int = 5) -> list[str]:
@@ -39,28 +42,52 @@ def color_groups(colors: list[str]) -> dict[str, list[int]]:
 
 
 def node_spheres(snap: Snapshot, level: int, *, highlight: int | None = None) -> list[dict]:
-    """One translucent sphere per node of ``level``: ``center``, ``color`` (RGB 0-1), ``radius``.
+    """One translucent sphere per node of ``level``.
 
-    The radius grows with the cube root of the node's mass (the number of atoms it holds,
-    fractional shares counted); ``highlight`` draws that node larger and opaque.
+    Each sphere: ``node``, ``center``, ``color`` (RGB 0-1), ``radius`` (grows with the cube
+    root of the node's mass, the number of atoms it holds with fractional shares counted),
+    ``opacity``, ``mass`` and ``outline``. The ``highlight`` node is drawn as an outline:
+    nearly transparent (so that its members, coloured by their share, stay visible) with
+    ``rings``, three great circles as ``(major, minor)`` axis vectors of length ``radius``.
     """
-    from muse_explore.explore.colors import to_rgb
-
     mass = snap.membership(level).sum(axis=0)
     out = []
     for k, (center, m) in enumerate(zip(snap.positions[level], mass, strict=True)):
         hi = highlight is not None and k == highlight
-        out.append(
-            {
-                "node": k,
-                "center": [float(x) for x in center],
-                "color": [float(x) for x in to_rgb(node_color(k))],
-                "radius": float(SPHERE_RADIUS * max(m, 0.0) ** (1 / 3) * (1.25 if hi else 1.0)),
-                "opacity": 0.7 if hi else 0.3,
-                "mass": float(m),
-            }
-        )
+        r = float(SPHERE_RADIUS * max(m, 0.0) ** (1 / 3) * (1.25 if hi else 1.0))
+        sphere = {
+            "node": k,
+            "center": [float(x) for x in center],
+            "color": [float(x) for x in to_rgb(node_color(k))],
+            "radius": r,
+            "opacity": OUTLINE_OPACITY if hi else SPHERE_OPACITY,
+            "mass": float(m),
+            "outline": hi,
+        }
+        if hi:
+            e = r * np.eye(3)
+            sphere["rings"] = [(e[0].tolist(), e[1].tolist()), (e[1].tolist(), e[2].tolist()),
+                               (e[2].tolist(), e[0].tolist())]  # fmt: skip
+        out.append(sphere)
     return out
+
+
+def atom_labels(snap: Snapshot, level: int, *, node: int | None = None) -> list[str]:
+    """Hover and pick labels: atom index, element, node and share on ``level``.
+
+    Without ``node``: the atom's dominant node and its share in it; with ``node``: its share
+    in that node.
+    """
+    symbols = snap.atoms.get_chemical_symbols()
+    if node is not None:
+        share = snap.membership(level)[:, node]
+        k = np.full(len(share), node)
+    else:
+        k, share = snap.dominant(level)
+    return [
+        f"atom {i} {s} · level {level} node {int(a)} · share {f:.2f}"
+        for i, (s, a, f) in enumerate(zip(symbols, k, share, strict=True))
+    ]
 
 
 def legend(snap: Snapshot, level: int) -> list[dict]:

@@ -36,3 +36,50 @@ def influence(
         return atom_energy_gradient(model, batch, int(atom)).norm(dim=1).cpu().numpy()
     rows = hessian_rows(model, batch, [int(atom)]).reshape(3, -1, 3)  # (c, j, c')
     return rows.pow(2).sum(dim=(0, 2)).sqrt().cpu().numpy()
+
+
+def bonded_neighbours(atoms: Atoms, atom: int, *, mult: float = 1.2) -> np.ndarray:
+    """Indices of the atoms bonded to ``atom``: closer than ``mult`` × the sum of covalent radii."""
+    from ase.data import covalent_radii
+
+    i = int(atom)
+    d = atoms.get_distances(i, np.arange(len(atoms)), mic=bool(atoms.pbc.any()))
+    r = covalent_radii[atoms.numbers]
+    bonded = d < mult * (r + r[i])
+    bonded[i] = False
+    return np.flatnonzero(bonded)
+
+
+def influence_colors(
+    values: dict[str, np.ndarray],
+    atom: int,
+    *,
+    leave_out: np.ndarray | list[int] = (),
+    decades: float = 5.0,
+) -> dict:
+    r"""One logarithmic colour scale shared by several influence maps.
+
+    The scale runs from :math:`v_\max` (the largest value over all maps, leaving out the
+    picked ``atom`` and the atoms in ``leave_out``, e.g. its bonded neighbours) down
+    ``decades`` decades; a linear scale topped by a bonded block (≈ 30 eV/Å²) would draw
+    couplings of 0.07 eV/Å² white, like zeros. Atoms left out of the scale that exceed
+    :math:`v_\max` take its darkest colour; the picked atom is red.
+
+    Returns:
+        ``colors`` (name -> one colour per atom), ``vmax``, ``floor`` (:math:`v_\max
+        10^{-D}`; values at or below it are white) and ``decades``.
+    """
+    from muse_explore.explore.colors import log_sequential
+
+    n = len(next(iter(values.values())))
+    scaled = np.ones(n, dtype=bool)
+    scaled[int(atom)] = False
+    scaled[np.asarray(leave_out, dtype=int)] = False
+    vmax = max(float(np.asarray(v)[scaled].max(initial=0.0)) for v in values.values())
+    colors = {}
+    for name, v in values.items():
+        c = log_sequential(np.where(np.arange(n) == int(atom), 0.0, v), vmax=vmax, decades=decades)
+        c[int(atom)] = "#ff0000"
+        colors[name] = c
+    floor = vmax * 10.0 ** (-decades)
+    return {"colors": colors, "vmax": vmax, "floor": floor, "decades": float(decades)}

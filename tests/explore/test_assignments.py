@@ -66,7 +66,13 @@ def test_spheres_legend_and_bars(model, complex_):
     assert len(spheres) == snap.num_nodes(1)
     np.testing.assert_allclose([s["center"] for s in spheres], snap.positions[1])
     assert sum(s["mass"] for s in spheres) == pytest.approx(len(complex_))
-    assert spheres[2]["opacity"] > spheres[0]["opacity"]
+    # the picked node is an outline: nearly transparent over its members, with three rings
+    assert spheres[2]["outline"] and not spheres[0]["outline"]
+    assert spheres[2]["opacity"] < spheres[0]["opacity"] and spheres[2]["opacity"] <= 0.1
+    assert len(spheres[2]["rings"]) == 3 and "rings" not in spheres[0]
+    for major, minor in spheres[2]["rings"]:
+        assert np.linalg.norm(major) == pytest.approx(spheres[2]["radius"])
+        assert np.dot(major, minor) == pytest.approx(0.0)
     rows = legend(snap, 1)
     assert [r["node"] for r in rows] == list(range(snap.num_nodes(1)))
     assert rows[0]["seed"][0] in "CHNO"
@@ -84,3 +90,15 @@ def test_trajectory_energies(model):
     assert t["frame"] == [0, 1, 2]
     assert t["series"]["total (− frame 0)"][0] == 0.0
     np.testing.assert_allclose(t["series"]["level 1"], [s.scale_energies[1] for s in snaps])
+
+
+def test_atom_labels_name_index_element_node_and_share(model, complex_):
+    from muse_explore.explore import atom_labels
+
+    snap = snapshots(model, complex_)[0]
+    k, share = snap.dominant(1)
+    labels = atom_labels(snap, 1)
+    i = len(complex_) - 1
+    assert labels[i] == f"atom {i} H · level 1 node {k[i]} · share {share[i]:.2f}"
+    m = snap.membership(2)[:, 1]
+    assert atom_labels(snap, 2, node=1)[0] == f"atom 0 C · level 2 node 1 · share {m[0]:.2f}"

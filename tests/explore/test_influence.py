@@ -39,3 +39,32 @@ def test_energy_influence_sums_to_the_forces(model):
     total = sum(atom_energy_gradient(model, batch, i) for i in range(len(atoms)))
     forces = MuSECalculator(model, dtype="float64").get_forces(atoms)
     np.testing.assert_allclose(total.numpy(), -forces, atol=1e-9)
+
+
+def test_bonded_neighbours_of_a_benzene_carbon():
+    from muse_explore.explore.influence import bonded_neighbours
+    from muse_explore.reference.molecules import small_molecule
+
+    benzene = small_molecule("benzene")
+    c = next(i for i, s in enumerate(benzene.get_chemical_symbols()) if s == "C")
+    bonded = bonded_neighbours(benzene, c)
+    assert sorted(benzene[bonded].get_chemical_symbols()) == ["C", "C", "H"]
+    assert c not in bonded
+
+
+def test_influence_colours_share_one_log_scale():
+    from muse_explore.explore.influence import influence_colors
+
+    values = {
+        "backbone": np.array([50.0, 30.0, 2.0, 0.0, 0.0]),  # atom 0 picked, 1 bonded
+        "MuSE": np.array([50.0, 30.0, 2.0, 0.07, 1e-12]),
+    }
+    scale = influence_colors(values, 0, decades=5)
+    assert scale["vmax"] == 30.0 and scale["floor"] == pytest.approx(30e-5)
+    base, muse = scale["colors"]["backbone"], scale["colors"]["MuSE"]
+    assert base[0] == muse[0] == "#ff0000"  # the picked atom
+    assert base[3] == "#ffffff" and muse[3] != "#ffffff"  # 0.07 is visible, a zero is not
+    assert muse[4] == "#ffffff"  # below the floor
+    left = influence_colors(values, 0, leave_out=[1], decades=5)
+    assert left["vmax"] == 2.0  # the bonded block no longer sets the top
+    assert left["colors"]["MuSE"][1] == left["colors"]["MuSE"][2]  # both at the top colour
