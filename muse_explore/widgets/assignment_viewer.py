@@ -9,10 +9,11 @@ import torch
 import traitlets
 from ase import Atoms
 
-from muse_explore.explore.assignments import atom_colors, legend, node_spheres
+from muse_explore.explore.assignments import atom_colors, atom_labels, legend, node_spheres
 from muse_explore.explore.models import resolve_model
 from muse_explore.explore.snapshot import Snapshot, snapshots
 from muse_explore.widgets._deps import require
+from muse_explore.widgets.layout import labelled
 from muse_explore.widgets.structure_view import StructureView
 
 widgets, _, _ = require()
@@ -24,15 +25,22 @@ class AssignmentViewer(widgets.VBox):
     Atoms take the colour of their dominant coarse node on the chosen level, with the share
     setting the intensity; coarse nodes are translucent spheres. Pick a node (the node menu,
     a click on an atom, or a linked energy chart) to see its membership over all atoms on a
-    white-to-blue scale. The σ and temperature sliders and the soft/hard switch change the
-    assignments live (on a copy of the model); the frame slider walks a trajectory.
+    white-to-blue scale; the picked node's sphere is drawn as an outline. Hovering or clicking
+    an atom shows its index, element, node and share. The σ and temperature sliders and the
+    soft/hard switch change the assignments live (on a copy of the model); the frame slider
+    walks a trajectory.
 
-    Traits: ``level`` (1..L), ``node`` (-1: none), ``frame``.
+    Views that draw from :meth:`snapshot` observe ``revision`` (not the sliders): it is bumped
+    after the model and the cache have changed, so they never redraw from the old settings,
+    whatever order the controls were used in.
+
+    Traits: ``level`` (1..L), ``node`` (-1: none), ``frame``, ``revision``.
     """
 
     level = traitlets.Int(1)
     node = traitlets.Int(-1)
     frame = traitlets.Int(0)
+    revision = traitlets.Int(0)
 
     def __init__(self, model, frames: Atoms | Sequence[Atoms], *, level: int = 1) -> None:
         self.model = copy.deepcopy(resolve_model(model)).to(torch.float64).eval()
@@ -42,6 +50,8 @@ class AssignmentViewer(widgets.VBox):
             raise ValueError(f"level must be in 1..{self.model.levels}, got {level}")
         self.frames = [frames] if isinstance(frames, Atoms) else list(frames)
         self._cache: dict[int, Snapshot] = {}
+        self._syncing = False  # set while a level change moves the σ slider to that level's σ
+        self.picked_atom: int | None = None
         # one converter for the whole trajectory: frames keep the seeds of the first
         self._converter = self.model.graph_converter(dtype=torch.float64, follow=True)
         self.view = StructureView(self.frames)
@@ -56,12 +66,13 @@ class AssignmentViewer(widgets.VBox):
             value=float(cfg.sigma[level - 1]), min=0.2, max=max(8.0, 2 * max(cfg.sigma)), step=0.1,
             description="σ (Å)", continuous_update=False,
         )  # fmt: skip
+        # two decades in 200 steps across a wide track: ~0.01 decade per pixel
         self.temperature = widgets.FloatLogSlider(
-            value=float(cfg.temperature), base=10, min=-1.5, max=1.5, step=0.05,
-            description="temperature", continuous_update=False,
+            value=float(cfg.temperature), base=10, min=-1.0, max=1.0, step=0.01,
+            description="temperature", continuous_update=False, readout_format=".3g",
         )  # fmt: skip
         self.hard = widgets.ToggleButtons(
-            options=["soft", "hard"], value="hard" if cfg.hard else "soft"
+            options=["soft", "hard"], value="hard" if cfg.hard else "soft", description="assignment"
         )
         self.frame_slider = widgets.IntSlider(
             value=0, min=0, max=len(self.frames) - 1, description="frame",
@@ -69,10 +80,13 @@ class AssignmentViewer(widgets.VBox):
                 display="flex" if len(self.frames) > 1 else "none"),
         )  # fmt: skip
         self.legend = widgets.HTML()
+        for control in (self.level_menu, self.node_menu, self.sigma, self.temperature,
+                        self.hard, self.frame_slider):  # fmt: skip
+            labelled(control, width="90px")
         controls = widgets.VBox(
             [self.level_menu, self.node_menu, self.sigma, self.temperature, self.hard,
              self.frame_slider, self.legend],
-            layout=widgets.Layout(width="340px"),
+            layout=widgets.Layout(width="380px"),
         )  # fmt: skip
         super().__init__([widgets.HBox([self.view.widget, controls])])
         self.view.widget.layout.width = "640px"
@@ -127,10 +141,11 @@ class AssignmentViewer(widgets.VBox):
     def _level_changed(self, change) -> None:
         if self.level_menu.value != change["new"]:
             self.level_menu.value = change["new"]
-        with self.hold_trait_notifications():
-            self.sigma.unobserve(self._pooling_changed, "value")
+        self._syncing = True  # the slider shows this level's σ; the model is unchanged
+        try:
             self.sigma.value = float(self.model.config.sigma[change["new"] - 1])
-            self.sigma.observe(self._pooling_changed, "value")
+        finally:
+            self._syncing = False
         self._node_options()
         self.node = -1
         self.redraw()
@@ -149,6 +164,8 @@ class AssignmentViewer(widgets.VBox):
         self.redraw()
 
     def _pooling_changed(self, _change=None) -> None:
+        if self._syncing:
+            return
         self.model.set_pooling(
             sigma=self.sigma.value, level=self.level, temperature=self.temperature.value,
             hard=self.hard.value == "hard",
@@ -156,12 +173,16 @@ class AssignmentViewer(widgets.VBox):
         self._cache.clear()
         self._node_options()
         self.redraw()
+        self.revision += 1  # last: dependent views redraw from the new snapshot
 
     def _picked(self, change) -> None:
         atom = (change["new"] or {}).get("atom1", {}).get("index")
         if atom is None:
             return
+        self.picked_atom = int(atom)
         k, _ = self.snapshot().dominant(self.level)
+        if self.node == int(k[int(atom)]):
+            self.redraw()  # same node: the pick line of the legend still changes
         self.node = int(k[int(atom)])
 
     # ------------------------------------------------------------------ drawing
@@ -180,6 +201,11 @@ class AssignmentViewer(widgets.VBox):
         highlight = self.node if self.node >= 0 else None
         self.view.paint(self.colors())
         self.view.draw_spheres(node_spheres(snap, self.level, highlight=highlight))
+        labels = atom_labels(snap, self.level, node=highlight)
+        self.view.set_labels(labels)
+        picked = ""
+        if self.picked_atom is not None and self.picked_atom < len(labels):
+            picked = f"<br>picked: {labels[self.picked_atom]}"
         rows = "".join(
             f"<tr><td style='background:{r['color']};width:14px'></td><td>node {r['node']}</td>"
             f"<td>{r['mass']:.1f} atoms</td><td>{1000 * r['energy']:.1f} meV</td>"
@@ -192,6 +218,6 @@ class AssignmentViewer(widgets.VBox):
             else "colour: dominant node; intensity: the atom's share in it"
         )
         self.legend.value = (
-            f"<b>level {self.level}</b>: {snap.num_nodes(self.level)} nodes; {scale}"
+            f"<b>level {self.level}</b>: {snap.num_nodes(self.level)} nodes; {scale}{picked}"
             f"<table style='font-size:11px'>{rows}</table>"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from ase import Atoms
@@ -9,14 +10,54 @@ from ase import Atoms
 from muse_explore.explore.assignments import color_groups
 from muse_explore.widgets._deps import require
 
+#: Run once in the browser view (``this`` is nglview's widget view, ``this.stage`` NGL's stage).
+#: NGL's default mouse preset moves a clicked atom to the centre of the view (``movePick`` on
+#: a left click), which throws the structure partly out of frame: left clicks only pick here
+#: (nglview still reports them in ``picked``). The hover tooltip and nglview's pick label read
+#: the labels that :meth:`StructureView.set_labels` sends (atom index, element, node, share)
+#: instead of NGL's "[MOL]1:A.H".
+PICKING_JS = """
+var view = this;
+var mc = this.stage.mouseControls;
+mc.remove("clickPick-left");
+mc.remove("hoverPick");
+var label = function (pp) {
+  var labels = view._museLabels;
+  if (pp && pp.atom && labels && pp.component === view.stage.compList[0]) {
+    return labels[pp.atom.index];
+  }
+  return undefined;
+};
+mc.add("hoverPick", function (stage, pp) {
+  var tt = stage.tooltip;
+  if (stage.getParameters().tooltip && pp) {
+    var mp = pp.mouse.position;
+    tt.innerText = label(pp) || pp.getLabel();
+    tt.style.bottom = (window.innerHeight - mp.y + 3) + "px";
+    tt.style.left = (mp.x + 3) + "px";
+    tt.style.display = "block";
+  } else {
+    tt.style.display = "none";
+  }
+});
+this.stage.signals.clicked.add(function (pp) {
+  var text = label(pp);
+  if (text && view.$pickingInfo) { view.$pickingInfo.text(text); }
+});
+"""
+
 
 class StructureView:
     """nglview widget of a structure or trajectory, with the explorer's paint operations.
+
+    The camera is centred on the structure once it is loaded, and stays where the user puts
+    it: clicking an atom picks it without moving the view.
 
     Attributes:
         widget: the ``nglview.NGLWidget``.
         groups: colour -> atom indices of the current painting (one representation each).
         spheres: the spheres drawn last (dicts of :func:`muse_explore.explore.node_spheres`).
+        labels: the hover and pick label of every atom (:meth:`set_labels`).
     """
 
     def __init__(self, frames: Atoms | Sequence[Atoms], *, height: str = "420px") -> None:
@@ -30,7 +71,14 @@ class StructureView:
         self.widget.clear_representations()
         self.groups: dict[str, list[int]] = {}
         self.spheres: list[dict] = []
+        self.labels: list[str] = []
         self._shapes: list = []
+        self.widget._execute_js_code(PICKING_JS)
+        self.center()
+
+    def center(self) -> None:
+        """Fit the camera to the structure (sent after the structure has loaded)."""
+        self.widget.center(component=0)
 
     def paint(self, colors: list[str], *, style: str = "ball+stick") -> None:
         """Colour atom ``i`` with ``colors[i]`` (one representation per distinct colour)."""
@@ -40,20 +88,41 @@ class StructureView:
             sel = "@" + ",".join(str(i) for i in atoms)
             self.widget.add_representation(style, selection=sel, color=color, component=0)
 
+    def set_labels(self, labels: list[str]) -> None:
+        """The hover tooltip and pick label of each atom (``labels[i]`` for atom ``i``)."""
+        if list(labels) == self.labels:
+            return
+        self.labels = list(labels)
+        # fire_once: not kept in nglview's message archive, which would grow at every repaint
+        self.widget._execute_js_code(
+            f"this._museLabels = {json.dumps(self.labels)};", fire_once=True
+        )
+
     def draw_spheres(self, spheres: list[dict]) -> None:
-        """Replace the spheres; translucent ones in one shape, opaque (highlighted) in another."""
+        """Replace the spheres: translucent ones grouped by opacity, outlines as thin rings."""
         for shape in self._shapes:
             self.widget.remove_component(shape)
         self._shapes = []
         self.spheres = list(spheres)
         for opacity in sorted({s["opacity"] for s in spheres}):
             items = [
-                ("sphere", s["center"], s["color"], s["radius"])
+                ("sphere", s["center"], s["color"], s["radius"], f"node {s['node']}")
                 for s in spheres
                 if s["opacity"] == opacity
             ]
-            shape = self.widget._add_shape(items, name=f"coarse nodes {opacity:g}")
-            self._shapes.append(shape)
+            self._add_shape(items, f"coarse nodes {opacity:g}", opacity)
+        rings = [
+            ("torus", s["center"], s["color"], 0.03 * s["radius"], major, minor,
+             f"node {s['node']}")
+            for s in spheres if s.get("outline") for major, minor in s["rings"]
+        ]  # fmt: skip
+        if rings:
+            self._add_shape(rings, "picked node", 1.0)
+
+    def _add_shape(self, items: list[tuple], name: str, opacity: float) -> None:
+        shape = self.widget._add_shape(items, name=name)
+        self._shapes.append(shape)
+        if opacity < 1.0:
             index = len(self.widget._ngl_component_ids) - 1
             self.widget.update_representation(component=index, repr_index=0, opacity=opacity)
 

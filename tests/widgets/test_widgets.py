@@ -30,7 +30,8 @@ def test_assignment_viewer_paints_levels_nodes_and_live_pooling(model, atoms):
     assert [painted[i] for i in range(len(atoms))] == atom_colors(v.snapshot(), 1)
     assert len(v.view.spheres) == v.snapshot().num_nodes(1)
     v.node = 2
-    assert v.node_menu.value == 2 and v.view.spheres[2]["opacity"] > v.view.spheres[0]["opacity"]
+    assert v.node_menu.value == 2 and v.view.spheres[2]["outline"]
+    assert v.view.spheres[2]["opacity"] < v.view.spheres[0]["opacity"]  # members stay visible
     assert "membership of node 2" in v.legend.value
     v.level = 2
     assert v.node == -1 and len(v.view.spheres) == v.snapshot().num_nodes(2)
@@ -63,7 +64,7 @@ def test_energy_breakdown_is_linked_both_ways(model, atoms):
     v = widgets.show_assignments(model=model, atoms=atoms)
     e = widgets.show_energies(viewer=v)
     snap = v.snapshot()
-    assert list(e.scales.data[0].y) == pytest.approx(list(snap.scale_energies[1:]))
+    assert list(e.scales.data[0].y) == pytest.approx(list(1000 * snap.scale_energies[1:]))  # meV
     assert len(e.nodes.data[0].y) == snap.num_nodes(1)
     v.node = 1
     assert e.node == 1 and e.nodes.data[0].marker.line.width[1] > 0
