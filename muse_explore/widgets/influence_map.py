@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 from ase import Atoms
 
-from muse_explore.explore.colors import sequential
-from muse_explore.explore.influence import influence
+from muse_explore.explore.colors import LOG_RAMP, log_ticks
+from muse_explore.explore.influence import bonded_neighbours, influence, influence_colors
 from muse_explore.explore.models import resolve_model
 from muse_explore.widgets._deps import require
+from muse_explore.widgets.layout import labelled
 from muse_explore.widgets.structure_view import StructureView
 
-widgets, _, _ = require()
+widgets, _, go = require()
 
 
 class InfluenceMap(widgets.VBox):
@@ -19,30 +20,65 @@ class InfluenceMap(widgets.VBox):
 
     Pick an atom (slider, or click it in either view); every other atom is coloured by how
     strongly it acts on the picked one: the norm of their Hessian block (eV/Å²) or of
-    ∂E_i/∂r_j (eV/Å). Both views share one colour scale (the largest value outside the picked
-    atom itself), so the backbone's finite reach and MuSE's longer one can be compared.
+    ∂E_i/∂r_j (eV/Å). Both views share one logarithmic colour scale spanning ``decades``
+    decades below the largest value (the colour bar underneath), so MuSE's weak couplings
+    across a gap (≈ 0.01-0.1 eV/Å²) show next to a bonded block (≈ 30 eV/Å²) and differ from
+    the backbone's exact zeros, which stay white. "bonded neighbours off the scale" sets the
+    top of the scale by the other atoms (the bonded ones are drawn darkest).
 
     Attributes:
         values: ``{"backbone": (n,), "MuSE": (n,)}`` for the current atom and kind.
+        scale: the :func:`muse_explore.explore.influence.influence_colors` result shown.
     """
 
-    def __init__(self, model, atoms: Atoms, *, atom: int | None = None, kind: str = "hessian"):
+    def __init__(
+        self,
+        model,
+        atoms: Atoms,
+        *,
+        atom: int | None = None,
+        kind: str = "hessian",
+        decades: float = 5.0,
+        leave_out_bonded: bool = False,
+    ):
         self.model = resolve_model(model)
         if self.model.levels < 1:
             raise ValueError("the influence map compares MuSE with its backbone: give a MuSE model")
         self.base = self.model.backbone_only()
         self.atoms = atoms
+        self.decades = float(decades)
         self.values: dict[str, np.ndarray] = {}
+        self.scale: dict = {}
         first = len(atoms) - 1 if atom is None else int(atom)
         if not 0 <= first < len(atoms):
             raise ValueError(f"atom must be in 0..{len(atoms) - 1}, got {atom}")
-        self.atom = widgets.IntSlider(
-            value=first, min=0, max=len(atoms) - 1, description="atom", continuous_update=False
+        self.atom = labelled(
+            widgets.IntSlider(
+                value=first, min=0, max=len(atoms) - 1, description="atom",
+                continuous_update=False,
+            )
+        )  # fmt: skip
+        self.kind = labelled(
+            widgets.ToggleButtons(
+                options=[("Hessian block ‖H_ij‖", "hessian"), ("‖∂E_i/∂r_j‖", "energy")],
+                value=kind,
+            )
         )
-        self.kind = widgets.ToggleButtons(
-            options=[("Hessian block ‖H_ij‖", "hessian"), ("‖∂E_i/∂r_j‖", "energy")], value=kind
-        )
+        self.bonded = widgets.Checkbox(
+            value=leave_out_bonded, description="bonded neighbours off the scale", indent=False,
+            layout=widgets.Layout(width="auto"),
+        )  # fmt: skip
         self.info = widgets.HTML()
+        self.colorbar = go.FigureWidget(
+            layout={
+                "height": 90, "width": 500, "margin": {"l": 20, "r": 20, "t": 10, "b": 40},
+                "yaxis": {"visible": False}, "xaxis": {"title": {"text": ""}},
+            }
+        )  # fmt: skip
+        self.colorbar.add_heatmap(
+            z=[[0.0, 1.0]], x=[0.0, 1.0], showscale=False, hoverinfo="skip",
+            colorscale=[[i / (len(LOG_RAMP) - 1), c] for i, c in enumerate(LOG_RAMP)],
+        )  # fmt: skip
         self.views = {"backbone": StructureView(atoms), "MuSE": StructureView(atoms)}
         boxes = []
         for name, view in self.views.items():
@@ -50,9 +86,13 @@ class InfluenceMap(widgets.VBox):
             view.widget.observe(self._picked, "picked")
             label = "backbone alone" if name == "backbone" else "MuSE (all levels)"
             boxes.append(widgets.VBox([widgets.HTML(f"<b>{label}</b>"), view.widget]))
-        super().__init__([widgets.HBox([self.atom, self.kind]), widgets.HBox(boxes), self.info])
+        super().__init__(
+            [widgets.HBox([self.atom, self.kind, self.bonded]), widgets.HBox(boxes),
+             widgets.HBox([self.colorbar, self.info])]
+        )  # fmt: skip
         self.atom.observe(lambda _c: self.refresh(), "value")
         self.kind.observe(lambda _c: self.refresh(), "value")
+        self.bonded.observe(lambda _c: self.repaint(), "value")
         self.refresh()
 
     def _picked(self, change) -> None:
@@ -67,19 +107,49 @@ class InfluenceMap(widgets.VBox):
             "backbone": influence(self.base, self.atoms, i, kind=kind),
             "MuSE": influence(self.model, self.atoms, i, kind=kind),
         }
-        others = np.ones(len(self.atoms), dtype=bool)
-        others[i] = False
-        vmax = max(float(v[others].max(initial=0.0)) for v in self.values.values())
+        self.repaint()
+
+    def repaint(self) -> None:
+        """Colour both views and the colour bar on one logarithmic scale."""
+        i, kind = int(self.atom.value), self.kind.value
+        leave_out = bonded_neighbours(self.atoms, i) if self.bonded.value else []
+        self.scale = influence_colors(self.values, i, leave_out=leave_out, decades=self.decades)
         for name, view in self.views.items():
-            colors = sequential(np.where(others, self.values[name], 0.0), vmax=vmax)
-            colors[i] = "#ff0000"
-            view.paint(colors)
-        unit = "eV/Å²" if kind == "hessian" else "eV/Å"
+            view.paint(self.scale["colors"][name])
+            view.set_labels(
+                [f"atom {j} {a.symbol} · {_quantity(kind)} {v:.3g} {_unit(kind)}"
+                 for j, (a, v) in enumerate(zip(self.atoms, self.values[name], strict=True))]
+            )  # fmt: skip
+        self._draw_colorbar()
+        vmax, floor = self.scale["vmax"], self.scale["floor"]
+        others = np.arange(len(self.atoms)) != i
         reach = {
             name: int((v[others] > 1e-10).sum()) for name, v in self.values.items()
         }  # atoms acting on it above 1e-10 (the notebooks count the same way)
+        left_out = f", {len(leave_out)} bonded neighbours above it" if len(leave_out) else ""
         self.info.value = (
-            f"atom {i} ({self.atoms[i].symbol}, red); colour scale 0 → {vmax:.3g} {unit}. "
+            f"atom {i} ({self.atoms[i].symbol}, red); log colour scale {floor:.2g} → "
+            f"{vmax:.3g} {_unit(kind)}{left_out}; white: below {floor:.2g} or zero.<br>"
             f"Atoms acting on it: backbone {reach['backbone']}, MuSE {reach['MuSE']} "
             f"of {len(self.atoms) - 1}."
         )
+
+    def _draw_colorbar(self) -> None:
+        vmax, decades, kind = self.scale["vmax"], self.scale["decades"], self.kind.value
+        hi = np.log10(vmax) if vmax > 0 else 0.0
+        x = np.linspace(hi - decades, hi, 101)
+        ticks, labels = log_ticks(vmax, decades)
+        with self.colorbar.batch_update():
+            bar = self.colorbar.data[0]
+            bar.x, bar.z = x.tolist(), [np.linspace(0.0, 1.0, 101).tolist()]
+            self.colorbar.layout.xaxis.tickvals = ticks
+            self.colorbar.layout.xaxis.ticktext = labels
+            self.colorbar.layout.xaxis.title.text = f"{_quantity(kind)} ({_unit(kind)}), log scale"
+
+
+def _unit(kind: str) -> str:
+    return "eV/Å²" if kind == "hessian" else "eV/Å"
+
+
+def _quantity(kind: str) -> str:
+    return "‖H_ij‖" if kind == "hessian" else "‖∂E_i/∂r_j‖"
