@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from muse_explore.explore.colors import model_colors, scale_color
 from muse_explore.explore.energies import scale_names
 from muse_explore.explore.models import resolve_model
 from muse_explore.explore.scans import (
@@ -20,26 +21,32 @@ from muse_explore.explore.scans import (
 from muse_explore.reference.molecules import MOLECULES
 from muse_explore.reference.xtb import tblite_available
 from muse_explore.widgets._deps import require
+from muse_explore.widgets.layout import labelled
 from muse_explore.widgets.structure_view import StructureView
 
 widgets, _, go = require()
 
-#: Line colours: models in order, then the reference.
-LINE_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd")
-#: Dashed per-scale lines of the first MuSE model (atoms, level 1, level 2).
-SCALE_COLORS = ("#6baed6", "#74c476", "#fd8d3c")
+#: The rule every control follows, shown under the controls.
+RULE = "Every change re-scans at once (sliders when released); <i>scan</i> repeats the scan."
 
 
 class ScanExplorer(widgets.VBox):
     """What happens when a molecule approaches graphene, for one or more models.
 
     Pick a molecule (or upload an .xyz/.extxyz), a flake, a lateral offset, a rotation, a
-    tilt and a distance range; "scan" evaluates all distances as one batch per model and
-    draws E_int(d), with the per-scale split of the first MuSE model as dashed lines. The
-    distance slider moves the molecule in the 3D view and marks the point on the curves.
-    "coarse levels" off drops them from the MuSE models (their backbone alone), to show what
-    the long range adds. "GFN2-xTB" adds the reference on every fifth distance when tblite is
-    installed (about a second per point).
+    tilt and a range of heights; the scan evaluates all heights as one batch per model and
+    draws E_int(d) in meV, with the per-scale split of the first MuSE model as dashed lines
+    (colours: :data:`muse_explore.explore.colors.SCALE_COLORS`). The height slider moves the
+    molecule in the 3D view and marks the point on the curve; it keeps its position across
+    scans. "coarse levels" off drops them from the MuSE models (their backbone alone), to show
+    what the long range adds. "GFN2-xTB" adds the reference on every fifth height when tblite
+    is installed (about a second per point).
+
+    One rule for all controls: every change re-scans at once (sliders when released), and
+    the "scan" button repeats the scan. While a scan runs the button is disabled, the status
+    says "scanning" and the old curves are dimmed. A scan that fails (a molecule that would sit
+    in the flake, an unreadable upload) changes nothing: the chart, the 3D view and the molecule
+    menu keep the last successful scan, and the status shows the error.
 
     Attributes:
         curves: the last :func:`muse_explore.explore.interaction_curves` result.
@@ -54,10 +61,17 @@ class ScanExplorer(widgets.VBox):
         self.curves: dict = {}
         self.reference: dict | None = None
         self.timings: dict[str, float] = {}
+        self.busy = False
         s = self.setup
-        self._uploaded = s.molecule.copy() if not isinstance(s.molecule, str) else None
+        # molecules not in MOLECULES (uploads, a given Atoms) by their menu value
+        self._molecules: dict[str, object] = {}
+        options = [(name, name) for name in MOLECULES]
+        if not isinstance(s.molecule, str):
+            key = f"given {s.molecule.get_chemical_formula()}"
+            self._molecules[key] = s.molecule.copy()
+            options.append((key, key))
         self.molecule = widgets.Dropdown(
-            options=list(MOLECULES), value=s.molecule if isinstance(s.molecule, str) else None,
+            options=options, value=s.molecule if isinstance(s.molecule, str) else key,
             description="molecule",
         )  # fmt: skip
         self.upload = widgets.FileUpload(
@@ -68,76 +82,116 @@ class ScanExplorer(widgets.VBox):
         self.flake = widgets.Dropdown(
             options=list(FLAKES.items()), value=int(s.rings), description="flake"
         )
+        slider = {"continuous_update": False}
         self.offset_x = widgets.FloatSlider(
-            value=s.offset[0], min=-4, max=4, step=0.1, description="offset x (Å)"
+            value=s.offset[0], min=-4, max=4, step=0.1, description="offset x (Å)", **slider
         )
         self.offset_y = widgets.FloatSlider(
-            value=s.offset[1], min=-4, max=4, step=0.1, description="offset y (Å)"
+            value=s.offset[1], min=-4, max=4, step=0.1, description="offset y (Å)", **slider
         )
         self.rotation = widgets.FloatSlider(
-            value=s.rotation, min=0, max=360, step=5, description="rotation (°)"
+            value=s.rotation, min=0, max=360, step=5, description="rotation (°)", **slider
         )
-        self.tilt = widgets.FloatSlider(value=s.tilt, min=0, max=90, step=5, description="tilt (°)")
+        self.tilt = widgets.FloatSlider(
+            value=s.tilt, min=0, max=90, step=5, description="tilt (°)", **slider
+        )
         self.range = widgets.FloatRangeSlider(
             value=(float(s.distances.min()), float(s.distances.max())), min=2.0, max=20.0,
-            step=0.1, description="d (Å)",
+            step=0.1, description="heights (Å)", **slider,
         )  # fmt: skip
         self.points = widgets.IntSlider(
-            value=len(s.distances), min=5, max=200, description="points"
+            value=len(s.distances), min=5, max=200, description="points", **slider
         )
-        self.coarse = widgets.Checkbox(value=True, description="coarse levels")
+        self.coarse = widgets.Checkbox(value=True, description="coarse levels", indent=False)
         self.xtb = widgets.Checkbox(
-            value=False, description="GFN2-xTB", disabled=not tblite_available(),
+            value=False, description="GFN2-xTB", disabled=not tblite_available(), indent=False,
             tooltip="tblite found" if tblite_available() else "needs the [reference] extra",
         )  # fmt: skip
-        self.button = widgets.Button(description="scan", button_style="primary")
+        self.button = widgets.Button(description="scan", button_style="primary", icon="refresh")
+        self.rule = widgets.HTML(f"<small>{RULE}</small>")
         self.status = widgets.HTML()
         self.distance = widgets.SelectionSlider(
-            options=[0.0], description="distance", continuous_update=True
-        )
+            options=[0.0], description="height (Å)", continuous_update=True,
+            layout=widgets.Layout(width="480px"),
+        )  # fmt: skip
+        for control in (
+            self.molecule,
+            self.upload,
+            self.flake,
+            self.offset_x,
+            self.offset_y,
+            self.rotation,
+            self.tilt,
+            self.range,
+            self.points,
+            self.distance,
+        ):
+            labelled(control, width="100px")
         self.figure = go.FigureWidget(
             layout={
                 "title": {"text": "interaction energy E_int(d)"},
-                "xaxis": {"title": {"text": "distance d (Å)"}},
+                "xaxis": {"title": {"text": "height above the flake (Å)"}},
                 "yaxis": {"title": {"text": "E_int (meV)"}},
-                "height": 420, "width": 620, "margin": {"l": 60, "r": 10, "t": 40, "b": 40},
+                "height": 420, "width": 620, "margin": {"l": 70, "r": 10, "t": 40, "b": 50},
             }
         )  # fmt: skip
         self.frames = scan_frames(self.setup)
         self.view = StructureView(self.frames[2][0])
         self.view.widget.layout.width = "480px"
         self.view.paint(_element_colors(self.frames[2][0]))
+        self._view_atoms = self.frames[2][0]
         controls = widgets.VBox(
             [self.molecule, self.upload, self.flake, self.offset_x, self.offset_y, self.rotation,
              self.tilt, self.range, self.points, widgets.HBox([self.coarse, self.xtb]),
-             self.button, self.status]
+             self.button, self.rule, self.status],
+            layout=widgets.Layout(width="400px"),
         )  # fmt: skip
         super().__init__(
-            [widgets.HBox([controls, self.figure]), widgets.HBox([self.view.widget, self.distance])]
-        )
+            [widgets.HBox([controls, self.figure]),
+             widgets.VBox([self.view.widget, self.distance])]
+        )  # fmt: skip
         self.button.on_click(lambda _b: self.run())
-        self.coarse.observe(lambda _c: self.run(), "value")
+        for control in (
+            self.flake,
+            self.offset_x,
+            self.offset_y,
+            self.rotation,
+            self.tilt,
+            self.range,
+            self.points,
+            self.coarse,
+            self.xtb,
+        ):
+            control.observe(lambda _c: self.run(), "value")
         self.upload.observe(self._uploaded_file, "value")
         self.molecule.observe(self._picked_molecule, "value")
         self.distance.observe(self._moved, "value")
         self.run()
 
     # ------------------------------------------------------------------ actions
-    def current_setup(self) -> ScanSetup:
-        """The scan the controls describe."""
+    def current_setup(self, *, molecule=None) -> ScanSetup:
+        """The scan the controls describe (``molecule``: instead of the menu's)."""
         lo, hi = self.range.value
+        if molecule is None:
+            molecule = self._molecules.get(self.molecule.value, self.molecule.value)
         return ScanSetup(
-            molecule=self._uploaded if self._uploaded is not None else self.molecule.value,
+            molecule=molecule,
             rings=int(self.flake.value), offset=(self.offset_x.value, self.offset_y.value),
             rotation=self.rotation.value, tilt=self.tilt.value,
             distances=np.linspace(lo, hi, int(self.points.value)),
         )  # fmt: skip
 
-    def run(self) -> None:
-        """Build the scan from the controls and evaluate every model (batched)."""
+    def run(self, *, molecule=None) -> bool:
+        """Build the scan from the controls and evaluate every model (batched).
+
+        Returns whether the scan succeeded; on failure nothing changes but the status.
+        """
+        if self.busy:  # a control moved by this scan itself
+            return False
         t0 = time.perf_counter()
+        self._set_busy(True)
         try:  # nothing on self changes unless the whole scan succeeds
-            setup = self.current_setup()
+            setup = self.current_setup(molecule=molecule)
             frames = scan_frames(setup)
             models = {
                 label: (m if self.coarse.value or not m.levels else m.backbone_only())
@@ -146,24 +200,42 @@ class ScanExplorer(widgets.VBox):
             curves = interaction_curves(models, setup, frames=frames)
             reference = reference_curve(setup, every=5, frames=frames) if self.xtb.value else None
         except Exception as err:  # shown in the widget, not as a traceback
-            self.status.value = f"<span style='color:#b00'>{type(err).__name__}: {err}</span>"
-            return
+            self._set_busy(False)
+            self.status.value = f"<span style='color:#b00'>{type(err).__name__}: {err}</span>" + (
+                "<br>the chart still shows the last scan" if self.curves else ""
+            )
+            return False
         self.setup, self.frames, self.curves, self.reference = setup, frames, curves, reference
         self.timings["scan"] = time.perf_counter() - t0
         self._draw()
+        self._set_busy(False)
         n = len(self.setup.distances)
         self.status.value = (
-            f"{n} distances × {len(self.models)} model(s) in {self.timings['scan']:.2f} s"
+            f"{n} heights × {len(self.models)} model(s) in {self.timings['scan']:.2f} s"
         )
+        return True
+
+    def _set_busy(self, busy: bool) -> None:
+        """Disable the button, say "scanning" and dim the old curves while a scan runs."""
+        self.busy = busy
+        self.button.disabled = busy
+        self.button.description = "scanning…" if busy else "scan"
+        self.button.icon = "hourglass-half" if busy else "refresh"
+        if busy:
+            extra = " with GFN2-xTB (about a second per reference point)" if self.xtb.value else ""
+            self.status.value = f"<i>scanning{extra} …</i>"
+        with self.figure.batch_update():
+            for trace in self.figure.data:
+                trace.opacity = 0.3 if busy else 1.0
 
     def _draw(self) -> None:
         d = self.curves["distances"]
+        colors = model_colors([bool(m.levels) for m in self.models.values()])
         with self.figure.batch_update():
             self.figure.data = []
             first_muse = next((k for k, m in self.models.items() if m.levels), None)
-            for i, label in enumerate(self.models):
+            for label, color in zip(self.models, colors, strict=True):
                 c = self.curves[label]
-                color = LINE_COLORS[i % len(LINE_COLORS)]
                 suffix = (
                     "" if self.coarse.value or not self.models[label].levels else " (backbone only)"
                 )
@@ -172,28 +244,33 @@ class ScanExplorer(widgets.VBox):
                 )
                 if label == first_muse and self.coarse.value:
                     names = scale_names(c["scales"].shape[0] - 1)
-                    for j, (name, ys) in enumerate(zip(names, c["scales"], strict=True)):
+                    for name, ys in zip(names, c["scales"], strict=True):
                         self.figure.add_scatter(
                             x=d, y=1000 * ys, mode="lines", name=f"{label}: {name}",
-                            line={"dash": "dash", "width": 1, "color": SCALE_COLORS[j % 3]},
+                            line={"dash": "dash", "width": 1.5, "color": scale_color(name)},
                         )  # fmt: skip
             if self.reference is not None:
                 self.figure.add_scatter(
                     x=self.reference["distances"], y=1000 * self.reference["e_int"],
-                    mode="markers", name="GFN2-xTB", marker_color="black",
+                    mode="markers", name="GFN2-xTB", marker_color=scale_color("reference"),
                 )  # fmt: skip
-            self.figure.add_scatter(x=[d[0]], y=[0.0], mode="markers", name="current",
-                                    marker={"size": 12, "color": "red", "symbol": "x"})  # fmt: skip
+            self.figure.add_scatter(
+                x=[d[0]], y=[0.0], mode="markers", name="current",
+                marker={"size": 14, "symbol": "circle-open", "color": colors[0],
+                        "line": {"width": 3}},
+            )  # fmt: skip
+        before = self.distance.value if len(self.distance.options) > 1 else None
+        options = [round(float(x), 3) for x in d]
+        keep = options[int(np.argmin(np.abs(d - before)))] if before is not None else options[0]
         self.distance.unobserve(self._moved, "value")
-        self.distance.options = [round(float(x), 3) for x in d]
-        self.distance.value = self.distance.options[0]
+        self.distance.options = options
+        self.distance.value = keep
         self.distance.observe(self._moved, "value")
-        complex0 = self.frames[2][0]
-        self.view = _replace_view(self, complex0)
+        self.view = _replace_view(self, self.frames[2][0])
         self._moved({"new": self.distance.value})
 
     def _moved(self, change) -> None:
-        """Move the molecule to the slider's distance and mark the point on the curve."""
+        """Move the molecule to the slider's height and mark the point on the curve."""
         t0 = time.perf_counter()
         d = self.curves["distances"]
         i = int(np.argmin(np.abs(d - float(change["new"]))))
@@ -205,24 +282,35 @@ class ScanExplorer(widgets.VBox):
         self.timings["slider"] = time.perf_counter() - t0
 
     def _picked_molecule(self, change) -> None:
-        if change["new"] is not None:  # a listed molecule replaces an uploaded one
-            self._uploaded = None
-            self.run()
+        if change["new"] is None or self.run():
+            return
+        self._set_menu(change["old"])  # refused: the menu shows the molecule of the chart
+
+    def _set_menu(self, value) -> None:
+        self.molecule.unobserve(self._picked_molecule, "value")
+        self.molecule.value = value
+        self.molecule.observe(self._picked_molecule, "value")
 
     def _uploaded_file(self, change) -> None:
+        """Scan an uploaded molecule; the menu lists it only once its scan has succeeded."""
         files = change["new"]
         if not files:
             return
         f = files[0] if isinstance(files, (list, tuple)) else next(iter(files.values()))
         try:
-            self._uploaded = read_molecule(bytes(f["content"]), f["name"])
+            atoms = read_molecule(bytes(f["content"]), f["name"])
         except Exception as err:
             self.status.value = f"<span style='color:#b00'>{err}</span>"
             return
-        self.molecule.unobserve(self._picked_molecule, "value")
-        self.molecule.value = None
-        self.molecule.observe(self._picked_molecule, "value")
-        self.run()
+        if not self.run(molecule=atoms):
+            return
+        key = f"{f['name']} (uploaded)"
+        self._molecules[key] = atoms
+        if key not in [v for _, v in self.molecule.options]:
+            self.molecule.unobserve(self._picked_molecule, "value")
+            self.molecule.options = [*self.molecule.options, (key, key)]
+            self.molecule.observe(self._picked_molecule, "value")
+        self._set_menu(key)
 
 
 def _element_colors(atoms) -> list[str]:
@@ -232,13 +320,9 @@ def _element_colors(atoms) -> list[str]:
 
 def _replace_view(explorer: ScanExplorer, atoms) -> StructureView:
     """A fresh 3D view when the scan's atoms change (nglview cannot change atom count)."""
-    if (
-        len(explorer.view.widget._ngl_component_ids)
-        and getattr(explorer, "_view_atoms", None) is not None
-    ):
-        old = explorer._view_atoms
-        if len(old) == len(atoms) and (old.numbers == atoms.numbers).all():
-            return explorer.view
+    old = explorer._view_atoms
+    if len(old) == len(atoms) and (old.numbers == atoms.numbers).all():
+        return explorer.view
     view = StructureView(atoms)
     view.widget.layout.width = "480px"
     view.paint(_element_colors(atoms))
