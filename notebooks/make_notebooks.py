@@ -144,6 +144,7 @@ structures of the graphene set for a few epochs: a progress bar per epoch and a 
 plot. It takes a minute or two; the shipped models trained for an hour."""),
         ("code", """import tempfile
 import plotly.graph_objects as go
+from muse_explore.samples import repository_file
 from muse_explore.training import TrainConfig, Trainer
 
 run_dir = tempfile.mkdtemp(prefix="muse-run-")
@@ -151,7 +152,8 @@ config = TrainConfig.from_dict({
     "run_dir": run_dir,
     "seed": 0,
     "num_threads": 2,
-    "data": {"files": ["../sample_data/data/graphene.extxyz.xz"], "group_by": "config",
+    "data": {"files": [str(repository_file("sample_data/data/graphene.extxyz.xz"))],
+             "group_by": "config",
              "max_structures": 240, "val_fraction": 0.15, "test_fraction": 0.15},
     "model": {"backbone": "painn", "elements": ["H", "C", "N", "O"], "levels": 1, "hidden": 32},
     "loss": {"energy_weight": 10.0, "forces_weight": 10.0, "huber_delta": 0.05,
@@ -194,9 +196,10 @@ moves. The frame slider walks the trajectory; the chart below shows the per-scal
 against frame (the current frame dotted)."""),
         ("code", """import ipywidgets
 from muse_explore import widgets
+from muse_explore.samples import repository_file
 from muse_explore.training.dataset import read_structures
 
-frames = [a for a in read_structures(["../sample_data/data/peptide.extxyz.xz"])
+frames = [a for a in read_structures([repository_file("sample_data/data/peptide.extxyz.xz")])
           if a.info["run"] == 0][::4]
 print(len(frames), "frames of", len(frames[0]), "atoms; start:", frames[0].info["start"])
 viewer = widgets.show_assignments(model="muse-painn-peptide", trajectory=frames, level=1)
@@ -221,7 +224,7 @@ in `benchmarks/README.md`). Here is MuSE's run (seed 0, one frame per 100 fs) wi
 nodes: watch the chain fold while the level-1 nodes stay on their stretches of backbone."""),
         ("code", """from ase.io import read
 
-md = read("../benchmarks/folding/MuSE-seed0-10ps.extxyz.xz", ":")
+md = read(repository_file("benchmarks/folding/MuSE-seed0-10ps.extxyz.xz"), ":")
 print(f"{len(md)} frames, {md[0].info['time_ps']:.1f} to {md[-1].info['time_ps']:.1f} ps; "
       f"end-to-end {end_to_end_distance(md[0]):.1f} -> {end_to_end_distance(md[-1]):.1f} Å, "
       f"backbone H-bonds {count_backbone_hbonds(md[0])} -> {count_backbone_hbonds(md[-1])}")
