@@ -14,6 +14,7 @@ import numpy as np
 from ase import Atoms
 from ase.calculators.calculator import Calculator
 
+from muse_explore.analysis.interaction import interaction_energy
 from muse_explore.errors import MuSEInputError
 
 
@@ -354,14 +355,6 @@ def assert_hessian_matches_fd(
             f"Hessian differs from finite differences of the forces at a {step:g} Å step by "
             f"{err:.3g} eV/Å² (allowed {tol:.3g}; max |H| = {scale:.3g})"
         )
-
-
-def interaction_energy(calc: Calculator, complex_: Atoms, n_substrate: int) -> float:
-    """E(complex) - E(substrate) - E(molecule); the substrate is the first ``n_substrate`` atoms."""
-    e = _fresh(complex_, calc).get_potential_energy()
-    e_sub = _fresh(complex_[:n_substrate], calc).get_potential_energy()
-    e_mol = _fresh(complex_[n_substrate:], calc).get_potential_energy()
-    return e - e_sub - e_mol
 
 
 def assert_batch_consistent(model, structures: Sequence[Atoms], *, atol: float = 1e-8) -> None:

@@ -4,6 +4,7 @@ from muse_explore.analysis.interaction import (
     RANGES,
     errors_by_range,
     interaction_energies,
+    interaction_energy,
     predict,
     profile_minimum,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "RANGES",
     "errors_by_range",
     "interaction_energies",
+    "interaction_energy",
     "predict",
     "profile_minimum",
     "backbone_hbonds",

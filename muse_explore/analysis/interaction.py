@@ -60,6 +60,20 @@ def _group(atoms: Atoms):
     return (str(info.get("set", "")), int(info["config"]))
 
 
+def interaction_energy(calc, complex_: Atoms, n_substrate: int) -> float:
+    """E(complex) − E(substrate) − E(molecule) in eV from one calculator.
+
+    The substrate is the first ``n_substrate`` atoms of ``complex_``, the molecule the rest;
+    each part is evaluated alone, on a copy, so ``complex_`` keeps its own calculator.
+    """
+    energies = []
+    for part in (complex_, complex_[:n_substrate], complex_[n_substrate:]):
+        work = part.copy()
+        work.calc = calc
+        energies.append(work.get_potential_energy())
+    return energies[0] - energies[1] - energies[2]
+
+
 def interaction_energies(structures: Sequence[Atoms], energies: Sequence[float]) -> list[dict]:
     """E_int of every complex whose flake and molecule (same group) are in ``structures``.
 

@@ -44,9 +44,9 @@ def _row(label: str, values) -> str:
 def run(args) -> int:
     """Print the demo report; returns the exit status."""
     import muse_explore as mx
+    from muse_explore.analysis import interaction_energy
     from muse_explore.pretrained import list_pretrained, pretrained_path
     from muse_explore.reference import benzene_on_graphene
-    from muse_explore.testing import interaction_energy
 
     try:
         pretrained = {"muse-painn-graphene", "painn-graphene"} <= set(list_pretrained())
