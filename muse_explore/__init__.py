@@ -9,13 +9,7 @@ Public API::
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
-
-try:
-    __version__ = version("muse-explore")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+unknown"
 
 from muse_explore.errors import (
     MuSEConfigError,
@@ -23,6 +17,7 @@ from muse_explore.errors import (
     MuSEInputError,
     MuSELegacyModelWarning,
 )
+from muse_explore.version import __version__
 
 if TYPE_CHECKING:
     from muse_explore.models import MuSE

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     # a Parser's help is plain text (docstring markup stripped); add_subparsers makes every
     # subcommand's parser one too
     parser = Parser(prog="muse-explore", description="MuSE, the Multiscale Structural Ensemble.")
-    from muse_explore import __version__
+    from muse_explore.version import __version__
 
     parser.add_argument("--version", action="version", version=f"muse-explore {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)

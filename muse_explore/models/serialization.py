@@ -40,7 +40,7 @@ def _migrate_format_1(config: dict) -> dict:
 
 def save_model(model, path: str | os.PathLike) -> None:
     """Save ``model`` to ``path`` atomically (temporary file in the same folder, then rename)."""
-    from muse_explore import __version__
+    from muse_explore.version import __version__
 
     path = Path(path)
     payload = {
