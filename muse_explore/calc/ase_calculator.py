@@ -64,7 +64,7 @@ class MuSECalculator(Calculator):
     Coarse seeds depend on the covalent bond graph alone, so the energy of a geometry does not
     depend on what the calculator saw before: the converter caches seedings per bond graph only
     to save time. (Legacy models, loaded from format-1 files, still reuse the seeds of an
-    earlier structure with the same bond graph along a path, ``AtomsToGraph(follow=True)``;
+    earlier structure with the same bond graph along a path, ``Seeder(follow=True)``;
     ``calc.reset_topology()`` forgets that path.)
 
     ``results`` after a calculation: ``energy``, ``free_energy`` (eV); ``forces`` (n, 3) eV/Å;

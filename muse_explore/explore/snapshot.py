@@ -121,7 +121,7 @@ def snapshots(
 
     Frames with the same bonding have the same coarse seeds, so nodes keep their identity
     from frame to frame; ``path=True`` matters only for legacy (format-1) models, whose seeds
-    depend on the geometry unless they follow a path (``AtomsToGraph(follow=True)``). The
+    depend on the geometry unless they follow a path (``Seeder(follow=True)``). The
     model is used as it is (its σ, temperature, soft/hard).
     """
     from torch_geometric.data import Batch

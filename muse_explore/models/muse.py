@@ -48,6 +48,7 @@ from muse_explore.pooling import (
     radius_graph,
     unpool,
 )
+from muse_explore.pooling.seeder import Seeder
 
 
 @dataclass
@@ -181,16 +182,15 @@ class MuSE(nn.Module):
         ``follow`` matters only for legacy models (see :class:`AtomsToGraph`): with symmetric
         seeding a structure's graph is the same whatever was converted before.
         """
+        c = self.config
+        neutral = c.long_range == "les" and c.long_range_neutral == "fragment"
+        seeder = Seeder(c.hops, seeding=c.seeding, follow=follow) if c.hops or neutral else None
         return AtomsToGraph(
             self.cutoff,
             elements=self.elements,
-            hops=self.config.hops,
+            seeder=seeder,
             dtype=dtype,
-            seeding=self.config.seeding,
-            follow=follow,
-            reach=max(self.config.cutoffs),
-            fragments=self.config.long_range == "les"
-            and self.config.long_range_neutral == "fragment",
+            reach=max(c.cutoffs),
         )
 
     def set_pooling(

@@ -8,11 +8,13 @@ from muse_explore.pooling.assignment import (
 )
 from muse_explore.pooling.coarse_graph import radius_graph
 from muse_explore.pooling.reduce import coarse_positions, distribute, pool, unpool
+from muse_explore.pooling.seeder import Seeder
 from muse_explore.pooling.seeding import Topology, covalent_bonds, find_topology
 
 __all__ = [
     "Assignment",
     "FragmentCopies",
+    "Seeder",
     "SoftAssignment",
     "Topology",
     "candidate_pairs",

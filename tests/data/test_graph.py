@@ -6,6 +6,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 
 from muse_explore.data import AtomsToGraph, atoms_to_batch
 from muse_explore.errors import MuSEInputError
+from muse_explore.pooling import Seeder
 
 
 def test_batch_fields_and_targets(periodic_sheet):
@@ -15,7 +16,7 @@ def test_batch_fields_and_targets(periodic_sheet):
     sheet.calc = SinglePointCalculator(
         sheet, energy=2.0, forces=np.zeros((len(sheet), 3)), stress=np.arange(6.0)
     )
-    batch = atoms_to_batch([mol, sheet], cutoff=5.0, hops=(2, 4), dtype=torch.float64)
+    batch = atoms_to_batch([mol, sheet], cutoff=5.0, seeder=Seeder((2, 4)), dtype=torch.float64)
     assert batch.num_graphs == 2
     for key in (
         "z",
@@ -42,7 +43,7 @@ def test_batch_fields_and_targets(periodic_sheet):
 
 
 def test_topology_is_cached_per_bond_graph_and_can_be_frozen(water_on_coronene):
-    conv = AtomsToGraph(5.0, hops=(2, 4))
+    conv = AtomsToGraph(5.0, seeder=Seeder((2, 4)))
     t1 = conv.topology(water_on_coronene)
     moved = water_on_coronene.copy()
     moved.positions += 0.01
@@ -80,13 +81,13 @@ def test_seeds_of_a_structure_do_not_depend_on_its_geometry_or_history():
         a = benzene_on_graphene(3.5)
         a.positions += rng.normal(0.0, 0.02, a.positions.shape)
         frames.append(a)
-    fresh = [AtomsToGraph(5.0, hops=(2, 4)).topology(a).seed_mask for a in frames]
+    fresh = [AtomsToGraph(5.0, seeder=Seeder((2, 4))).topology(a).seed_mask for a in frames]
     for m in fresh[1:]:
         np.testing.assert_array_equal(fresh[0], m)
-    conv = AtomsToGraph(5.0, hops=(2, 4))
+    conv = AtomsToGraph(5.0, seeder=Seeder((2, 4)))
     for a in frames[::-1]:
         np.testing.assert_array_equal(conv.topology(a).seed_mask, fresh[0])
-    legacy = [AtomsToGraph(5.0, hops=(2, 4), seeding="legacy").topology(a) for a in frames]
+    legacy = [
+        AtomsToGraph(5.0, seeder=Seeder((2, 4), seeding="legacy")).topology(a) for a in frames
+    ]
     assert any(not np.array_equal(legacy[0].seed_mask, t.seed_mask) for t in legacy[1:])
-
-
