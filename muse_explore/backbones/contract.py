@@ -24,45 +24,13 @@ levels get ``None``. Atomic numbers exist only at the
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass, field
-from typing import Any
 
 import torch
 from torch import nn
 
+from muse_explore.state import GeometricGraph, NodeState
 
-@dataclass
-class NodeState:
-    """Features of the nodes of one level.
-
-    Shapes:
-        scalar: (n, F); equivariant: (n, m, F) or ``None``; ``extra``: backbone-private
-        per-node tensors carried from ``interact`` to ``readout`` of the same level (e.g. the
-        features of earlier layers for per-layer readouts). MuSE neither pools nor unpools
-        them; it only passes them along.
-    """
-
-    scalar: torch.Tensor
-    equivariant: torch.Tensor | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class GeometricGraph:
-    """A graph of points in space, atoms or coarse nodes.
-
-    Shapes:
-        pos (n, 3) Å; edge_index (2, E) as (source j, target i); vectors (E, 3) r_j - r_i + shift;
-        lengths (E,); batch (n,).
-    """
-
-    pos: torch.Tensor
-    edge_index: torch.Tensor
-    vectors: torch.Tensor
-    lengths: torch.Tensor
-    batch: torch.Tensor
-    num_graphs: int
-    cutoff: float
+__all__ = ["Backbone", "GeometricGraph", "NodeState"]
 
 
 class Backbone(nn.Module, abc.ABC):

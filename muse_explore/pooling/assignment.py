@@ -29,9 +29,9 @@ import torch
 from torch import nn
 from torch_geometric.utils import scatter
 
-from muse_explore.backbones.contract import GeometricGraph
-from muse_explore.backbones.radial import polynomial_envelope
+from muse_explore.envelope import polynomial_envelope
 from muse_explore.errors import MuSEInputError
+from muse_explore.state import GeometricGraph
 
 
 @dataclass

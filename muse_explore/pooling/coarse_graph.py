@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from muse_explore.backbones.contract import GeometricGraph
 from muse_explore.data.neighbors import edge_vectors, neighbor_list
+from muse_explore.state import GeometricGraph
 
 
 def radius_graph(

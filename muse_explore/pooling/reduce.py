@@ -19,8 +19,8 @@ from __future__ import annotations
 import torch
 from torch_geometric.utils import scatter
 
-from muse_explore.backbones.contract import NodeState
 from muse_explore.pooling.assignment import Assignment
+from muse_explore.state import NodeState
 
 
 def coarse_positions(
