@@ -93,17 +93,28 @@ def sample_specs(
             "set": set_name,
             "config": len(specs),
             "molecule": name,
-            "height": float(rng.uniform(low[band], high[band])),
-            "offset_x": float(radius * np.cos(phi)),
-            "offset_y": float(radius * np.sin(phi)),
-            "rotation": float(rng.uniform(0, 360)),
-            "tilt": float(rng.uniform(0, max_tilt)),
+            **_pose(rng, (low[band], high[band]), radius, phi, max_tilt),
             "rattle": float(rattle),
             "rattle_seed": int(rng.integers(2**31)),
         }
         if _contact(_place(spec, flake, mols[name]), len(flake)) >= MIN_CONTACT + 3 * rattle:
             specs.append(spec)
     return specs
+
+
+def _pose(rng, heights, radius: float, phi: float, max_tilt: float) -> dict:
+    """Height (uniform in ``heights``), lateral offset, rotation and tilt of one draw.
+
+    Draws the height, then the rotation, then the tilt: the order every seeded set relies on.
+    """
+    height = float(rng.uniform(*heights))
+    return {
+        "height": height,
+        "offset_x": float(radius * np.cos(phi)),
+        "offset_y": float(radius * np.sin(phi)),
+        "rotation": float(rng.uniform(0, 360)),
+        "tilt": float(rng.uniform(0, max_tilt)),
+    }
 
 
 def _place(spec: dict, flake: Atoms, mol: Atoms) -> Atoms:
@@ -253,11 +264,7 @@ def thermal_specs(
             "config": len(specs),
             "molecule": str(molecules[rng.integers(len(molecules))]),
             "flake": flake,
-            "height": float(rng.uniform(low[band], high[band])),
-            "offset_x": float(radius * np.cos(phi)),
-            "offset_y": float(radius * np.sin(phi)),
-            "rotation": float(rng.uniform(0, 360)),
-            "tilt": float(rng.uniform(0, max_tilt)),
+            **_pose(rng, (low[band], high[band]), radius, phi, max_tilt),
             "temperature": float(rng.uniform(t_low, t_high)),
             "rattle": float(rattle),
             "sample_seed": int(rng.integers(2**31)),

@@ -114,18 +114,9 @@ class ScanExplorer(widgets.VBox):
             options=[0.0], description="height (Å)", continuous_update=True,
             layout=widgets.Layout(width="480px"),
         )  # fmt: skip
-        for control in (
-            self.molecule,
-            self.upload,
-            self.flake,
-            self.offset_x,
-            self.offset_y,
-            self.rotation,
-            self.tilt,
-            self.range,
-            self.points,
-            self.distance,
-        ):
+        geometry = (self.flake, self.offset_x, self.offset_y, self.rotation, self.tilt,
+                    self.range, self.points)  # fmt: skip
+        for control in (self.molecule, self.upload, *geometry, self.distance):
             labelled(control, width="100px")
         self.figure = go.FigureWidget(
             layout={
@@ -151,17 +142,7 @@ class ScanExplorer(widgets.VBox):
              widgets.VBox([self.view.widget, self.distance])]
         )  # fmt: skip
         self.button.on_click(lambda _b: self.run())
-        for control in (
-            self.flake,
-            self.offset_x,
-            self.offset_y,
-            self.rotation,
-            self.tilt,
-            self.range,
-            self.points,
-            self.coarse,
-            self.xtb,
-        ):
+        for control in (*geometry, self.coarse, self.xtb):
             control.observe(lambda _c: self.run(), "value")
         self.upload.observe(self._uploaded_file, "value")
         self.molecule.observe(self._picked_molecule, "value")

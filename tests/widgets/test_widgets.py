@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 
 pytest.importorskip("nglview")
 pytest.importorskip("plotly")
@@ -12,15 +11,7 @@ from muse_explore import widgets  # noqa: E402
 from muse_explore.explore import atom_colors  # noqa: E402
 from muse_explore.reference import benzene_on_graphene  # noqa: E402
 
-
-@pytest.fixture(scope="module")
-def model():
-    return mx.build_model(levels=2, seed=0).to(torch.float64).eval()
-
-
-@pytest.fixture
-def atoms():
-    return benzene_on_graphene(3.4, rings=1)
+# the ``model`` and ``atoms`` fixtures come from tests/widgets/conftest.py
 
 
 def test_assignment_viewer_paints_levels_nodes_and_live_pooling(model, atoms):
