@@ -154,8 +154,10 @@ def scan(repeats: int = 10) -> None:
 def _short_config(tmp: Path, device: str, epochs: int, structures: int) -> Path:
     import yaml
 
-    cfg = yaml.safe_load((ROOT / "sample_data/configs/muse-painn-graphene.yaml").read_text())
-    cfg["data"]["files"] = [str(ROOT / "sample_data/data/graphene.extxyz.xz")]
+    protocol = ROOT / "sample_data/configs/protocol/muse-painn-graphene.yaml"
+    cfg = yaml.safe_load(protocol.read_text())
+    cfg["data"]["files"] = [str(ROOT / "sample_data/data/graphene_thermal.extxyz.xz")]
+    cfg["data"]["train_only_files"] = []
     cfg["data"]["max_structures"] = structures
     cfg["run_dir"] = str(tmp / f"run-{device}")
     cfg["device"] = device
