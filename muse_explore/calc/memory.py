@@ -24,7 +24,11 @@ COARSE_FRACTION = 0.1
 
 
 def estimate_bytes(model, num_edges: int, *, itemsize: int, hessian: bool = False) -> float:
-    """Estimated peak memory of one energy + forces evaluation, bytes."""
+    """Estimated peak memory of one energy + forces evaluation, bytes.
+
+    ``model`` may be wrapped (``DistributedDataParallel``: its ``module`` is used).
+    """
+    model = getattr(model, "module", model)
     atom = num_edges * model.backbones[0].edge_bytes(itemsize)
     total = atom * (1.0 + COARSE_FRACTION * model.levels)
     return total * (2.0 if hessian else 1.0)
@@ -56,6 +60,7 @@ def check_memory(model, batch, *, hessian: bool = False) -> None:
         return
     if batch.pos.device.type != "cpu":
         return
+    model = getattr(model, "module", model)  # DistributedDataParallel
     need = estimate_bytes(
         model, int(batch.edge_index.shape[1]), itemsize=batch.pos.element_size(), hessian=hessian
     )

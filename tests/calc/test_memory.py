@@ -47,3 +47,19 @@ def test_ordinary_structures_pass_and_hessians_are_checked(monkeypatch):
         calc.get_forces(moved)
     monkeypatch.setattr(memory, "available_bytes", lambda: None)  # unreadable: no refusal
     assert torch.isfinite(torch.as_tensor(mx.MuSECalculator(calc.model).get_forces(atoms))).all()
+
+
+def test_a_wrapped_model_is_estimated_like_its_module():
+    """DistributedDataParallel (or any wrapper with .module) hides the model's attributes."""
+
+    class Wrapper(torch.nn.Module):
+        def __init__(self, module):
+            super().__init__()
+            self.module = module
+
+    model = mx.build_model(levels=1, hidden=16, seed=0)
+    assert memory.estimate_bytes(Wrapper(model), 500, itemsize=4) == memory.estimate_bytes(
+        model, 500, itemsize=4
+    )
+    batch = model.graph_converter().batch(benzene_on_graphene(3.4, rings=0), targets=False)
+    memory.check_memory(Wrapper(model), batch)
