@@ -128,7 +128,15 @@ def test_a_wheel_install_ships_the_models(tmp_path):
     _run(*pip, "wheel", ".", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"),
          cwd=src, env=env)  # fmt: skip
     (wheel,) = (tmp_path / "dist").glob("muse_explore-*.whl")
-    site = tmp_path / "site"
+    # a fresh venv outside the repository; its dependencies (torch, PyG, ASE, ...) come from
+    # this environment's site-packages through a path file, whose own .pth files (the editable
+    # install of the checkout among them) are not processed: muse_explore is the wheel's
+    venv_dir = tmp_path / "venv"
+    _run(sys.executable, "-m", "venv", "--without-pip", str(venv_dir), env=env)
+    python = venv_dir / "bin" / "python"
+    (site,) = venv_dir.glob("lib/python*/site-packages")
+    deps = [p for p in sys.path if p.endswith("site-packages")]
+    (site / "borrowed-dependencies.pth").write_text("\n".join(deps) + "\n")
     _run(*pip, "install", "--no-deps", "--target", str(site), str(wheel), env=env)
     code = """
 import math, sys
@@ -149,8 +157,8 @@ for name in names:  # every shipped model loads and evaluates from the wheel alo
     assert math.isfinite(energies[-1]), (name, energies[-1])
 print(len(names), max(energies))
 """
-    env["PYTHONPATH"] = str(site)
-    out = _run(sys.executable, "-c", code, str(site), cwd=tmp_path, env=env)
+    env.pop("PYTHONPATH", None)
+    out = _run(str(python), "-c", code, str(site), cwd=tmp_path, env=env)
     count, highest = out.stdout.split()[-2:]
     assert int(count) == len(list_pretrained())
     assert float(highest) < 0  # absolute GFN2-xTB scale: large and negative
