@@ -216,12 +216,16 @@ for i in range(0, len(frames), 5):
           f"{radius_of_gyration(a):4.2f} Å, H-bonds {count_backbone_hbonds(a)}, "
           f"coarse energy {1000 * s.scale_energies[1:].sum():7.1f} meV, "
           f"GFN2-xTB − MuSE {1000 * (a.get_potential_energy() - s.energy) / len(a):6.2f} meV/atom")"""),
-        ("md", """## The folding benchmark: MuSE's own trajectory
+        ("md", """## MuSE's own MD trajectory
 
-`benchmarks/folding.py` starts the same peptide from the extended chain and runs Langevin MD at
-300 K with this model, with the PaiNN and LES baselines and with GFN2-xTB itself (table and plot
-in `benchmarks/README.md`). Here is MuSE's run (seed 0, one frame per 100 fs) with its coarse
-nodes: watch the chain fold while the level-1 nodes stay on their stretches of backbone."""),
+`benchmarks/folding.py` starts the same peptide from the extended chain and runs 10 ps of
+Langevin MD at 300 K with this model, with the PaiNN and LES baselines and with GFN2-xTB itself
+(table and plot in `benchmarks/README.md`). Here is MuSE's run (seed 0, one frame per 100 fs)
+with its coarse nodes. 10 ps of a six-residue chain is too short for it to fold, and the
+benchmark does not separate the models yet (a longer one is in progress): what this view
+shows is the chain moving while each level-1 node stays on its stretch of backbone, and how
+the per-scale energies follow the motion. The printout below says how far the chain's end-to-end
+distance and hydrogen bonds changed."""),
         ("code", """from ase.io import read
 
 md = read(repository_file("benchmarks/folding/MuSE-seed0-10ps.extxyz.xz"), ":")
