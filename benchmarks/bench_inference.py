@@ -2,6 +2,7 @@
 
     python benchmarks/bench_inference.py            # full table (about 10 minutes on 2 cores)
     python benchmarks/bench_inference.py --quick    # sizes up to ~1,100 atoms
+    python benchmarks/bench_inference.py --md       # MD steps with and without a Verlet skin
 
 Timing: for each structure one fresh process evaluates PaiNN and MuSE-PaiNN alternately and
 keeps the best of several repeats of each (the least disturbed by other load). "prep" is the
@@ -10,6 +11,11 @@ the cache, as in an MD step, a scan or an optimisation with a calculator; "cold"
 with the seeding run from scratch, paid once per bonding pattern along a path); "model" is one
 forward + backward pass (energy and forces); "total" = prep + model. The glibc
 allocator is tuned as MuSECalculator does on CPU (muse_explore.calc.allocator).
+``--md`` times whole MD steps instead (ASE's VelocityVerlet, 0.5 fs, 300 K, float32, after
+warm-up steps): each model with a fresh neighbour list every step (skin 0) and with a 0.5 Å
+Verlet skin (``MuSECalculator(skin=0.5)``, the list rebuilt only after a move of 0.25 Å),
+in ms per step, µs per atom and step, the share of the step spent preparing the graph, and
+the number of rebuilds.
 Memory: "peak MB" is the increase of the peak resident memory of a separate fresh process over
 one evaluation (model built, structure converted once before).
 The table ends with the MuSE/backbone ratio of total time and the exponent b of a power-law
@@ -109,6 +115,68 @@ def memory_case(model_name: str, system: str, rings: int) -> float:
     return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - rss0) / 1024.0
 
 
+def md_case(model_name: str, system: str, rings: int, skin: float, steps: int) -> dict:
+    """ms per MD step, its preparation share and the list rebuilds, in this fresh process."""
+    from ase import units
+    from ase.md.velocitydistribution import thermalize_momenta
+    from ase.md.verlet import VelocityVerlet
+
+    import muse_explore as mx
+
+    model, _, atoms = _setup(model_name, system, rings)
+    calc = mx.MuSECalculator(model, dtype="float32", skin=skin)
+    conv = calc.converter
+    prep = [0.0]
+    convert = conv.__class__.__call__
+
+    def timed(self, *a, **k):
+        t0 = time.perf_counter()
+        try:
+            return convert(self, *a, **k)
+        finally:
+            prep[0] += time.perf_counter() - t0
+
+    conv.__class__.__call__ = timed
+    atoms.calc = calc
+    thermalize_momenta(atoms, temperature_K=300, rng=np.random.default_rng(0))
+    dyn = VelocityVerlet(atoms, timestep=0.5 * units.fs)
+    dyn.run(3)  # warm-up
+    prep[0] = 0.0
+    builds = conv.verlet.builds if conv.verlet is not None else 0
+    t0 = time.perf_counter()
+    dyn.run(steps)
+    wall = time.perf_counter() - t0
+    return {
+        "model": model_name, "system": system, "atoms": len(atoms), "skin": skin,
+        "steps": steps, "step_s": wall / steps, "prep_s": prep[0] / steps,
+        "rebuilds": (conv.verlet.builds - builds) if conv.verlet is not None else steps,
+    }  # fmt: skip
+
+
+def print_md(rows: list[dict]) -> None:
+    """The MD table."""
+    import torch
+
+    threads = os.environ.get("BENCH_THREADS", "2")
+    print(
+        f"MD steps (VelocityVerlet 0.5 fs, 300 K), float32, CPU, {threads} threads, "
+        f"torch {torch.__version__}, {os.cpu_count()} cores visible"
+    )
+    print()
+    head = (
+        f"{'system':<15}{'atoms':>7}{'model':>12}{'skin Å':>8}{'ms/step':>9}{'µs/atom':>9}"
+        f"{'prep %':>8}{'rebuilds':>10}"
+    )
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(
+            f"{r['system']:<15}{r['atoms']:>7}{r['model']:>12}{r['skin']:>8.1f}"
+            f"{r['step_s'] * 1e3:>9.1f}{r['step_s'] * 1e6 / r['atoms']:>9.1f}"
+            f"{100 * r['prep_s'] / r['step_s']:>8.0f}{r['rebuilds']:>5}/{r['steps']}"
+        )
+
+
 def _child(*args: str) -> object:
     cmd = [sys.executable, __file__, *args]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
@@ -132,7 +200,27 @@ def main() -> None:
         help="also print the minor page faults of the last repeat's model pass (0 once the "
         "allocator has reached a steady state; large values mean first-touch memory is timed)",
     )
+    p.add_argument("--md", action="store_true", help="time MD steps with and without a skin")
+    p.add_argument("--md-case", nargs=5, help=argparse.SUPPRESS)
+    p.add_argument("--steps", type=int, default=20, help="MD steps timed per case (--md)")
     args = p.parse_args()
+    if args.md_case:
+        m, system, rings, skin, steps = args.md_case
+        print(json.dumps(md_case(m, system, int(rings), float(skin), int(steps))))
+        return
+    if args.md:
+        rows = []
+        for rings in args.rings or (QUICK if args.quick else SIZES["benzene+flake"]):
+            for model in ("painn", "muse-painn"):
+                for skin in ("0", "0.5"):
+                    args_ = (model, "benzene+flake", str(rings), skin, str(args.steps))
+                    rows.append(_child("--md-case", *args_))
+        print(file=sys.stderr)
+        print_md(rows)
+        if args.json:
+            with open(args.json, "w") as fh:
+                json.dump(rows, fh, indent=1)
+        return
     if args.time:
         print(json.dumps(time_case(args.time[0], int(args.time[1]), args.repeats)))
         return

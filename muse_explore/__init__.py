@@ -66,13 +66,15 @@ def build_model(
 ) -> MuSE:
     """Build a MuSE model with random weights (``levels=0``: the backbone alone).
 
-    Keyword arguments are the fields of :class:`MuSEConfig` (cutoffs, hidden, sigma, hops, ...).
+    Keyword arguments are the fields of :class:`MuSEConfig` (``levels`` a number or a list of
+    level settings, ``hidden``, ...), or, with ``levels`` a number, the per-level lists
+    ``cutoffs``, ``num_interactions``, ``hops``, ``assign_radius``, ``sigma`` and one
+    ``temperature``.
     """
     from muse_explore.models import MuSE, MuSEConfig
 
-    return MuSE(
-        MuSEConfig(elements=elements, backbone=backbone, levels=levels, seed=seed, **kwargs)
-    )
+    fields = {"elements": elements, "backbone": backbone, "levels": levels, "seed": seed}
+    return MuSE(MuSEConfig.from_dict(fields | kwargs))
 
 
 __all__ = [

@@ -122,17 +122,15 @@ def path_energies_forces(
     calc: Calculator, frames: Sequence[Atoms], *, batch_size: int = 64
 ) -> tuple[np.ndarray, np.ndarray]:
     """Energies (T,) and forces (T, n, 3) along a path of frames (batched for MuSE calculators)."""
-    from muse_explore.calc import MuSECalculator, compute_properties
+    from muse_explore.calc import MuSECalculator
+    from muse_explore.calc.evaluate import evaluate_many
 
     if isinstance(calc, MuSECalculator):
-        e, f = [], []
-        for start in range(0, len(frames), batch_size):
-            chunk = frames[start : start + batch_size]
-            batch = calc.converter.batch(chunk, targets=False).to(calc.device)
-            res = compute_properties(calc.model, batch)
-            e.append(res["energy"].detach().cpu().numpy())
-            f.append(res["forces"].detach().cpu().numpy().reshape(len(chunk), -1, 3))
-        return np.concatenate(e), np.concatenate(f)
+        records = evaluate_many(
+            calc.model, frames, dtype=None, forces=True, batch_size=batch_size,
+            converter=calc.converter,
+        )  # fmt: skip
+        return np.array([r.energy for r in records]), np.array([r.forces for r in records])
     e, f = [], []
     for frame in frames:
         a = _fresh(frame, calc)
@@ -235,7 +233,8 @@ def assert_single_valued(
     MD, scans and finite differences); and all of them in one batch (the trainer's and the
     explorer's mode). Energies and forces must agree to ``atol`` (eV, eV/Å).
     """
-    from muse_explore.calc import MuSECalculator, compute_properties
+    from muse_explore.calc import MuSECalculator
+    from muse_explore.calc.evaluate import evaluate_many
 
     dtype = next(model.parameters()).dtype
     kind = str(dtype).removeprefix("torch.")
@@ -253,9 +252,8 @@ def assert_single_valued(
         "path": walk(ks, MuSECalculator(model, dtype=kind)),
         "reverse path": walk(reversed(ks), MuSECalculator(model, dtype=kind)),
     }
-    res = compute_properties(model, model.graph_converter(dtype=dtype).batch(frames, targets=False))
-    forces = res["forces"].detach().cpu().numpy().reshape(len(frames), -1, 3)
-    modes["batch"] = list(zip(res["energy"].detach().cpu().numpy(), forces, strict=True))
+    batched = evaluate_many(model, frames, dtype=None, forces=True, batch_size=len(frames))
+    modes["batch"] = [(r.energy, r.forces) for r in batched]
     fresh = walk(ks)
     for name, values in modes.items():
         for k, ((e0, f0), (e1, f1)) in enumerate(zip(fresh, values, strict=True)):
@@ -359,26 +357,23 @@ def assert_hessian_matches_fd(
 
 def assert_batch_consistent(model, structures: Sequence[Atoms], *, atol: float = 1e-8) -> None:
     """A batch of mixed structures gives each structure's energies and forces when alone."""
-    import torch
+    from muse_explore.calc.evaluate import evaluate_many
 
-    from muse_explore.calc.derivatives import compute_properties
+    def run(frames):
+        return evaluate_many(model, frames, dtype=None, forces=True, stress=True,
+                             batch_size=len(frames))  # fmt: skip
 
-    dtype = next(model.parameters()).dtype
-    conv = model.graph_converter(dtype=dtype)
-    res = compute_properties(model, conv.batch(structures, targets=False), stress=True)
-    start = 0
-    for k, atoms in enumerate(structures):
-        single = compute_properties(model, conv.batch(atoms, targets=False), stress=True)
-        de = abs(float((res["energy"][k] - single["energy"][0]).detach()))
+    alone_each = [run([atoms])[0] for atoms in structures]
+    for k, (both, alone) in enumerate(zip(run(structures), alone_each, strict=True)):
+        de = abs(both.energy - alone.energy)
         assert de < atol, f"structure {k}: energy in the batch differs by {de:.3g} eV"
-        df = float((res["forces"][start : start + len(atoms)] - single["forces"]).abs().max())
+        df = float(np.abs(both.forces - alone.forces).max())
         assert df < atol, f"structure {k}: forces in the batch differ by {df:.3g} eV/Å"
-        if atoms.pbc.any():
-            ds = float((res["stress"][k] - single["stress"][0]).abs().max())
+        if both.atoms.pbc.any():
+            ds = float(np.abs(both.stress - alone.stress).max())
             assert ds < atol, f"structure {k}: stress in the batch differs by {ds:.3g}"
         else:
-            assert torch.isnan(res["stress"][k]).all()
-        start += len(atoms)
+            assert both.stress is None and alone.stress is None
 
 
 def bad_inputs() -> dict[str, tuple[Atoms, str]]:

@@ -1,6 +1,7 @@
 """docs/api.md tells the truth: its tour runs as written, its demo output is the demo's."""
 
 import re
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +14,17 @@ def _blocks(lang):
     return re.findall(rf"```{lang}\n(.*?)```", API, flags=re.S)
 
 
+def test_levels_example_builds_what_it_says():
+    (code,) = [b for b in re.findall(r"  ```python\n(.*?)  ```", API, flags=re.S) if "wide" in b]
+    ns = {}
+    exec(compile(textwrap.dedent(code), "docs/api.md", "exec"), ns)
+    levels = ns["wide"].config.levels
+    assert ns["wide"].levels == 1 and levels[1].cutoff == 12.0 and levels[1].sigma == 1.5
+
+
 def test_api_tour_runs_as_written(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (code,) = [b for b in _blocks("python") if "build_model" in b]
+    (code,) = [b for b in _blocks("python") if "mx.hessian" in b]
     ns = {}
     exec(compile(code, "docs/api.md", "exec"), ns)
     atoms, calc, H = ns["atoms"], ns["calc"], ns["H"]

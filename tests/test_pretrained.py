@@ -73,7 +73,7 @@ def test_a_damaged_model_file_is_refused_before_torch_reads_it(copied):
     path = copied / "painn-graphene.pt"
     data = path.read_bytes()
     expected = hashlib.sha256(data).hexdigest()
-    assert mx.load_pretrained("painn-graphene").model.config.levels == 0  # the intact copy
+    assert mx.load_pretrained("painn-graphene").model.config.coarse_levels == 0  # the intact copy
 
     flipped = bytearray(data)
     flipped[len(data) // 2] ^= 0xFF
@@ -101,7 +101,8 @@ def test_a_model_file_missing_from_the_registry_is_not_listed(copied):
     assert list_pretrained() == ["painn-graphene"]
     with pytest.raises(mx.MuSEFileError, match="stray.pt is not in .*registry.json"):
         mx.load_pretrained("stray")
-    assert mx.load_pretrained(copied / "stray.pt").model.config.levels == 0  # by path it loads
+    by_path = mx.load_pretrained(copied / "stray.pt")  # by path it loads
+    assert by_path.model.config.coarse_levels == 0
     (copied / "registry.json").write_text("{not json")
     with pytest.raises(mx.MuSEFileError, match="registry.json is not a pretrained-models"):
         list_pretrained()

@@ -55,7 +55,7 @@ def test_python_example_runs_as_written(tmp_path, monkeypatch):
         assert np.allclose(s.sum(1), 1.0)
     assert atoms.get_chemical_symbols()[72:84].count("C") == 6  # the indices are benzene's
     assert H.shape == (36, 36) and np.allclose(H, H.T, atol=1e-8)
-    assert ns["model"].config.backbone == "mace" and ns["model"].config.levels == 2
+    assert ns["model"].config.backbone == "mace" and ns["model"].config.coarse_levels == 2
 
 
 # ---------------------------------------------------------------- every number from a JSON file

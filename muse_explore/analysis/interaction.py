@@ -13,7 +13,6 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 from ase import Atoms
-from torch_geometric.data import Batch
 
 #: Distance ranges of the error table, Å (low inclusive, high exclusive).
 RANGES = ((0.0, 4.0), (4.0, 6.0), (6.0, 10.0), (10.0, np.inf))
@@ -32,25 +31,15 @@ def predict(
     model, structures: Sequence[Atoms], *, dtype=torch.float64, batch_size: int = 16,
     forces: bool = False,
 ):  # fmt: skip
-    """Energies (eV) of ``structures`` (and forces, a list of (n, 3) arrays) from ``model``."""
-    import copy
+    """Energies (eV) of ``structures`` (and forces, a list of (n, 3) arrays) from ``model``.
 
-    from muse_explore.calc.derivatives import compute_properties
+    A shortcut over :func:`muse_explore.calc.evaluate.evaluate_many`.
+    """
+    from muse_explore.calc.evaluate import evaluate_many
 
-    device = next(model.parameters()).device
-    model = copy.deepcopy(model).to(dtype=dtype).eval()  # the caller's model stays as it is
-    conv = model.graph_converter(dtype=dtype)
-    energies, force_list = [], []
-    for start in range(0, len(structures), batch_size):
-        chunk = structures[start : start + batch_size]
-        batch = Batch.from_data_list([conv(a, targets=False) for a in chunk]).to(device)
-        res = compute_properties(model, batch, forces=forces)
-        energies += res["energy"].detach().double().cpu().tolist()
-        if forces:
-            f = res["forces"].detach().double().cpu().numpy()
-            ptr = batch.ptr.tolist()
-            force_list += [f[ptr[k] : ptr[k + 1]] for k in range(len(chunk))]
-    return (np.array(energies), force_list) if forces else np.array(energies)
+    records = evaluate_many(model, structures, dtype=dtype, batch_size=batch_size, forces=forces)
+    energies = np.array([r.energy for r in records])
+    return (energies, [r.forces for r in records]) if forces else energies
 
 
 def _group(atoms: Atoms):

@@ -8,8 +8,9 @@ from muse_explore.backbones.painn import PaiNN
 from muse_explore.backbones.so3krates import SO3krates
 from muse_explore.errors import MuSEConfigError
 
-#: Name -> backbone class; each takes ``(atomic_numbers | None, cutoff, **hyperparameters)``:
-#: the atom level gets the atomic numbers of its species (in species order), coarse levels None.
+#: Name -> backbone class; each takes ``(atomic_numbers | None, cutoff, *, hidden,
+#: num_interactions, **specific)``: the atom level gets the atomic numbers of its species (in
+#: species order), coarse levels None.
 BACKBONES: dict[str, type[Backbone]] = {"painn": PaiNN, "mace": MACE, "so3krates": SO3krates}
 
 
@@ -23,10 +24,22 @@ def build_backbone(
         raise MuSEConfigError(
             f"unknown backbone {name!r}; available: {', '.join(sorted(BACKBONES))}"
         ) from None
+    missing = [k for k in Backbone.HYPERPARAMETERS if k not in _keywords(cls)]
+    if missing:
+        raise MuSEConfigError(
+            f"backbone {name!r} breaks the contract: its constructor takes no "
+            f"{', '.join(missing)} (every backbone takes {', '.join(Backbone.HYPERPARAMETERS)})"
+        )
     try:
         return cls(atomic_numbers, cutoff, **kwargs)
     except TypeError as err:
         raise MuSEConfigError(f"bad hyperparameters for backbone {name!r}: {err}") from None
+
+
+def _keywords(cls) -> set[str]:
+    import inspect
+
+    return set(inspect.signature(cls.__init__).parameters)
 
 
 __all__ = [

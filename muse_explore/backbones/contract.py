@@ -15,9 +15,12 @@ Geometric graph (:class:`GeometricGraph`):
     node positions, edges ``(source j, target i)`` with vectors r_ij = r_j - r_i (+ periodic
     shift) and lengths, the cutoff, and the batch vector.
 
-Construction: ``Backbone(atomic_numbers, cutoff, **hyperparameters)``, where the atom level
-gets the atomic numbers of its species (species index k is ``atomic_numbers[k]``) and coarse
-levels get ``None``. Atomic numbers exist only at the
+Construction: ``Backbone(atomic_numbers, cutoff, *, hidden, num_interactions, **specific)``,
+where the atom level gets the atomic numbers of its species (species index k is
+``atomic_numbers[k]``) and coarse levels get ``None``. ``hidden`` (the width) and
+``num_interactions`` (blocks on this level) are the two hyperparameters every backbone takes
+(:attr:`Backbone.HYPERPARAMETERS`, checked when a backbone is registered and built); the rest
+are the backbone's own (``backbone_kwargs``). Atomic numbers exist only at the
     atom level; coarse nodes are embedded from pooled features instead.
 """
 
@@ -41,6 +44,9 @@ class Backbone(nn.Module, abc.ABC):
         scalar_dim: F, the number of scalar channels.
         equivariant_shape: ``(m, F)`` of the equivariant features, or ``None``.
     """
+
+    #: Keyword arguments MuSE passes to every backbone: the width and the number of blocks.
+    HYPERPARAMETERS = ("hidden", "num_interactions")
 
     cutoff: float
     scalar_dim: int

@@ -27,12 +27,13 @@ import warnings
 
 import numpy as np
 import torch
+from ase.data import chemical_symbols
 from torch import nn
 
 from muse_explore.backbones.coarse_embedding import CoarseEmbedding
 from muse_explore.backbones.contract import Backbone, GeometricGraph, NodeState
 from muse_explore.backbones.e3nn_compat import import_o3
-from muse_explore.errors import MuSEConfigError
+from muse_explore.errors import MuSEConfigError, MuSEFileError
 
 _NO_WEIGHTS_ONLY = "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"
 _GATES = {"silu": torch.nn.functional.silu, "tanh": torch.tanh, None: None}
@@ -59,6 +60,87 @@ def _mace_modules():
             "the 'mace' backbone needs mace-torch: pip install 'muse-explore[mace]'"
         ) from err
     return o3, ScaleShiftMACE, interaction_classes
+
+
+def read_mace_torch_file(path) -> torch.nn.Module:
+    """The model in a mace-torch model file (``torch.save`` of a ``ScaleShiftMACE``).
+
+    mace-torch stores whole pickled modules, so this unpickles code: only load files you
+    trust. Raises :class:`MuSEFileError` for a missing or unreadable file.
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise MuSEFileError(f"no MACE model file at {path}")
+    _mace_modules()  # make e3nn importable under torch's weights-only default
+    try:
+        model = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as err:
+        raise MuSEFileError(f"{path} is not a readable mace-torch model: {err}") from None
+    if not isinstance(model, torch.nn.Module):
+        raise MuSEFileError(f"{path} does not hold a mace-torch model")
+    return model
+
+
+def _gate_name(gate) -> str | None:
+    if gate is None:
+        return None
+    name = getattr(gate, "__name__", str(gate))
+    if name not in ("silu", "tanh"):
+        raise MuSEConfigError(f"MACE readout gate {name!r} is not supported (silu or tanh)")
+    return name
+
+
+def mace_backbone_kwargs(mace_model) -> tuple[dict, list[str], dict[str, float], float, int]:
+    """Hyperparameters of a mace-torch ``ScaleShiftMACE`` in MuSE's terms.
+
+    Used by :func:`muse_explore.from_mace`. Returns ``(backbone_kwargs, elements,
+    energy_shifts, r_max, num_interactions)``.
+    """
+    from mace.tools.scripts_utils import extract_config_mace_model
+
+    cfg = extract_config_mace_model(mace_model)
+    if "error" in cfg:
+        raise MuSEConfigError(f"cannot use this MACE model: {cfg['error']}")
+    if len(cfg["heads"]) != 1:
+        raise MuSEConfigError(f"multi-head MACE models are not supported (heads {cfg['heads']})")
+    if cfg.get("pair_repulsion"):
+        raise MuSEConfigError("MACE models with pair repulsion are not supported; use zbl=True")
+    for flag in (
+        "use_so3",
+        "use_agnostic_product",
+        "use_last_readout_only",
+        "use_embedding_readout",
+    ):
+        if cfg.get(flag):
+            raise MuSEConfigError(f"MACE option {flag} is not supported")
+    if cfg.get("distance_transform") not in (None, "None"):
+        raise MuSEConfigError(
+            f"MACE distance transform {cfg['distance_transform']} is not supported"
+        )
+    zs = [int(z) for z in cfg["atomic_numbers"]]
+    elements = [chemical_symbols[z] for z in zs]
+    e0 = torch.as_tensor(cfg["atomic_energies"]).reshape(-1, len(zs))[0]
+    corr = cfg["correlation"]
+    kwargs = {
+        "hidden_irreps": str(cfg["hidden_irreps"]),
+        "max_ell": int(cfg["max_ell"]),
+        "correlation": [int(c) for c in corr] if isinstance(corr, (list, tuple)) else int(corr),
+        "num_bessel": int(cfg["num_bessel"]),
+        "num_polynomial_cutoff": int(cfg["num_polynomial_cutoff"]),
+        "mlp_irreps": str(cfg["MLP_irreps"]),
+        "radial_mlp": [int(x) for x in cfg["radial_MLP"]],
+        "avg_num_neighbors": float(cfg["avg_num_neighbors"]),
+        "interaction": cfg["interaction_cls"].__name__,
+        "interaction_first": cfg["interaction_cls_first"].__name__,
+        "gate": _gate_name(cfg["gate"]),
+        "scale": float(torch.as_tensor(cfg["atomic_inter_scale"]).reshape(-1)[0]),
+        "shift": float(torch.as_tensor(cfg["atomic_inter_shift"]).reshape(-1)[0]),
+        "radial_type": cfg["radial_type"],
+    }
+    shifts = {e: float(v) for e, v in zip(elements, e0.tolist(), strict=True)}
+    return kwargs, elements, shifts, float(cfg["r_max"]), int(cfg["num_interactions"])
 
 
 class MACE(Backbone):
@@ -159,6 +241,17 @@ class MACE(Backbone):
 
     def _dtype(self) -> torch.dtype:
         return next(self.parameters()).dtype
+
+    def load_mace_weights(self, mace_model: torch.nn.Module) -> None:
+        """Take the weights of a mace-torch model with this backbone's hyperparameters.
+
+        Build the backbone from :func:`mace_backbone_kwargs`
+        of the same model; any mismatch is an error naming the weights that differ.
+        """
+        try:
+            self.mace.load_state_dict(mace_model.state_dict(), strict=True)
+        except RuntimeError as err:
+            raise MuSEConfigError(f"the MACE weights do not fit this backbone: {err}") from None
 
     def edge_bytes(self, itemsize: int) -> float:
         # measured (benchmarks/memory.py): about 9 values per edge, channel, spherical-harmonic

@@ -9,27 +9,12 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.stress import full_3x3_to_voigt_6_stress
 
 from muse_explore.calc.allocator import tune_cpu_allocator
-from muse_explore.calc.derivatives import compute_properties
 from muse_explore.calc.derivatives import hessian as _hessian
+from muse_explore.calc.evaluate import evaluate_many
 from muse_explore.calc.threads import apply_thread_default
 from muse_explore.errors import MuSEConfigError
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-#: Assignments with more entries than this are returned as scipy sparse matrices.
-DENSE_ASSIGNMENT_LIMIT = 4_000_000
-
-
-def _as_array(s):
-    """An assignment as a dense array (small systems) or a scipy CSR matrix (large ones)."""
-    if s.num_fine * s.num_coarse <= DENSE_ASSIGNMENT_LIMIT:
-        return s.dense().detach().cpu().numpy().astype(np.float64)
-    from scipy.sparse import csr_matrix
-
-    w = s.weight.detach().cpu().numpy().astype(np.float64)
-    rows, cols = s.fine.cpu().numpy(), s.coarse.cpu().numpy()
-    return csr_matrix((w, (rows, cols)), shape=(s.num_fine, s.num_coarse))  # sums images
 
 
 def _device(device) -> torch.device:
@@ -60,6 +45,10 @@ class MuSECalculator(Calculator):
             ``MUSE_EXPLORE_TUNE_MALLOC=0`` disables it).
         freeze_topology: keep the coarse seeds of the first structure for all later ones
             (MD, scans): the energy is then smooth even through bond-length excursions.
+        skin: a Verlet buffer in Å for MD (0: none): the atom-level neighbour list is built
+            for cutoff + skin and reused, pairs filtered by their current length, until an atom
+            has moved more than ``skin / 2``. The numbers are those of a fresh list; only the
+            preparation is faster (``calc.converter.verlet.builds`` counts the rebuilds).
 
     Coarse seeds depend on the covalent bond graph alone, so the energy of a geometry does not
     depend on what the calculator saw before: the converter caches seedings per bond graph only
@@ -72,7 +61,7 @@ class MuSECalculator(Calculator):
     ``scale_energies`` (L+1,) per-level energies, atoms first, summing to the energy;
     ``node_energies`` per level; ``assignments`` one (n_{l-1}, K_l) array per coarse level with
     rows summing to 1 (a scipy CSR matrix when it would have more than
-    ``DENSE_ASSIGNMENT_LIMIT`` entries); ``coarse_positions`` one (K_l, 3) array per level.
+    ``evaluate.DENSE_ASSIGNMENT_LIMIT`` entries); ``coarse_positions`` one (K_l, 3) array per level.
     """
 
     implemented_properties = [
@@ -85,7 +74,14 @@ class MuSECalculator(Calculator):
     ]
 
     def __init__(
-        self, model, *, dtype: str = "float64", device=None, freeze_topology: bool = False, **kwargs
+        self,
+        model,
+        *,
+        dtype: str = "float64",
+        device=None,
+        freeze_topology: bool = False,
+        skin: float = 0.0,
+        **kwargs,
     ) -> None:
         super().__init__(**kwargs)
         if dtype not in _DTYPES:
@@ -96,12 +92,14 @@ class MuSECalculator(Calculator):
             tune_cpu_allocator()
             apply_thread_default()
         self.model = model.to(device=self.device, dtype=self.dtype).eval()
-        self.converter = model.graph_converter(dtype=self.dtype, follow=True)
+        self.converter = model.graph_converter(dtype=self.dtype, follow=True, skin=skin)
         self.freeze_topology = freeze_topology
 
     def reset_topology(self) -> None:
-        """Forget the seeds of earlier structures (and a frozen topology)."""
+        """Forget the seeds of earlier structures (and a frozen topology, and a Verlet list)."""
         self.converter.clear_cache()
+        if self.converter.verlet is not None:
+            self.converter.verlet.reset()
         self.converter.unfreeze()
 
     def batch(self, atoms: Atoms):
@@ -114,24 +112,23 @@ class MuSECalculator(Calculator):
         atoms = self.atoms
         if self.freeze_topology and not self.converter.frozen and self.model.levels:
             self.converter.freeze(atoms)
-        batch = self.batch(atoms)
         want_stress = bool(atoms.pbc.any())
-        res = compute_properties(self.model, batch, forces=True, stress=want_stress)
-        out = res["output"]
-        energy = float(res["energy"].detach().sum())
+        (rec,) = evaluate_many(
+            self.model, [atoms], dtype=None, forces=True, stress=want_stress,
+            converter=self.converter,
+        )  # fmt: skip
         self.results = {
-            "energy": energy,
-            "free_energy": energy,
-            "forces": res["forces"].detach().cpu().numpy().astype(np.float64),
-            "energies": out.atom_energies.detach().cpu().numpy().astype(np.float64),
-            "scale_energies": out.scale_energies[0].detach().cpu().numpy().astype(np.float64),
-            "node_energies": [e.detach().cpu().numpy() for e in out.node_energies],
-            "assignments": [_as_array(s) for s in out.assignments],
-            "coarse_positions": [p.detach().cpu().numpy() for p in out.positions[1:]],
+            "energy": rec.energy,
+            "free_energy": rec.energy,
+            "forces": rec.forces,
+            "energies": rec.atom_energies,
+            "scale_energies": rec.scale_energies,
+            "node_energies": rec.node_energies,
+            "assignments": rec.assignments,
+            "coarse_positions": rec.positions[1:],
         }
         if want_stress:
-            full = res["stress"][0].detach().cpu().numpy().astype(np.float64)
-            self.results["stress"] = full_3x3_to_voigt_6_stress(full)
+            self.results["stress"] = full_3x3_to_voigt_6_stress(rec.stress)
 
     def get_hessian(self, atoms: Atoms, *, indices=None, chunk_size: int = 96) -> np.ndarray:
         """Hessian (3m, 3m) in eV/Å² by autograd; see :func:`muse_explore.hessian`."""

@@ -12,6 +12,7 @@ ASE's convention (``atoms.get_stress()``, Voigt order xx, yy, zz, yz, xz, xy).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 
 import numpy as np
@@ -41,7 +42,8 @@ def compute_properties(
         b.cell = batch.cell + torch.bmm(batch.cell, sym)
         inputs.append(strain)
     b.pos = pos
-    with torch.enable_grad():
+    # without derivatives the caller's grad mode decides (no graph under torch.no_grad())
+    with torch.enable_grad() if inputs else contextlib.nullcontext():
         out = model(b)
         result = {"output": out, "energy": out.energy}
         if not inputs:

@@ -71,9 +71,7 @@ def add_parser(sub) -> None:
     p.add_argument("--out", default=None, help="output extxyz file (default sample_data/data/)")
     p.add_argument("--chunk", type=_positive, default=20, help="jobs per checkpoint")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument(
-        "--minima", default=MINIMA, help=f"cache of GFN2-xTB minima (default {MINIMA})"
-    )
+    p.add_argument("--minima", default=MINIMA, help=f"cache of GFN2-xTB minima (default {MINIMA})")
 
 
 def _relaxed_molecules(names) -> dict:

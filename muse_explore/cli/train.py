@@ -35,8 +35,7 @@ def run(args) -> int:
 
     cfg = TrainConfig.from_yaml(args.config)
     if args.seed is not None:
-        cfg.seed = args.seed
-        cfg.run_dir = f"{cfg.run_dir}-seed{args.seed}"
+        cfg = cfg.reseeded(args.seed)
     trainer = Trainer(cfg, resume=args.resume, progress=not args.quiet)
     if trainer.dist.distributed and trainer.dist.main:
         import torch.distributed as dist

@@ -18,7 +18,8 @@ from ase.stress import voigt_6_to_full_3x3_stress
 from torch_geometric.data import Batch, Data
 
 from muse_explore.data.neighbors import neighbor_list
-from muse_explore.data.validation import validate_atoms
+from muse_explore.data.validation import MIN_DISTANCE, check_overlaps, validate_atoms
+from muse_explore.data.verlet import VerletList
 
 
 class AtomsToGraph:
@@ -37,6 +38,9 @@ class AtomsToGraph:
             radii), in Å; periodic cells are checked against it as well as against
             ``cutoff``, so a cell too small for the coarse levels is refused by name. Defaults
             to ``cutoff``.
+        skin: a Verlet buffer in Å (0: none). With a skin the converter keeps the neighbour
+            list of the last structure and reuses it while no atom has moved more than
+            ``skin / 2`` (:class:`muse_explore.data.verlet.VerletList`): the MD path.
     """
 
     def __init__(
@@ -47,12 +51,14 @@ class AtomsToGraph:
         seeder=None,
         dtype: torch.dtype | None = None,
         reach: float | None = None,
+        skin: float = 0.0,
     ) -> None:
         self.cutoff = float(cutoff)
         self.reach = max(self.cutoff, float(reach)) if reach is not None else self.cutoff
         self.elements = list(elements) if elements is not None else None
         self.seeder = seeder
         self.dtype = dtype if dtype is not None else torch.get_default_dtype()
+        self.verlet = VerletList(self.cutoff, skin) if skin else None
 
     def freeze(self, atoms: Atoms):
         """Freeze the seeder's topology on ``atoms`` (see ``Seeder.freeze``)."""
@@ -83,10 +89,17 @@ class AtomsToGraph:
 
     def __call__(self, atoms: Atoms, *, targets: bool = True) -> Data:
         """One structure as a PyG ``Data`` (validated first)."""
-        validate_atoms(atoms, cutoff=self.reach, elements=self.elements)
+        validate_atoms(
+            atoms, cutoff=self.reach, elements=self.elements, overlaps=self.verlet is None
+        )
         pbc = np.asarray(atoms.pbc, dtype=bool)
         cell = np.asarray(atoms.cell, dtype=np.float64) if pbc.any() else np.zeros((3, 3))
-        edge_index, shifts = neighbor_list(atoms.positions, cell, pbc, self.cutoff)
+        if self.verlet is None:
+            edge_index, shifts = neighbor_list(atoms.positions, cell, pbc, self.cutoff)
+        else:
+            edge_index, shifts = self.verlet(atoms.positions, cell, pbc)
+            if self.verlet.min_length < MIN_DISTANCE:
+                check_overlaps(atoms)
         data = Data(
             z=torch.as_tensor(atoms.numbers, dtype=torch.long),
             pos=torch.as_tensor(atoms.positions, dtype=self.dtype),

@@ -21,13 +21,15 @@ def validate_atoms(
     cutoff: float | None = None,
     elements: Sequence[str] | None = None,
     min_distance: float = MIN_DISTANCE,
+    overlaps: bool = True,
 ) -> None:
     """Raise :class:`MuSEInputError` naming the problem if ``atoms`` cannot be evaluated.
 
     Checks, in order: the structure is not empty; atomic numbers are real elements (and among
     ``elements`` if given); positions are finite; periodic cells are non-degenerate and not
     absurdly small for ``cutoff``; no two atoms (or an atom and its periodic image) are closer
-    than ``min_distance``.
+    than ``min_distance`` (``overlaps=False`` leaves this last check to a caller that has the
+    pair distances already: it calls :func:`check_overlaps` when one is short).
     """
     if not isinstance(atoms, Atoms):
         raise MuSEInputError(f"expected an ase.Atoms object, got {type(atoms).__name__}")
@@ -85,10 +87,12 @@ def validate_atoms(
                     f"along axis {worst}, so a {cutoff:g} Å cutoff would need "
                     f"{images[worst]:.0f} periodic images (limit {MAX_IMAGES_PER_AXIS})"
                 )
-    _check_overlaps(atoms, min_distance)
+    if overlaps:
+        check_overlaps(atoms, min_distance)
 
 
-def _check_overlaps(atoms: Atoms, min_distance: float) -> None:
+def check_overlaps(atoms: Atoms, min_distance: float = MIN_DISTANCE) -> None:
+    """Raise :class:`MuSEInputError` naming two atoms closer than ``min_distance``."""
     from muse_explore.data.neighbors import neighbor_list
 
     cell = np.asarray(atoms.cell) if atoms.pbc.any() else np.zeros((3, 3))

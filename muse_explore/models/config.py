@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from numbers import Integral, Real
 
 from ase.data import atomic_numbers
 
 from muse_explore.errors import MuSEConfigError
+from muse_explore.models.levels import (
+    FLAT_KEYS,
+    LevelConfig,
+    complete_levels,
+    default_levels,
+    levels_from_lists,
+)
 from muse_explore.pooling.seeding import SEEDINGS
 
 #: Constraints on LES's latent charges (``MuSEConfig.long_range_neutral``).
 LES_NEUTRAL = ("none", "structure", "fragment")
-
-# Per-level defaults, atoms first; deeper levels continue the last value times the factor.
-_DEFAULT_CUTOFFS = (5.0, 10.0, 20.0)
-_DEFAULT_INTERACTIONS = (3, 1, 1)
-_DEFAULT_HOPS = (2, 4)
-_DEFAULT_SIGMA = (1.5, 3.0)
-
-
-def _extend(values: tuple, n: int, factor: float) -> tuple:
-    out = list(values[:n])
-    while len(out) < n:
-        out.append(type(values[-1])(out[-1] * factor))
-    return tuple(out)
 
 
 @dataclass
@@ -34,15 +28,13 @@ class MuSEConfig:
     Args:
         elements: chemical symbols the model knows, e.g. ``["H", "C", "N", "O"]``.
         backbone: registered backbone name (``"painn"``).
-        levels: number of coarse levels L; 0 gives the plain backbone.
-        cutoffs: L+1 interaction cutoffs in Å, atoms first (default 5, 10, 20).
-        num_interactions: L+1 numbers of interaction blocks per level.
-        hidden: feature channels of every level.
-        hops: L seeding hop radii (bonds) per coarse level.
-        assign_radius: L assignment radii r_a in Å; level l's must not exceed cutoff l-1.
-            Defaults to the fine level's cutoff.
-        sigma: L Gaussian widths σ in Å.
-        temperature: softmax temperature T of all assignments.
+        levels: the L+1 levels, atoms first, as :class:`LevelConfig` (or mappings of their
+            fields): each level's cutoff and interaction blocks and, for coarse levels, the
+            seeding hops, assignment radius, σ and temperature. A number L stands for the
+            default hierarchy with L coarse levels (cutoffs 5, 10, 20 Å, ...;
+            :func:`muse_explore.models.levels.default_levels`); 0 gives the plain backbone.
+            :meth:`from_dict` also takes the flat per-level lists (``cutoffs``, ``sigma``, ...).
+        hidden: feature channels of every level (the backbone's scalar width).
         hard: one-hot (argmax) assignments instead of soft ones (ablation).
         seeding: ``"symmetric"`` (seeds from the bond graph alone; the default) or
             ``"legacy"`` (the geometry-dependent seeds of model files saved before 2026-12,
@@ -63,14 +55,8 @@ class MuSEConfig:
 
     elements: list[str]
     backbone: str = "painn"
-    levels: int = 2
-    cutoffs: tuple[float, ...] | None = None
-    num_interactions: tuple[int, ...] | None = None
+    levels: tuple[LevelConfig, ...] | int = 2
     hidden: int = 64
-    hops: tuple[int, ...] | None = None
-    assign_radius: tuple[float, ...] | None = None
-    sigma: tuple[float, ...] | None = None
-    temperature: float = 1.0
     hard: bool = False
     seeding: str = "symmetric"
     zbl: bool = False
@@ -84,9 +70,11 @@ class MuSEConfig:
 
     def __post_init__(self) -> None:
         self._check_types()
-        L = self.levels
-        if not isinstance(L, int) or L < 0:
-            raise MuSEConfigError(f"levels must be a non-negative integer, got {L!r}")
+        if isinstance(self.levels, Integral):
+            if self.levels < 0:
+                raise MuSEConfigError(f"levels must be a non-negative integer, got {self.levels!r}")
+            self.levels = default_levels(int(self.levels))
+        self.levels = complete_levels(self.levels)
         if not self.elements:
             raise MuSEConfigError("elements must list at least one chemical symbol")
         self.elements = list(self.elements)
@@ -95,26 +83,6 @@ class MuSEConfig:
             raise MuSEConfigError(f"elements: unknown chemical symbol(s) {bad}")
         if len(set(self.elements)) != len(self.elements):
             raise MuSEConfigError(f"elements: duplicates in {self.elements}")
-        self.cutoffs = self._per_level("cutoffs", self.cutoffs, _DEFAULT_CUTOFFS, L + 1, 2.0, float)
-        self.num_interactions = self._per_level(
-            "num_interactions", self.num_interactions, _DEFAULT_INTERACTIONS, L + 1, 1, int
-        )
-        self.hops = self._per_level("hops", self.hops, _DEFAULT_HOPS, L, 2, int)
-        self.sigma = self._per_level("sigma", self.sigma, _DEFAULT_SIGMA, L, 2.0, float)
-        if self.assign_radius is None:
-            self.assign_radius = tuple(self.cutoffs[:L])
-        self.assign_radius = self._per_level(
-            "assign_radius", self.assign_radius, (1.0,), L, 1, float
-        )
-        for k in range(L):
-            if self.assign_radius[k] > self.cutoffs[k] + 1e-12:
-                raise MuSEConfigError(
-                    f"assign_radius[{k}] = {self.assign_radius[k]} Å exceeds cutoffs[{k}] = "
-                    f"{self.cutoffs[k]} Å: level {k + 1} assigns through level {k}'s graph"
-                )
-        for name in ("cutoffs", "sigma", "assign_radius", "hops", "num_interactions"):
-            if any(v <= 0 for v in getattr(self, name)):
-                raise MuSEConfigError(f"{name} must be positive, got {getattr(self, name)}")
         if self.seeding not in SEEDINGS:
             raise MuSEConfigError(f"seeding must be one of {SEEDINGS}, got {self.seeding!r}")
         if self.long_range not in (None, "les"):
@@ -127,8 +95,6 @@ class MuSEConfig:
             raise MuSEConfigError(
                 f"long_range_neutral must be one of {LES_NEUTRAL}, got {self.long_range_neutral!r}"
             )
-        if self.temperature <= 0:
-            raise MuSEConfigError(f"temperature must be positive, got {self.temperature}")
         if self.hidden < 2:
             raise MuSEConfigError(f"hidden must be at least 2, got {self.hidden}")
         unknown = set(self.energy_shifts) - set(self.elements)
@@ -139,9 +105,7 @@ class MuSEConfig:
     #: Scalar fields and the types they accept (checked by name before anything else).
     _SCALARS = {
         "backbone": (str,),
-        "levels": (Integral,),
         "hidden": (Integral,),
-        "temperature": (Real,),
         "hard": (bool,),
         "seeding": (str,),
         "zbl": (bool,),
@@ -165,46 +129,92 @@ class MuSEConfig:
         for name, kinds in self._SCALARS.items():
             value = getattr(self, name)
             # bool is an int in Python: a number field must not take True/False, and vice versa
-            wrong = not isinstance(value, kinds) or (
-                isinstance(value, bool) and bool not in kinds
-            )
+            wrong = not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)
             if wrong:
                 names = {Integral: "an integer", Real: "a number", type(None): "None"}
                 expected = " or ".join(names.get(k, k.__name__) for k in kinds)
                 raise MuSEConfigError(f"{name} must be {expected}, got {value!r}")
-        for name in ("cutoffs", "num_interactions", "hops", "assign_radius", "sigma"):
-            value = getattr(self, name)
-            items = value if isinstance(value, (list, tuple)) else [value]
-            if value is not None and not all(
-                isinstance(v, Real) and not isinstance(v, bool) for v in items
-            ):
-                raise MuSEConfigError(
-                    f"{name} must be a number or a list of numbers (one per level), got {value!r}"
-                )
-
-    @staticmethod
-    def _per_level(name, value, default, n, factor, kind) -> tuple:
-        if value is None:
-            return _extend(tuple(kind(v) for v in default), n, factor)
-        if isinstance(value, (int, float)):
-            value = (value,)
-        value = tuple(kind(v) for v in value)
-        if len(value) != n:
+        if isinstance(self.levels, bool) or not isinstance(self.levels, (Integral, list, tuple)):
             raise MuSEConfigError(
-                f"{name} needs {n} value(s) for this number of levels, got {len(value)}"
+                "levels must be a number of coarse levels or a list of level settings, atoms "
+                f"first, got {self.levels!r}"
             )
-        return value
+
+    @property
+    def coarse_levels(self) -> int:
+        """Number of coarse levels L (``len(levels) - 1``)."""
+        return len(self.levels) - 1
+
+    @property
+    def cutoffs(self) -> tuple[float, ...]:
+        """Every level's cutoff in Å, atoms first (read from :attr:`levels`)."""
+        return tuple(lev.cutoff for lev in self.levels)
+
+    def with_pooling(
+        self,
+        *,
+        sigma: float | None = None,
+        temperature: float | None = None,
+        hard: bool | None = None,
+        level: int | None = None,
+    ) -> MuSEConfig:
+        """A new config with σ (Å), the temperature or soft/hard assignment changed.
+
+        ``level`` (1..L) restricts ``sigma`` and ``temperature`` to one coarse level
+        (``None``: every coarse level); ``hard`` applies to all of them.
+        """
+        L = self.coarse_levels
+        if level is not None and not 1 <= level <= L:
+            raise MuSEConfigError(f"level must be in 1..{L}, got {level}")
+        changes = {}
+        for name, v in (("sigma", sigma), ("temperature", temperature)):
+            if v is not None:
+                if not v > 0:
+                    raise MuSEConfigError(f"{name} must be positive, got {v}")
+                changes[name] = float(v)
+        levels = tuple(
+            replace(lev, **changes) if k and level in (None, k) else lev
+            for k, lev in enumerate(self.levels)
+        )
+        return replace(self, levels=levels, hard=self.hard if hard is None else bool(hard))
+
+    def backbone_only(self) -> MuSEConfig:
+        """The same config with the coarse levels dropped (``levels[:1]``)."""
+        return replace(self, levels=self.levels[:1])
 
     def to_dict(self) -> dict:
         """Plain-Python dictionary (lists, numbers, strings), suitable for saving."""
-        d = asdict(self)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["levels"] = [lev.to_dict() for lev in self.levels]
+        d["elements"] = list(self.elements)
+        d["energy_shifts"] = dict(self.energy_shifts)
+        d["backbone_kwargs"] = dict(self.backbone_kwargs)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> MuSEConfig:
-        """Rebuild from :meth:`to_dict` output, rejecting unknown fields by name."""
+        """Rebuild from :meth:`to_dict` output, rejecting unknown fields by name.
+
+        Also takes the flat per-level form (``levels`` a number, with ``cutoffs``,
+        ``num_interactions``, ``hops``, ``assign_radius``, ``sigma`` lists and one
+        ``temperature``): the form of files saved before levels were listed one by one, and
+        the ``build_model(cutoffs=...)`` shorthand.
+        """
+        if not isinstance(d, dict):
+            raise MuSEConfigError(f"a model configuration must be a mapping, got {d!r}")
         names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
+        unknown = set(d) - names - set(FLAT_KEYS)
         if unknown:
             raise MuSEConfigError(f"unknown configuration field(s): {sorted(unknown)}")
+        d = dict(d)
+        flat = {k: d.pop(k) for k in FLAT_KEYS if k in d}
+        if flat:
+            coarse = d.get("levels", 2)
+            if not isinstance(coarse, Integral) or isinstance(coarse, bool) or coarse < 0:
+                raise MuSEConfigError(
+                    f"{', '.join(sorted(flat))}: per-level lists go with levels given as a "
+                    f"number of coarse levels; in a list of levels, set them in each level "
+                    f"(got levels={coarse!r})"
+                )
+            d["levels"] = levels_from_lists(int(coarse), **flat)
         return cls(**d)

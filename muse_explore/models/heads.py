@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from muse_explore.models.outputs import AtomLevel
+
 
 class ElementShift(nn.Module):
     """E_i += e0[species_i]; e0 in eV, fitted outside the network (e.g. by least squares).
@@ -34,3 +36,7 @@ class ElementShift(nn.Module):
 
     def forward(self, species: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         return self.table(dtype, species.device)[species]
+
+    def atom_energies(self, atoms: AtomLevel) -> torch.Tensor:
+        """The output-module interface (:mod:`muse_explore.models.outputs`)."""
+        return self(atoms.species, atoms.scalar.dtype)

@@ -54,6 +54,7 @@ from torch import nn
 from torch_geometric.utils import scatter, to_dense_batch
 
 from muse_explore.errors import MuSEInputError
+from muse_explore.models.outputs import AtomLevel
 from muse_explore.models.zbl import COULOMB
 
 #: Wave vectors whose Gaussian factor exp(-σ² k² / 2) falls below this are left out.
@@ -92,6 +93,11 @@ class LatentEwald(nn.Module):
         with torch.no_grad():
             self.charge[-1].weight.mul_(1e-3)
         nn.init.zeros_(self.charge[-1].bias)
+
+    def atom_energies(self, atoms: AtomLevel) -> torch.Tensor:
+        """The output-module interface (:mod:`muse_explore.models.outputs`)."""
+        g = atoms.graph
+        return self(atoms.scalar, g.pos, g.batch, atoms.pbc, atoms.cell, atoms.fragment)
 
     def charges(
         self,

@@ -20,7 +20,7 @@ With ``levels = 0`` this is the plain backbone: the baseline for every compariso
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import torch
 from ase.data import atomic_numbers
@@ -29,13 +29,15 @@ from torch_geometric.data import Batch
 from torch_geometric.utils import scatter
 
 from muse_explore.backbones import build_backbone
-from muse_explore.backbones.contract import GeometricGraph
+from muse_explore.backbones.contract import GeometricGraph, NodeState
 from muse_explore.data.graph import AtomsToGraph
 from muse_explore.data.neighbors import edge_vectors
 from muse_explore.errors import MuSEConfigError, MuSEInputError
 from muse_explore.models.config import MuSEConfig
+from muse_explore.models.file_format import save_model
 from muse_explore.models.heads import ElementShift
 from muse_explore.models.latent_ewald import LatentEwald
+from muse_explore.models.outputs import AtomLevel
 from muse_explore.models.zbl import ZBL
 from muse_explore.pooling import (
     Assignment,
@@ -78,6 +80,16 @@ class MuSEOutput:
     anchors: list[torch.Tensor]
 
 
+@dataclass
+class _Hierarchy:
+    """The levels built so far in one forward pass (atoms first)."""
+
+    graphs: list[GeometricGraph]
+    states: list[NodeState]
+    anchors: list[torch.Tensor]
+    assigns: list[Assignment] = field(default_factory=list)
+
+
 class MuSE(nn.Module):
     """The MuSE model (see the module docstring); build it with :func:`muse_explore.build_model`.
 
@@ -100,27 +112,19 @@ class MuSE(nn.Module):
             self.backbones = nn.ModuleList(
                 build_backbone(
                     c.backbone,
-                    [atomic_numbers[e] for e in c.elements] if level == 0 else None,
-                    c.cutoffs[level],
+                    [atomic_numbers[e] for e in c.elements] if k == 0 else None,
+                    level.cutoff,
                     hidden=c.hidden,
-                    num_interactions=c.num_interactions[level],
+                    num_interactions=level.num_interactions,
                     **c.backbone_kwargs,
                 )
-                for level in range(c.levels + 1)
+                for k, level in enumerate(c.levels)
             )
             self._check_state_shapes()
             width = self.backbones[0].scalar_dim  # the backbone owns its width
-            self.assignments = nn.ModuleList(
-                SoftAssignment(
-                    width,
-                    c.assign_radius[level],
-                    c.sigma[level],
-                    temperature=c.temperature,
-                    hard=c.hard,
-                )
-                for level in range(c.levels)
-            )
-            self.unpool_maps = nn.ModuleList(nn.Linear(width, width) for _ in range(c.levels))
+            L = c.coarse_levels
+            self.assignments = nn.ModuleList(SoftAssignment(width) for _ in range(L))
+            self.unpool_maps = nn.ModuleList(nn.Linear(width, width) for _ in range(L))
             self.shift = ElementShift([c.energy_shifts.get(e, 0.0) for e in c.elements])
             self.zbl = ZBL() if c.zbl else None
             self.long_range = (
@@ -161,13 +165,13 @@ class MuSE(nn.Module):
 
     @property
     def levels(self) -> int:
-        """Number of coarse levels L."""
-        return self.config.levels
+        """Number of coarse levels L (``len(config.levels) - 1``)."""
+        return self.config.coarse_levels
 
     @property
     def cutoff(self) -> float:
         """Atom-level cutoff in Å."""
-        return self.config.cutoffs[0]
+        return self.config.levels[0].cutoff
 
     @property
     def elements(self) -> list[str]:
@@ -175,22 +179,25 @@ class MuSE(nn.Module):
         return list(self.config.elements)
 
     def graph_converter(
-        self, dtype: torch.dtype | None = None, *, follow: bool = False
+        self, dtype: torch.dtype | None = None, *, follow: bool = False, skin: float = 0.0
     ) -> AtomsToGraph:
         """The :class:`AtomsToGraph` that prepares structures for this model.
 
         ``follow`` matters only for legacy models (see :class:`AtomsToGraph`): with symmetric
-        seeding a structure's graph is the same whatever was converted before.
+        seeding a structure's graph is the same whatever was converted before. ``skin`` (Å)
+        gives the converter a Verlet buffer for MD (:class:`AtomsToGraph`).
         """
         c = self.config
         neutral = c.long_range == "les" and c.long_range_neutral == "fragment"
-        seeder = Seeder(c.hops, seeding=c.seeding, follow=follow) if c.hops or neutral else None
+        hops = tuple(level.hops for level in c.levels[1:])
+        seeder = Seeder(hops, seeding=c.seeding, follow=follow) if hops or neutral else None
         return AtomsToGraph(
             self.cutoff,
             elements=self.elements,
             seeder=seeder,
             dtype=dtype,
             reach=max(c.cutoffs),
+            skin=skin,
         )
 
     def set_pooling(
@@ -204,35 +211,19 @@ class MuSE(nn.Module):
         """Change σ (Å), the temperature or soft/hard assignment at inference time.
 
         ``level`` (1..L) applies ``sigma`` to one coarse level only (``None``: all levels);
-        the temperature and the soft/hard switch always apply to every level. The config is
-        updated too, so a saved model keeps these settings.
+        the temperature and the soft/hard switch always apply to every level. The model gets a
+        new config (:meth:`MuSEConfig.with_pooling`), its one owner of these settings, so a
+        saved model keeps them and a config shared with another model is left alone.
         """
-        if level is not None and not 1 <= level <= self.levels:
-            raise ValueError(f"level must be in 1..{self.levels}, got {level}")
-        if sigma is not None and sigma <= 0:
-            raise ValueError(f"sigma must be positive, got {sigma}")
-        if temperature is not None and temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {temperature}")
-        for lev, a in enumerate(self.assignments, start=1):
-            if sigma is not None and level in (None, lev):
-                a.sigma = float(sigma)
-            if temperature is not None:
-                a.temperature = float(temperature)
-            if hard is not None:
-                a.hard = bool(hard)
-        c = self.config
-        c.sigma = tuple(a.sigma for a in self.assignments)
-        if temperature is not None:
-            c.temperature = float(temperature)
-        if hard is not None:
-            c.hard = bool(hard)
+        config = self.config.with_pooling(sigma=sigma, level=level)
+        self.config = config.with_pooling(temperature=temperature, hard=hard)
 
     def set_energy_shifts(self, shifts: dict[str, float]) -> None:
         """Set per-element energy shifts in eV (elements not given keep a zero shift)."""
         unknown = set(shifts) - set(self.elements)
         if unknown:
             raise ValueError(f"energy shifts for elements not in the model: {sorted(unknown)}")
-        self.config.energy_shifts = {k: float(v) for k, v in shifts.items()}
+        self.config = replace(self.config, energy_shifts={k: float(v) for k, v in shifts.items()})
         self.shift.set([self.config.energy_shifts.get(e, 0.0) for e in self.elements])
 
     def species(self, z: torch.Tensor) -> torch.Tensor:
@@ -250,96 +241,127 @@ class MuSE(nn.Module):
             )
         return s
 
+    @property
+    def outputs(self) -> list[nn.Module]:
+        """The atom-level output modules, in order: shifts, then ZBL and LES when present."""
+        return [m for m in (self.shift, self.zbl, self.long_range) if m is not None]
+
     def forward(self, batch: Batch) -> MuSEOutput:
-        """Energies and all intermediate quantities of a batch from :meth:`graph_converter`."""
+        """Energies and all intermediate quantities of a batch from :meth:`graph_converter`.
+
+        Atom level, then for each coarse level: coarsen and interact; then refine back down,
+        read out every level and add the output modules to the atoms' energies.
+        """
         species = self.species(batch.z)
-        num_graphs = int(batch.num_graphs)
+        graph = self._atom_graph(batch)
+        first = self.backbones[0]
+        h = _Hierarchy(
+            graphs=[graph],
+            states=[first.interact(first.embed_atoms(species), graph)],
+            anchors=[torch.arange(batch.z.shape[0], device=batch.z.device)],
+        )
+        copies = self._fragment_copies(batch) if self.levels else None
+        for level in range(1, self.levels + 1):
+            self._coarsen_and_interact(level, batch, copies, h)
+        self._refine(h)
+        atoms = AtomLevel(
+            species, batch.z, graph, h.states[0].scalar, batch.pbc, batch.cell,
+            getattr(batch, "fragment", None),
+        )  # fmt: skip
+        node_energies = [b.readout(st) for b, st in zip(self.backbones, h.states, strict=True)]
+        for module in self.outputs:
+            node_energies[0] = node_energies[0] + module.atom_energies(atoms)
+        return self._collect(h, node_energies, int(batch.num_graphs))
+
+    def _atom_graph(self, batch: Batch) -> GeometricGraph:
         vectors = edge_vectors(batch.pos, batch.edge_index, batch.shifts, batch.cell, batch.batch)
-        graph = GeometricGraph(
+        return GeometricGraph(
             batch.pos,
             batch.edge_index,
             vectors,
             torch.linalg.norm(vectors, dim=-1),
             batch.batch,
-            num_graphs,
+            int(batch.num_graphs),
             self.cutoff,
         )
-        state = self.backbones[0].interact(self.backbones[0].embed_atoms(species), graph)
-        graphs, states, assigns = [graph], [state], []
-        anchors = [torch.arange(batch.z.shape[0], device=batch.z.device)]
-        if self.levels:
-            if any(getattr(batch, k, None) is None for k in ("seed_mask", "copy_offset")):
-                raise MuSEInputError(
-                    "this batch has no coarse seeds (or was built by an older muse_explore): "
-                    "build it with model.graph_converter()"
-                )
-            copies = FragmentCopies(
-                batch.fragment, batch.copy_offset, batch.copy_span, batch.cell, batch.batch
+
+    @staticmethod
+    def _fragment_copies(batch: Batch) -> FragmentCopies:
+        if any(getattr(batch, k, None) is None for k in ("seed_mask", "copy_offset")):
+            raise MuSEInputError(
+                "this batch has no coarse seeds (or was built by an older muse_explore): "
+                "build it with model.graph_converter()"
             )
-        for level in range(1, self.levels + 1):
-            fine_graph = graphs[-1]
-            seed_nodes = torch.nonzero(batch.seed_mask[anchors[-1], level - 1]).flatten()
-            pairs = candidate_pairs(
-                fine_graph,
-                seed_nodes,
-                copies.select(anchors[-1]),
-                self.config.assign_radius[level - 1],
-            )
-            s = self.assignments[level - 1](states[-1].scalar, *pairs, seed_nodes)
-            pos = coarse_positions(fine_graph.pos, seed_nodes, s)
-            coarse_graph = radius_graph(
-                pos,
-                fine_graph.batch[seed_nodes],
-                batch.cell,
-                batch.pbc,
-                self.config.cutoffs[level],
-                num_graphs,
-            )
-            backbone = self.backbones[level]
-            state = backbone.interact(
-                backbone.embed_coarse(pool(states[-1], s), s.mass), coarse_graph
-            )
-            graphs.append(coarse_graph)
-            states.append(state)
-            assigns.append(s)
-            anchors.append(anchors[-1][seed_nodes])
+        return FragmentCopies(
+            batch.fragment, batch.copy_offset, batch.copy_span, batch.cell, batch.batch
+        )
+
+    def _coarsen_and_interact(
+        self, level: int, batch: Batch, copies: FragmentCopies, h: _Hierarchy
+    ) -> None:
+        """Level ``level``: assign the level below to its seeds, pool, and run its backbone."""
+        settings = self.config.levels[level]
+        fine_graph = h.graphs[-1]
+        seed_nodes = torch.nonzero(batch.seed_mask[h.anchors[-1], level - 1]).flatten()
+        pairs = candidate_pairs(
+            fine_graph, seed_nodes, copies.select(h.anchors[-1]), settings.assign_radius
+        )
+        s = self.assignments[level - 1](
+            h.states[-1].scalar,
+            *pairs,
+            seed_nodes,
+            radius=settings.assign_radius,
+            sigma=settings.sigma,
+            temperature=settings.temperature,
+            hard=self.config.hard,
+        )
+        pos = coarse_positions(fine_graph.pos, seed_nodes, s)
+        coarse_graph = radius_graph(
+            pos,
+            fine_graph.batch[seed_nodes],
+            batch.cell,
+            batch.pbc,
+            settings.cutoff,
+            int(batch.num_graphs),
+        )
+        backbone = self.backbones[level]
+        state = backbone.interact(
+            backbone.embed_coarse(pool(h.states[-1], s), s.mass), coarse_graph
+        )
+        h.graphs.append(coarse_graph)
+        h.states.append(state)
+        h.assigns.append(s)
+        h.anchors.append(h.anchors[-1][seed_nodes])
+
+    def _refine(self, h: _Hierarchy) -> None:
+        """Going back down: each level receives its coarse level's features through S."""
         for level in range(self.levels, 0, -1):
-            states[level - 1] = unpool(
-                states[level - 1], states[level], assigns[level - 1], self.unpool_maps[level - 1]
-            )
-        node_energies = [b.readout(st) for b, st in zip(self.backbones, states, strict=True)]
-        atom_level = node_energies[0] + self.shift(species, node_energies[0].dtype)
-        if self.zbl is not None:
-            atom_level = atom_level + self.zbl(batch.z, graph.edge_index, graph.lengths)
-        if self.long_range is not None:
-            atom_level = atom_level + self.long_range(
-                states[0].scalar,
-                graph.pos,
-                graph.batch,
-                batch.pbc,
-                batch.cell,
-                getattr(batch, "fragment", None),
-            )
-        node_energies[0] = atom_level
+            h.states[level - 1] = unpool(
+                h.states[level - 1], h.states[level], h.assigns[level - 1],
+                self.unpool_maps[level - 1],
+            )  # fmt: skip
+
+    def _collect(self, h: _Hierarchy, node_energies: list, num_graphs: int) -> MuSEOutput:
+        """Per-scale totals, and coarse energies shared out to the atoms through S."""
         scale = torch.stack(
             [
                 scatter(e, g.batch, 0, dim_size=num_graphs, reduce="sum")
-                for e, g in zip(node_energies, graphs, strict=True)
+                for e, g in zip(node_energies, h.graphs, strict=True)
             ],
             dim=-1,
         )
         carry = node_energies[-1]
         for level in range(self.levels, 0, -1):
-            carry = node_energies[level - 1] + distribute(carry, assigns[level - 1])
+            carry = node_energies[level - 1] + distribute(carry, h.assigns[level - 1])
         return MuSEOutput(
             energy=scale.sum(-1),
             scale_energies=scale,
             atom_energies=carry,
             node_energies=node_energies,
-            assignments=assigns,
-            positions=[g.pos for g in graphs],
-            batches=[g.batch for g in graphs],
-            anchors=anchors,
+            assignments=h.assigns,
+            positions=[g.pos for g in h.graphs],
+            batches=[g.batch for g in h.graphs],
+            anchors=h.anchors,
         )
 
     def backbone_only(self) -> MuSE:
@@ -347,10 +369,7 @@ class MuSE(nn.Module):
 
         Shows what the coarse levels add; the copy has its own (copied) weights.
         """
-        d = self.config.to_dict() | {"levels": 0, "hops": [], "assign_radius": [], "sigma": []}
-        d["cutoffs"] = d["cutoffs"][:1]
-        d["num_interactions"] = d["num_interactions"][:1]
-        base = MuSE(MuSEConfig.from_dict(d))
+        base = MuSE(self.config.backbone_only())
         own = self.state_dict()
         base.load_state_dict({k: own[k].clone() for k in base.state_dict()})
         p = next(self.parameters())
@@ -358,6 +377,4 @@ class MuSE(nn.Module):
 
     def save(self, path) -> None:
         """Write config, weights and version to one file (atomically)."""
-        from muse_explore.models.serialization import save_model
-
         save_model(self, path)

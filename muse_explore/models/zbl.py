@@ -17,7 +17,8 @@ from ase.data import covalent_radii
 from torch import nn
 from torch_geometric.utils import scatter
 
-from muse_explore.backbones.radial import polynomial_envelope
+from muse_explore.envelope import polynomial_envelope
+from muse_explore.models.outputs import AtomLevel
 
 COULOMB = 14.399645  # e^2 / (4 pi eps0) in eV Å (also used by the LES head)
 _PHI_C = (0.18175, 0.50986, 0.28022, 0.02817)
@@ -46,3 +47,7 @@ class ZBL(nn.Module):
         rmax = self.radii.to(lengths.dtype)[z[i]] + self.radii.to(lengths.dtype)[z[j]]
         pair = 0.5 * COULOMB * zi * zj / lengths * phi * polynomial_envelope(lengths / rmax)
         return scatter(pair, i, 0, dim_size=z.shape[0])
+
+    def atom_energies(self, atoms: AtomLevel) -> torch.Tensor:
+        """The output-module interface (:mod:`muse_explore.models.outputs`)."""
+        return self(atoms.z, atoms.graph.edge_index, atoms.graph.lengths)

@@ -138,30 +138,17 @@ def candidate_pairs(
 class SoftAssignment(nn.Module):
     """Soft Coarse-Graining assignment of one level (see the module docstring).
 
+    The module holds only the learned query/key projections; r_a, σ, T and the hard switch
+    are arguments of each call, read from the level's
+    :class:`~muse_explore.models.levels.LevelConfig`, their one owner.
+
     Args:
         scalar_dim: F, channels of the fine nodes' scalar features.
-        radius: assignment radius r_a in Å.
-        sigma: Gaussian width σ in Å.
-        temperature: softmax temperature T.
-        hard: use the argmax (one-hot) assignment instead.
         key_dim: D, width of the learned query/key projection.
     """
 
-    def __init__(
-        self,
-        scalar_dim: int,
-        radius: float,
-        sigma: float,
-        *,
-        temperature: float = 1.0,
-        hard: bool = False,
-        key_dim: int = 16,
-    ) -> None:
+    def __init__(self, scalar_dim: int, *, key_dim: int = 16) -> None:
         super().__init__()
-        self.radius = float(radius)
-        self.sigma = float(sigma)
-        self.temperature = float(temperature)
-        self.hard = bool(hard)
         self.query = nn.Linear(scalar_dim, key_dim, bias=False)
         self.key = nn.Linear(scalar_dim, key_dim, bias=False)
         # Start from the purely geometric assignment; training learns the feature term.
@@ -175,8 +162,24 @@ class SoftAssignment(nn.Module):
         coarse: torch.Tensor,
         vectors: torch.Tensor,
         seed_nodes: torch.Tensor,
+        *,
+        radius: float,
+        sigma: float,
+        temperature: float = 1.0,
+        hard: bool = False,
     ) -> Assignment:
         """Assignment weights for candidate pairs (from :func:`candidate_pairs`).
+
+        Args:
+            scalar: scalar features of the fine nodes.
+            fine: fine node of each candidate pair.
+            coarse: coarse node of each candidate pair.
+            vectors: from the fine node (image) to the coarse node's seed, in Å.
+            seed_nodes: the fine node that anchors each coarse node.
+            radius: assignment radius r_a in Å.
+            sigma: Gaussian width σ in Å.
+            temperature: softmax temperature T.
+            hard: use the argmax (one-hot) assignment instead.
 
         Shapes:
             scalar (n, F); fine, coarse (P,); vectors (P, 3); seed_nodes (K,).
@@ -184,16 +187,14 @@ class SoftAssignment(nn.Module):
         n, k = scalar.shape[0], seed_nodes.shape[0]
         dist2 = vectors.pow(2).sum(-1)
         dist = torch.sqrt(dist2.clamp_min(1e-30))
-        env = polynomial_envelope(dist / self.radius)
+        env = polynomial_envelope(dist / radius)
         self._check_coverage(env, fine, n)
         keys = self.key(scalar).index_select(0, seed_nodes).index_select(0, coarse)
         learned = (self.query(scalar).index_select(0, fine) * keys).sum(-1)
-        logit = (
-            -dist2 / (2 * self.sigma**2) + learned / math.sqrt(self.key_dim)
-        ) / self.temperature
+        logit = (-dist2 / (2 * sigma**2) + learned / math.sqrt(self.key_dim)) / temperature
         shift = scatter(logit.detach(), fine, 0, dim_size=n, reduce="max")
         w = env * torch.exp(logit - shift.index_select(0, fine))
-        if self.hard:
+        if hard:
             best = scatter(w.detach(), fine, 0, dim_size=n, reduce="max")
             w = (w.detach() == best[fine]).to(w.dtype)
         weight = w / scatter(w, fine, 0, dim_size=n, reduce="sum").index_select(0, fine)
@@ -209,9 +210,3 @@ class SoftAssignment(nn.Module):
                 f"fragment within the assignment radius; use a larger assignment radius or "
                 f"smaller seeding hops"
             )
-
-    def extra_repr(self) -> str:
-        return (
-            f"radius={self.radius}, sigma={self.sigma}, temperature={self.temperature}, "
-            f"hard={self.hard}"
-        )

@@ -83,12 +83,20 @@ def generate(
     Raises:
         MuSEFileError: when ``<out>.parts`` holds a different, unfinished generation.
     """
-    from tqdm.auto import tqdm
-
     out = Path(out)
     parts = out.with_name(out.name + ".parts")
+    _open_plan(parts, {"specs": list(specs), "chunk": int(chunk), "stress": bool(stress)})
+    starts = range(0, len(specs), chunk)
+    _label_parts(specs, build, parts, starts, chunk, out.name, progress, labelled,
+                 lambda a: single_point(a, calculator(), stress=stress))  # fmt: skip
+    _assemble(parts, starts, out, {"jobs": len(specs), **(meta or {})})
+    shutil.rmtree(parts)
+    return out
+
+
+def _open_plan(parts: Path, plan: dict) -> None:
+    """Start ``parts`` with its plan, or check that an unfinished generation had this one."""
     parts.mkdir(parents=True, exist_ok=True)
-    plan = {"specs": list(specs), "chunk": int(chunk), "stress": bool(stress)}
     plan_file = parts / "plan.json"
     if plan_file.exists():
         if json.loads(plan_file.read_text()) != json.loads(json.dumps(plan)):
@@ -98,20 +106,23 @@ def generate(
             )
     else:
         _atomic_write_json(plan_file, plan)
-    starts = range(0, len(specs), chunk)
+
+
+def _label_parts(specs, build, parts, starts, chunk, name, progress, labelled, label) -> None:
+    """Label the chunks not yet on disk, one checkpointed part file (and its timing) each."""
+    from tqdm.auto import tqdm
+
     todo = [s for s in starts if not (parts / f"part-{s:06d}.extxyz").exists()]
     bar = tqdm(
         total=len(specs),
         initial=len(specs) - sum(min(chunk, len(specs) - s) for s in todo),
-        desc=out.name,
+        desc=name,
         disable=not progress,
     )
     for start in todo:
         t0, w0 = time.process_time(), time.perf_counter()
         built = [atoms for spec in specs[start : start + chunk] for atoms in build(spec)]
-        frames = (
-            built if labelled else [single_point(a, calculator(), stress=stress) for a in built]
-        )
+        frames = built if labelled else [label(a) for a in built]
         _atomic_write_json(
             parts / f"part-{start:06d}.json",
             {
@@ -123,6 +134,10 @@ def generate(
         atomic_write_structures(parts / f"part-{start:06d}.extxyz", frames)
         bar.update(min(chunk, len(specs) - start))
     bar.close()
+
+
+def _assemble(parts: Path, starts, out: Path, meta: dict) -> None:
+    """Join the parts into ``out`` and write its JSON summary (timings, machine, tblite)."""
     structures: list[Atoms] = []
     cpu = wall = 0.0
     for start in starts:
@@ -139,7 +154,7 @@ def generate(
         tblite_version = None
     summary = {
         "file": out.name,
-        "jobs": len(specs),
+        "jobs": meta.pop("jobs"),
         "structures": len(structures),
         "cpu_seconds": round(cpu, 1),
         "wall_seconds": round(wall, 1),
@@ -147,8 +162,6 @@ def generate(
         "machine": f"{platform.machine()}, {os.cpu_count()} cores visible",
         "reference": "GFN2-xTB (tblite)",
         "tblite_version": tblite_version,
-        **(meta or {}),
+        **meta,
     }
     _atomic_write_json(summary_path(out), summary)
-    shutil.rmtree(parts)
-    return out

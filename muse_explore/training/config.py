@@ -9,7 +9,7 @@ mistyped key, a wrong type or an impossible value raises :class:`MuSEConfigError
 from __future__ import annotations
 
 import os
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from muse_explore.errors import MuSEConfigError
@@ -163,7 +163,8 @@ class TrainConfig:
     Args:
         run_dir: folder of the run (splits, metrics, checkpoints, TensorBoard logs).
         data: :class:`DataConfig`.
-        model: fields of :class:`muse_explore.MuSEConfig` (``elements`` included).
+        model: the model's :class:`muse_explore.MuSEConfig`; from YAML, a mapping of its fields
+            (``elements`` required), whose ``seed`` defaults to the run's.
         loss: :class:`LossConfig`.
         optim: :class:`OptimConfig`.
         seed: seed of the weights, the split and the data order.
@@ -179,7 +180,7 @@ class TrainConfig:
 
     run_dir: str
     data: DataConfig
-    model: dict
+    model: MuSEConfig
     loss: LossConfig = field(default_factory=LossConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     seed: int = 0
@@ -189,6 +190,14 @@ class TrainConfig:
     fit_shifts: bool = True
     num_threads: int | None = None
     init_from: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.model, dict):
+            self.model = model_from_section(self.model, self.seed)
+        elif not isinstance(self.model, MuSEConfig):
+            raise MuSEConfigError(
+                f"model must be a mapping of MuSEConfig fields, got {self.model!r}"
+            )
 
     def check(self) -> None:
         """Validate every section, the model included (builds its :class:`MuSEConfig`)."""
@@ -207,24 +216,21 @@ class TrainConfig:
                 "loss.interaction_weight needs data.group_by (the key that ties a complex to "
                 "its parts, e.g. 'config')"
             )
-        self.model_config()
 
-    def model_config(self) -> MuSEConfig:
-        """The model's :class:`MuSEConfig` (the run's seed unless the model section sets one)."""
-        kw = dict(self.model)
-        kw.setdefault("seed", self.seed)
-        if "elements" not in kw:
-            raise MuSEConfigError("model.elements: list the chemical symbols of the data")
-        try:
-            return MuSEConfig.from_dict(kw)
-        except MuSEConfigError as err:
-            raise MuSEConfigError(f"model: {err}") from None
-        except TypeError as err:
-            raise MuSEConfigError(f"model: {err}") from None
+    def reseeded(self, seed: int) -> TrainConfig:
+        """The same run with another seed, in ``RUN_DIR-seedN`` (``train --seed N``).
+
+        The model's seed follows when it was the run's; a model section with its own seed
+        keeps it.
+        """
+        model = replace(self.model, seed=seed) if self.model.seed == self.seed else self.model
+        return replace(self, seed=seed, run_dir=f"{self.run_dir}-seed{seed}", model=model)
 
     def to_dict(self) -> dict:
         """Plain-Python dictionary (what ``config.yaml`` in the run folder holds)."""
-        return asdict(self)
+        d = asdict(self)
+        d["model"] = self.model.to_dict()
+        return d
 
     @classmethod
     def from_dict(cls, d: dict, *, base_dir: str | os.PathLike | None = None) -> TrainConfig:
@@ -283,7 +289,10 @@ def _build(cls, d: dict, prefix: str):
                 raise MuSEConfigError(f"missing required key {key!r}")
             continue
         value = d[name]
-        if name in _SECTIONS and cls is TrainConfig:
+        if name == "model" and cls is TrainConfig:
+            if not isinstance(value, dict):
+                raise MuSEConfigError(f"{key} must be a mapping of MuSEConfig fields")
+        elif name in _SECTIONS and cls is TrainConfig:
             if not isinstance(value, dict):
                 raise MuSEConfigError(f"{key} must be a mapping")
             value = _build(_SECTIONS[name], value, key + ".")
@@ -321,3 +330,17 @@ def _coerce(value, annotation, key):
         if t in (str, bool, dict) and isinstance(value, t):
             return value
     raise MuSEConfigError(f"{key} must be of type {annotation}, got {value!r}")
+
+
+def model_from_section(section: dict, seed: int) -> MuSEConfig:
+    """The :class:`MuSEConfig` of a YAML ``model`` section (its seed defaults to ``seed``)."""
+    if not isinstance(section, dict):
+        raise MuSEConfigError("model must be a mapping of MuSEConfig fields")
+    kw = dict(section)
+    kw.setdefault("seed", seed)
+    if "elements" not in kw:
+        raise MuSEConfigError("model.elements: list the chemical symbols of the data")
+    try:
+        return MuSEConfig.from_dict(kw)
+    except (MuSEConfigError, TypeError) as err:
+        raise MuSEConfigError(f"model: {err}") from None

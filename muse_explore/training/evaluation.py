@@ -11,10 +11,9 @@ import numpy as np
 import torch
 from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
-from torch_geometric.loader import DataLoader
 
 from muse_explore.atomic import atomic_open
-from muse_explore.calc.derivatives import compute_properties
+from muse_explore.calc.evaluate import evaluate_batches
 from muse_explore.errors import MuSEFileError
 from muse_explore.models.muse import MuSE
 from muse_explore.training import dataset as ds
@@ -65,18 +64,13 @@ def evaluate(
         stress (meV/Å³), and one dict per structure (``energy_ref``, ``energy_pred`` in eV,
         ``forces_pred`` (n, 3) eV/Å, ``forces_mae`` meV/Å, ``index``).
     """
-    import copy
-
-    model = copy.deepcopy(model).to(device, dtype).eval()  # the caller's model stays as it is
-    for p in model.parameters():
-        p.requires_grad_(False)
     graphs = ds.to_graphs(structures, range(len(structures)), model.graph_converter(dtype))
     acc = ErrorAccumulator()
     rows: list[dict] = []
-    for batch in DataLoader(graphs, batch_size=batch_size):
-        batch = ds.batch_to(batch, torch.device(device), dtype)
-        stress = bool((~torch.isnan(batch.stress)).any())
-        pred = compute_properties(model, batch, forces=True, stress=stress)
+    for _, batch, pred in evaluate_batches(
+        model, graphs, dtype=dtype, device=device, forces=True, stress=True,
+        batch_size=batch_size,
+    ):  # fmt: skip
         acc.update(pred, batch)
         rows += prediction_rows(pred, batch)
     return acc.result(), rows

@@ -139,8 +139,8 @@ def _data_lines(cfg: dict) -> list[str]:
 
 def _kind(mc) -> str:
     """What the model is, in words."""
-    if mc.levels:
-        return f"MuSE-{mc.backbone} with {mc.levels} coarse level(s)"
+    if mc.coarse_levels:
+        return f"MuSE-{mc.backbone} with {mc.coarse_levels} coarse level(s)"
     if mc.long_range == "les":
         return (
             f"{mc.backbone} with the LES long-range head (latent charges, Gaussian-smeared "
@@ -201,8 +201,8 @@ def _card(
 {load}.
 
 ## Model
-- backbone `{mc.backbone}`, hidden {mc.hidden}, {mc.levels} coarse level(s), cutoffs
-  {list(mc.cutoffs)} Å, interaction blocks {list(mc.num_interactions)},
+- backbone `{mc.backbone}`, hidden {mc.hidden}, {mc.coarse_levels} coarse level(s), cutoffs
+  {list(mc.cutoffs)} Å, interaction blocks {[lev.num_interactions for lev in mc.levels]},
   {_count_params(model):,} parameters
 - elements {mc.elements}; per-element energy shifts (eV, least squares on the training
   split): {shifts}

@@ -33,6 +33,7 @@ from torch_geometric.loader import DataLoader
 
 from muse_explore.atomic import atomic_open, remove_stale_temporaries
 from muse_explore.calc.derivatives import compute_properties
+from muse_explore.calc.evaluate import evaluate_batches
 from muse_explore.errors import MuSEConfigError, MuSEFileError
 from muse_explore.models.config import MuSEConfig
 from muse_explore.models.muse import MuSE
@@ -44,7 +45,7 @@ from muse_explore.training.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from muse_explore.training.config import TrainConfig
+from muse_explore.training.config import TrainConfig, model_from_section
 from muse_explore.training.distributed import all_reduce_sum, barrier, cleanup, init_distributed
 from muse_explore.training.evaluation import load_for_evaluation
 from muse_explore.training.loss import combine, loss_terms
@@ -112,14 +113,37 @@ class Trainer:
             )
         state = load_checkpoint(last) if resume else None
         if state is not None:
-            saved = state["train_config"]
-            for section in ("data", "model", "loss"):
-                if saved[section] != config.to_dict()[section]:
-                    raise MuSEConfigError(
-                        f"--resume: the '{section}' section differs from the run's config.yaml"
-                    )
+            _check_same_run(state["train_config"], config)
+        self._load_data(resume)
+        self._build_model(state)
+        self._build_loader()
+        self._build_optimiser()
+        self.epoch = 0
+        self.step = 0
+        self.best = math.inf
+        self.best_epoch = 0
+        self.since_best = 0
+        self.elapsed = 0.0
+        if state is not None:
+            self._restore(state)
+        elif self.dist.main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            import yaml
 
-        # data: every rank reads and splits identically
+            _atomic_write_text(
+                self.run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False)
+            )
+            ds.save_splits(
+                self.run_dir / "splits.json",
+                self.splits,
+                [a.info["source"] for a in self.structures],
+            )
+        barrier(self.dist)
+        self._writer = None
+
+    def _load_data(self, resume: bool) -> None:
+        """Read the data and split it (or read the run's split); every rank does the same."""
+        config = self.cfg
         self.structures = ds.read_structures(config.data.files)
         n_main = len(self.structures)
         if config.data.train_only_files:
@@ -151,11 +175,13 @@ class Trainer:
 
         _warn_unseen_elements(self.structures, self.splits)
 
-        # model (shifts fitted on the training split, or restored)
+    def _build_model(self, state: dict | None) -> None:
+        """The model (shifts fitted on the training split, or restored) and its graphs."""
+        config = self.cfg
         if state is not None:
             mcfg = MuSEConfig.from_dict(state["model_config"])
         else:
-            mcfg = config.model_config()
+            mcfg = config.model
         self.model = MuSE(mcfg)
         if state is None and config.init_from:
             self._init_from(config.init_from)
@@ -173,6 +199,10 @@ class Trainer:
             for name in ("train", "val")
         }
         self._converter = converter
+
+    def _build_loader(self) -> None:
+        """Batches of the training graphs, and DDP around the model when distributed."""
+        config = self.cfg
         # whole groups per batch when the E_int term needs them, single structures else;
         # the global batches do not depend on the number of processes (no padding)
         train = self.graphs["train"]
@@ -197,6 +227,10 @@ class Trainer:
             self.net = DistributedDataParallel(self.model, device_ids=ids)
         else:
             self.net = self.model
+
+    def _build_optimiser(self) -> None:
+        """Adam, the plateau schedule and the EMA of the weights."""
+        config = self.cfg
         params = [p for p in self.model.parameters() if p.requires_grad]
         o = config.optim
         self.optimizer = torch.optim.Adam(
@@ -212,24 +246,6 @@ class Trainer:
             if o.ema_decay > 0
             else None
         )
-        self.epoch = 0
-        self.step = 0
-        self.best = math.inf
-        self.best_epoch = 0
-        self.since_best = 0
-        self.elapsed = 0.0
-        if state is not None:
-            self._restore(state)
-        elif self.dist.main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            import yaml
-
-            _atomic_write_text(
-                self.run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False)
-            )
-            ds.save_splits(split_file, self.splits, [a.info["source"] for a in self.structures])
-        barrier(self.dist)
-        self._writer = None
 
     def _init_from(self, path: str) -> None:
         from muse_explore.models.serialization import load_model
@@ -353,24 +369,20 @@ class Trainer:
         interaction term is on) and the sums are reduced over processes.
         """
         model = model if model is not None else self.eval_model
-        model = copy.deepcopy(model).to(self.dist.device, self.eval_dtype).eval()
-        for p in model.parameters():
-            p.requires_grad_(False)
         acc = ErrorAccumulator()
         sums = torch.zeros(2 * len(TERMS), dtype=torch.float64)
         bs = self.cfg.optim.batch_size
         rank, world = self.dist.rank, self.dist.world_size
         if self.interaction:
             share = _positions_by_group(graphs)[rank::world]
-            batches = GroupBatchSampler(share, bs, shuffle=False) if share else []
-            loader = DataLoader(graphs, batch_sampler=batches) if share else []
+            batches = list(GroupBatchSampler(share, bs, shuffle=False)) if share else []
         else:
-            share = graphs[rank::world]
-            loader = DataLoader(share, batch_size=bs) if share else []
-        for batch in loader:
-            batch = ds.batch_to(batch, self.dist.device, self.eval_dtype)
-            stress = bool((~torch.isnan(batch.stress)).any())
-            pred = compute_properties(model, batch, forces=True, stress=stress)
+            mine = list(range(len(graphs)))[rank::world]
+            batches = [mine[s : s + bs] for s in range(0, len(mine), bs)]
+        for _, batch, pred in evaluate_batches(
+            model, graphs, dtype=self.eval_dtype, device=self.dist.device, forces=True,
+            stress=True, batches=batches,
+        ):  # fmt: skip
             acc.update(pred, batch)
             terms = loss_terms(pred, batch, self.cfg.loss.huber_delta, interaction=self.interaction)
             for k, name in enumerate(TERMS):
@@ -524,3 +536,23 @@ def _warn_unseen_elements(structures, splits) -> None:
                 "their energy shifts and embeddings are not learned",
                 stacklevel=3,
             )
+
+
+def _check_same_run(saved: dict, config: TrainConfig) -> None:
+    """Refuse to resume a run whose data, model or loss section has changed.
+
+    The model sections are compared as the configs they build, so a run saved with the
+    shorthand (``levels: 2``) resumes under the same model written out in full.
+    """
+    now = config.to_dict()
+    for section in ("data", "loss"):
+        if saved[section] != now[section]:
+            raise MuSEConfigError(
+                f"--resume: the '{section}' section differs from the run's config.yaml"
+            )
+    try:
+        before = model_from_section(saved["model"], saved["seed"])
+    except MuSEConfigError:
+        before = None
+    if before != config.model:
+        raise MuSEConfigError("--resume: the 'model' section differs from the run's config.yaml")

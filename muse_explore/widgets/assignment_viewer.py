@@ -56,6 +56,7 @@ class AssignmentViewer(widgets.VBox):
         self._converter = self.model.graph_converter(dtype=torch.float64, follow=True)
         self.view = StructureView(self.frames)
         cfg = self.model.config
+        sigmas = [lev.sigma for lev in cfg.levels[1:]]
         self.level_menu = widgets.Dropdown(
             options=[(f"level {lev}", lev) for lev in range(1, self.model.levels + 1)],
             value=level, description="level",
@@ -63,12 +64,12 @@ class AssignmentViewer(widgets.VBox):
         self.node_menu = widgets.Dropdown(description="node")
         self.sigma = widgets.FloatSlider(
             # room for every level's own σ (deeper defaults double per level) and wider trials
-            value=float(cfg.sigma[level - 1]), min=0.2, max=max(8.0, 2 * max(cfg.sigma)), step=0.1,
+            value=float(sigmas[level - 1]), min=0.2, max=max(8.0, 2 * max(sigmas)), step=0.1,
             description="σ (Å)", continuous_update=False,
         )  # fmt: skip
         # two decades in 200 steps across a wide track: ~0.01 decade per pixel
         self.temperature = widgets.FloatLogSlider(
-            value=float(cfg.temperature), base=10, min=-1.0, max=1.0, step=0.01,
+            value=float(cfg.levels[level].temperature), base=10, min=-1.0, max=1.0, step=0.01,
             description="temperature", continuous_update=False, readout_format=".3g",
         )  # fmt: skip
         self.hard = widgets.ToggleButtons(
@@ -143,7 +144,7 @@ class AssignmentViewer(widgets.VBox):
             self.level_menu.value = change["new"]
         self._syncing = True  # the slider shows this level's σ; the model is unchanged
         try:
-            self.sigma.value = float(self.model.config.sigma[change["new"] - 1])
+            self.sigma.value = float(self.model.config.levels[change["new"]].sigma)
         finally:
             self._syncing = False
         self._node_options()

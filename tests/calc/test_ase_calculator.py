@@ -40,9 +40,9 @@ def test_nve_conserves_energy_with_frozen_topology(benzene):
 def test_large_assignments_are_sparse(benzene, monkeypatch):
     from scipy.sparse import issparse
 
-    import muse_explore.calc.ase_calculator as ac
+    import muse_explore.calc.evaluate as ev
 
-    monkeypatch.setattr(ac, "DENSE_ASSIGNMENT_LIMIT", 10)
+    monkeypatch.setattr(ev, "DENSE_ASSIGNMENT_LIMIT", 10)
     calc = mx.MuSECalculator(small_model())
     benzene.calc = calc
     benzene.get_potential_energy()

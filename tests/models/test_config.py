@@ -2,14 +2,44 @@ import pytest
 
 from muse_explore.errors import MuSEConfigError
 from muse_explore.models.config import MuSEConfig
+from muse_explore.models.levels import LevelConfig
 
 
-def test_defaults_per_level():
+def test_a_number_of_levels_is_the_default_hierarchy_and_round_trips():
     c = MuSEConfig(elements=["H", "C"], levels=2)
-    assert c.cutoffs == (5.0, 10.0, 20.0)
-    assert c.assign_radius == (5.0, 10.0)
-    assert c.hops == (2, 4) and c.sigma == (1.5, 3.0)
+    assert c.coarse_levels == 2 and len(c.levels) == 3
+    assert all(isinstance(lev, LevelConfig) for lev in c.levels)
+    assert not c.levels[0].coarse and all(lev.coarse for lev in c.levels[1:])
+    # each coarse level reaches further than the one below and assigns through its graph
+    for below, lev in zip(c.levels, c.levels[1:], strict=False):
+        assert lev.cutoff > below.cutoff and lev.assign_radius == below.cutoff
+    assert c.cutoffs == tuple(lev.cutoff for lev in c.levels)
     assert MuSEConfig.from_dict(c.to_dict()) == c
+
+
+def test_flat_lists_and_level_lists_give_one_config():
+    flat = MuSEConfig.from_dict(
+        {"elements": ["H"], "levels": 1, "cutoffs": [4.0, 9.0], "sigma": [2.0], "temperature": 0.5}
+    )
+    listed = MuSEConfig(
+        elements=["H"],
+        levels=[{"cutoff": 4.0, "num_interactions": 3}, {"cutoff": 9.0, "hops": 2, "sigma": 2.0,
+                                                          "temperature": 0.5}],
+    )  # fmt: skip
+    assert flat == listed
+    assert flat.levels[1].assign_radius == 4.0  # follows the overridden cutoff below
+
+
+def test_with_pooling_returns_a_new_config_and_leaves_the_old_one():
+    c = MuSEConfig(elements=["H", "C"], levels=2)
+    d = c.with_pooling(sigma=0.7, level=2, hard=True)
+    assert d is not c and d.hard and not c.hard
+    assert d.levels[2].sigma == 0.7 and d.levels[1] == c.levels[1] and c.levels[2].sigma != 0.7
+    assert c.backbone_only().levels == c.levels[:1]
+    with pytest.raises(MuSEConfigError, match="sigma must be positive"):
+        c.with_pooling(sigma=-1.0)
+    with pytest.raises(MuSEConfigError, match="level must be in 1..2"):
+        c.with_pooling(sigma=1.0, level=3)
 
 
 @pytest.mark.parametrize(
@@ -19,16 +49,19 @@ def test_defaults_per_level():
         ({"elements": []}, "elements"),
         ({"elements": ["H", "Xx"]}, "unknown chemical symbol"),
         ({"cutoffs": (5.0, 10.0)}, "cutoffs needs 3"),
-        ({"assign_radius": (6.0, 10.0)}, "exceeds cutoffs"),
-        ({"sigma": (0.0, 1.0)}, "sigma must be positive"),
-        ({"temperature": 0.0}, "temperature"),
+        ({"assign_radius": (6.0, 10.0)}, r"levels\[1\].assign_radius = 6.0 Å exceeds"),
+        ({"sigma": (0.0, 1.0)}, r"levels\[1\].sigma must be positive"),
+        ({"temperature": 0.0}, "temperature must be positive"),
         ({"energy_shifts": {"N": 1.0}}, "energy_shifts"),
+        ({"levels": [{"cutoff": 5.0, "sigma": 1.0}]}, "atom level and has no sigma"),
+        ({"levels": [{"cutoff": 5.0}, {"cutoff": 9.0}]}, "coarse level and needs hops and sigma"),
+        ({"levels": [{"cutoff": 5.0, "colour": 1}]}, r"levels\[0\]: unknown key\(s\) \['colour'\]"),
+        ({"levels": [{"cutoff": 5.0}], "sigma": [1.0]}, "per-level lists go with levels given"),
     ],
 )
 def test_invalid_configs_name_the_field(kwargs, message):
-    kwargs = {"elements": ["H", "C"], **kwargs}
     with pytest.raises(MuSEConfigError, match=message):
-        MuSEConfig(**kwargs)
+        MuSEConfig.from_dict({"elements": ["H", "C"], **kwargs})
 
 
 def test_unknown_field_and_backbone():
@@ -47,7 +80,7 @@ def test_unknown_field_and_backbone():
     [
         ("hidden", [8], "hidden must be an integer"),
         ("elements", "HCNOCl", "elements must be a list"),
-        ("levels", True, "levels must be an integer"),
+        ("levels", True, "levels must be a number of coarse levels"),
         ("temperature", "1", "temperature must be a number"),
         ("hard", 1, "hard must be bool"),
         ("cutoffs", ["5", "10", "20"], "cutoffs must be a number or a list"),
@@ -55,13 +88,14 @@ def test_unknown_field_and_backbone():
     ],
 )
 def test_fields_are_type_checked_by_name(field, value, fragment):
-    kwargs = {"elements": ["H", "C"], field: value}
     with pytest.raises(MuSEConfigError, match=fragment):
-        MuSEConfig(**kwargs)
+        MuSEConfig.from_dict({"elements": ["H", "C"], field: value})
 
 
 def test_numpy_numbers_are_accepted():
     import numpy as np
 
-    c = MuSEConfig(elements=("H", "C"), hidden=np.int64(8), temperature=np.float32(0.5))
-    assert c.elements == ["H", "C"] and c.hidden == 8
+    c = MuSEConfig.from_dict(
+        {"elements": ("H", "C"), "hidden": np.int64(8), "temperature": np.float32(0.5)}
+    )
+    assert c.elements == ["H", "C"] and c.hidden == 8 and c.levels[1].temperature == 0.5

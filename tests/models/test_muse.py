@@ -42,13 +42,13 @@ def test_backbone_only_shares_the_atom_level(water_on_coronene):
 
 def test_default_model_has_reach_beyond_16_angstrom():
     model = mx.build_model(elements=["H", "C"], levels=2)
-    assert model.config.cutoffs == (5.0, 10.0, 20.0)
-    assert model.config.cutoffs[-1] >= 16.0
+    assert model.config.cutoffs[-1] >= 16.0 and model.backbones[-1].cutoff >= 16.0
 
 
 def test_deeper_hierarchy(benzene):
     model = small_model(levels=3)
-    assert model.config.cutoffs == (5.0, 10.0, 20.0, 40.0)
+    cutoffs = [b.cutoff for b in model.backbones]
+    assert len(cutoffs) == 4 and cutoffs == sorted(set(cutoffs))  # each level reaches further
     calc = mx.MuSECalculator(model)
     benzene.calc = calc
     benzene.get_potential_energy()
@@ -72,6 +72,31 @@ def test_energy_shifts_and_zbl(benzene):
         s.calc = mx.MuSECalculator(model)
         e.append(s.get_potential_energy())
     assert e[1] - e[0] > 10.0  # strong repulsion at 0.6 Å
+
+
+def test_output_modules_add_exactly_their_atom_energies(benzene):
+    from muse_explore.models.outputs import AtomLevel
+
+    model = small_model(zbl=True, long_range="les").double()
+    assert [type(m).__name__ for m in model.outputs] == ["ElementShift", "ZBL", "LatentEwald"]
+    assert [type(m).__name__ for m in small_model().outputs] == ["ElementShift"]
+    batch = model.graph_converter(torch.float64).batch(benzene, targets=False)
+    full = model(batch).scale_energies[0, 0]
+    terms = {}
+    originals = [m.atom_energies for m in model.outputs]
+    for m in model.outputs:  # record what each module adds, then drop the modules one by one
+
+        def spy(atoms: AtomLevel, m=m, f=m.atom_energies):
+            terms[type(m).__name__] = f(atoms).sum()
+            return f(atoms)
+
+        m.atom_energies = spy
+    model(batch)
+    for m, f in zip(model.outputs, originals, strict=True):
+        m.atom_energies = lambda atoms, f=f: 0 * f(atoms)
+    bare = model(batch).scale_energies[0, 0]
+    torch.testing.assert_close(full - bare, sum(terms.values()))
+    assert float(terms["ZBL"]) > 0 and set(terms) == {"ElementShift", "ZBL", "LatentEwald"}
 
 
 def test_unknown_element_in_model_forward():

@@ -28,7 +28,7 @@ def test_local_and_within_fragment(water_on_coronene):
     model = small_model()
     out = _output(model, water_on_coronene)
     s = out.assignments[0]
-    assert s.vectors.norm(dim=-1).max() < model.config.assign_radius[0]
+    assert s.vectors.norm(dim=-1).max() < model.config.levels[1].assign_radius
     frag = model.graph_converter().topology(water_on_coronene).fragment
     anchors = out.anchors[1].numpy()
     np.testing.assert_array_equal(frag[s.fine.numpy()], frag[anchors[s.coarse.numpy()]])
@@ -68,13 +68,13 @@ def test_sigma_temperature_and_hard_switch_change_assignments(water_on_coronene)
 
 
 def test_uncovered_node_is_a_clear_error():
-    a = SoftAssignment(4, radius=1.0, sigma=1.0)
+    a = SoftAssignment(4)
     scalar = torch.zeros(3, 4)
     fine = torch.tensor([0, 1])  # node 2 has no pair
     coarse = torch.tensor([0, 0])
     vectors = torch.tensor([[0.0, 0, 0], [0.5, 0, 0]])
     with pytest.raises(MuSEInputError, match="no coarse seed"):
-        a(scalar, fine, coarse, vectors, torch.tensor([0]))
+        a(scalar, fine, coarse, vectors, torch.tensor([0]), radius=1.0, sigma=1.0)
 
 
 def test_learned_term_starts_at_zero_and_moves_assignments():

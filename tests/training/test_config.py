@@ -13,9 +13,18 @@ def test_yaml_round_trip_and_defaults(tmp_path):
     cfg = TrainConfig.from_yaml(path)
     assert cfg.optim.lr == 1e-3 and cfg.optim.amsgrad is True  # "1e-3" read as a number
     assert cfg.loss.huber_delta == 0.01
-    assert cfg.model_config().seed == 0 and cfg.model_config().levels == 1
-    again = TrainConfig.from_dict(cfg.to_dict())
+    assert cfg.model.seed == cfg.seed and cfg.model.coarse_levels == 1  # a typed MuSEConfig
+    again = TrainConfig.from_dict(yaml.safe_load(yaml.safe_dump(cfg.to_dict())))
     assert again == cfg
+
+
+def test_another_seed_reseeds_the_model_unless_it_has_its_own(tmp_path):
+    cfg = TrainConfig.from_dict(small_config(tmp_path / "run"))
+    other = cfg.reseeded(3)
+    assert other.seed == other.model.seed == 3 and other.run_dir.endswith("run-seed3")
+    assert cfg.seed == cfg.model.seed == 0  # the original is left alone
+    own = TrainConfig.from_dict(small_config(tmp_path / "run", model__seed=7)).reseeded(3)
+    assert own.seed == 3 and own.model.seed == 7
 
 
 @pytest.mark.parametrize(

@@ -34,17 +34,15 @@ def test_every_protocol_config_shares_data_split_loss_and_budget():
 @pytest.mark.parametrize("path", PROTOCOL, ids=lambda p: p.stem)
 def test_protocol_configs_build_their_model(path):
     cfg = TrainConfig.from_dict(_load(path))
-    model = mx.MuSE(cfg.model_config())
-    assert model.config.hidden == 32 and model.levels == cfg.model["levels"]
+    model = mx.MuSE(cfg.model)
     m = cfg.model
+    assert model.config.hidden == 32 and model.levels == m.coarse_levels
     name = path.stem
-    assert (m["levels"] > 0) == name.startswith("muse-")
-    assert name.split("-")[-2] in (m["backbone"], "lr")
+    assert (m.coarse_levels > 0) == name.startswith("muse-")
+    assert name.split("-")[-2] in (m.backbone, "lr")
     if name == "painn-lr-graphene":
-        assert m["long_range"] == "les" and m["long_range_neutral"] == "fragment"
-    # each MuSE model and its baseline differ only in the number of levels
+        assert m.long_range == "les" and m.long_range_neutral == "fragment"
+    # each MuSE model and its baseline differ only in the coarse levels
     if name.startswith("muse-"):
-        base = _load(path.with_name(name.removeprefix("muse-") + ".yaml"))["model"]
-        assert {k: v for k, v in m.items() if k != "levels"} == {
-            k: v for k, v in base.items() if k != "levels"
-        }
+        base = TrainConfig.from_dict(_load(path.with_name(name.removeprefix("muse-") + ".yaml")))
+        assert m.backbone_only() == base.model

@@ -124,6 +124,13 @@ def test_run_folder_guards_and_corrupt_checkpoint(write_config, tmp_path):
     changed = dict(cfg, loss={"huber_delta": 0.5})
     with pytest.raises(MuSEConfigError, match="'loss' section differs"):
         Trainer(TrainConfig.from_dict(changed), resume=True, progress=False)
+    wider = dict(cfg, model={**cfg["model"], "hidden": 16})
+    with pytest.raises(MuSEConfigError, match="'model' section differs"):
+        Trainer(TrainConfig.from_dict(wider), resume=True, progress=False)
+    # the same model written out level by level resumes a run saved with the shorthand
+    full = TrainConfig.from_dict(cfg).to_dict()["model"]
+    assert isinstance(full["levels"], list) and isinstance(cfg["model"]["levels"], int)
+    Trainer(TrainConfig.from_dict(dict(cfg, model=full)), resume=True, progress=False)
     last = tmp_path / "run" / "checkpoints" / "last.pt"
     last.write_bytes(last.read_bytes()[:1000])
     assert main(["train", str(path), "--resume"]) == 2  # a clear error, not a traceback

@@ -46,7 +46,7 @@ def test_a_sigma_change_after_a_level_change_redraws_from_the_new_settings(model
     expected = fresh_model(model, {2: 0.5, 1: 2.2}, temperature=v.temperature.value, hard=True)
     assert_charts_show(e, snapshots(expected, atoms)[0], level=1)
     v.level = 2  # shows level 2's own σ again, without changing the model
-    assert v.sigma.value == 0.5 and v.model.config.sigma == expected.config.sigma
+    assert v.sigma.value == 0.5 and v.model.config.levels == expected.config.levels
     assert_charts_show(e, snapshots(expected, atoms)[0], level=2)
 
 

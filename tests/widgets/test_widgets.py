@@ -30,7 +30,8 @@ def test_assignment_viewer_paints_levels_nodes_and_live_pooling(model, atoms):
     v.sigma.value = 0.5
     after = v.snapshot().membership(2)
     assert not np.allclose(before, after)
-    assert model.config.sigma != v.model.config.sigma  # the user's model is left alone
+    assert model.config.levels[2].sigma != v.model.config.levels[2].sigma == 0.5
+    assert model.config.levels[2].sigma != 0.5  # the user's model is left alone
     v.hard.value = "hard"
     assert v.model.config.hard and (v.snapshot().membership(1).max(axis=1) > 0.99).mean() > 0.8
 
@@ -40,8 +41,8 @@ def test_sigma_slider_holds_every_levels_own_sigma(atoms):
     v = widgets.show_assignments(model=deep, atoms=atoms)
     for level in (4, 3):
         v.level = level
-        assert v.sigma.value == deep.config.sigma[level - 1]  # not clamped by the slider
-    assert v.model.config.sigma == deep.config.sigma  # showing a level changes no σ
+        assert v.sigma.value == deep.config.levels[level].sigma  # not clamped by the slider
+    assert v.model.config.levels == deep.config.levels  # showing a level changes no σ
 
 
 def test_picking_an_atom_selects_its_node(model, atoms):

@@ -1,0 +1,59 @@
+"""The model file: config + state_dict + elements + energy shifts + package version.
+
+The model is rebuilt from its config on load (no pickled modules): files stay readable as the
+code evolves, and ``torch.load(weights_only=True)`` refuses anything but tensors and plain data.
+This module writes files (:func:`save_model`) and holds the format's constants;
+:mod:`muse_explore.models.serialization` reads them back into a model.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from muse_explore.atomic import atomic_open
+
+FORMAT = "muse_explore.model"
+#: 2 (2026-12): seeds from the bond graph alone, smooth PaiNN vector norm. Format-1 files load
+#: in legacy mode (their old seeding and norm, so their numbers do not change) with a warning.
+#: 3 (2026-12): the config lists its levels one by one (``LevelConfig``); the flat per-level
+#: lists of format 1 and 2 are read as they were.
+FORMAT_VERSION = 3
+
+LEGACY_MESSAGE = (
+    "{path} was saved in model format 1 (before 2026-12): its coarse seeds depend on geometry "
+    "and atom order and its PaiNN vector norm has unbounded curvature at zero. It is loaded "
+    "unchanged in legacy mode (same numbers as before, so its energy is not single-valued "
+    "along paths and not exactly permutation-invariant); retrain it to get the repaired "
+    "core (docs/method.md)."
+)
+
+
+def migrate_format_1(config: dict) -> dict:
+    """Config of a format-1 file with the legacy seeding and vector norm made explicit."""
+    config = dict(config)
+    config["seeding"] = "legacy"
+    if config.get("backbone", "painn") == "painn":
+        config["backbone_kwargs"] = {**config.get("backbone_kwargs", {}), "vector_norm": "legacy"}
+    return config
+
+
+def save_model(model, path: str | os.PathLike) -> None:
+    """Save ``model`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    from muse_explore.version import __version__
+
+    path = Path(path)
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "package_version": __version__,
+        "config": model.config.to_dict(),
+        "elements": list(model.config.elements),
+        "energy_shifts": dict(model.config.energy_shifts),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_open(path, "wb") as fh:
+        torch.save(payload, fh)
