@@ -17,10 +17,12 @@ from muse_explore.explore.influence import influence
 from muse_explore.explore.models import resolve_model
 from muse_explore.explore.scans import ScanSetup, interaction_curves, read_molecule, scan_frames
 from muse_explore.explore.snapshot import Snapshot, snapshots
+from muse_explore.explore.sweep import SWEEP_RANGES, sweep_values
 
 __all__ = [
     "PALETTE",
     "SCALE_COLORS",
+    "SWEEP_RANGES",
     "ScanSetup",
     "Snapshot",
     "atom_colors",
@@ -39,5 +41,6 @@ __all__ = [
     "scan_frames",
     "sequential",
     "snapshots",
+    "sweep_values",
     "trajectory_energies",
 ]

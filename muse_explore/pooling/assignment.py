@@ -17,7 +17,8 @@ invariant scalar features, σ a length and T a temperature (both changeable at i
 and u the polynomial envelope. Rows sum to one, entries lie in [0, 1], and because u and its
 first two derivatives vanish at r_a, S is C² in the positions: pairs enter and leave smoothly.
 ``hard=True`` replaces S by the one-hot argmax of each row (the ablation the referees asked
-for): the partition is then piecewise constant and the energy jumps where it switches.
+for), each seed kept in its own node so that no node is empty: the partition is then
+piecewise constant and the energy jumps where it switches.
 """
 
 from __future__ import annotations
@@ -196,7 +197,13 @@ class SoftAssignment(nn.Module):
         w = env * torch.exp(logit - shift.index_select(0, fine))
         if hard:
             best = scatter(w.detach(), fine, 0, dim_size=n, reduce="max")
-            w = (w.detach() == best[fine]).to(w.dtype)
+            onehot = w.detach() == best[fine]
+            # a seed stays in its own node, so that no node is left empty (an empty node has
+            # no centroid): the one rule that argmax needs on top of the soft weights
+            own = (fine == seed_nodes[coarse]) & (vectors.detach().abs().sum(-1) == 0)
+            is_seed = torch.zeros(n, dtype=torch.bool, device=fine.device)
+            is_seed[seed_nodes] = True
+            w = torch.where(is_seed[fine], own, onehot).to(w.dtype)
         weight = w / scatter(w, fine, 0, dim_size=n, reduce="sum").index_select(0, fine)
         return Assignment(fine, coarse, weight, vectors, n, k)
 

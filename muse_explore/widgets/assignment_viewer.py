@@ -12,11 +12,15 @@ from ase import Atoms
 from muse_explore.explore.assignments import atom_colors, atom_labels, legend, node_spheres
 from muse_explore.explore.models import resolve_model
 from muse_explore.explore.snapshot import Snapshot, snapshots
+from muse_explore.explore.sweep import SWEEP_RANGES, sweep_values
 from muse_explore.widgets._deps import require
-from muse_explore.widgets.layout import labelled
+from muse_explore.widgets.layout import fill, labelled
 from muse_explore.widgets.structure_view import StructureView
 
 widgets, _, _ = require()
+
+#: Milliseconds between the steps of the ▶ sweep (a σ change takes about 0.1 s at 100 atoms).
+SWEEP_INTERVAL_MS = 700
 
 
 class AssignmentViewer(widgets.VBox):
@@ -80,17 +84,30 @@ class AssignmentViewer(widgets.VBox):
             continuous_update=False, layout=widgets.Layout(
                 display="flex" if len(self.frames) > 1 else "none"),
         )  # fmt: skip
+        # ▶ sweeps σ (of the shown level) or the temperature there and back, in a loop
+        self.sweep_kind = widgets.ToggleButtons(
+            options=[("σ", "sigma"), ("temperature", "temperature")], value="sigma",
+            description="sweep",
+        )  # fmt: skip
+        self.play = widgets.Play(value=0, min=0, max=1, interval=SWEEP_INTERVAL_MS, repeat=True,
+                                 description="sweep σ or temperature")  # fmt: skip
+        self._sweep_values()
+        self.sweep_kind.observe(lambda _c: self._sweep_values(), "value")
+        self.play.observe(self._swept, "value")
         self.legend = widgets.HTML()
         for control in (self.level_menu, self.node_menu, self.sigma, self.temperature,
                         self.hard, self.frame_slider):  # fmt: skip
             labelled(control, width="90px")
         controls = widgets.VBox(
             [self.level_menu, self.node_menu, self.sigma, self.temperature, self.hard,
-             self.frame_slider, self.legend],
-            layout=widgets.Layout(width="380px"),
+             widgets.HBox([self.play, labelled(self.sweep_kind)]), self.frame_slider,
+             self.legend],
+            layout=widgets.Layout(flex="2 1 0%", min_width="360px"),
         )  # fmt: skip
-        super().__init__([widgets.HBox([self.view.widget, controls])])
-        self.view.widget.layout.width = "640px"
+        super().__init__(
+            [widgets.HBox([self.view.widget, controls], layout=widgets.Layout(width="100%"))]
+        )
+        fill(self.view.widget, "3 1 0%", "420px")  # the dashboard's full width
         self.level = level
         self.level_menu.observe(lambda c: setattr(self, "level", c["new"]), "value")
         self.node_menu.observe(lambda c: setattr(self, "node", c["new"]), "value")
@@ -175,6 +192,22 @@ class AssignmentViewer(widgets.VBox):
         self._node_options()
         self.redraw()
         self.revision += 1  # last: dependent views redraw from the new snapshot
+
+    def _sweep_values(self) -> None:
+        kind = self.sweep_kind.value
+        low, high = SWEEP_RANGES[kind]
+        if kind == "sigma":  # within the slider's range
+            low, high = max(low, self.sigma.min), min(high, self.sigma.max)
+        else:  # a log slider: its range is base ** (min, max)
+            t = self.temperature
+            low, high = max(low, t.base**t.min), min(high, t.base**t.max)
+        self.sweep = sweep_values(kind, low=low, high=high)
+        self.play.max = len(self.sweep) - 1
+
+    def _swept(self, change) -> None:
+        """One step of the ▶ sweep: move the σ or temperature slider (which re-evaluates)."""
+        value = float(self.sweep[int(change["new"]) % len(self.sweep)])
+        (self.sigma if self.sweep_kind.value == "sigma" else self.temperature).value = value
 
     def _picked(self, change) -> None:
         atom = (change["new"] or {}).get("atom1", {}).get("index")

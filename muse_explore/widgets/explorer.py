@@ -47,3 +47,19 @@ class Explorer(widgets.Tab):
         )
         for i, title in enumerate(["assignments", "scan", "influence"]):
             self.set_title(i, title)
+        self.layout.width = "100%"
+        self.observe(self._tab_shown, "selected_index")
+
+    def views(self, tab: int) -> list:
+        """The 3D views (:class:`StructureView`) of tab ``tab``."""
+        return [
+            [self.assignments.view],
+            [self.scan.view],
+            list(self.influence.views.values()),
+        ][tab]
+
+    def _tab_shown(self, change) -> None:
+        # a view created while its tab was hidden has a 0x0 canvas: size it now, and centre
+        if change["new"] is not None:
+            for view in self.views(change["new"]):
+                view.refresh()

@@ -9,7 +9,7 @@ from muse_explore.explore.colors import LOG_RAMP, log_ticks
 from muse_explore.explore.influence import bonded_neighbours, influence, influence_colors
 from muse_explore.explore.models import resolve_model
 from muse_explore.widgets._deps import require
-from muse_explore.widgets.layout import labelled
+from muse_explore.widgets.layout import fill, labelled
 from muse_explore.widgets.structure_view import StructureView
 
 widgets, _, go = require()
@@ -82,12 +82,15 @@ class InfluenceMap(widgets.VBox):
         self.views = {"backbone": StructureView(atoms), "MuSE": StructureView(atoms)}
         boxes = []
         for name, view in self.views.items():
-            view.widget.layout.width = "480px"
+            view.widget.layout.width = "100%"
             view.widget.observe(self._picked, "picked")
             label = "backbone alone" if name == "backbone" else "MuSE (all levels)"
-            boxes.append(widgets.VBox([widgets.HTML(f"<b>{label}</b>"), view.widget]))
+            box = widgets.VBox([widgets.HTML(f"<b>{label}</b>"), view.widget])
+            boxes.append(fill(box, "1 1 0%", "320px"))
+        self.views["backbone"].link_camera(self.views["MuSE"])  # turn one, both turn
         super().__init__(
-            [widgets.HBox([self.atom, self.kind, self.bonded]), widgets.HBox(boxes),
+            [widgets.HBox([self.atom, self.kind, self.bonded]),
+             widgets.HBox(boxes, layout=widgets.Layout(width="100%")),
              widgets.HBox([self.colorbar, self.info])]
         )  # fmt: skip
         self.atom.observe(lambda _c: self.refresh(), "value")

@@ -25,3 +25,11 @@ def labelled(control, *, width: str | None = None):
     if hasattr(style, "button_width"):
         style.button_width = "auto"
     return control
+
+
+def fill(widget, flex: str, min_width: str):
+    """Let ``widget`` grow with its row (``flex`` as in CSS) but not below ``min_width``."""
+    widget.layout.width = "auto"
+    widget.layout.flex = flex
+    widget.layout.min_width = min_width
+    return widget

@@ -128,7 +128,7 @@ class ScanExplorer(widgets.VBox):
         )  # fmt: skip
         self.frames = scan_frames(self.setup)
         self.view = StructureView(self.frames[2][0])
-        self.view.widget.layout.width = "480px"
+        self.view.widget.layout.width = "100%"
         self.view.paint(_element_colors(self.frames[2][0]))
         self._view_atoms = self.frames[2][0]
         controls = widgets.VBox(
@@ -305,7 +305,7 @@ def _replace_view(explorer: ScanExplorer, atoms) -> StructureView:
     if len(old) == len(atoms) and (old.numbers == atoms.numbers).all():
         return explorer.view
     view = StructureView(atoms)
-    view.widget.layout.width = "480px"
+    view.widget.layout.width = "100%"
     view.paint(_element_colors(atoms))
     explorer._view_atoms = atoms
     row = explorer.children[1]

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 
 from ase import Atoms
 
 from muse_explore.explore.assignments import color_groups
 from muse_explore.widgets._deps import require
+
+#: Default camera tilt about the x axis, degrees (0: looking straight down z).
+TILT_DEGREES = 65.0
+#: Bonds: one grey stick representation of the whole structure (radius in Å).
+BOND_COLOR = "#9e9e9e"
+BOND_RADIUS = 0.12
+#: Atom spheres: this fraction of the van der Waals radius (C 0.42 Å, H 0.28 Å).
+ATOM_RADIUS_SCALE = 0.25
 
 #: Run once in the browser view (``this`` is nglview's widget view, ``this.stage`` NGL's stage).
 #: NGL's default mouse preset moves a clicked atom to the centre of the view (``movePick`` on
@@ -50,8 +59,11 @@ this.stage.signals.clicked.add(function (pp) {
 class StructureView:
     """nglview widget of a structure or trajectory, with the explorer's paint operations.
 
-    The camera is centred on the structure once it is loaded, and stays where the user puts
-    it: clicking an atom picks it without moving the view.
+    The camera is centred on the structure once it is loaded and tilted
+    (:data:`TILT_DEGREES` about the x axis), so that a molecule above a flake shows its gap
+    instead of hiding in it; it stays where the user puts it: clicking an atom picks it
+    without moving the view. Bonds are drawn once, in grey, for the whole structure, and the
+    atoms' colours on top, so bonds between atoms of different colours are not lost.
 
     Attributes:
         widget: the ``nglview.NGLWidget``.
@@ -77,16 +89,43 @@ class StructureView:
         self.center()
 
     def center(self) -> None:
-        """Fit the camera to the structure (sent after the structure has loaded)."""
+        """Fit the camera to the structure and tilt it (sent after the structure has loaded)."""
         self.widget.center(component=0)
+        half = math.radians(TILT_DEGREES) / 2
+        self.widget.control.rotate([-math.sin(half), 0.0, 0.0, math.cos(half)])
 
-    def paint(self, colors: list[str], *, style: str = "ball+stick") -> None:
-        """Colour atom ``i`` with ``colors[i]`` (one representation per distinct colour)."""
+    def refresh(self) -> None:
+        """Resize the canvas to its container and re-centre: for a view that was hidden.
+
+        A view created in a hidden tab gets a 0×0 canvas; the explorer calls this when the
+        tab is shown.
+        """
+        self.widget.handle_resize()
+        self.center()
+
+    def link_camera(self, other: StructureView) -> None:
+        """Move this view's and ``other``'s cameras together (side-by-side comparisons)."""
+        self.widget._set_sync_camera([other.widget])
+        other.widget._set_sync_camera([self.widget])
+
+    def paint(self, colors: list[str]) -> None:
+        """Colour atom ``i`` with ``colors[i]``: bonds once for all atoms, then the atoms.
+
+        One sphere representation per distinct colour, on top of one grey bond representation
+        of the whole structure.
+        """
         self.groups = color_groups(colors)
         self.widget.clear_representations(component=0)
+        self.widget.add_representation(
+            "licorice", selection="all", color=BOND_COLOR, radiusType="size",
+            radiusSize=BOND_RADIUS, component=0,
+        )  # fmt: skip
         for color, atoms in self.groups.items():
             sel = "@" + ",".join(str(i) for i in atoms)
-            self.widget.add_representation(style, selection=sel, color=color, component=0)
+            self.widget.add_representation(
+                "spacefill", selection=sel, color=color, radiusType="vdw",
+                radiusScale=ATOM_RADIUS_SCALE, component=0,
+            )  # fmt: skip
 
     def set_labels(self, labels: list[str]) -> None:
         """The hover tooltip and pick label of each atom (``labels[i]`` for atom ``i``)."""

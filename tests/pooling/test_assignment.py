@@ -85,3 +85,20 @@ def test_learned_term_starts_at_zero_and_moves_assignments():
         model.assignments[0].key.weight.normal_(0, 3.0)
     after = _output(model, atoms).assignments[0].dense().detach()
     assert (before - after).abs().max() > 1e-3
+
+
+def test_hard_assignments_leave_no_node_empty():
+    """With strong learned terms an argmax can take a seed away from its own node; the hard
+    ablation keeps every seed in its node, so every node has members and a centroid."""
+    model = small_model()
+    model.set_pooling(hard=True)
+    with torch.no_grad():
+        gen = torch.Generator().manual_seed(0)
+        for a in model.assignments:
+            a.key.weight.copy_(torch.randn(a.key.weight.shape, generator=gen) * 30.0)
+            a.query.weight.copy_(torch.randn(a.query.weight.shape, generator=gen) * 30.0)
+    atoms = rattle(place_molecule("C6H6", graphene_flake(1), 3.0), 0.05)
+    out = _output(model, atoms)
+    for s in out.assignments:
+        assert (s.dense().sum(0) >= 1.0 - 1e-12).all()  # every node holds at least its seed
+    assert all(torch.isfinite(p).all() for p in out.positions)

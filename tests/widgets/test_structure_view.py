@@ -119,3 +119,40 @@ def test_picking_js_keeps_the_camera_and_shows_our_labels(tmp_path):
     assert [a[3] for a in out["actions"] if a[0] == "hoverPick"] != ["tooltipPick"]
     assert out["tooltipAtom"] == out["info"] == "atom 1 H · node 0 · share 0.55"
     assert out["tooltipShape"] == "sphere: node 3"  # other objects keep NGL's label
+
+
+def test_the_default_camera_is_tilted_after_centring(atoms):
+    import math
+
+    from muse_explore.widgets.structure_view import TILT_DEGREES
+
+    view = StructureView(atoms)
+    names = [name for name, _ in queued(view)]
+    rotate = names.index("rotate")
+    assert names.index("autoView") < rotate  # tilted after it is centred
+    q = queued(view)[rotate][1]["args"][0]
+    assert q[1:3] == [0.0, 0.0]  # about the x axis
+    assert math.degrees(2 * math.atan2(abs(q[0]), q[3])) == pytest.approx(TILT_DEGREES)
+
+
+def test_bonds_are_drawn_once_under_the_atom_colours(atoms):
+    view = StructureView(atoms)
+    calls = []
+    view.widget.add_representation = lambda kind, **kw: calls.append((kind, kw))
+    colors = ["#ff0000" if i % 2 else "#0000ff" for i in range(len(atoms))]
+    view.paint(colors)
+    bonds = [kw for kind, kw in calls if kind == "licorice"]
+    assert len(bonds) == 1 and bonds[0]["selection"] == "all"  # across colour groups too
+    spheres = [kw for kind, kw in calls if kind == "spacefill"]
+    assert sorted(kw["color"] for kw in spheres) == ["#0000ff", "#ff0000"]
+    assert [kind for kind, _ in calls][0] == "licorice"  # atoms drawn on top
+
+
+def test_a_shown_view_is_resized_and_recentred_and_cameras_link(atoms):
+    view, other = StructureView(atoms), StructureView(atoms)
+    before = len(queued(view))
+    view.refresh()
+    assert [name for name, _ in queued(view)[before:]] == ["handleResize", "autoView", "rotate"]
+    view.link_camera(other)
+    assert other.widget._model_id in view.widget._synced_model_ids
+    assert view.widget._model_id in other.widget._synced_model_ids

@@ -149,3 +149,31 @@ def test_influence_map_and_explorer(model):
     assert im.values["MuSE"].shape == (len(far),)
     ex = widgets.explore(model=model, atoms=far)
     assert [ex.get_title(i) for i in range(3)] == ["assignments", "scan", "influence"]
+
+
+def test_the_explorer_sizes_each_tab_s_views_when_the_tab_is_shown(model, atoms, monkeypatch):
+    from muse_explore.widgets.structure_view import StructureView
+
+    shown = []
+    monkeypatch.setattr(StructureView, "refresh", lambda self: shown.append(self))
+    e = widgets.Explorer(model, atoms)
+    for tab in (1, 2, 0):
+        shown.clear()
+        e.selected_index = tab
+        assert shown == e.views(tab) and shown  # every view of that tab, none other
+    assert len(e.views(2)) == 2
+
+
+def test_the_play_control_sweeps_sigma_then_temperature(model, atoms):
+    v = widgets.show_assignments(model=model, atoms=atoms)
+    before = v.snapshot().membership(1).copy()
+    revision = v.revision
+    v.play.value = 3
+    assert v.sigma.value == pytest.approx(v.sweep[3]) and v.revision == revision + 1
+    assert v.model.config.levels[1].sigma == pytest.approx(v.sweep[3])
+    assert not np.allclose(v.snapshot().membership(1), before)  # atoms moved between nodes
+    v.sweep_kind.value = "temperature"
+    assert v.play.max == len(v.sweep) - 1
+    v.play.value = 5
+    assert v.temperature.value == pytest.approx(v.sweep[5])
+    assert v.model.config.levels[1].temperature == pytest.approx(v.sweep[5])
