@@ -61,23 +61,38 @@ a second per point)."""),
 scan = widgets.show_scan(models={"MuSE": "muse-painn-graphene", "baseline": "painn-graphene"})
 scan"""),
         ("md", """Scans are plain functions too: every molecule of the training set at one offset,
-MuSE against the baseline, in meV."""),
+MuSE against the baseline, in meV, one panel per molecule and zoomed on 5–14 Å, where the
+local model has gone blind and MuSE has not.
+
+Why is E_int *positive* there for MuSE? Because its reference is. GFN2-xTB describes atoms
+with dipole and quadrupole moments as well as charges; benzene and graphene both carry a
+negative out-of-plane quadrupole (their π clouds), and two such quadrupoles stacked face to
+face repel. In GFN2-xTB that repulsion outweighs the dispersion between about 6 and 12 Å
+(benzene at 8 Å: +31 meV), while GFN1-xTB, without multipoles, stays attractive (−18 meV):
+`python benchmarks/reference_bump.py` prints both. MuSE learned the reference, bump
+included; the baseline shows 0 because it cannot see that far."""),
         ("code", """import numpy as np
-import plotly.graph_objects as go
-from muse_explore.explore import ScanSetup, interaction_curves
+from plotly.subplots import make_subplots
+from muse_explore.explore import SCALE_COLORS, ScanSetup, interaction_curves
 from muse_explore.reference.molecules import MOLECULES
 
-fig = go.Figure(layout={"xaxis_title": "d (Å)", "yaxis_title": "E_int (meV)", "height": 420})
-for name in MOLECULES:
-    setup = ScanSetup(molecule=name, distances=np.linspace(3.0, 14.0, 40))
+names = list(MOLECULES)
+fig = make_subplots(rows=1, cols=len(names), subplot_titles=names, shared_yaxes=True,
+                    horizontal_spacing=0.02)
+for col, name in enumerate(names, start=1):
+    setup = ScanSetup(molecule=name, distances=np.linspace(5.0, 14.0, 28))
     c = interaction_curves({"MuSE": "muse-painn-graphene", "baseline": "painn-graphene"}, setup)
-    fig.add_scatter(x=c["distances"], y=1000 * c["MuSE"]["e_int"], name=f"{name}: MuSE")
-    fig.add_scatter(x=c["distances"], y=1000 * c["baseline"]["e_int"], name=f"{name}: baseline",
-                    line={"dash": "dot"})
+    for label, dash in (("MuSE", None), ("baseline", "dot")):
+        color = SCALE_COLORS["total" if label == "MuSE" else "baseline"]
+        fig.add_scatter(x=c["distances"], y=1000 * c[label]["e_int"], name=label, row=1, col=col,
+                        line={"color": color, "dash": dash}, showlegend=col == 1)
+    fig.update_xaxes(title_text="d (Å)", row=1, col=col)
     beyond = c["distances"] > 6
     print(f"{name:18s} E_int at 6-14 Å: MuSE {1000 * c['MuSE']['e_int'][beyond].min():7.1f} to "
           f"{1000 * c['MuSE']['e_int'][beyond].max():6.1f} meV, baseline "
           f"{1000 * np.abs(c['baseline']['e_int'][beyond]).max():.2f} meV")
+fig.update_yaxes(title_text="E_int (meV)", row=1, col=1)
+fig.update_layout(height=360)
 fig"""),
     ],
     "03_why_local_models_miss_long_range": [
