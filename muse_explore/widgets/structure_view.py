@@ -59,9 +59,9 @@ this.stage.signals.clicked.add(function (pp) {
 class StructureView:
     """nglview widget of a structure or trajectory, with the explorer's paint operations.
 
-    The camera is centred on the structure once it is loaded and tilted
-    (:data:`TILT_DEGREES` about the x axis), so that a molecule above a flake shows its gap
-    instead of hiding in it; it stays where the user puts it: clicking an atom picks it
+    The camera is centred on the structure once it is loaded and tilted (``tilt`` degrees
+    about the x axis, :data:`TILT_DEGREES` by default; 90 is a side view), so that a
+    molecule above a flake shows its gap instead of hiding in it; it stays where the user puts it: clicking an atom picks it
     without moving the view. Bonds are drawn once, in grey, for the whole structure, and the
     atoms' colours on top, so bonds between atoms of different colours are not lost.
 
@@ -72,8 +72,11 @@ class StructureView:
         labels: the hover and pick label of every atom (:meth:`set_labels`).
     """
 
-    def __init__(self, frames: Atoms | Sequence[Atoms], *, height: str = "420px") -> None:
+    def __init__(
+        self, frames: Atoms | Sequence[Atoms], *, height: str = "420px", tilt: float = TILT_DEGREES
+    ) -> None:
         _, nglview, _ = require()
+        self.tilt = float(tilt)
         frames = [frames] if isinstance(frames, Atoms) else list(frames)
         if len(frames) == 1:
             self.widget = nglview.show_ase(frames[0])
@@ -91,7 +94,7 @@ class StructureView:
     def center(self) -> None:
         """Fit the camera to the structure and tilt it (sent after the structure has loaded)."""
         self.widget.center(component=0)
-        half = math.radians(TILT_DEGREES) / 2
+        half = math.radians(self.tilt) / 2
         self.widget.control.rotate([-math.sin(half), 0.0, 0.0, math.cos(half)])
 
     def refresh(self) -> None:

@@ -133,6 +133,9 @@ def test_the_default_camera_is_tilted_after_centring(atoms):
     q = queued(view)[rotate][1]["args"][0]
     assert q[1:3] == [0.0, 0.0]  # about the x axis
     assert math.degrees(2 * math.atan2(abs(q[0]), q[3])) == pytest.approx(TILT_DEGREES)
+    side = StructureView(atoms, tilt=90.0)  # the scan's side view
+    (q,) = [m["args"][0] for name, m in queued(side) if name == "rotate"]
+    assert math.degrees(2 * math.atan2(abs(q[0]), q[3])) == pytest.approx(90.0)
 
 
 def test_bonds_are_drawn_once_under_the_atom_colours(atoms):
