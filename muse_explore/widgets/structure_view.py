@@ -62,8 +62,9 @@ class StructureView:
     The camera is centred on the structure once it is loaded and tilted (``tilt`` degrees
     about the x axis, :data:`TILT_DEGREES` by default; 90 is a side view), so that a
     molecule above a flake shows its gap instead of hiding in it; it stays where the user
-    puts it: clicking an atom picks it without moving the view. Bonds are drawn once, in grey, for the whole structure, and the
-    atoms' colours on top, so bonds between atoms of different colours are not lost.
+    puts it: clicking an atom picks it without moving the view. Bonds are drawn once, in
+    grey, for the whole structure, and the atoms' colours on top, so bonds between atoms of
+    different colours are not lost.
 
     Attributes:
         widget: the ``nglview.NGLWidget``.
