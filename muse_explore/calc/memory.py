@@ -68,12 +68,13 @@ def check_memory(model, batch, *, hessian: bool = False) -> None:
     if have is None or need <= have:
         return
     what = "a Hessian" if hessian else "energy and forces"
+    options = "float32, " if batch.pos.element_size() == 8 else ""
     raise MemoryError(
         f"{what} of {batch.pos.shape[0]:,} atoms ({batch.edge_index.shape[1]:,} edges) with "
         f"this {model.config.backbone} model ({model.backbones[0].scalar_dim} channels, "
         f"{model.levels} coarse level(s), {str(batch.pos.dtype).removeprefix('torch.')}) "
         f"needs about {_gb(need)}; {_gb(have)} is available. Split the structure, use "
-        "float32, a smaller model or a GPU with more memory (MUSE_EXPLORE_MEMORY_CHECK=0 "
+        f"{options}a smaller model or a GPU with more memory (MUSE_EXPLORE_MEMORY_CHECK=0 "
         "skips this check)."
     )
 
