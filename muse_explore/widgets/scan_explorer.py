@@ -29,6 +29,8 @@ widgets, _, go = require()
 #: The scan's 3D view looks from the side (degrees from the top view), so that the gap d the
 #: slider sets is seen directly while the marker rides along the E_int curve.
 SIDE_VIEW = 85.0
+#: A flat complex seen from the side is wide and low: a wide, low canvas frames it.
+SIDE_VIEW_WIDTH, SIDE_VIEW_HEIGHT = "70%", "300px"
 
 #: The rule every control follows, shown under the controls.
 RULE = "Every change re-scans at once (sliders when released); <i>scan</i> repeats the scan."
@@ -131,8 +133,8 @@ class ScanExplorer(widgets.VBox):
             }
         )  # fmt: skip
         self.frames = scan_frames(self.setup)
-        self.view = StructureView(self.frames[2][0], tilt=SIDE_VIEW)
-        self.view.widget.layout.width = "100%"
+        self.view = StructureView(self.frames[2][0], tilt=SIDE_VIEW, height=SIDE_VIEW_HEIGHT)
+        self.view.widget.layout.width = SIDE_VIEW_WIDTH
         self.view.paint(_element_colors(self.frames[2][0]))
         self._view_atoms = self.frames[2][0]
         controls = widgets.VBox(
@@ -308,8 +310,8 @@ def _replace_view(explorer: ScanExplorer, atoms) -> StructureView:
     old = explorer._view_atoms
     if len(old) == len(atoms) and (old.numbers == atoms.numbers).all():
         return explorer.view
-    view = StructureView(atoms, tilt=SIDE_VIEW)
-    view.widget.layout.width = "100%"
+    view = StructureView(atoms, tilt=SIDE_VIEW, height=SIDE_VIEW_HEIGHT)
+    view.widget.layout.width = SIDE_VIEW_WIDTH
     view.paint(_element_colors(atoms))
     explorer._view_atoms = atoms
     row = explorer.children[1]
