@@ -172,7 +172,9 @@ class TrainConfig:
         dtype: training precision, ``"float32"`` or ``"float64"``.
         eval_dtype: precision of validation and test evaluation.
         fit_shifts: fit per-element energy shifts by least squares on the training set.
-        num_threads: CPU threads of torch (``None``: torch's default).
+        num_threads: CPU threads of torch (``None``: the cores that the load leaves idle,
+            or ``OMP_NUM_THREADS`` / ``MUSE_EXPLORE_THREADS`` when set;
+            :func:`muse_explore.calc.threads.apply_thread_default`).
         init_from: a model file whose weights and energy shifts start the run (fine-tuning
             or continuing a shipped model); the model section must describe the same
             architecture.

@@ -34,6 +34,7 @@ from torch_geometric.loader import DataLoader
 from muse_explore.atomic import atomic_open, remove_stale_temporaries
 from muse_explore.calc.derivatives import compute_properties
 from muse_explore.calc.evaluate import evaluate_batches
+from muse_explore.calc.threads import apply_thread_default
 from muse_explore.errors import MuSEConfigError, MuSEFileError
 from muse_explore.models.config import MuSEConfig
 from muse_explore.models.muse import MuSE
@@ -92,6 +93,8 @@ class Trainer:
         self.dist = init_distributed(config.device)
         if config.num_threads:
             torch.set_num_threads(config.num_threads)
+        elif self.dist.device.type == "cpu":  # as many threads as the load leaves cores idle
+            apply_thread_default()
         self.dtype = DTYPES[config.dtype]
         self.eval_dtype = DTYPES[config.eval_dtype]
         self.run_dir = Path(config.run_dir)

@@ -331,3 +331,16 @@ def test_init_from_adds_a_long_range_head(write_config, tmp_path):
                            model=plain_model, data=finite)  # fmt: skip
     with pytest.raises(MuSEConfigError, match="unexpected"):
         Trainer(TrainConfig.from_dict(back), progress=False)
+
+
+def test_unset_num_threads_takes_the_idle_cores(write_config, monkeypatch):
+    import muse_explore.training.trainer as tr
+
+    calls = []
+    monkeypatch.setattr(tr, "apply_thread_default", lambda: calls.append(1) or 1)
+    _, cfg = write_config(num_threads=None, optim__epochs=1)
+    Trainer(TrainConfig.from_dict(cfg), progress=False).close()
+    assert calls == [1]  # the calculator's rule: never more threads than idle cores
+    _, cfg = write_config(name="fixed", num_threads=1, optim__epochs=1)
+    Trainer(TrainConfig.from_dict(cfg), progress=False).close()
+    assert calls == [1]  # a number given is used as given
