@@ -170,7 +170,8 @@ The trainer reads the same YAML sections as `muse-explore train CONFIG.yaml` (se
 docs/training.md). Here a small MuSE-PaiNN (one coarse level, 32 features) learns from 180
 structures (60 complexes with their flakes and molecules, thermally distorted, near contact)
 for 8 epochs: a progress bar per epoch and a live loss plot. It takes under a minute on two
-idle CPU cores; the models of the training protocol train for hours."""),
+CPU cores, busy or not (the trainer uses only the cores the load leaves idle); the models of
+the training protocol train for hours."""),
         ("code", """import tempfile
 import plotly.graph_objects as go
 from muse_explore.samples import repository_file
