@@ -25,7 +25,10 @@ circumcoronene. The explorer below has three tabs:
   share), coarse nodes as translucent spheres. Change the level, pick a node (menu, click on
   an atom, or click its bar in the chart below) to see its soft membership; move σ, the
   temperature or switch soft/hard and the assignments change live.
-* **scan**: E_int(d) of the molecule approaching the flake, MuSE against the PaiNN baseline.
+* **scan**: E_int(d) of the molecule approaching the flake, MuSE against the PaiNN baseline,
+  seen from the side. Between about 6 and 12 Å MuSE's E_int is slightly *positive*: so is
+  its GFN2-xTB reference there (stacked π systems repel through their quadrupoles in
+  GFN2-xTB; notebook 02 shows it), and the baseline reads 0 because it cannot see that far.
 * **influence**: which atoms act on a chosen atom, backbone alone against MuSE."""),
         ("code", """import muse_explore as mx
 from muse_explore import widgets
