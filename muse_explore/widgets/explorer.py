@@ -36,8 +36,10 @@ class Explorer(widgets.Tab):
         models = {"MuSE": self.model}
         if baseline is not None:
             models["baseline"] = resolve_model(baseline)
-        self.scan = ScanExplorer(models)
-        self.influence = InfluenceMap(self.model, first)
+        # the scan and the influence map are computed when their tab is first shown
+        self.scan = ScanExplorer(models, defer=True)
+        self.influence = InfluenceMap(self.model, first, defer=True)
+        self._computed = {0}
         super().__init__(
             children=[
                 widgets.VBox([self.assignments, self.energies]),
@@ -59,7 +61,12 @@ class Explorer(widgets.Tab):
         ][tab]
 
     def _tab_shown(self, change) -> None:
+        tab = change["new"]
+        if tab is None:
+            return
+        if tab not in self._computed:  # first visit: compute what the tab shows
+            self._computed.add(tab)
+            (self.scan.run if tab == 1 else self.influence.refresh)()
         # a view created while its tab was hidden has a 0x0 canvas: size it now, and centre
-        if change["new"] is not None:
-            for view in self.views(change["new"]):
-                view.refresh()
+        for view in self.views(tab):
+            view.refresh()

@@ -24,7 +24,9 @@ class InfluenceMap(widgets.VBox):
     decades below the largest value (the colour bar underneath), so MuSE's weak couplings
     across a gap (≈ 0.01-0.1 eV/Å²) show next to a bonded block (≈ 30 eV/Å²) and differ from
     the backbone's exact zeros, which stay white. "bonded neighbours off the scale" sets the
-    top of the scale by the other atoms (the bonded ones are drawn darkest).
+    top of the scale by the other atoms (the bonded ones are drawn darkest). ``defer=True``
+    leaves the first map to the first :meth:`refresh` (the explorer calls it when the tab is
+    first shown).
 
     Attributes:
         values: ``{"backbone": (n,), "MuSE": (n,)}`` for the current atom and kind.
@@ -40,6 +42,7 @@ class InfluenceMap(widgets.VBox):
         kind: str = "hessian",
         decades: float = 5.0,
         leave_out_bonded: bool = False,
+        defer: bool = False,
     ):
         self.model = resolve_model(model)
         if self.model.levels < 1:
@@ -96,7 +99,8 @@ class InfluenceMap(widgets.VBox):
         self.atom.observe(lambda _c: self.refresh(), "value")
         self.kind.observe(lambda _c: self.refresh(), "value")
         self.bonded.observe(lambda _c: self.repaint(), "value")
-        self.refresh()
+        if not defer:
+            self.refresh()
 
     def _picked(self, change) -> None:
         atom = (change["new"] or {}).get("atom1", {}).get("index")

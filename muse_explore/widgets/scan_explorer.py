@@ -57,9 +57,14 @@ class ScanExplorer(widgets.VBox):
     Attributes:
         curves: the last :func:`muse_explore.explore.interaction_curves` result.
         timings: seconds of the last scan (``scan``) and slider move (``slider``).
+
+    ``defer=True`` leaves the first scan to the first call of :meth:`run` (the explorer
+    dashboard runs it when its tab is first shown, so that the first tab appears sooner).
     """
 
-    def __init__(self, models: Mapping[str, object], *, setup: ScanSetup | None = None) -> None:
+    def __init__(
+        self, models: Mapping[str, object], *, setup: ScanSetup | None = None, defer: bool = False
+    ) -> None:
         if not models:
             raise ValueError("give at least one model, e.g. {'MuSE': 'muse-painn-graphene'}")
         self.models = {k: resolve_model(m) for k, m in models.items()}
@@ -153,7 +158,8 @@ class ScanExplorer(widgets.VBox):
         self.upload.observe(self._uploaded_file, "value")
         self.molecule.observe(self._picked_molecule, "value")
         self.distance.observe(self._moved, "value")
-        self.run()
+        if not defer:
+            self.run()
 
     # ------------------------------------------------------------------ actions
     def current_setup(self, *, molecule=None) -> ScanSetup:

@@ -735,6 +735,39 @@ class ExplorerControls:
         )  # fmt: skip
 
 
+# every code cell numbered above ``done`` (a re-run finished) and the kernel idle
+RERUN_FINISHED_JS = r"""
+([panel, done]) => {
+  const status = panel.querySelector('.jp-Notebook-ExecutionIndicator');
+  if (!status || status.dataset.status !== 'idle') return false;
+  const numbers = [...panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+    .map(p => parseInt((p.textContent.match(/\[(\d+)\]/) || [])[1] || '0'));
+  return numbers.length > 0 && numbers.every(n => n > done);
+}
+"""
+
+
+def _warm_run_all(lab: Lab) -> float:
+    """Seconds from *Run All Cells* on the warm kernel until the first 3D view is drawn again.
+
+    The explorer issue's target is 5 s; it is printed, not asserted (timings vary with load).
+    """
+    done = max(int(m) for p in lab.prompts() for m in re.findall(r"\[(\d+)\]", p))
+    lab.page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text=re.compile("^Run$")).click()
+    t0 = time.monotonic()
+    lab.page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+    lab.wait(
+        "the warm re-run did not finish",
+        lambda: lab.page.wait_for_function(
+            RERUN_FINISHED_JS, arg=[lab.panel.element_handle(), done], timeout=RUN_TIMEOUT_MS
+        ),
+    )
+    canvas = lab.panel.locator(".jp-OutputArea-output canvas:not(.js-plotly-plot canvas)").first
+    canvas.wait_for(state="visible", timeout=RENDER_TIMEOUT_S * 1000)
+    _wait_until(lambda: _canvas_is_drawn(*_pixel_stats(canvas.screenshot())), RENDER_TIMEOUT_S)
+    return time.monotonic() - t0
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("notebook", [STACK_CHECK, *NOTEBOOK_FILES])
 def test_notebook_runs_and_its_widgets_render_in_jupyterlab(notebook, lab_server, browser_page):
@@ -789,10 +822,14 @@ def test_notebook_runs_and_its_widgets_render_in_jupyterlab(notebook, lab_server
         )
         assert controls.driven == ["assignments", "scan"], f"controls driven: {controls.driven}"
 
+    warm = _warm_run_all(lab) if notebook == EXPLORER else None
+
     print(f"\n{notebook}: opened {opened - start:.1f} s, ran {ran - opened:.1f} s, "
           f"widgets drawn {rendered - ran:.1f} s"
           + (f" (+ driving the controls {controls.seconds:.1f} s)" if controls else "")
           + f"; tabs visited: {visited or 'none'}")  # fmt: skip
+    if warm is not None:
+        print(f"warm kernel, Run All -> dashboard drawn again: {warm:.1f} s")
     print("\n".join(checks.report))
     print(f"screenshots: {ARTIFACTS}/{Path(notebook).stem}*.png")
     assert not checks.problems, "widgets that do not show what they should:\n" + "\n".join(

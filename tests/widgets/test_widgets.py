@@ -157,11 +157,13 @@ def test_the_explorer_sizes_each_tab_s_views_when_the_tab_is_shown(model, atoms,
     shown = []
     monkeypatch.setattr(StructureView, "refresh", lambda self: shown.append(self))
     e = widgets.Explorer(model, atoms)
+    assert not e.scan.curves and not e.influence.values  # computed on the first visit
     for tab in (1, 2, 0):
         shown.clear()
         e.selected_index = tab
         assert shown == e.views(tab) and shown  # every view of that tab, none other
     assert len(e.views(2)) == 2
+    assert e.scan.curves and e.influence.values
 
 
 def test_the_play_control_sweeps_sigma_then_temperature(model, atoms):
