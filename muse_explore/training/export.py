@@ -29,14 +29,24 @@ def _rel(path: Path) -> str:
 
 
 def _shipped_config(run: Path) -> str | None:
-    """The config in ``sample_data/configs/`` whose ``run_dir`` is ``run`` (or ``None``)."""
-    for path in sorted(Path("sample_data/configs").glob("*.yaml")):
+    """The repository's config that trains into ``run`` (or ``None``).
+
+    Searched in ``sample_data/configs/`` and its subfolders (the protocol's). A config's ``run_dir`` is relative to where training ran, the repository root or the
+    working directory.
+    """
+    from muse_explore.samples import repository_root
+
+    try:
+        root = repository_root()
+    except MuSEFileError:
+        return None
+    for path in sorted((root / "sample_data" / "configs").rglob("*.yaml")):
         try:
             run_dir = yaml.safe_load(path.read_text()).get("run_dir")
         except (yaml.YAMLError, AttributeError):
             continue
-        if run_dir and Path(run_dir).resolve() == run.resolve():
-            return str(path)
+        if run_dir and run.resolve() in {Path(run_dir).resolve(), (root / run_dir).resolve()}:
+            return _rel(path)
     return None
 
 

@@ -109,3 +109,15 @@ def test_card_names_the_training_only_files(write_config, tmp_path):
     card = (out / "tiny-extra.md").read_text()
     assert "`graphene_scans.extxyz.xz`" in card and "(training split only)" in card
     assert f"{6 + n_extra} training" in card and "leave the validation and test splits" in card
+
+
+def test_a_protocol_run_finds_its_config_from_anywhere(tmp_path, monkeypatch):
+    from muse_explore.samples import repository_root
+    from muse_explore.training.export import _shipped_config
+
+    monkeypatch.chdir(tmp_path)  # not the repository
+    run = repository_root() / "runs" / "protocol" / "painn-graphene"
+    assert _shipped_config(run) == str(
+        repository_root() / "sample_data/configs/protocol/painn-graphene.yaml"
+    )
+    assert _shipped_config(tmp_path / "elsewhere") is None
