@@ -31,8 +31,9 @@ def _rel(path: Path) -> str:
 def _shipped_config(run: Path) -> str | None:
     """The repository's config that trains into ``run`` (or ``None``).
 
-    Searched in ``sample_data/configs/`` and its subfolders (the protocol's). A config's ``run_dir`` is relative to where training ran, the repository root or the
-    working directory.
+    Searched in ``sample_data/configs/`` and its subfolders (the protocol's). A config's
+    ``run_dir`` is relative to where training ran: the repository root or the working
+    directory.
     """
     from muse_explore.samples import repository_root
 
