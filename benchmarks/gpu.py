@@ -1,7 +1,8 @@
 """The GPU path: agreement with the CPU, inference time and memory, a training step, DDP with NCCL.
 
     python benchmarks/gpu.py                 # all sections (about 4 minutes on one H100)
-    python benchmarks/gpu.py --only infer    # one section: check, infer, scan, train, ddp
+    python benchmarks/gpu.py --only infer    # one section: check, infer, scan, train, ddp, md
+    python benchmarks/gpu.py --only md --device cpu --md-rings 3   # a dry run of ``md`` on a CPU
 
 Needs a CUDA device. Sections:
 
@@ -14,6 +15,12 @@ Needs a CUDA device. Sections:
 * ``scan``: a 50-distance benzene/circumcoronene scan evaluated as one batch.
 * ``train``: training steps of the graphene config (float32, batch of whole triples) on the
   GPU: steps and structures per second.
+* ``md``: MD steps (ASE VelocityVerlet, 0.5 fs, 300 K, float32) of benzene on flakes of about
+  1k, 10k, 20k and 100k atoms: PaiNN alone and MuSE-PaiNN through ``MuSECalculator`` with a
+  0.5 Å Verlet skin, and mace-torch's own ``MACECalculator`` with a ScaleShiftMACE of
+  comparable size (64 channels, L=1 features, 2 layers, random weights), in one run. It
+  prints ms per step, µs per atom and step, the share of the step spent preparing the graph
+  on the host (MuSE calculators; mace-torch's is not separated) and MuSE/backbone.
 * ``ddp``: the same short training run launched by ``torchrun --nproc_per_node=1`` (a process
   group with the NCCL backend, DDP-wrapped model) and as a plain process; their metrics must
   agree.
@@ -241,17 +248,114 @@ def ddp(structures: int = 600, epochs: int = 2) -> None:
     )
 
 
+def _mace_torch_calculator(device: str):
+    """mace-torch's calculator around a ScaleShiftMACE of MuSE-PaiNN's size (random weights)."""
+    import torch
+
+    from muse_explore.backbones.e3nn_compat import import_o3
+
+    o3 = import_o3()  # e3nn under torch's weights-only default
+    from mace import modules
+    from mace.calculators import MACECalculator
+
+    torch.manual_seed(0)
+    model = modules.ScaleShiftMACE(
+        r_max=5.0, num_bessel=8, num_polynomial_cutoff=5, max_ell=2,
+        interaction_cls=modules.interaction_classes["RealAgnosticResidualInteractionBlock"],
+        interaction_cls_first=modules.interaction_classes["RealAgnosticResidualInteractionBlock"],
+        num_interactions=2, num_elements=4, hidden_irreps=o3.Irreps("64x0e+64x1o"),
+        MLP_irreps=o3.Irreps("16x0e"), atomic_energies=np.zeros(4), avg_num_neighbors=30.0,
+        atomic_numbers=[1, 6, 7, 8], correlation=3, gate=torch.nn.functional.silu,
+        radial_MLP=[64, 64, 64], atomic_inter_scale=1.0, atomic_inter_shift=0.0,
+    )  # fmt: skip
+    return MACECalculator(models=[model.float()], device=device, default_dtype="float32")
+
+
+class _TimedConverter:
+    """A converter that adds the seconds of each conversion to ``total[0]``."""
+
+    def __init__(self, converter, total: list) -> None:
+        self.converter, self.total = converter, total
+
+    def __getattr__(self, name):
+        return getattr(self.converter, name)
+
+    def __call__(self, *args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return self.converter(*args, **kwargs)
+        finally:
+            self.total[0] += time.perf_counter() - t0
+
+
+def md(steps: int = 20, device: str = "cuda", rings=(12, 40, 57, 128)) -> None:
+    """MD steps per model and size (see the module docstring)."""
+    import torch
+    from ase import units
+    from ase.md.velocitydistribution import thermalize_momenta
+    from ase.md.verlet import VelocityVerlet
+
+    import muse_explore as mx
+    from muse_explore.reference import graphene_flake, place_molecule
+
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    print(f"{'atoms':>7}{'model':>12}{'ms/step':>10}{'µs/atom':>9}{'prep %':>8}{'rebuilds':>10}"
+          f"{'MuSE/bb':>9}")  # fmt: skip
+    for r in rings:
+        atoms = place_molecule("C6H6", graphene_flake(r), 3.4)
+        times = {}
+        for name in ("painn", "muse-painn", "mace-torch"):
+            prep = [0.0]
+            if name == "mace-torch":
+                calc = _mace_torch_calculator(device)
+            else:
+                model = mx.build_model(levels=2 if name == "muse-painn" else 0, seed=0)
+                calc = mx.MuSECalculator(model, dtype="float32", device=device, skin=0.5)
+                calc.converter = _TimedConverter(calc.converter, prep)
+            a = atoms.copy()
+            a.calc = calc
+            thermalize_momenta(a, temperature_K=300, rng=np.random.default_rng(0))
+            dyn = VelocityVerlet(a, timestep=0.5 * units.fs)
+            dyn.run(3)  # warm-up
+            prep[0] = 0.0
+            verlet = getattr(getattr(calc, "converter", None), "verlet", None)
+            builds = verlet.builds if verlet is not None else 0
+            sync()
+            t0 = time.perf_counter()
+            dyn.run(steps)
+            sync()
+            step = (time.perf_counter() - t0) / steps
+            times[name] = step
+            share = f"{100 * prep[0] / steps / step:.0f}" if name != "mace-torch" else "-"
+            rebuilds = f"{verlet.builds - builds}/{steps}" if verlet is not None else "-"
+            ratio = f"{step / times['painn']:.2f}" if name == "muse-painn" else ""
+            print(f"{len(atoms):>7}{name:>12}{1e3 * step:>10.1f}{1e6 * step / len(atoms):>9.2f}"
+                  f"{share:>8}{rebuilds:>10}{ratio:>9}", flush=True)  # fmt: skip
+            del calc, a, dyn
+            if device.startswith("cuda"):
+                torch.cuda.empty_cache()
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--only", nargs="+", choices=["check", "infer", "scan", "train", "ddp"])
+    sections = ["check", "infer", "scan", "train", "ddp", "md"]
+    p.add_argument("--only", nargs="+", choices=sections)
+    p.add_argument("--device", default="cuda", help="md only: 'cpu' for a dry run")
+    p.add_argument("--md-rings", type=int, nargs="+", default=[12, 40, 57, 128],
+                   help="md: flake sizes in rings (12: ~1.1k atoms, 40: ~10k, 57: ~20k, "
+                   "128: ~100k)")  # fmt: skip
+    p.add_argument("--md-steps", type=int, default=20)
     args = p.parse_args()
     import torch
 
-    if not torch.cuda.is_available():
+    if args.device != "cpu" and not torch.cuda.is_available():
         raise SystemExit("benchmarks/gpu.py needs a CUDA device")
-    for name in args.only or ["check", "infer", "scan", "train", "ddp"]:
+    for name in args.only or sections:
         print(f"\n== {name} ==", flush=True)
-        globals()[name]()
+        if name == "md":
+            md(args.md_steps, args.device, args.md_rings)
+        else:
+            globals()[name]()
 
 
 if __name__ == "__main__":
