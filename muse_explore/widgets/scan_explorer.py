@@ -73,21 +73,68 @@ class ScanExplorer(widgets.VBox):
         self.reference: dict | None = None
         self.timings: dict[str, float] = {}
         self.busy = False
-        s = self.setup
+        self._molecule_controls(self.setup)
+        geometry = self._geometry_controls(self.setup)
+        self.coarse = widgets.Checkbox(value=True, description="coarse levels", indent=False)
+        self.xtb = widgets.Checkbox(
+            value=False, description="GFN2-xTB", disabled=not tblite_available(), indent=False,
+            tooltip="tblite found" if tblite_available() else "needs the [reference] extra",
+        )  # fmt: skip
+        self.button = widgets.Button(description="scan", button_style="primary", icon="refresh")
+        self.rule = widgets.HTML(f"<small>{RULE}</small>")
+        self.status = widgets.HTML()
+        self.distance = widgets.SelectionSlider(
+            options=[0.0], description="height (Å)", continuous_update=True,
+            layout=widgets.Layout(width="480px"),
+        )  # fmt: skip
+        for control in (self.molecule, self.upload, *geometry, self.distance):
+            labelled(control, width="100px")
+        self.figure = go.FigureWidget(
+            layout={
+                "title": {"text": "interaction energy E_int(d)"},
+                "xaxis": {"title": {"text": "height above the flake (Å)"}},
+                "yaxis": {"title": {"text": "E_int (meV)"}},
+                "height": 420, "width": 620, "margin": {"l": 70, "r": 10, "t": 40, "b": 50},
+            }
+        )  # fmt: skip
+        self.frames = scan_frames(self.setup)
+        self.view = _side_view(self.frames[2][0])
+        self._view_atoms = self.frames[2][0]
+        controls = widgets.VBox(
+            [self.molecule, self.upload, self.flake, self.offset_x, self.offset_y, self.rotation,
+             self.tilt, self.range, self.points, widgets.HBox([self.coarse, self.xtb]),
+             self.button, self.rule, self.status],
+            layout=widgets.Layout(width="400px"),
+        )  # fmt: skip
+        super().__init__(
+            [widgets.HBox([controls, self.figure]),
+             widgets.VBox([self.view.widget, self.distance])]
+        )  # fmt: skip
+        self.button.on_click(lambda _b: self.run())
+        for control in (*geometry, self.coarse, self.xtb):
+            control.observe(lambda _c: self.run(), "value")
+        self.upload.observe(self._uploaded_file, "value")
+        self.molecule.observe(self._picked_molecule, "value")
+        self.distance.observe(self._moved, "value")
+        if not defer:
+            self.run()
+
+    def _molecule_controls(self, s: ScanSetup) -> None:
         # molecules not in MOLECULES (uploads, a given Atoms) by their menu value
         self._molecules: dict[str, object] = {}
         options = [(name, name) for name in MOLECULES]
+        value = s.molecule
         if not isinstance(s.molecule, str):
-            key = f"given {s.molecule.get_chemical_formula()}"
-            self._molecules[key] = s.molecule.copy()
-            options.append((key, key))
-        self.molecule = widgets.Dropdown(
-            options=options, value=s.molecule if isinstance(s.molecule, str) else key,
-            description="molecule",
-        )  # fmt: skip
+            value = f"given {s.molecule.get_chemical_formula()}"
+            self._molecules[value] = s.molecule.copy()
+            options.append((value, value))
+        self.molecule = widgets.Dropdown(options=options, value=value, description="molecule")
         self.upload = widgets.FileUpload(
             accept=".xyz,.extxyz", multiple=False, description="upload"
         )
+
+    def _geometry_controls(self, s: ScanSetup) -> tuple:
+        """Flake, offsets, rotation, tilt, height range and points: each change re-scans."""
         if int(s.rings) not in FLAKES.values():
             raise ValueError(f"the scan widget offers flakes with rings {sorted(FLAKES.values())}")
         self.flake = widgets.Dropdown(
@@ -113,53 +160,8 @@ class ScanExplorer(widgets.VBox):
         self.points = widgets.IntSlider(
             value=len(s.distances), min=5, max=200, description="points", **slider
         )
-        self.coarse = widgets.Checkbox(value=True, description="coarse levels", indent=False)
-        self.xtb = widgets.Checkbox(
-            value=False, description="GFN2-xTB", disabled=not tblite_available(), indent=False,
-            tooltip="tblite found" if tblite_available() else "needs the [reference] extra",
-        )  # fmt: skip
-        self.button = widgets.Button(description="scan", button_style="primary", icon="refresh")
-        self.rule = widgets.HTML(f"<small>{RULE}</small>")
-        self.status = widgets.HTML()
-        self.distance = widgets.SelectionSlider(
-            options=[0.0], description="height (Å)", continuous_update=True,
-            layout=widgets.Layout(width="480px"),
-        )  # fmt: skip
-        geometry = (self.flake, self.offset_x, self.offset_y, self.rotation, self.tilt,
-                    self.range, self.points)  # fmt: skip
-        for control in (self.molecule, self.upload, *geometry, self.distance):
-            labelled(control, width="100px")
-        self.figure = go.FigureWidget(
-            layout={
-                "title": {"text": "interaction energy E_int(d)"},
-                "xaxis": {"title": {"text": "height above the flake (Å)"}},
-                "yaxis": {"title": {"text": "E_int (meV)"}},
-                "height": 420, "width": 620, "margin": {"l": 70, "r": 10, "t": 40, "b": 50},
-            }
-        )  # fmt: skip
-        self.frames = scan_frames(self.setup)
-        self.view = StructureView(self.frames[2][0], tilt=SIDE_VIEW, height=SIDE_VIEW_HEIGHT)
-        self.view.widget.layout.width = SIDE_VIEW_WIDTH
-        self.view.paint(_element_colors(self.frames[2][0]))
-        self._view_atoms = self.frames[2][0]
-        controls = widgets.VBox(
-            [self.molecule, self.upload, self.flake, self.offset_x, self.offset_y, self.rotation,
-             self.tilt, self.range, self.points, widgets.HBox([self.coarse, self.xtb]),
-             self.button, self.rule, self.status],
-            layout=widgets.Layout(width="400px"),
-        )  # fmt: skip
-        super().__init__(
-            [widgets.HBox([controls, self.figure]),
-             widgets.VBox([self.view.widget, self.distance])]
-        )  # fmt: skip
-        self.button.on_click(lambda _b: self.run())
-        for control in (*geometry, self.coarse, self.xtb):
-            control.observe(lambda _c: self.run(), "value")
-        self.upload.observe(self._uploaded_file, "value")
-        self.molecule.observe(self._picked_molecule, "value")
-        self.distance.observe(self._moved, "value")
-        if not defer:
-            self.run()
+        return (self.flake, self.offset_x, self.offset_y, self.rotation, self.tilt,
+                self.range, self.points)  # fmt: skip
 
     # ------------------------------------------------------------------ actions
     def current_setup(self, *, molecule=None) -> ScanSetup:
@@ -311,14 +313,20 @@ def _element_colors(atoms) -> list[str]:
     return [table.get(int(z), "#ff69b4") for z in atoms.numbers]
 
 
+def _side_view(atoms) -> StructureView:
+    """The scan's 3D view of ``atoms``: from the side, wide and low, coloured by element."""
+    view = StructureView(atoms, tilt=SIDE_VIEW, height=SIDE_VIEW_HEIGHT)
+    view.widget.layout.width = SIDE_VIEW_WIDTH
+    view.paint(_element_colors(atoms))
+    return view
+
+
 def _replace_view(explorer: ScanExplorer, atoms) -> StructureView:
     """A fresh 3D view when the scan's atoms change (nglview cannot change atom count)."""
     old = explorer._view_atoms
     if len(old) == len(atoms) and (old.numbers == atoms.numbers).all():
         return explorer.view
-    view = StructureView(atoms, tilt=SIDE_VIEW, height=SIDE_VIEW_HEIGHT)
-    view.widget.layout.width = SIDE_VIEW_WIDTH
-    view.paint(_element_colors(atoms))
+    view = _side_view(atoms)
     explorer._view_atoms = atoms
     row = explorer.children[1]
     row.children = (view.widget, explorer.distance)
