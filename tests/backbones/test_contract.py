@@ -2,21 +2,10 @@ import pytest
 import torch
 
 from muse_explore.backbones import BACKBONES, build_backbone
-from muse_explore.backbones.contract import Backbone, GeometricGraph, NodeState
+from muse_explore.backbones.contract import Backbone, NodeState
 from muse_explore.errors import MuSEConfigError
 
-
-def _graph(pos, cutoff):
-    n = pos.shape[0]
-    i, j = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
-    mask = i != j
-    ei = torch.stack([j[mask], i[mask]])
-    vec = pos[ei[0]] - pos[ei[1]]
-    d = vec.norm(dim=-1)
-    keep = d < cutoff
-    return GeometricGraph(
-        pos, ei[:, keep], vec[keep], d[keep], torch.zeros(n, dtype=torch.long), 1, cutoff
-    )
+from .graphs import complete_graph
 
 
 def test_all_backbones_honour_the_contract():
@@ -29,14 +18,17 @@ def test_all_backbones_honour_the_contract():
             torch.randn(6, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * 1.5
         )
         atom, coarse = atom.double(), coarse.double()
-        state = atom.interact(atom.embed_atoms(torch.tensor([0, 1, 2, 3, 1, 0])), _graph(pos, 5.0))
+        state = atom.interact(
+            atom.embed_atoms(torch.tensor([0, 1, 2, 3, 1, 0])), complete_graph(pos, 5.0)
+        )
         assert state.scalar.shape == (6, 8)
         assert atom.readout(state).shape == (6,)
         pooled = NodeState(
             state.scalar[:2], None if state.equivariant is None else state.equivariant[:2]
         )
         cs = coarse.interact(
-            coarse.embed_coarse(pooled, torch.ones(2, dtype=torch.float64)), _graph(pos[:2], 10.0)
+            coarse.embed_coarse(pooled, torch.ones(2, dtype=torch.float64)),
+            complete_graph(pos[:2], 10.0),
         )
         assert coarse.readout(cs).shape == (2,)
 

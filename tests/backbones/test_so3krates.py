@@ -4,7 +4,7 @@ from muse_explore.backbones import build_backbone
 from muse_explore.backbones.e3nn_compat import import_o3
 from muse_explore.testing import random_rotation
 
-from .test_painn import _graph
+from .graphs import complete_graph
 
 
 def test_so3krates_euclidean_variables_are_equivariant():
@@ -15,8 +15,8 @@ def test_so3krates_euclidean_variables_are_equivariant():
     pos = torch.randn(7, 3, dtype=torch.float64) * 1.5
     species = torch.tensor([0, 1, 2, 0, 1, 2, 0])
     rot = torch.as_tensor(random_rotation(1))
-    a = net.interact(net.embed_atoms(species), _graph(pos, 5.0))
-    b = net.interact(net.embed_atoms(species), _graph(pos @ rot.T, 5.0))
+    a = net.interact(net.embed_atoms(species), complete_graph(pos, 5.0))
+    b = net.interact(net.embed_atoms(species), complete_graph(pos @ rot.T, 5.0))
     torch.testing.assert_close(a.scalar, b.scalar)
     d = o3.Irreps("1x1o+1x2e").D_from_matrix(rot)
     torch.testing.assert_close(a.equivariant[..., 0] @ d.T, b.equivariant[..., 0])
