@@ -23,6 +23,7 @@ from ase import Atoms
 from torch_geometric.data import Batch, Data
 
 from muse_explore.calc.derivatives import compute_properties
+from muse_explore.data.graph import batch_to
 
 #: Assignments with more entries than this are kept as scipy CSR matrices, not dense arrays.
 DENSE_ASSIGNMENT_LIMIT = 4_000_000
@@ -142,10 +143,7 @@ def evaluate_batches(
         for positions in batches:
             chunk = [items[k] for k in positions]
             graphs = [conv(a, targets=False) if isinstance(a, Atoms) else a for a in chunk]
-            batch = Batch.from_data_list(graphs).to(p.device)
-            for key in ("pos", "cell", "shifts", "energy", "forces", "stress"):
-                if key in batch and batch[key].is_floating_point():
-                    batch[key] = batch[key].to(p.dtype)
+            batch = batch_to(Batch.from_data_list(graphs), p.device, p.dtype)
             want_stress = stress and bool(batch.pbc.any())
             grad = contextlib.nullcontext() if forces or want_stress else torch.no_grad()
             with grad:

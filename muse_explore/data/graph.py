@@ -150,3 +150,12 @@ def atoms_to_batch(
 ) -> Batch:
     """Convert one or many structures to a ``Batch`` (see :class:`AtomsToGraph`)."""
     return AtomsToGraph(cutoff, elements=elements, seeder=seeder, dtype=dtype).batch(structures)
+
+
+def batch_to(batch, device: torch.device, dtype: torch.dtype):
+    """Move a batch to ``device``; cast positions, cell, shifts and targets to ``dtype``."""
+    batch = batch.to(device)
+    for key in ("pos", "cell", "shifts", "energy", "forces", "stress"):
+        if key in batch:
+            batch[key] = batch[key].to(dtype)
+    return batch

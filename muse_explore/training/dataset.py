@@ -204,12 +204,3 @@ def to_graphs(
             g.part_sign = torch.tensor([PART_SIGNS.get(atoms.info.get("part"), 0)])
         graphs.append(g)
     return graphs
-
-
-def batch_to(batch, device: torch.device, dtype: torch.dtype):
-    """Move a batch to ``device`` and cast its floating tensors to ``dtype``."""
-    batch = batch.to(device)
-    for key in ("pos", "cell", "shifts", "energy", "forces", "stress"):
-        if key in batch:
-            batch[key] = batch[key].to(dtype)
-    return batch

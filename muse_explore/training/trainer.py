@@ -35,6 +35,7 @@ from muse_explore.atomic import atomic_open, remove_stale_temporaries
 from muse_explore.calc.derivatives import compute_properties
 from muse_explore.calc.evaluate import evaluate_batches
 from muse_explore.calc.threads import apply_thread_default
+from muse_explore.data.graph import batch_to
 from muse_explore.errors import MuSEConfigError, MuSEFileError
 from muse_explore.models.config import MuSEConfig
 from muse_explore.models.muse import MuSE
@@ -335,7 +336,7 @@ class Trainer:
             disable=not (self.progress and self.dist.main),
         )
         for batch in bar:
-            batch = ds.batch_to(batch, self.dist.device, self.dtype)
+            batch = batch_to(batch, self.dist.device, self.dtype)
             stress = bool((~torch.isnan(batch.stress)).any())
             # every rank must agree on the stress path (one all-reduce of a flag)
             flag = all_reduce_sum(torch.tensor([float(stress)], dtype=torch.float64), self.dist)
