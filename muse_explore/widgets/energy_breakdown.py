@@ -14,12 +14,13 @@ widgets, _, go = require()
 class EnergyBreakdown(widgets.VBox):
     """Plotly charts linked to an :class:`AssignmentViewer`, in meV.
 
-    Left: the energy of each coarse scale, in the scale colours shared by every chart (the
-    atom scale, which carries the element shifts, is printed above). Right: the energy of
-    every node of the viewer's level, in the node colours of the 3D view; clicking a bar picks
-    that node in the 3D view too, and picking a node there outlines its bar. For a trajectory,
-    a third chart shows the per-scale energies against time (ps) when the frames carry it,
-    else against frame, with the current frame marked.
+    One figure with two bar charts (:attr:`figure`). Left: the energy of each coarse scale,
+    in the scale colours shared by every chart (the atom scale, which carries the element
+    shifts, is printed above). Right: the energy of every node of the viewer's level, in the
+    node colours of the 3D view; clicking a bar picks that node in the 3D view too, and
+    picking a node there outlines its bar. For a trajectory, a second figure shows the
+    per-scale energies against time (ps) when the frames carry it, else against frame, with
+    the current frame marked.
 
     The charts redraw when the viewer's ``revision`` changes, that is after the viewer has
     re-evaluated with new σ, temperature or soft/hard settings, never before.
@@ -30,16 +31,25 @@ class EnergyBreakdown(widgets.VBox):
     def __init__(self, viewer: AssignmentViewer) -> None:
         self.viewer = viewer
         self.header = widgets.HTML()
-        self.scales = go.FigureWidget(
-            layout=_layout("energy per scale", "energy per scale (meV)", legend=False)
-        )
-        self.scales.add_bar(x=[], y=[], name="coarse scales")
-        self.nodes = go.FigureWidget(
-            layout=_layout("energy per node", "energy per node (meV)", legend=False)
-        )
-        self.nodes.add_bar(x=[], y=[], name="nodes")
-        self.nodes.data[0].on_click(self._clicked)
-        charts = [self.scales, self.nodes]
+        from plotly.subplots import make_subplots  # after require(): plotly is there
+
+        # both bar charts in one figure: each plotly FigureWidget sends its 5 MB bundle
+        self.figure = go.FigureWidget(
+            make_subplots(
+                rows=1, cols=2, horizontal_spacing=0.14,
+                subplot_titles=("energy per scale", "energy per node, level 1"),
+            )
+        )  # fmt: skip
+        self.figure.update_layout(
+            height=320, width=940, showlegend=False,
+            margin={"l": 70, "r": 10, "t": 40, "b": 40},
+        )  # fmt: skip
+        self.figure.update_yaxes(title_text="energy per scale (meV)", row=1, col=1)
+        self.figure.update_yaxes(title_text="energy per node (meV)", row=1, col=2)
+        self.figure.add_bar(x=[], y=[], name="coarse scales", row=1, col=1)
+        self.figure.add_bar(x=[], y=[], name="nodes", row=1, col=2)
+        self.node_bars.on_click(self._clicked)
+        charts = [self.figure]
         self.trajectory = None
         if len(viewer.frames) > 1:
             self.trajectory = go.FigureWidget(
@@ -53,11 +63,26 @@ class EnergyBreakdown(widgets.VBox):
             self.trajectory.add_vline(x=0, line_dash="dot")
             self._trajectory_series()
             charts.append(self.trajectory)
-        super().__init__([self.header, widgets.HBox(charts[:2])] + charts[2:])
+        super().__init__([self.header, *charts])
         traitlets.link((viewer, "node"), (self, "node"))
         viewer.observe(lambda _c: self.refresh(), ["level", "frame"])
         viewer.observe(self._pooling_changed, "revision")
         self.refresh()
+
+    @property
+    def scale_bars(self):
+        """The bar trace of the energy per scale (meV), left."""
+        return self.figure.data[0]
+
+    @property
+    def node_bars(self):
+        """The bar trace of the energy per node of the viewer's level (meV), right."""
+        return self.figure.data[1]
+
+    @property
+    def node_title(self) -> str:
+        """The title of the per-node chart (it names the level)."""
+        return self.figure.layout.annotations[1].text
 
     def _pooling_changed(self, _change) -> None:
         if self.trajectory is not None:
@@ -94,16 +119,15 @@ class EnergyBreakdown(widgets.VBox):
         nb = node_energy_bars(
             snap, level, highlight=self.node if self.node >= 0 else None, unit="meV"
         )
-        with self.scales.batch_update():
-            bar = self.scales.data[0]
+        with self.figure.batch_update():
+            bar = self.scale_bars
             bar.x, bar.y, bar.marker.color = sb["x"], sb["y"], sb["colors"]
-        with self.nodes.batch_update():
-            bar = self.nodes.data[0]
+            bar = self.node_bars
             bar.x, bar.y = nb["x"], nb["y"]
             bar.marker.color = nb["colors"]
             bar.marker.line.width = nb["line_widths"]
             bar.marker.line.color = "black"
-            self.nodes.layout.title.text = f"energy per node, level {level}"
+            self.figure.layout.annotations[1].text = f"energy per node, level {level}"
         if self.trajectory is not None:
             x = self._frame_x[self.viewer.frame]
             self.trajectory.layout.shapes[0].x0 = x

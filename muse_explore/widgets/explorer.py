@@ -36,7 +36,8 @@ class Explorer(widgets.Tab):
         models = {"MuSE": self.model}
         if baseline is not None:
             models["baseline"] = resolve_model(baseline)
-        # the scan and the influence map are computed when their tab is first shown
+        # the scan and the influence map (and their 3D views) are computed when their tab
+        # is first shown: the first tab appears sooner, and no view is drawn while hidden
         self.scan = ScanExplorer(models, defer=True)
         self.influence = InfluenceMap(self.model, first, defer=True)
         self._computed = {0}
@@ -53,12 +54,13 @@ class Explorer(widgets.Tab):
         self.observe(self._tab_shown, "selected_index")
 
     def views(self, tab: int) -> list:
-        """The 3D views (:class:`StructureView`) of tab ``tab``."""
-        return [
+        """The 3D views (:class:`StructureView`) of tab ``tab`` (none before its first visit)."""
+        views = [
             [self.assignments.view],
-            [self.scan.view],
+            [self.scan.view] if self.scan.view is not None else [],
             list(self.influence.views.values()),
-        ][tab]
+        ]
+        return views[tab]
 
     def _tab_shown(self, change) -> None:
         tab = change["new"]

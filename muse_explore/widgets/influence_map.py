@@ -12,7 +12,7 @@ from muse_explore.widgets._deps import require
 from muse_explore.widgets.layout import fill, labelled
 from muse_explore.widgets.structure_view import StructureView
 
-widgets, _, go = require()
+widgets, _, _ = require()
 
 
 class InfluenceMap(widgets.VBox):
@@ -25,8 +25,8 @@ class InfluenceMap(widgets.VBox):
     across a gap (≈ 0.01-0.1 eV/Å²) show next to a bonded block (≈ 30 eV/Å²) and differ from
     the backbone's exact zeros, which stay white. "bonded neighbours off the scale" sets the
     top of the scale by the other atoms (the bonded ones are drawn darkest). ``defer=True``
-    leaves the first map to the first :meth:`refresh` (the explorer calls it when the tab is
-    first shown).
+    leaves the first map, and the creation of its two 3D views, to the first :meth:`refresh`
+    (the explorer calls it when the tab is first shown).
 
     Attributes:
         values: ``{"backbone": (n,), "MuSE": (n,)}`` for the current atom and kind.
@@ -72,28 +72,15 @@ class InfluenceMap(widgets.VBox):
             layout=widgets.Layout(width="auto"),
         )  # fmt: skip
         self.info = widgets.HTML()
-        self.colorbar = go.FigureWidget(
-            layout={
-                "height": 90, "width": 500, "margin": {"l": 20, "r": 20, "t": 10, "b": 40},
-                "yaxis": {"visible": False}, "xaxis": {"title": {"text": ""}},
-            }
-        )  # fmt: skip
-        self.colorbar.add_heatmap(
-            z=[[0.0, 1.0]], x=[0.0, 1.0], showscale=False, hoverinfo="skip",
-            colorscale=[[i / (len(LOG_RAMP) - 1), c] for i, c in enumerate(LOG_RAMP)],
-        )  # fmt: skip
-        self.views = {"backbone": StructureView(atoms), "MuSE": StructureView(atoms)}
-        boxes = []
-        for name, view in self.views.items():
-            view.widget.layout.width = "100%"
-            view.widget.observe(self._picked, "picked")
-            label = "backbone alone" if name == "backbone" else "MuSE (all levels)"
-            box = widgets.VBox([widgets.HTML(f"<b>{label}</b>"), view.widget])
-            boxes.append(fill(box, "1 1 0%", "320px"))
-        self.views["backbone"].link_camera(self.views["MuSE"])  # turn one, both turn
+        self.colorbar = widgets.HTML()  # HTML, not a plotly figure: no 5 MB bundle to send
+        # deferred: the two 3D views are created with the first map, while the tab is visible
+        self.views: dict[str, StructureView] = {}
+        self.row = widgets.HBox(
+            [widgets.HTML("<i>the maps appear when this tab is first shown</i>")],
+            layout=widgets.Layout(width="100%"),
+        )
         super().__init__(
-            [widgets.HBox([self.atom, self.kind, self.bonded]),
-             widgets.HBox(boxes, layout=widgets.Layout(width="100%")),
+            [widgets.HBox([self.atom, self.kind, self.bonded]), self.row,
              widgets.HBox([self.colorbar, self.info])]
         )  # fmt: skip
         self.atom.observe(lambda _c: self.refresh(), "value")
@@ -107,8 +94,23 @@ class InfluenceMap(widgets.VBox):
         if atom is not None:
             self.atom.value = int(atom)
 
+    def _build_views(self) -> None:
+        """The backbone's and MuSE's 3D views side by side, cameras linked."""
+        self.views = {"backbone": StructureView(self.atoms), "MuSE": StructureView(self.atoms)}
+        boxes = []
+        for name, view in self.views.items():
+            view.widget.layout.width = "100%"
+            view.widget.observe(self._picked, "picked")
+            label = "backbone alone" if name == "backbone" else "MuSE (all levels)"
+            box = widgets.VBox([widgets.HTML(f"<b>{label}</b>"), view.widget])
+            boxes.append(fill(box, "1 1 0%", "320px"))
+        self.views["backbone"].link_camera(self.views["MuSE"])  # turn one, both turn
+        self.row.children = boxes
+
     def refresh(self) -> None:
         """Recompute both maps for the current atom and kind, and repaint."""
+        if not self.views:
+            self._build_views()
         i, kind = int(self.atom.value), self.kind.value
         self.values = {
             "backbone": influence(self.base, self.atoms, i, kind=kind),
@@ -142,16 +144,34 @@ class InfluenceMap(widgets.VBox):
         )
 
     def _draw_colorbar(self) -> None:
-        vmax, decades, kind = self.scale["vmax"], self.scale["decades"], self.kind.value
-        hi = np.log10(vmax) if vmax > 0 else 0.0
-        x = np.linspace(hi - decades, hi, 101)
-        ticks, labels = log_ticks(vmax, decades)
-        with self.colorbar.batch_update():
-            bar = self.colorbar.data[0]
-            bar.x, bar.z = x.tolist(), [np.linspace(0.0, 1.0, 101).tolist()]
-            self.colorbar.layout.xaxis.tickvals = ticks
-            self.colorbar.layout.xaxis.ticktext = labels
-            self.colorbar.layout.xaxis.title.text = f"{_quantity(kind)} ({_unit(kind)}), log scale"
+        self.colorbar.value = colorbar_html(
+            self.scale["vmax"], self.scale["decades"],
+            f"{_quantity(self.kind.value)} ({_unit(self.kind.value)}), log scale",
+        )  # fmt: skip
+
+
+def colorbar_html(vmax: float, decades: float, title: str, *, width: int = 480) -> str:
+    """A horizontal colour bar of :data:`LOG_RAMP` over ``decades`` decades below ``vmax``.
+
+    The gradient runs through the ramp's stops evenly, as :func:`log_sequential` does, with
+    a tick at every whole decade (:func:`log_ticks`).
+    """
+    hi = float(np.log10(vmax)) if vmax > 0 else 0.0
+    ticks, labels = log_ticks(vmax, decades)
+    marks = "".join(
+        f"<span style='position:absolute;left:{100 * (t - hi + decades) / decades:.2f}%;"
+        f"transform:translateX(-50%);top:0'>|<br>{label}</span>"
+        for t, label in zip(ticks, labels, strict=True)
+    )
+    gradient = ", ".join(LOG_RAMP)
+    return (
+        f"<div class='muse-colorbar' style='width:{width}px;margin:4px 20px 0 20px;"
+        f"font-size:12px;line-height:1.2'>"
+        f"<div style='height:16px;background:linear-gradient(to right, {gradient});"
+        f"border:1px solid #888'></div>"
+        f"<div style='position:relative;height:32px'>{marks}</div>"
+        f"<div style='text-align:center'>{title}</div></div>"
+    )
 
 
 def _unit(kind: str) -> str:

@@ -58,8 +58,9 @@ class ScanExplorer(widgets.VBox):
         curves: the last :func:`muse_explore.explore.interaction_curves` result.
         timings: seconds of the last scan (``scan``) and slider move (``slider``).
 
-    ``defer=True`` leaves the first scan to the first call of :meth:`run` (the explorer
-    dashboard runs it when its tab is first shown, so that the first tab appears sooner).
+    ``defer=True`` leaves the first scan, and the creation of the 3D view, to the first call
+    of :meth:`run` (the explorer dashboard runs it when its tab is first shown, so that the
+    first tab appears sooner).
     """
 
     def __init__(
@@ -89,17 +90,14 @@ class ScanExplorer(widgets.VBox):
         )  # fmt: skip
         for control in (self.molecule, self.upload, *geometry, self.distance):
             labelled(control, width="100px")
-        self.figure = go.FigureWidget(
-            layout={
-                "title": {"text": "interaction energy E_int(d)"},
-                "xaxis": {"title": {"text": "height above the flake (Å)"}},
-                "yaxis": {"title": {"text": "E_int (meV)"}},
-                "height": 420, "width": 620, "margin": {"l": 70, "r": 10, "t": 40, "b": 50},
-            }
-        )  # fmt: skip
+        self.figure = None if defer else _new_figure()  # plotly: 5 MB to the browser
         self.frames = scan_frames(self.setup)
-        self.view = _side_view(self.frames[2][0])
+        # deferred: the chart and the 3D view are created with the first scan, while the tab
+        # is visible (a hidden nglview costs the browser a WebGL stage and gets a 0x0 canvas,
+        # and every plotly FigureWidget sends its 5 MB bundle)
+        self.view: StructureView | None = None if defer else _side_view(self.frames[2][0])
         self._view_atoms = self.frames[2][0]
+        waiting = widgets.HTML("<i>the chart and the side view appear with the first scan</i>")
         controls = widgets.VBox(
             [self.molecule, self.upload, self.flake, self.offset_x, self.offset_y, self.rotation,
              self.tilt, self.range, self.points, widgets.HBox([self.coarse, self.xtb]),
@@ -107,8 +105,8 @@ class ScanExplorer(widgets.VBox):
             layout=widgets.Layout(width="400px"),
         )  # fmt: skip
         super().__init__(
-            [widgets.HBox([controls, self.figure]),
-             widgets.VBox([self.view.widget, self.distance])]
+            [widgets.HBox([controls, waiting if defer else self.figure]),
+             widgets.VBox([widgets.HTML() if defer else self.view.widget, self.distance])]
         )  # fmt: skip
         self.button.on_click(lambda _b: self.run())
         for control in (*geometry, self.coarse, self.xtb):
@@ -219,6 +217,8 @@ class ScanExplorer(widgets.VBox):
         if busy:
             extra = " with GFN2-xTB (about a second per reference point)" if self.xtb.value else ""
             self.status.value = f"<i>scanning{extra} …</i>"
+        if self.figure is None:
+            return
         with self.figure.batch_update():
             for trace in self.figure.data:
                 trace.opacity = 0.3 if busy else 1.0
@@ -226,6 +226,10 @@ class ScanExplorer(widgets.VBox):
     def _draw(self) -> None:
         d = self.curves["distances"]
         colors = model_colors([bool(m.levels) for m in self.models.values()])
+        if self.figure is None:  # a deferred explorer's first scan
+            self.figure = _new_figure()
+            top = self.children[0]
+            top.children = (top.children[0], self.figure)
         with self.figure.batch_update():
             self.figure.data = []
             first_muse = next((k for k, m in self.models.items() if m.levels), None)
@@ -313,6 +317,18 @@ def _element_colors(atoms) -> list[str]:
     return [table.get(int(z), "#ff69b4") for z in atoms.numbers]
 
 
+def _new_figure():
+    """The E_int(d) chart, empty."""
+    return go.FigureWidget(
+        layout={
+            "title": {"text": "interaction energy E_int(d)"},
+            "xaxis": {"title": {"text": "height above the flake (Å)"}},
+            "yaxis": {"title": {"text": "E_int (meV)"}},
+            "height": 420, "width": 620, "margin": {"l": 70, "r": 10, "t": 40, "b": 50},
+        }
+    )  # fmt: skip
+
+
 def _side_view(atoms) -> StructureView:
     """The scan's 3D view of ``atoms``: from the side, wide and low, coloured by element."""
     view = StructureView(atoms, tilt=SIDE_VIEW, height=SIDE_VIEW_HEIGHT)
@@ -322,9 +338,13 @@ def _side_view(atoms) -> StructureView:
 
 
 def _replace_view(explorer: ScanExplorer, atoms) -> StructureView:
-    """A fresh 3D view when the scan's atoms change (nglview cannot change atom count)."""
+    """A fresh 3D view when the scan's atoms change (nglview cannot change atom count).
+
+    Also the first view of a deferred explorer.
+    """
     old = explorer._view_atoms
-    if len(old) == len(atoms) and (old.numbers == atoms.numbers).all():
+    same = len(old) == len(atoms) and (old.numbers == atoms.numbers).all()
+    if same and explorer.view is not None:
         return explorer.view
     view = _side_view(atoms)
     explorer._view_atoms = atoms

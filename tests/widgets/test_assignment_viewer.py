@@ -26,8 +26,8 @@ def fresh_model(model, sigma=None, temperature=None, hard=None):
 
 def assert_charts_show(e, snap, level):
     """The energy charts and header of ``e`` hold ``snap``'s energies on ``level``, in meV."""
-    np.testing.assert_allclose(e.scales.data[0].y, 1000 * snap.scale_energies[1:], atol=1e-9)
-    np.testing.assert_allclose(e.nodes.data[0].y, 1000 * snap.node_energies[level], atol=1e-9)
+    np.testing.assert_allclose(e.scale_bars.y, 1000 * snap.scale_energies[1:], atol=1e-9)
+    np.testing.assert_allclose(e.node_bars.y, 1000 * snap.node_energies[level], atol=1e-9)
     for lev in range(1, snap.levels + 1):
         assert f"level {lev} {1000 * snap.scale_energies[lev]:.1f} meV" in e.header.value
 
@@ -77,10 +77,10 @@ def test_the_trajectory_chart_follows_too_in_ps_and_in_scale_colours(model):
 def test_energy_charts_in_mev_with_the_shared_colours(model, atoms):
     v = widgets.show_assignments(model=model, atoms=atoms)
     e = widgets.show_energies(viewer=v)
-    assert list(e.scales.data[0].marker.color) == [scale_color("level 1"), scale_color("level 2")]
-    assert list(e.nodes.data[0].marker.color) == node_palette(v.snapshot().num_nodes(1))
-    assert e.scales.layout.yaxis.title.text == "energy per scale (meV)"
-    assert e.nodes.layout.yaxis.title.text == "energy per node (meV)"
+    assert list(e.scale_bars.marker.color) == [scale_color("level 1"), scale_color("level 2")]
+    assert list(e.node_bars.marker.color) == node_palette(v.snapshot().num_nodes(1))
+    assert e.figure.layout.yaxis.title.text == "energy per scale (meV)"
+    assert e.figure.layout.yaxis2.title.text == "energy per node (meV)"
     assert " eV" not in e.header.value.replace("meV", "")  # meV throughout
     assert " eV" not in v.legend.value.replace("meV", "")
 

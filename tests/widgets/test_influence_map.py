@@ -1,5 +1,7 @@
 """The influence map: one logarithmic colour scale with its colour bar, centred cameras."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -7,7 +9,7 @@ pytest.importorskip("nglview")
 pytest.importorskip("plotly")
 
 from muse_explore import widgets  # noqa: E402
-from muse_explore.explore.colors import LOG_RAMP, log_ticks  # noqa: E402
+from muse_explore.explore.colors import LOG_RAMP, log_position, log_ticks  # noqa: E402
 from muse_explore.explore.influence import bonded_neighbours  # noqa: E402
 from muse_explore.reference import benzene_on_graphene  # noqa: E402
 from muse_explore.widgets.layout import label_width  # noqa: E402
@@ -36,17 +38,25 @@ def test_weak_long_range_couplings_are_coloured_and_zeros_are_not(model):
 def test_the_colour_bar_spans_the_scale(model):
     far = benzene_on_graphene(8.0, rings=1)
     im = widgets.show_influence(model=model, atoms=far)
-    (bar,) = im.colorbar.data
     vmax, decades = im.scale["vmax"], im.scale["decades"]
-    assert bar.x[0] == pytest.approx(np.log10(vmax) - decades)
-    assert bar.x[-1] == pytest.approx(np.log10(vmax))
-    assert [c for _, c in bar.colorscale] == list(LOG_RAMP)
+    html = im.colorbar.value
+    assert f"linear-gradient(to right, {', '.join(LOG_RAMP)})" in html
     ticks, labels = log_ticks(vmax, decades)
-    assert list(im.colorbar.layout.xaxis.tickvals) == ticks
-    assert list(im.colorbar.layout.xaxis.ticktext) == labels
-    assert im.colorbar.layout.xaxis.title.text.startswith("‖H_ij‖ (eV/Å²)")
+    assert len(ticks) == int(decades) and all(f"<br>{label}</span>" in html for label in labels)
+    # each decade sits where log_position puts it on the bar (left: the floor, right: vmax)
+    lefts = [float(x) for x in re.findall(r"left:([0-9.]+)%", html)]
+    expected = [100 * log_position([10.0**t], vmax=vmax, decades=decades)[0] for t in ticks]
+    assert lefts == pytest.approx(expected, abs=0.01) and all(0 <= x <= 100 for x in lefts)
+    assert "‖H_ij‖ (eV/Å²), log scale" in html
     im.kind.value = "energy"
-    assert im.colorbar.layout.xaxis.title.text.startswith("‖∂E_i/∂r_j‖ (eV/Å)")
+    assert "‖∂E_i/∂r_j‖ (eV/Å), log scale" in im.colorbar.value
+
+
+def test_the_colour_bar_of_a_zero_map_has_no_ticks():
+    from muse_explore.widgets.influence_map import colorbar_html
+
+    html = colorbar_html(0.0, 5.0, "t")
+    assert "left:" not in html and "linear-gradient" in html
 
 
 def test_bonded_neighbours_can_be_left_out_of_the_scale(model):

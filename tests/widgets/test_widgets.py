@@ -6,6 +6,9 @@ import pytest
 pytest.importorskip("nglview")
 pytest.importorskip("plotly")
 
+import plotly.graph_objects as go  # noqa: E402
+from plotly.callbacks import Points  # noqa: E402
+
 import muse_explore as mx  # noqa: E402
 from muse_explore import widgets  # noqa: E402
 from muse_explore.explore import atom_colors  # noqa: E402
@@ -56,14 +59,21 @@ def test_energy_breakdown_is_linked_both_ways(model, atoms):
     v = widgets.show_assignments(model=model, atoms=atoms)
     e = widgets.show_energies(viewer=v)
     snap = v.snapshot()
-    assert list(e.scales.data[0].y) == pytest.approx(list(1000 * snap.scale_energies[1:]))  # meV
-    assert len(e.nodes.data[0].y) == snap.num_nodes(1)
+    assert list(e.scale_bars.y) == pytest.approx(list(1000 * snap.scale_energies[1:]))  # meV
+    assert len(e.node_bars.y) == snap.num_nodes(1)
     v.node = 1
-    assert e.node == 1 and e.nodes.data[0].marker.line.width[1] > 0
+    assert e.node == 1 and e.node_bars.marker.line.width[1] > 0
     e.node = 3
     assert v.node == 3
     v.level = 2
-    assert len(e.nodes.data[0].y) == v.snapshot().num_nodes(2)
+    assert len(e.node_bars.y) == v.snapshot().num_nodes(2)
+    assert e.node_title == "energy per node, level 2"
+    # one plotly figure for both bar charts (each FigureWidget sends a 5 MB bundle)
+    figures = [w for w in e.children if isinstance(w, go.FigureWidget)]
+    assert figures == [e.figure] and len(e.figure.data) == 2
+    # a click on a bar picks that node
+    e.node_bars._dispatch_on_click(Points(point_inds=[2], trace_name="nodes", trace_index=1), None)
+    assert e.node == 2 and v.node == 2
 
 
 def test_trajectory_viewer_and_energy_against_frame(model):
@@ -158,12 +168,25 @@ def test_the_explorer_sizes_each_tab_s_views_when_the_tab_is_shown(model, atoms,
     monkeypatch.setattr(StructureView, "refresh", lambda self: shown.append(self))
     e = widgets.Explorer(model, atoms)
     assert not e.scan.curves and not e.influence.values  # computed on the first visit
+    # and no 3D view is created in a hidden tab: the browser would draw it for nothing
+    assert e.views(1) == [] and e.views(2) == []
+    assert not _nglviews(e.children[1]) and not _nglviews(e.children[2])
     for tab in (1, 2, 0):
         shown.clear()
         e.selected_index = tab
         assert shown == e.views(tab) and shown  # every view of that tab, none other
     assert len(e.views(2)) == 2
     assert e.scan.curves and e.influence.values
+    assert len(_nglviews(e.children[1])) == 1 and len(_nglviews(e.children[2])) == 2
+
+
+def _nglviews(widget) -> list:
+    """The nglview widgets inside ``widget`` (depth first)."""
+    import nglview
+
+    if isinstance(widget, nglview.NGLWidget):
+        return [widget]
+    return [w for child in getattr(widget, "children", ()) for w in _nglviews(child)]
 
 
 def test_the_play_control_sweeps_sigma_then_temperature(model, atoms):
