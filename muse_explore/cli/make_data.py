@@ -3,8 +3,9 @@
 Sets: ``graphene`` (molecules over circumcoronene, triples complex/flake/molecule),
 ``contact`` (more such triples at 2.5–4.5 Å only, extra training data for the repulsive
 wall and the minimum; set name ``graphene-contact``), ``scans`` (rigid E_int(d) profiles,
-test only), ``periodic`` (molecule on a periodic sheet, with stress) and ``peptide``
-(capped alanine peptide from GFN2-xTB MD).
+test only), ``periodic`` (molecule on a periodic sheet, with stress), ``peptide`` (capped
+alanine hexapeptide from GFN2-xTB MD) and ``peptide-lengths`` (Ac-(Ala)n-NHMe, n = 4 to 15,
+from the helix, the extended and the PPII chain at 300–600 K).
 
 Thermal sets (triples around GFN2-xTB minima, whose Hessians are cached in
 ``sample_data/data/minima/``): ``thermal`` (relaxed circumcoronene and molecules displaced by
@@ -26,6 +27,11 @@ DEFAULTS = {
     "scans": {"n": 2, "seed": 1, "out": "sample_data/data/graphene_scans.extxyz.xz"},
     "periodic": {"n": 300, "seed": 2, "out": "sample_data/data/periodic.extxyz.xz"},
     "peptide": {"n": 6, "seed": 3, "out": "sample_data/data/peptide.extxyz.xz"},
+    "peptide-lengths": {
+        "n": 18,
+        "seed": 4,
+        "out": "sample_data/data/peptide_lengths.extxyz.xz",
+    },
     "thermal": {"n": 2000, "seed": 20, "out": "sample_data/data/graphene_thermal.extxyz.xz"},
     "thermal-contact": {
         "n": 600,
@@ -65,7 +71,8 @@ def add_parser(sub) -> None:
         default=None,
         help="configurations (graphene, contact, periodic and the thermal sets), "
         "orientations per molecule (scans), "
-        "MD runs (peptide); default: " + ", ".join(f"{k} {v['n']}" for k, v in DEFAULTS.items()),
+        "MD runs (peptide, peptide-lengths); default: "
+        + ", ".join(f"{k} {v['n']}" for k, v in DEFAULTS.items()),
     )
     p.add_argument("--seed", type=int, default=None, help="random seed (default per set)")
     p.add_argument("--out", default=None, help="output extxyz file (default sample_data/data/)")
@@ -140,10 +147,13 @@ def run(args) -> int:
     n = args.n if args.n is not None else d["n"]
     seed = args.seed if args.seed is not None else d["seed"]
     out = Path(args.out or d["out"])
-    if args.set == "peptide":
+    if args.set in ("peptide", "peptide-lengths"):
         from muse_explore.reference.peptide_set import generate_peptide_set
 
-        generate_peptide_set(out, runs=n, seed=seed, progress=not args.quiet)
+        generate_peptide_set(
+            out, runs=n, seed=seed, lengths=args.set == "peptide-lengths",
+            progress=not args.quiet,
+        )  # fmt: skip
     else:
         specs, build, stress = jobs(args.set, n, seed, args.minima)
         meta = {
