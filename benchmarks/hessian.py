@@ -14,7 +14,8 @@ training data's curvature set, never these exact geometries.
 Each model's Hessian is measured two ways: by autograd (float64), and by central differences
 of the model's own forces at the reference's step (0.005 Å), so that both sides are measured
 alike. Prints element-wise Hessian MAE (eV/Å²), frequency MAE (cm⁻¹), the MAE of the six
-intermolecular modes and their relative error for the complexes; writes
+intermolecular modes and the relative error of the stiff ones (``STIFF_CM``) for the
+complexes; writes
 benchmarks/hessian.json and a plot of model against reference frequencies,
 benchmarks/hessian.png.
 """
@@ -32,6 +33,11 @@ ROOT = Path(__file__).resolve().parent
 MINIMA = ROOT.parent / "sample_data" / "data" / "minima"
 MOLECULES = ("benzene", "pyridine", "water", "naphthalene")
 ADSORBATES = ("benzene", "pyridine", "water")
+#: Intermolecular modes below this (cm⁻¹) are the nearly free sliding and spinning of the
+#: adsorbate on the flake (GFN2-xTB: -18 to 15 cm⁻¹, some imaginary at the frozen-flake
+#: minimum): relative errors are taken over the stiffer ones only (the bounce and the two
+#: tilts, 70-115 cm⁻¹).
+STIFF_CM = 30.0
 MODELS = {"MuSE": "muse-painn-graphene", "baseline": "painn-graphene", "LES": "painn-lr-graphene"}
 
 
@@ -79,8 +85,11 @@ def main() -> None:
             ):
                 cmp = compare_hessians(h, m.hessian, atoms, idx)
                 fm, fr = np.array(cmp["frequencies"]), np.array(cmp["reference_frequencies"])
-                if idx is not None:  # the six intermolecular modes: relative error
-                    cmp["low_mode_relative"] = float(np.mean(np.abs(fm[:6] - fr[:6]) / fr[:6]))
+                if idx is not None:  # the stiff intermolecular modes: relative error
+                    stiff = np.abs(fr[:6]) >= STIFF_CM
+                    cmp["low_mode_relative"] = float(
+                        np.mean(np.abs(fm[:6][stiff] - fr[:6][stiff]) / np.abs(fr[:6][stiff]))
+                    )
                 entry[how] = cmp
             result["systems"][key][label] = entry
             rows.append((key, label, entry))
@@ -111,7 +120,7 @@ def main() -> None:
     result["summary"] = summary
     print()
     print("| model | Hessian | molecules: freq. MAE (cm⁻¹) | adsorbate block: H MAE (eV/Å²) | "
-          "intermolecular modes: MAE (cm⁻¹) | relative |")  # fmt: skip
+          "intermolecular modes: MAE (cm⁻¹) | stiff ones: relative |")  # fmt: skip
     print("|---|---|---:|---:|---:|---:|")
     for label, per in summary.items():
         for how, s in per.items():

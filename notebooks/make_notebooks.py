@@ -140,7 +140,7 @@ Where do the jumps happen? Not along a rigid approach: atoms are assigned within
 fragment, and when benzene moves as a whole nothing changes inside either fragment, so the
 soft and hard curves of a distance scan just run in parallel. Atoms change node when a
 fragment *deforms*. Below, the complex moves along a straight line between two slightly
-distorted geometries (every coordinate displaced by about 0.03 Å, as in a thermal snapshot),
+distorted geometries (every coordinate displaced by about 0.05 Å, as in a thermal snapshot),
 and the plot shows E(hard) − E(soft) along it: nearly flat while the partition holds, a step
 each time an atom switches node. The soft energy itself has no steps."""),
         ("code", """import copy
@@ -150,8 +150,8 @@ from muse_explore.testing import interpolate, rattle
 
 hard = copy.deepcopy(model)
 hard.set_pooling(hard=True)
-start = rattle(benzene_on_graphene(3.4), 0.03, seed=1)
-end = rattle(benzene_on_graphene(3.4), 0.03, seed=2)
+start = rattle(benzene_on_graphene(3.4), 0.05, seed=1)
+end = rattle(benzene_on_graphene(3.4), 0.05, seed=2)
 path = interpolate(start, end, 121)  # 121 frames on the straight line from start to end
 t = np.linspace(0.0, 1.0, len(path))
 gap = 1000 * (predict(hard, path) - predict(model, path))

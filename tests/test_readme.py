@@ -155,10 +155,15 @@ def test_no_number_in_the_prose_without_a_source():
 
 def test_the_checks_fail_on_numbers_that_no_json_backs():
     # a changed cell, a new row and a result in the prose are each caught
-    assert any("0.82" in p for p in table_problems(README.replace("| 0.72 |", "| 0.82 |")))
-    extra_row = "| all | 470 | 4.8 | 12.7 | 14.2 |\n| 10–20 Å | 60 | 0.5 | 2.0 | 5.0 |"
-    assert any("10–20 Å" in p for p in table_problems(README.replace(
-        "| all | 470 | 4.8 | 12.7 | 14.2 |", extra_row)))  # fmt: skip
+    header, rows = _tables(README)[0][1:]
+    cell = rows[0][2]  # MuSE's first cell
+    changed = f"{float(cell) + 0.1:.{len(cell.partition('.')[2])}f}"
+    first = "| " + " | ".join(rows[0]) + " |"
+    assert first in README
+    wrong = README.replace(first, first.replace(f"| {cell} |", f"| {changed} |", 1))
+    assert any(changed in p for p in table_problems(wrong))
+    extra_row = f"{first}\n| 10–20 Å | 60 | 0.5 | 2.0 | 5.0 |"
+    assert any("10–20 Å" in p for p in table_problems(README.replace(first, extra_row)))
     assert table_problems(README.replace("benchmarks/long_range.json", "benchmarks/x.json"))
     for claim in ("MuSE costs 1.19 times its backbone.", "MD ran 20x slower.", "at 5Å"):
         assert prose_problems(f"{README}\n{claim}\n"), claim

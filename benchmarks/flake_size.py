@@ -1,0 +1,112 @@
+"""Does a model trained on one flake transfer to a larger one? The same scans over three flakes.
+
+    OMP_NUM_THREADS=1 python benchmarks/flake_size.py      # about a minute on 2 CPU cores
+
+The graphene models train on circumcoronene (C54H18) only; the long-range benchmark's transfer
+set puts molecules over C96H24, and there MuSE's E_int error at contact is more than twice
+the local baseline's. This script isolates flake size: the same rigid scans (benzene,
+pyridine, water; centred, 8 heights from 3.0 to 12 Å) over coronene (C24H12), circumcoronene
+(C54H18) and C96H24, against GFN2-xTB at every point. A local model's E_int at contact hardly
+depends on the flake beyond its cutoff, and neither does the reference's: the atoms added by
+a larger flake sit more than 5 Å away from the molecule's. For MuSE it also prints how each
+scale's E_int changes from C54H18 to the other flakes: the scale whose contribution moves
+most is the one that extrapolates.
+
+Writes benchmarks/flake_size.json.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent
+MOLECULES = ("benzene", "pyridine", "water")
+FLAKES = {1: "C24H12", 2: "C54H18", 3: "C96H24"}
+HEIGHTS = np.array([3.0, 3.4, 4.0, 5.0, 6.0, 7.5, 9.0, 12.0])
+MODELS = {"MuSE": "muse-painn-graphene", "baseline": "painn-graphene", "LES": "painn-lr-graphene"}
+
+
+def main() -> None:
+    import torch
+
+    from muse_explore.atomic import atomic_open
+    from muse_explore.explore.scans import (
+        ScanSetup,
+        interaction_curves,
+        reference_curve,
+        scan_frames,
+    )
+
+    torch.set_num_threads(2)
+    t0 = time.perf_counter()
+    result: dict = {"heights": HEIGHTS.tolist(), "models": MODELS, "scans": {}}
+    for mol in MOLECULES:
+        for rings, flake in FLAKES.items():
+            setup = ScanSetup(molecule=mol, rings=rings, distances=HEIGHTS)
+            frames = scan_frames(setup)
+            ref = reference_curve(setup, frames=frames)["e_int"]
+            curves = interaction_curves(MODELS, setup, dtype=torch.float64, frames=frames)
+            result["scans"][f"{mol}/{flake}"] = {
+                "reference": ref.tolist(),
+                **{k: {"e_int": curves[k]["e_int"].tolist(),
+                       "scales": curves[k]["scales"].tolist()} for k in MODELS},
+            }  # fmt: skip
+
+    contact, far = HEIGHTS < 4.5, HEIGHTS >= 6.0
+    summary: dict = {}
+    print("E_int MAE against GFN2-xTB (meV), 3 molecules x 8 heights per flake")
+    print("| model | flake | < 4.5 Å | 4.5–6 Å | >= 6 Å | all |")
+    print("|---|---|---:|---:|---:|---:|")
+    for label in MODELS:
+        summary[label] = {}
+        for flake in FLAKES.values():
+            err = np.array([
+                np.array(result["scans"][f"{m}/{flake}"][label]["e_int"])
+                - np.array(result["scans"][f"{m}/{flake}"]["reference"])
+                for m in MOLECULES
+            ]) * 1000  # fmt: skip
+            mid = ~contact & ~far
+            row = {
+                "contact": float(np.abs(err[:, contact]).mean()),
+                "middle": float(np.abs(err[:, mid]).mean()),
+                "far": float(np.abs(err[:, far]).mean()),
+                "all": float(np.abs(err).mean()),
+            }
+            summary[label][flake] = row
+            print(f"| {label} | {flake} | {row['contact']:.1f} | {row['middle']:.1f} | "
+                  f"{row['far']:.1f} | {row['all']:.1f} |")  # fmt: skip
+    result["summary"] = summary
+
+    print("\nMuSE: change of each scale's E_int from C54H18 (mean over molecules, meV)")
+    print("| flake | scale | < 4.5 Å | >= 6 Å |")
+    print("|---|---|---:|---:|")
+    shifts: dict = {}
+    for flake in ("C24H12", "C96H24"):
+        d = np.array([
+            np.array(result["scans"][f"{m}/{flake}"]["MuSE"]["scales"])
+            - np.array(result["scans"][f"{m}/C54H18"]["MuSE"]["scales"])
+            for m in MOLECULES
+        ]).mean(axis=0) * 1000  # (scales, heights)  # fmt: skip
+        ref = np.mean([
+            np.array(result["scans"][f"{m}/{flake}"]["reference"])
+            - np.array(result["scans"][f"{m}/C54H18"]["reference"])
+            for m in MOLECULES
+        ], axis=0) * 1000  # fmt: skip
+        names = ["atoms"] + [f"level {k}" for k in range(1, d.shape[0])]
+        shifts[flake] = {n: d[k].tolist() for k, n in enumerate(names)}
+        shifts[flake]["reference"] = ref.tolist()
+        for name, values in [*zip(names, d, strict=True), ("GFN2-xTB (total)", ref)]:
+            print(f"| {flake} | {name} | {values[contact].mean():+.1f} | "
+                  f"{values[far].mean():+.1f} |")  # fmt: skip
+    result["muse_scale_shift_from_C54H18"] = shifts
+    with atomic_open(ROOT / "flake_size.json") as fh:
+        json.dump(result, fh, indent=1)
+    print(f"wrote benchmarks/flake_size.json in {time.perf_counter() - t0:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
