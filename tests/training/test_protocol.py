@@ -11,21 +11,29 @@ from muse_explore.training.config import TrainConfig
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOL = sorted((ROOT / "sample_data" / "configs" / "protocol").glob("*.yaml"))
 PAIRS = {"painn": "painn-graphene", "so3krates": "so3krates-graphene", "mace": "mace-graphene"}
+TASKS = ("graphene", "peptide")  # the protocol is shared within a task (its data), not across
 
 
 def _load(path):
     return yaml.safe_load(path.read_text())
 
 
-def test_every_protocol_config_shares_data_split_loss_and_budget():
+def test_every_protocol_config_belongs_to_a_task():
     names = {p.stem for p in PROTOCOL}
     for backbone, base in PAIRS.items():
         assert {base, f"muse-{base}"} <= names, backbone
-    assert "painn-lr-graphene" in names
-    first = _load(PROTOCOL[0])
+    assert {"painn-lr-graphene", "muse-painn-peptide", "painn-peptide", "painn-lr-peptide"} <= names
+    assert {name.rsplit("-", 1)[1] for name in names} == set(TASKS)
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_every_config_of_a_task_shares_data_split_loss_and_budget(task):
+    paths = [p for p in PROTOCOL if p.stem.endswith(f"-{task}")]
+    assert len(paths) >= 3
+    first = _load(paths[0])
     shared = {k: v for k, v in first.items() if k not in ("run_dir", "model")}
     assert shared["data"]["split_seed"] is not None  # seeds vary the weights, not the split
-    for path in PROTOCOL[1:]:
+    for path in paths:
         cfg = _load(path)
         assert {k: v for k, v in cfg.items() if k not in ("run_dir", "model")} == shared, path
         assert cfg["run_dir"] == f"runs/protocol/{path.stem}"
@@ -40,7 +48,7 @@ def test_protocol_configs_build_their_model(path):
     name = path.stem
     assert (m.coarse_levels > 0) == name.startswith("muse-")
     assert name.split("-")[-2] in (m.backbone, "lr")
-    if name == "painn-lr-graphene":
+    if name.startswith("painn-lr-"):
         assert m.long_range == "les" and m.long_range_neutral == "fragment"
     # each MuSE model and its baseline differ only in the coarse levels
     if name.startswith("muse-"):
