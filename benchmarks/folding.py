@@ -1,30 +1,35 @@
-"""Folding benchmark: Langevin MD of Ac-(Ala)6-NHMe from the extended chain, MuSE against the
-PaiNN baseline, the LES long-range baseline and GFN2-xTB itself.
+"""Folding benchmark: Langevin MD of Ac-(Ala)15-NHMe from the extended chain, MuSE against the
+PaiNN baseline and the LES long-range baseline, with GFN2-xTB spot checks along every run.
 
-    OMP_NUM_THREADS=1 python benchmarks/folding.py            # ~35 min on 2 cores (--jobs 2)
-    OMP_NUM_THREADS=1 python benchmarks/folding.py --quick    # ~2 min: 0.5 ps, one seed
+    OMP_NUM_THREADS=1 python benchmarks/folding.py --max-hours 2   # resumes; stops after 2 h
+    OMP_NUM_THREADS=1 python benchmarks/folding.py --quick         # ~1 min: Ala4, 0.2 ps, scratch
 
-Every run starts from the same extended β strand (phi, psi = -135°, 135°) with Maxwell–
-Boltzmann velocities of its seed, and is thermostatted by ASE's Langevin integrator (300 K,
-1 fs, friction 0.01 fs⁻¹, centre of mass fixed): the same seeds for every model, so the runs
-differ only by their potential energy surface. Tracked every 10 fs: end-to-end distance (acetyl C
-to N-methyl N), heavy-atom radius of gyration, backbone N–H···O=C hydrogen bonds
-(d(H···O) <= 2.5 Å, angle >= 120°) and the potential energy. For the ML models, 25 frames of each
-trajectory are recomputed with GFN2-xTB: the energy and force errors *along the model's own
-trajectory* show whether it stays where it was trained. Speed is the wall time per MD step
-on one CPU core (float64 calculators), converted to simulated time per wall-clock day. Energy
-conservation: 0.5 ps of NVE (velocity Verlet, 0.5 fs) from the last frame of seed 0, its
-drift (linear fit, meV/atom/ps) and RMS fluctuation of the total energy.
+Every run starts from the same extended β strand (phi, psi = -135°, 135°) of Ac-(Ala)n-NHMe
+(n = 15 by default, 162 atoms) with Maxwell–Boltzmann velocities of its seed, and is
+thermostatted by ASE's Langevin integrator (300 K, 1 fs, friction 0.01 fs⁻¹, centre of mass
+fixed): the same seeds for every model, so the runs differ only by their potential energy
+surface. The default is 3 seeds × 100 ps per model. Tracked every 50 fs: helix content (the
+fraction of residues in the α basin of the Ramachandran map), end-to-end distance (acetyl C to
+N-methyl N), heavy-atom radius of gyration, α-helical (i ← i+4) and all backbone H-bonds, and
+the potential energy. When a run is complete, 20 frames of its trajectory are recomputed with
+GFN2-xTB: the energy and force errors *along the model's own trajectory* show whether it stays
+where it was trained. Seed 0 then runs 0.5 ps of NVE (velocity Verlet, 0.5 fs) from its last
+frame: the drift (linear fit, meV/atom/ps) and RMS fluctuation of the total energy. Speed is
+the wall time per MD step on one CPU core (float64 calculators).
 
-Each finished run is cached in benchmarks/folding_runs.json (written atomically, so a killed
-benchmark resumes where it stopped; --recompute redoes everything) and its trajectory, every
-100 fs, in benchmarks/folding/LABEL-seedK-Tps.extxyz.xz (notebook 05 opens MuSE's). Writes the
-summary benchmarks/folding.json and the plot benchmarks/folding.png.
+A run is advanced in chunks (--chunk-ps) and its state (positions, momenta, the noise
+generator, the sampled series) is saved atomically after each chunk in
+benchmarks/folding/state/KEY.json, its trajectory every 1 ps (runs under 20 ps: 20 frames) in
+benchmarks/folding/KEY.extxyz.xz (KEY = LABEL-nN-seedS-Tps). A killed or time-limited
+benchmark resumes where it stopped, bit for bit the same trajectory; a run whose model file
+changed (sha256) starts again. Writes the summary benchmarks/folding.json (mean ± standard
+deviation over seeds) and the plot benchmarks/folding.png from the runs there are.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import tempfile
@@ -35,19 +40,14 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent
-CACHE = ROOT / "folding_runs.json"
-TRAJ_DIR = ROOT / "folding"
-#: label -> pretrained model name (or a .pt path); "GFN2-xTB" is the reference itself.
-MODELS = {
-    "MuSE": "muse-painn-peptide",
-    "baseline": "painn-peptide",
-    "LES": "painn-lr-peptide",
-    "GFN2-xTB": "GFN2-xTB",
-}
-RESIDUES = 6
-SAMPLE_EVERY_FS = 10.0
-TRAJ_EVERY_FS = 100.0
-CHECK_FRAMES = 25
+OUT = ROOT / "folding"
+#: label -> pretrained model name (or a .pt path); "GFN2-xTB" runs the reference itself.
+MODELS = {"MuSE": "muse-painn-peptide", "baseline": "painn-peptide", "LES": "painn-lr-peptide"}
+SAMPLE_EVERY_FS = 50.0
+TRAJ_EVERY_FS = 1000.0
+CHECK_FRAMES = 20
+TIMESTEP_FS = 1.0
+SERIES = ("helix", "end_to_end", "rg", "alpha_hbonds", "hbonds", "energy")
 
 
 def _calculator(spec: str):
@@ -65,18 +65,39 @@ def _calculator(spec: str):
     raise SystemExit(f"unknown model {spec!r}: not pretrained ({list_pretrained()}) nor a file")
 
 
+def fingerprint(spec: str) -> str:
+    """What identifies the potential: the model file's sha256 (first 16 hex digits)."""
+    from muse_explore.pretrained import list_pretrained, pretrained_path
+
+    if spec == "GFN2-xTB":
+        return spec
+    path = pretrained_path(spec) if spec in list_pretrained() else Path(spec)
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def run_key(label: str, residues: int, seed: int, ps: float) -> str:
+    return f"{label}-n{residues}-seed{seed}-{ps:g}ps"
+
+
 def _observables(frame) -> dict:
     from muse_explore.analysis.peptide import (
-        count_backbone_hbonds,
+        backbone_hbonds,
         end_to_end_distance,
+        helix_fraction,
+        peptide_indices,
         radius_of_gyration,
     )
 
+    idx = peptide_indices(frame)
+    hb = backbone_hbonds(frame)
+    alpha = sum(idx["N"].index(n) + 1 - idx["O"].index(o) == 4 for n, _, o in hb)
     return {
-        "end_to_end": end_to_end_distance(frame),
-        "rg": radius_of_gyration(frame),
-        "hbonds": count_backbone_hbonds(frame),
-        "energy": float(frame.get_potential_energy()),
+        "helix": round(helix_fraction(frame), 4),
+        "end_to_end": round(end_to_end_distance(frame), 3),
+        "rg": round(radius_of_gyration(frame), 3),
+        "alpha_hbonds": int(alpha),
+        "hbonds": len(hb),
+        "energy": round(float(frame.get_potential_energy()), 5),
     }
 
 
@@ -99,235 +120,269 @@ def _nve(atoms, calc, *, steps: int, timestep: float) -> dict:
     dyn.run(steps)
     e = (np.array(etot) - etot[0]) * 1000.0 / n  # meV/atom
     t = np.array(times)
-    slope = float(np.polyfit(t, e, 1)[0])
     return {
         "steps": steps,
         "timestep_fs": timestep,
-        "drift_mev_per_atom_ps": slope,
+        "drift_mev_per_atom_ps": float(np.polyfit(t, e, 1)[0]),
         "rms_fluctuation_mev_per_atom": float(np.std(e)),
         "max_deviation_mev_per_atom": float(np.abs(e).max()),
         "final_temperature_K": float(work.get_temperature()),
     }
 
 
-def run_one(
-    label: str, spec: str, seed: int, ps: float, temperature: float, nve_ps: float,
-    traj_dir: Path = TRAJ_DIR,
-):  # fmt: skip
-    """One Langevin run (and, for seed 0, the NVE check); returns its cache entry."""
-    import torch
+def _spot_checks(traj_path: Path) -> dict:
+    """GFN2-xTB energy and force errors on CHECK_FRAMES frames of a finished trajectory."""
+    from ase.io import read
 
-    from muse_explore.atomic import atomic_path
-    from muse_explore.reference.peptide import alanine_peptide, peptide_md
     from muse_explore.reference.xtb import gfn2_calculator
 
-    torch.set_num_threads(1)
-    timestep = 1.0
-    steps = int(round(ps * 1000 / timestep))
-    every = int(round(SAMPLE_EVERY_FS / timestep))
-    start = alanine_peptide(RESIDUES, conformation="extended")
-    calc = _calculator(spec)
-    start.calc = calc
-    first = _observables(start)  # also the warm-up call (model load, first graph): not timed
-    t0 = time.perf_counter()
-    frames = peptide_md(start, calc, temperature=temperature, steps=steps, timestep=timestep,
-                        sample_every=every, seed=seed)  # fmt: skip
-    wall = time.perf_counter() - t0
-    series = {k: [v] for k, v in first.items()}
-    series["time_ps"] = [0.0]
-    for a in frames:
-        series["time_ps"].append(a.info["md_step"] * timestep / 1000.0)
-        for k, v in _observables(a).items():
-            series[k].append(v)
-    entry = {
-        "label": label, "model": spec, "seed": seed, "temperature_K": temperature,
-        "timestep_fs": timestep, "steps": steps, "atoms": len(start),
-        "wall_s": wall, "ms_per_step": 1000.0 * wall / max(steps, 1),
-        "torch_threads": torch.get_num_threads(), "series": series,
-    }  # fmt: skip
-    if spec != "GFN2-xTB" and frames:
-        pick = np.unique(np.linspace(0, len(frames) - 1, CHECK_FRAMES).round().astype(int))
-        de, df = [], []
-        for i in pick:
-            ref = frames[i].copy()
-            ref.calc = gfn2_calculator()
-            de.append((frames[i].get_potential_energy() - ref.get_potential_energy()) / len(ref))
-            df.append(np.abs(frames[i].get_forces() - ref.get_forces()).mean())
-        entry["check"] = {
-            "frames": len(pick),
-            "energy_mae_mev_per_atom": float(1000 * np.mean(np.abs(de))),
-            "energy_mean_error_mev_per_atom": float(1000 * np.mean(de)),
-            "forces_mae_mev_per_a": float(1000 * np.mean(df)),
-        }
-    stride = max(1, int(round(TRAJ_EVERY_FS / SAMPLE_EVERY_FS)))
-    traj = [f for f in frames if (f.info["md_step"] // every) % stride == 0]
-    if traj:
-        from ase.io import write
-
-        path = Path(traj_dir) / f"{label}-seed{seed}-{ps:g}ps.extxyz.xz"
-        for f in traj:
-            f.info.update(model=spec, seed=seed, time_ps=f.info["md_step"] * timestep / 1000.0)
-        with atomic_path(path) as tmp:
-            write(tmp, traj, format="extxyz")
-        inside = path.is_relative_to(ROOT.parent)
-        entry["trajectory"] = str(path.relative_to(ROOT.parent) if inside else path)
-    if seed == 0 and nve_ps > 0 and frames:
-        entry["nve"] = _nve(frames[-1], calc, steps=int(round(nve_ps * 2000)), timestep=0.5)
-    return entry
+    frames = read(traj_path, ":")
+    pick = np.unique(np.linspace(0, len(frames) - 1, CHECK_FRAMES).round().astype(int))
+    de, df = [], []
+    for i in pick:
+        ref = frames[i].copy()
+        ref.calc = gfn2_calculator()
+        de.append((frames[i].get_potential_energy() - ref.get_potential_energy()) / len(ref))
+        df.append(np.abs(frames[i].get_forces() - ref.get_forces()).mean())
+    return {
+        "frames": len(pick),
+        "energy_mae_mev_per_atom": float(1000 * np.mean(np.abs(de))),
+        "energy_mean_error_mev_per_atom": float(1000 * np.mean(de)),
+        "forces_mae_mev_per_a": float(1000 * np.mean(df)),
+    }
 
 
-def _save(cache: dict, path: Path) -> None:
+def _save(path: Path, data: dict) -> None:
     from muse_explore.atomic import atomic_open
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_open(path) as fh:
-        json.dump(cache, fh)
+        json.dump(data, fh, separators=(",", ":"))
 
 
-def _summary(cache: dict, labels: list[str], seeds: list[int], ps: float) -> dict:
-    out = {}
-    for label in labels:
-        runs = [cache[f"{label}/{s}/{ps}"] for s in seeds if f"{label}/{s}/{ps}" in cache]
-        if not runs:
-            continue
-        late = {}
-        for key in ("end_to_end", "rg", "hbonds"):
-            vals = []
-            for r in runs:
-                t = np.array(r["series"]["time_ps"])
-                vals.append(np.mean(np.array(r["series"][key])[t >= t[-1] / 2]))
-            late[key] = float(np.mean(vals))
-        first = []
-        for r in runs:
-            hb = np.array(r["series"]["hbonds"])
-            t = np.array(r["series"]["time_ps"])
-            first.append(float(t[np.argmax(hb > 0)]) if (hb > 0).any() else None)
-        ms = float(np.mean([r["ms_per_step"] for r in runs]))
-        s = {
-            "model": runs[0]["model"], "runs": len(runs), "ms_per_step": ms,
-            "ns_per_day": 86400.0 / (ms / 1000.0) * runs[0]["timestep_fs"] * 1e-6,
-            "second_half_mean": late, "first_hbond_ps": first,
+def advance(
+    label: str, spec: str, seed: int, ps: float, *, residues: int, temperature: float,
+    nve_ps: float, chunk_ps: float, deadline: float, out: Path = OUT,
+) -> dict:  # fmt: skip
+    """Advance one run until it is complete or ``deadline`` (time.time()) passes; return it."""
+    import torch
+    from ase.io import read, write
+
+    from muse_explore.atomic import atomic_path
+    from muse_explore.reference.peptide import PeptideLangevin, alanine_peptide
+
+    torch.set_num_threads(1)
+    key = run_key(label, residues, seed, ps)
+    state_path, traj_path = out / "state" / f"{key}.json", out / f"{key}.extxyz.xz"
+    total = int(round(ps * 1000 / TIMESTEP_FS))
+    every = int(round(SAMPLE_EVERY_FS / TIMESTEP_FS))
+    stride = int(round(min(TRAJ_EVERY_FS / TIMESTEP_FS, total / 20))) // every * every
+    stride = max(every, stride)  # short runs still keep about 20 frames
+    print_ = fingerprint(spec)
+    st = json.loads(state_path.read_text()) if state_path.is_file() else None
+    if st is not None and st.get("fingerprint") != print_:
+        print(f"  {key}: the model changed since this run started; starting again", flush=True)
+        st = None
+    start = alanine_peptide(residues, conformation="extended")
+    calc = _calculator(spec)
+    if st is None:
+        traj_path.unlink(missing_ok=True)
+        start.calc = calc
+        first = _observables(start)  # also the warm-up call (model load, first graph): not timed
+        st = {
+            "label": label, "model": spec, "fingerprint": print_, "seed": seed,
+            "residues": residues, "atoms": len(start), "temperature_K": temperature,
+            "timestep_fs": TIMESTEP_FS, "steps": total, "wall_s": 0.0, "done": False,
+            "series": {"time_ps": [0.0], **{k: [v] for k, v in first.items()}}, "md": None,
         }  # fmt: skip
-        checks = [r["check"] for r in runs if "check" in r]
+    md = PeptideLangevin(start, calc, temperature=temperature, timestep=TIMESTEP_FS, seed=seed,
+                         state=st["md"])  # fmt: skip
+    if st["md"] is not None:
+        _observables(md.atoms)  # warm-up after a resume: not timed
+    chunk = max(every, int(round(chunk_ps * 1000 / TIMESTEP_FS)) // every * every)
+    while md.step < total and time.time() < deadline:
+        t0 = time.perf_counter()
+        frames = md.run(min(chunk, total - md.step), sample_every=every)
+        st["wall_s"] += time.perf_counter() - t0
+        for f in frames:
+            st["series"]["time_ps"].append(round(f.info["md_step"] * TIMESTEP_FS / 1000.0, 4))
+            for k, v in _observables(f).items():
+                st["series"][k].append(v)
+        keep = [f for f in frames if f.info["md_step"] % stride == 0]
+        if keep:
+            for f in keep:
+                f.info.update(model=spec, seed=seed, time_ps=f.info["md_step"] * TIMESTEP_FS / 1e3)
+            old = read(traj_path, ":") if traj_path.is_file() else []
+            with atomic_path(traj_path) as tmp:
+                write(tmp, old + keep, format="extxyz")
+        st["md"], st["ms_per_step"] = md.state(), 1000.0 * st["wall_s"] / max(md.step, 1)
+        _save(state_path, st)
+        print(f"  {key}: {md.step * TIMESTEP_FS / 1000:g} / {ps:g} ps, "
+              f"{st['ms_per_step']:.1f} ms/step", flush=True)  # fmt: skip
+    if md.step >= total and time.time() < deadline:
+        if spec != "GFN2-xTB" and "check" not in st:
+            st["check"] = _spot_checks(traj_path)
+            _save(state_path, st)
+        if seed == 0 and nve_ps > 0 and "nve" not in st:
+            final = md.atoms.copy()
+            final.set_constraint()
+            st["nve"] = _nve(final, calc, steps=int(round(nve_ps * 2000)), timestep=0.5)
+            _save(state_path, st)
+        st["done"] = True
+        _save(state_path, st)
+    return st
+
+
+def _mean_sd(values) -> dict:
+    v = np.array([x for x in values if x is not None], dtype=float)
+    if not len(v):
+        return {"mean": None, "sd": None, "n": 0}
+    return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+            "n": int(len(v))}  # fmt: skip
+
+
+def summarise(runs: list[dict]) -> dict:
+    """Per label: second-half means, time to half helix, checks and NVE, mean ± sd over seeds."""
+    out = {}
+    for label in dict.fromkeys(r["label"] for r in runs):
+        mine = [r for r in runs if r["label"] == label and r["done"]]
+        if not mine:
+            continue
+        late, half = {k: [] for k in SERIES[:-1]}, []
+        for r in mine:
+            t = np.array(r["series"]["time_ps"])
+            for k in late:
+                late[k].append(float(np.mean(np.array(r["series"][k])[t >= t[-1] / 2])))
+            helix = np.array(r["series"]["helix"])
+            half.append(float(t[np.argmax(helix >= 0.5)]) if (helix >= 0.5).any() else None)
+        s = {
+            "model": mine[0]["model"], "runs": len(mine), "seeds": [r["seed"] for r in mine],
+            "ms_per_step": _mean_sd([r["ms_per_step"] for r in mine]),
+            "second_half": {k: _mean_sd(v) for k, v in late.items()},
+            "half_helix_ps": half,
+        }  # fmt: skip
+        checks = [r["check"] for r in mine if "check" in r]
         if checks:
-            s["check"] = {k: float(np.mean([c[k] for c in checks])) for k in checks[0]}
-        nve = [r["nve"] for r in runs if "nve" in r]
+            s["check"] = {k: _mean_sd([c[k] for c in checks]) for k in checks[0]}
+        nve = [r["nve"] for r in mine if "nve" in r]
         if nve:
             s["nve"] = nve[0]
         out[label] = s
     return out
 
 
-def _print(summary: dict, ps: float, temperature: float, seeds: list[int]) -> None:
-    print(f"\nAc-(Ala){RESIDUES}-NHMe, Langevin {temperature:.0f} K, {ps:g} ps x {len(seeds)} "
-          f"seed(s) from the extended chain; means over the second half of each run")  # fmt: skip
-    print("| model | ms/step (1 core) | ns/day | end-to-end (Å) | Rg (Å) | backbone H-bonds | "
-          "first H-bond (ps) | E err. on own traj. (meV/atom) | F err. (meV/Å) | "
-          "NVE drift (meV/atom/ps) | NVE RMS (meV/atom) |")  # fmt: skip
+def _fmt(ms: dict, digits: int) -> str:
+    if ms["mean"] is None:
+        return "-"
+    return f"{ms['mean']:.{digits}f} ± {ms['sd']:.{digits}f}" if ms["n"] > 1 else \
+        f"{ms['mean']:.{digits}f}"  # fmt: skip
+
+
+def _print(summary: dict, residues: int, ps: float, temperature: float) -> None:
+    print(f"\nAc-(Ala){residues}-NHMe, Langevin {temperature:.0f} K, {ps:g} ps per run from the "
+          "extended chain; second-half means, mean ± sd over seeds")  # fmt: skip
+    print("| model | runs | helix content | end-to-end (Å) | Rg (Å) | α H-bonds | "
+          "time to half helix (ps) | E err. on own traj. (meV/atom) | F err. (meV/Å) | "
+          "NVE drift (meV/atom/ps) | ms/step (1 core) |")  # fmt: skip
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, s in summary.items():
-        late, chk, nve = s["second_half_mean"], s.get("check"), s.get("nve")
-        first = ", ".join("-" if f is None else f"{f:.2f}" for f in s["first_hbond_ps"])
+        late, chk, nve = s["second_half"], s.get("check"), s.get("nve")
+        half = ", ".join("-" if h is None else f"{h:.0f}" for h in s["half_helix_ps"])
         cells = [
-            f"{s['ms_per_step']:.1f}", f"{s['ns_per_day']:.2f}", f"{late['end_to_end']:.2f}",
-            f"{late['rg']:.2f}", f"{late['hbonds']:.2f}", first,
-            f"{chk['energy_mae_mev_per_atom']:.2f}" if chk else "reference",
-            f"{chk['forces_mae_mev_per_a']:.0f}" if chk else "reference",
-            f"{nve['drift_mev_per_atom_ps']:.3f}" if nve else "-",
-            f"{nve['rms_fluctuation_mev_per_atom']:.3f}" if nve else "-",
+            str(s["runs"]), _fmt(late["helix"], 2), _fmt(late["end_to_end"], 1),
+            _fmt(late["rg"], 2), _fmt(late["alpha_hbonds"], 1), half,
+            _fmt(chk["energy_mae_mev_per_atom"], 2) if chk else "reference",
+            _fmt(chk["forces_mae_mev_per_a"], 0) if chk else "reference",
+            f"{nve['drift_mev_per_atom_ps']:.3f}" if nve else "-", _fmt(s["ms_per_step"], 0),
         ]  # fmt: skip
         print(f"| {label} | " + " | ".join(cells) + " |")
 
 
-def _plot(cache: dict, labels, seeds, ps, path: Path) -> None:
+def _plot(runs: list[dict], residues: int, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     colors = {"MuSE": "C0", "baseline": "C3", "LES": "C2", "GFN2-xTB": "k"}
-    keys = (("end_to_end", "end-to-end distance (Å)"), ("rg", "radius of gyration (Å)"),
-            ("hbonds", "backbone H-bonds"), ("energy", "E − E(start) (eV)"))  # fmt: skip
+    keys = (("helix", "helix content"), ("end_to_end", "end-to-end distance (Å)"),
+            ("alpha_hbonds", "α (i ← i+4) H-bonds"), ("rg", "radius of gyration (Å)"))  # fmt: skip
     fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True)
     for ax, (key, name) in zip(axes.flat, keys, strict=True):
-        for label in labels:
-            for k, s in enumerate(seeds):
-                r = cache.get(f"{label}/{s}/{ps}")
-                if r is None:
-                    continue
-                t, y = np.array(r["series"]["time_ps"]), np.array(r["series"][key], float)
-                if key == "energy":
-                    y = y - y[0]
-                if key == "hbonds":  # 100 fs running mean: counts flicker
-                    w = 10
-                    y = np.convolve(y, np.ones(w) / w, mode="same")
-                style = ("-", "--", ":", "-.")[k % 4]
-                ax.plot(t, y, color=colors.get(label), lw=1.0, alpha=0.85, ls=style,
-                        label=label if k == 0 else None)  # fmt: skip
+        seen = set()
+        for r in runs:
+            t, y = np.array(r["series"]["time_ps"]), np.array(r["series"][key], float)
+            w = 20  # 1 ps running mean: the observables flicker
+            if len(y) > w:
+                y = np.convolve(y, np.ones(w) / w, mode="same")
+            style = ("-", "--", ":", "-.")[r["seed"] % 4]
+            ax.plot(t, y, color=colors.get(r["label"]), lw=1.0, alpha=0.85, ls=style,
+                    label=None if r["label"] in seen else r["label"])  # fmt: skip
+            seen.add(r["label"])
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
     for ax in axes[1]:
         ax.set_xlabel("time (ps)")
     axes[0, 0].legend()
-    fig.suptitle(f"Ac-(Ala){RESIDUES}-NHMe from the extended chain, Langevin MD "
-                 f"(seeds as line styles)")  # fmt: skip
+    fig.suptitle(f"Ac-(Ala){residues}-NHMe from the extended chain, Langevin MD, 300 K "
+                 "(seeds as line styles, 1 ps running means)")  # fmt: skip
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--ps", type=float, default=10.0, help="length of each Langevin run (ps)")
-    p.add_argument("--seeds", type=int, default=2, help="runs per model")
+    p.add_argument("--residues", type=int, default=15, help="n of Ac-(Ala)n-NHMe")
+    p.add_argument("--ps", type=float, default=100.0, help="length of each Langevin run (ps)")
+    p.add_argument("--seeds", type=int, default=3, help="runs per model")
     p.add_argument("--temperature", type=float, default=300.0)
     p.add_argument("--nve-ps", type=float, default=0.5, help="NVE check length (ps), 0 skips")
+    p.add_argument("--chunk-ps", type=float, default=2.0, help="save the state every this long")
+    p.add_argument("--max-hours", type=float, default=float("inf"),
+                   help="stop starting chunks after this wall time (resume later)")  # fmt: skip
     p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     p.add_argument("--models", nargs="+", default=list(MODELS),
-                   help=f"labels from {list(MODELS)}, or LABEL=NAME_OR_PATH")  # fmt: skip
-    p.add_argument("--quick", action="store_true", help="0.5 ps, one seed, 0.1 ps NVE")
-    p.add_argument("--recompute", action="store_true", help="ignore the cached runs")
+                   help=f"labels from {list(MODELS)}, GFN2-xTB, or LABEL=NAME_OR_PATH")  # fmt: skip
+    p.add_argument("--quick", action="store_true", help="Ala4, 0.2 ps, one seed, 0.05 ps NVE")
     args = p.parse_args()
     if args.quick:
-        args.ps, args.seeds, args.nve_ps = 0.5, 1, 0.1
+        args.residues, args.ps, args.seeds, args.nve_ps, args.chunk_ps = 4, 0.2, 1, 0.05, 0.1
     models = {}
     for item in args.models:
         label, _, spec = item.partition("=")
-        if not spec and label not in MODELS:
+        if not spec and label not in (*MODELS, "GFN2-xTB"):
             raise SystemExit(f"unknown model label {label!r}; use one of {list(MODELS)}")
-        models[label] = spec or MODELS[label]
-    seeds = list(range(args.seeds))
-    cache_path, traj_dir = CACHE, TRAJ_DIR
-    if args.quick:  # a smoke test: nothing cached, nothing written next to the real results
-        scratch = Path(tempfile.mkdtemp(prefix="muse-folding-"))
-        cache_path, traj_dir = scratch / "runs.json", scratch
-    fresh = args.recompute or not cache_path.is_file()
-    cache = {} if fresh else json.loads(cache_path.read_text())
-    todo = [(label, spec, s) for label, spec in models.items() for s in seeds
-            if cache.get(f"{label}/{s}/{args.ps}", {}).get("model") != spec]  # fmt: skip
-    print(f"{len(todo)} run(s) to do, {len(models) * len(seeds) - len(todo)} cached", flush=True)
+        models[label] = spec or MODELS.get(label, label)
+    out = Path(tempfile.mkdtemp(prefix="muse-folding-")) if args.quick else OUT
+    deadline = time.time() + 3600.0 * args.max_hours
+    jobs = [(label, spec, s) for label, spec in models.items() for s in range(args.seeds)]
+    t0 = time.perf_counter()
+    runs = []
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        job = (args.ps, args.temperature, args.nve_ps, traj_dir)
-        futures = {pool.submit(run_one, lab, spec, s, *job): (lab, s) for lab, spec, s in todo}
+        opts = dict(residues=args.residues, temperature=args.temperature, nve_ps=args.nve_ps,
+                    chunk_ps=args.chunk_ps, deadline=deadline, out=out)  # fmt: skip
+        futures = [pool.submit(advance, lab, spec, s, args.ps, **opts) for lab, spec, s in jobs]
         for fut in futures:
-            entry = fut.result()
-            label, s = futures[fut]
-            cache[f"{label}/{s}/{args.ps}"] = entry
-            _save(cache, cache_path)
-            msg = f"  {label} seed {s}: {entry['ms_per_step']:.1f} ms/step"
-            if "check" in entry:
-                c = entry["check"]
-                msg += (f", along its trajectory vs GFN2-xTB: E {c['energy_mae_mev_per_atom']:.2f}"
-                        f" meV/atom, F {c['forces_mae_mev_per_a']:.0f} meV/Å")  # fmt: skip
-            print(msg, flush=True)
-    labels = list(models)
-    summary = _summary(cache, labels, seeds, args.ps)
-    _print(summary, args.ps, args.temperature, seeds)
+            r = fut.result()
+            runs.append(r)
+            if r["done"] and "check" in r:
+                c = r["check"]
+                print(f"  {run_key(r['label'], r['residues'], r['seed'], args.ps)} done; along "
+                      f"its trajectory vs GFN2-xTB: E {c['energy_mae_mev_per_atom']:.2f} "
+                      f"meV/atom, F {c['forces_mae_mev_per_a']:.0f} meV/Å", flush=True)  # fmt: skip
+    left = [r for r in runs if not r["done"]]
+    summary = summarise(runs)
+    _print(summary, args.residues, args.ps, args.temperature)
+    if left:
+        print(f"{len(left)} run(s) not complete; rerun the same command to continue")
     if not args.quick:
-        result = {"ps": args.ps, "seeds": seeds, "temperature_K": args.temperature,
-                  "residues": RESIDUES, "summary": summary}  # fmt: skip
+        result = {"ps": args.ps, "residues": args.residues, "temperature_K": args.temperature,
+                  "complete": len(runs) - len(left), "incomplete": len(left),
+                  "summary": summary}  # fmt: skip
         (ROOT / "folding.json").write_text(json.dumps(result, indent=1) + "\n")
-        _plot(cache, labels, seeds, args.ps, ROOT / "folding.png")
-        print("wrote benchmarks/folding.json, benchmarks/folding.png and "
-              f"{TRAJ_DIR.relative_to(ROOT.parent)}/")  # fmt: skip
+        _plot(runs, args.residues, ROOT / "folding.png")
+        print(f"wrote benchmarks/folding.json and benchmarks/folding.png in "
+              f"{time.perf_counter() - t0:.0f} s")  # fmt: skip
 
 
 if __name__ == "__main__":

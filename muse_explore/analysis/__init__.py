@@ -13,6 +13,7 @@ from muse_explore.analysis.peptide import (
     backbone_indices,
     count_backbone_hbonds,
     end_to_end_distance,
+    helix_fraction,
     peptide_indices,
     radius_of_gyration,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "backbone_indices",
     "count_backbone_hbonds",
     "end_to_end_distance",
+    "helix_fraction",
     "peptide_indices",
     "radius_of_gyration",
 ]

@@ -1,4 +1,5 @@
-"""Observables of capped alanine peptides Ac-(Ala)_n-NHMe: size, compactness, backbone H-bonds.
+"""Observables of capped alanine peptides Ac-(Ala)_n-NHMe: size, compactness, backbone H-bonds,
+helix content.
 
 Every function takes one frame (an ``Atoms``) in the fixed atom order of
 :func:`muse_explore.reference.peptide.alanine_peptide`. The indices come from
@@ -12,13 +13,14 @@ from __future__ import annotations
 import numpy as np
 from ase import Atoms
 
-from muse_explore.reference.peptide import backbone_indices, residue_count
+from muse_explore.reference.peptide import backbone_indices, dihedral_angles, residue_count
 
 __all__ = [
     "backbone_hbonds",
     "backbone_indices",
     "count_backbone_hbonds",
     "end_to_end_distance",
+    "helix_fraction",
     "peptide_indices",
     "radius_of_gyration",
 ]
@@ -116,3 +118,30 @@ def count_backbone_hbonds(atoms: Atoms, *, max_ho: float = 2.5, min_angle: float
         The count.
     """
     return len(backbone_hbonds(atoms, max_ho=max_ho, min_angle=min_angle))
+
+
+#: The right-handed α basin of the Ramachandran map used by :func:`helix_fraction`, degrees: a
+#: box around the ideal α helix (φ, ψ = −57°, −47°) that excludes PPII (−75°, 145°), the β
+#: strand (−135°, 135°) and the left-handed region (φ > 0).
+HELIX_PHI = (-100.0, -30.0)
+HELIX_PSI = (-80.0, -5.0)
+
+
+def helix_fraction(atoms: Atoms, *, phi=HELIX_PHI, psi=HELIX_PSI) -> float:
+    """Fraction of residues whose backbone (φ, ψ) lie in the α basin.
+
+    A dihedral criterion, so it needs no H-bond cut-offs and counts a residue as helical as soon
+    as its backbone turns, before the i ← i+4 H-bond closes (:func:`backbone_hbonds` sees
+    those).
+
+    Args:
+        atoms: an Ac-(Ala)_n-NHMe frame.
+        phi: (lowest, highest) φ of the basin, degrees.
+        psi: (lowest, highest) ψ of the basin, degrees.
+
+    Returns:
+        A number in [0, 1]: 1 for the ideal α helix, 0 for the extended and PPII chains.
+    """
+    phis, psis = dihedral_angles(atoms)
+    inside = (phis >= phi[0]) & (phis <= phi[1]) & (psis >= psi[0]) & (psis <= psi[1])
+    return float(inside.mean())

@@ -303,6 +303,136 @@ def dihedral_angles(atoms: Atoms) -> tuple[np.ndarray, np.ndarray]:
     return phi, psi
 
 
+class PeptideLangevin:
+    """Resumable Langevin MD of a (gas-phase) peptide: :func:`peptide_md` in chunks.
+
+    Velocities start from a Maxwell–Boltzmann distribution at ``temperature`` with zero total
+    linear and angular momentum; the centre of mass is held fixed with
+    :class:`ase.constraints.FixCom`. Both the initial velocities and the Langevin noise come
+    from ``numpy`` generators seeded by ``seed``. :meth:`state` is a JSON-ready snapshot
+    (positions, momenta, step count and the noise generator's state); a new object built with
+    ``state=`` continues the same trajectory, so a long run can stop after any chunk and go on
+    in another process: ``run(a)`` then ``run(b)`` and ``run(a)``, save, resume, ``run(b)``
+    draw the same noise.
+
+    Args:
+        atoms: starting structure (not modified).
+        calc: ASE calculator giving energy and forces.
+        temperature: thermostat temperature, K.
+        timestep: MD time step, fs.
+        friction: Langevin friction, 1/fs (0.01 fs⁻¹ = 10 ps⁻¹).
+        seed: seed of the velocity and noise generators.
+        state: a :meth:`state` of an earlier object with the same structure (its positions and
+            momenta replace the starting ones).
+    """
+
+    def __init__(
+        self,
+        atoms: Atoms,
+        calc: Calculator,
+        *,
+        temperature: float = 500.0,
+        timestep: float = 1.0,
+        friction: float = 0.01,
+        seed: int = 0,
+        state: dict | None = None,
+    ) -> None:
+        self.temperature = float(temperature)
+        self.timestep = float(timestep)
+        work = atoms.copy()
+        work.set_constraint([*work.constraints, FixCom()])
+        work.calc = calc
+        velocity_rng, self._noise = (
+            np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)
+        )
+        self.step = 0
+        if state is None:
+            thermalize_momenta(work, temperature, rng=velocity_rng)
+            Stationary(work)
+            ZeroRotation(work)
+        else:
+            positions = np.asarray(state.get("positions"), dtype=float)
+            momenta = np.asarray(state.get("momenta"), dtype=float)
+            if positions.shape != (len(work), 3) or momenta.shape != (len(work), 3):
+                raise ValueError(
+                    f"MD state holds {positions.shape} positions and {momenta.shape} momenta, "
+                    f"but the structure has {len(work)} atoms"
+                )
+            work.positions = positions
+            work.set_momenta(momenta, apply_constraint=False)
+            self._noise.bit_generator.state = state["noise_rng"]
+            self.step = int(state["step"])
+        self.atoms = work
+        self._dyn = Langevin(
+            work,
+            timestep * units.fs,
+            temperature_K=temperature,
+            friction=friction / units.fs,
+            fixcm=False,
+            rng=self._noise,
+        )
+
+    def state(self) -> dict:
+        """JSON-ready snapshot: ``positions``, ``momenta``, ``step`` and ``noise_rng``."""
+        return {
+            "positions": self.atoms.positions.tolist(),
+            "momenta": self.atoms.get_momenta().tolist(),
+            "step": self.step,
+            "noise_rng": self._noise.bit_generator.state,
+        }
+
+    def run(
+        self,
+        steps: int,
+        *,
+        sample_every: int = 10,
+        progress: Callable[[int], object] | None = None,
+    ) -> list[Atoms]:
+        """Advance ``steps`` steps; return the frames at global steps divisible by ``sample_every``.
+
+        Frames are copies with a :class:`~ase.calculators.singlepoint.SinglePointCalculator`
+        holding the energy (eV) and unconstrained forces (eV/Å) of the MD's own force call at
+        that geometry, their momenta, and ``info`` with ``md_step`` (counted from the very
+        first step, across resumes), ``temperature_K`` (the thermostat's) and
+        ``kinetic_temperature_K`` (the frame's instantaneous one). ``progress(step)`` is called
+        after every step with the step count of this call.
+        """
+        if steps < 0:
+            raise ValueError(f"steps must be >= 0, got {steps}")
+        if sample_every < 1:
+            raise ValueError(f"sample_every must be >= 1, got {sample_every}")
+        work, frames, first = self.atoms, [], self.step
+
+        def sample() -> None:
+            done = self._dyn.nsteps - start
+            if done <= 0:
+                return
+            self.step = first + done
+            if self.step % sample_every == 0:
+                # the step's own force call computed these at the current positions: both cached
+                energy = work.get_potential_energy()
+                forces = work.get_forces(apply_constraint=False)
+                frame = work.copy()
+                frame.set_constraint()
+                frame.info.update(
+                    md_step=int(self.step),
+                    temperature_K=self.temperature,
+                    kinetic_temperature_K=float(work.get_temperature()),
+                )
+                frame.calc = SinglePointCalculator(frame, energy=energy, forces=forces.copy())
+                frames.append(frame)
+            if progress is not None:
+                progress(done)
+
+        start = self._dyn.nsteps
+        self._dyn.attach(sample, interval=1)
+        try:
+            self._dyn.run(steps)
+        finally:
+            self._dyn.observers.clear()
+        return frames
+
+
 def peptide_md(
     atoms: Atoms,
     calc: Calculator,
@@ -317,13 +447,12 @@ def peptide_md(
 ) -> list[Atoms]:
     """Langevin MD of a (gas-phase) peptide, returning labelled snapshots.
 
-    Velocities start from a Maxwell–Boltzmann distribution at ``temperature`` with zero total
-    linear and angular momentum; the centre of mass is held fixed with
-    :class:`ase.constraints.FixCom`. Both the initial velocities and the Langevin noise come
-    from ``numpy`` generators seeded by ``seed``, so a run is reproducible given a
-    deterministic calculator in the same state: pass a fresh one per run, as some keep state
-    between calls (TBLite reuses the previous wavefunction as its SCF guess, which changes
-    results at the SCF tolerance).
+    One :class:`PeptideLangevin` run from the start: velocities from a Maxwell–Boltzmann
+    distribution at ``temperature`` with zero total linear and angular momentum, the centre of
+    mass held fixed, velocities and noise from ``numpy`` generators seeded by ``seed``. A run
+    is reproducible given a deterministic calculator in the same state: pass a fresh one per
+    run, as some keep state between calls (TBLite reuses the previous wavefunction as its SCF
+    guess, which changes results at the SCF tolerance).
 
     Args:
         atoms: starting structure (not modified).
@@ -338,53 +467,13 @@ def peptide_md(
         progress: called as ``progress(step)`` after every step (e.g. a progress bar update).
 
     Returns:
-        ``steps // sample_every`` copies of the sampled frames, each with a
-        :class:`~ase.calculators.singlepoint.SinglePointCalculator` holding the energy (eV) and
-        unconstrained forces (eV/Å) of the MD's own force call at that geometry (no
-        recomputation), their momenta, and ``info`` with ``md_step``, ``temperature_K`` (the
-        thermostat's) and ``kinetic_temperature_K`` (the frame's instantaneous one).
+        ``steps // sample_every`` frames, as :meth:`PeptideLangevin.run` returns them.
     """
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
     if sample_every < 1:
         raise ValueError(f"sample_every must be >= 1, got {sample_every}")
-    work = atoms.copy()
-    work.set_constraint([*work.constraints, FixCom()])
-    work.calc = calc
-    velocity_rng, noise_rng = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2)
+    md = PeptideLangevin(
+        atoms, calc, temperature=temperature, timestep=timestep, friction=friction, seed=seed
     )
-    thermalize_momenta(work, temperature, rng=velocity_rng)
-    Stationary(work)
-    ZeroRotation(work)
-    dyn = Langevin(
-        work,
-        timestep * units.fs,
-        temperature_K=temperature,
-        friction=friction / units.fs,
-        fixcm=False,
-        rng=noise_rng,
-    )
-    frames: list[Atoms] = []
-
-    def sample() -> None:
-        step = dyn.nsteps
-        if step > 0 and step % sample_every == 0:
-            # the step's own force call computed these at the current positions: both cached
-            energy = work.get_potential_energy()
-            forces = work.get_forces(apply_constraint=False)
-            frame = work.copy()
-            frame.set_constraint()
-            frame.info.update(
-                md_step=int(step),
-                temperature_K=float(temperature),
-                kinetic_temperature_K=float(work.get_temperature()),
-            )
-            frame.calc = SinglePointCalculator(frame, energy=energy, forces=forces.copy())
-            frames.append(frame)
-        if progress is not None and step > 0:
-            progress(step)
-
-    dyn.attach(sample, interval=1)
-    dyn.run(steps)
-    return frames
+    return md.run(steps, sample_every=sample_every, progress=progress)

@@ -130,13 +130,16 @@ class Trainer:
         self.elapsed = 0.0
         if state is not None:
             self._restore(state)
-        elif self.dist.main:
+        if self.dist.main:
+            # on --resume the optim section may have changed (e.g. a shorter epoch budget):
+            # the run folder records the config the run continues under
             self.run_dir.mkdir(parents=True, exist_ok=True)
             import yaml
 
             _atomic_write_text(
                 self.run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False)
             )
+        if state is None and self.dist.main:
             ds.save_splits(
                 self.run_dir / "splits.json",
                 self.splits,

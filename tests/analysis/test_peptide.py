@@ -8,6 +8,7 @@ from muse_explore.analysis import (
     backbone_indices,
     count_backbone_hbonds,
     end_to_end_distance,
+    helix_fraction,
     peptide_indices,
     radius_of_gyration,
 )
@@ -96,3 +97,16 @@ def test_wrong_atom_count_raises():
         backbone_hbonds(alanine_peptide(2)[:-1])
     with pytest.raises(ValueError, match="n must be"):
         backbone_indices(0)
+
+
+def test_helix_fraction_counts_residues_in_the_alpha_basin(shapes):
+    assert helix_fraction(shapes["helix"]) == 1.0
+    assert helix_fraction(shapes["extended"]) == 0.0
+    assert helix_fraction(shapes["ppii"]) == 0.0
+    # half helix, half strand: the fraction follows the residues that turned
+    mixed = alanine_peptide(
+        6, phi=[-57.0] * 3 + [-135.0] * 3, psi=[-47.0] * 3 + [135.0] * 3
+    )
+    assert helix_fraction(mixed) == pytest.approx(0.5)
+    # the left-handed helix is not the right-handed α basin
+    assert helix_fraction(alanine_peptide(6, phi=57.0, psi=47.0)) == 0.0

@@ -7,6 +7,7 @@ from scipy.sparse.csgraph import shortest_path
 
 from muse_explore.reference.peptide import (
     BONDS,
+    PeptideLangevin,
     alanine_peptide,
     backbone_indices,
     dihedral_angles,
@@ -191,6 +192,33 @@ def test_md_labels_are_the_md_forces_without_recomputation():
             fresh.get_potential_energy(), abs=1e-10
         )
         np.testing.assert_allclose(frame.get_forces(), fresh.get_forces(), atol=1e-10)
+
+
+def test_md_resumed_from_its_state_continues_the_same_trajectory():
+    import json
+
+    atoms = alanine_peptide(1)
+    whole = peptide_md(atoms, EMT(), temperature=300.0, steps=12, sample_every=4, seed=3)
+    md = PeptideLangevin(atoms, EMT(), temperature=300.0, seed=3)
+    first = md.run(6, sample_every=4)
+    state = json.loads(json.dumps(md.state()))  # as a checkpoint file holds it
+    assert state["step"] == 6
+    resumed = PeptideLangevin(atoms, EMT(), temperature=300.0, seed=3, state=state)
+    rest = resumed.run(6, sample_every=4)
+    frames = first + rest
+    assert [f.info["md_step"] for f in frames] == [4, 8, 12]
+    for frame, twin in zip(frames, whole, strict=True):
+        np.testing.assert_allclose(frame.positions, twin.positions, atol=1e-12)
+        np.testing.assert_allclose(frame.get_momenta(), twin.get_momenta(), atol=1e-12)
+    # a different seed's noise is a different trajectory, also when resumed
+    other = PeptideLangevin(atoms, EMT(), temperature=300.0, seed=4, state=state).run(6)
+    assert not np.allclose(other[-1].positions, rest[-1].positions)
+
+
+def test_md_state_of_another_structure_is_refused():
+    md = PeptideLangevin(alanine_peptide(1), EMT(), temperature=300.0)
+    with pytest.raises(ValueError, match=r"\(22, 3\) positions.*has 32 atoms"):
+        PeptideLangevin(alanine_peptide(2), EMT(), state=md.state())
 
 
 def test_md_validates_arguments():

@@ -131,6 +131,12 @@ def test_run_folder_guards_and_corrupt_checkpoint(write_config, tmp_path):
     full = TrainConfig.from_dict(cfg).to_dict()["model"]
     assert isinstance(full["levels"], list) and isinstance(cfg["model"]["levels"], int)
     Trainer(TrainConfig.from_dict(dict(cfg, model=full)), resume=True, progress=False)
+    # the optimiser section may change on resume (a longer budget); the run folder says so
+    longer = dict(cfg, optim={**cfg["optim"], "epochs": 2})
+    Trainer(TrainConfig.from_dict(longer), resume=True, progress=False).fit()
+    saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert saved["optim"]["epochs"] == 2
+    assert [r["epoch"] for r in _rows(tmp_path / "run")] == ["1", "2"]
     last = tmp_path / "run" / "checkpoints" / "last.pt"
     last.write_bytes(last.read_bytes()[:1000])
     assert main(["train", str(path), "--resume"]) == 2  # a clear error, not a traceback
