@@ -1,5 +1,4 @@
-"""Observables of capped alanine peptides Ac-(Ala)_n-NHMe: size, compactness, backbone H-bonds,
-helix content.
+"""Observables of capped alanine peptides Ac-(Ala)_n-NHMe: size, shape, H-bonds, helix content.
 
 Every function takes one frame (an ``Atoms``) in the fixed atom order of
 :func:`muse_explore.reference.peptide.alanine_peptide`. The indices come from
