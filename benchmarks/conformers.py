@@ -2,14 +2,17 @@
 
     OMP_NUM_THREADS=1 python benchmarks/conformers.py            # references: hours, cached
     OMP_NUM_THREADS=1 python benchmarks/conformers.py --quick    # n = 4 and 6, loose relaxation
+    python benchmarks/conformers.py --models MuSE=runs/protocol/muse-painn-peptide/best_model.pt
 
 For n = 4, 6, 8, 10, 12 and 15 residues, the α helix, the polyproline II chain and the
 extended β strand (``muse_explore.reference.peptide.alanine_peptide``) are briefly relaxed
 with GFN2-xTB (BFGS to 0.05 eV/Å, at most 300 steps: they stay in their basins), and every
 model is evaluated at those geometries. Reported per n: ΔE(helix − extended) and ΔE(PPII −
 extended) of GFN2-xTB and of each model, the model's error, and the slope of the error against
-n (meV per residue, a least-squares line). The helix macrodipole grows with n, so a model that
-misses long-range interactions should miss the helix's stabilisation more and more with n.
+n (meV per residue, a least-squares line), and whether the model orders the three
+conformations as GFN2-xTB does (the conformer ranking). The helix macrodipole grows with n, so
+a model that misses long-range interactions should miss the helix's stabilisation more and
+more with n.
 
 GFN2-xTB geometries and energies are cached in benchmarks/conformers_reference.json (written
 atomically after every structure: a killed run resumes; --recompute redoes them). Writes
@@ -73,6 +76,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="n = 4 and 6, relaxation to 0.2 eV/Å")
     p.add_argument("--recompute", action="store_true", help="redo the GFN2-xTB references")
+    p.add_argument("--models", nargs="+", default=None,
+                   help=f"labels from {list(MODELS)} or LABEL=NAME_OR_PATH")  # fmt: skip
     args = p.parse_args()
     from ase import Atoms
 
@@ -84,8 +89,17 @@ def main() -> None:
     cache = CACHE.with_name("conformers_reference_quick.json") if args.quick else CACHE
     t0 = time.perf_counter()
     ref = references(lengths, fmax=fmax, steps=300, cache=cache, recompute=args.recompute)
-    models = {k: v for k, v in MODELS.items() if v in list_pretrained()}
-    calcs = {k: mx.load_pretrained(v, dtype="float64") for k, v in models.items()}
+    models = {}
+    for item in args.models or [k for k, v in MODELS.items() if v in list_pretrained()]:
+        label, _, spec = item.partition("=")
+        if not spec and label not in MODELS:
+            raise SystemExit(f"unknown model label {label!r}; use one of {list(MODELS)}")
+        models[label] = spec or MODELS[label]
+    calcs = {
+        k: mx.load_pretrained(v, dtype="float64") if v in list_pretrained()
+        else mx.MuSECalculator(mx.load_model(v), dtype="float64")
+        for k, v in models.items()
+    }  # fmt: skip
     result = {"models": models, "fmax": fmax, "lengths": list(lengths), "rows": []}
     for n in lengths:
         energies = {"GFN2-xTB": {}}
@@ -114,6 +128,12 @@ def main() -> None:
                 "mean_abs_error_meV": float(np.abs(err).mean()),
                 "slope_meV_per_residue": slope,
             }
+        # the conformer ranking: the order of extended, helix and PPII by energy, per n
+        right = [_order(r, label) == _order(r, "GFN2-xTB") for r in result["rows"]]
+        summary[label]["ranking_correct"] = int(sum(right))
+        summary[label]["ranking_wrong_at_n"] = [
+            r["n"] for r, ok in zip(result["rows"], right, strict=True) if not ok
+        ]
     result["summary"] = summary
     print("ΔE(conformation − extended), meV; GFN2-xTB and each model's error")
     head = "| n | GFN2-xTB helix | GFN2-xTB PPII | " + " | ".join(
@@ -131,11 +151,18 @@ def main() -> None:
         print(f"{k}: helix max |error| {s['helix']['max_abs_error_meV']:.0f} meV, growth "
               f"{s['helix']['slope_meV_per_residue']:+.1f} meV/residue; PPII max |error| "
               f"{s['ppii']['max_abs_error_meV']:.0f} meV, growth "
-              f"{s['ppii']['slope_meV_per_residue']:+.1f} meV/residue")  # fmt: skip
+              f"{s['ppii']['slope_meV_per_residue']:+.1f} meV/residue; conformer ranking right "
+              f"at {s['ranking_correct']} of {len(lengths)} lengths")  # fmt: skip
     name = "conformers_quick" if args.quick else "conformers"
     (ROOT / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
     _plot(result, list(calcs), ROOT / f"{name}.png")
     print(f"wrote benchmarks/{name}.json and .png in {time.perf_counter() - t0:.0f} s")
+
+
+def _order(row: dict, label: str) -> tuple[str, ...]:
+    """Conformations from lowest to highest energy (extended is the zero of the row)."""
+    energies = {"extended": 0.0, "helix": row[f"{label}:helix"], "ppii": row[f"{label}:ppii"]}
+    return tuple(sorted(energies, key=energies.get))
 
 
 def _plot(result, labels, path: Path) -> None:
