@@ -10,10 +10,12 @@ from the helix, the extended and the PPII chain at 300–600 K).
 Thermal sets (triples around GFN2-xTB minima, whose Hessians are cached in
 ``sample_data/data/minima/``): ``thermal`` (relaxed circumcoronene and molecules displaced by
 classical normal-mode sampling at 300–600 K, heights to 25 Å), ``thermal-contact`` (the same
-at 2.5–4.5 Å), ``curvature`` (benzene, pyridine and water relaxed on the flake, displaced
-along their normal modes at 50–400 K), ``transfer`` (the thermal set on the larger C96H24
-flake, test only) and ``rattled`` (thermal configurations with a 0.05 Å rattle on top, test
-only). Runs are seeded and checkpointed: run the same command again to resume.
+at 2.5–4.5 Å), ``thermal-coronene`` (the thermal set on the smaller coronene, C24H12, so
+that training sees more than one flake size), ``curvature`` (benzene, pyridine and water
+relaxed on the flake, displaced along their normal modes at 50–400 K), ``transfer`` (the
+thermal set on the larger C96H24 flake, test only) and ``rattled`` (thermal configurations
+with a 0.05 Å rattle on top, test only). Runs are seeded and checkpointed: run the same
+command again to resume.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ DEFAULTS = {
         "seed": 21,
         "out": "sample_data/data/graphene_thermal_contact.extxyz.xz",
     },
+    "thermal-coronene": {
+        "n": 1000,
+        "seed": 25,
+        "out": "sample_data/data/graphene_thermal_coronene.extxyz.xz",
+    },
     "curvature": {"n": 400, "seed": 22, "out": "sample_data/data/graphene_curvature.extxyz.xz"},
     "transfer": {"n": 200, "seed": 23, "out": "sample_data/data/graphene_transfer.extxyz.xz"},
     "rattled": {"n": 100, "seed": 24, "out": "sample_data/data/graphene_rattled.extxyz.xz"},
@@ -45,7 +52,14 @@ DEFAULTS = {
 #: Where the GFN2-xTB minima and Hessians of the thermal sets are cached.
 MINIMA = "sample_data/data/minima"
 #: The sets drawn by thermal normal-mode sampling around GFN2-xTB minima.
-THERMAL_SETS = ("thermal", "thermal-contact", "curvature", "transfer", "rattled")
+THERMAL_SETS = (
+    "thermal",
+    "thermal-contact",
+    "thermal-coronene",
+    "curvature",
+    "transfer",
+    "rattled",
+)
 
 
 def _positive(text: str) -> int:
@@ -101,6 +115,7 @@ def _thermal_jobs(name: str, n: int, seed: int, minima_folder):
     kw = {
         "thermal": {},
         "thermal-contact": {"bands": gs.CONTACT_BANDS, "set_name": "graphene-thermal-contact"},
+        "thermal-coronene": {"flake": "coronene", "set_name": "graphene-thermal-coronene"},
         "transfer": {"flake": "C96H24", "set_name": "graphene-transfer"},
         "rattled": {"rattle": 0.05, "set_name": "graphene-rattled"},
     }[name]

@@ -240,7 +240,7 @@ def thermal_specs(
             ``functools.partial(minimum, folder=...)``).
         seed: random seed.
         molecules: names from :data:`MOLECULES`.
-        flake: ``"circumcoronene"`` or ``"C96H24"``.
+        flake: ``"coronene"`` (C24H12), ``"circumcoronene"`` (C54H18) or ``"C96H24"``.
         temperatures: (low, high) temperature range, K.
         bands: (low, high, probability) height bands, Å.
         max_offset: largest lateral offset of the molecule's centroid, Å.

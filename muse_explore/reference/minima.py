@@ -138,7 +138,7 @@ def names() -> tuple[str, ...]:
     """Every name :func:`minimum` accepts."""
     from muse_explore.reference.molecules import MOLECULES
 
-    flakes = ("circumcoronene", "C96H24")
+    flakes = ("coronene", "circumcoronene", "C96H24")
     return flakes + tuple(MOLECULES) + tuple(f"{m}/circumcoronene" for m in MOLECULES)
 
 
@@ -147,6 +147,8 @@ def _start(name: str, folder: Path | None) -> tuple[Atoms, np.ndarray | None]:
     from muse_explore.reference.molecules import small_molecule
     from muse_explore.reference.structures import graphene_flake, place_molecule
 
+    if name == "coronene":
+        return graphene_flake(1), None
     if name == "circumcoronene":
         return graphene_flake(2), None
     if name == "C96H24":

@@ -35,7 +35,9 @@ def test_graphene_jobs_build_triples_and_scans(name):
     assert parts.count("complex") == (1 if name == "graphene" else 22)
 
 
-@pytest.mark.parametrize("name", ["thermal", "thermal-contact", "curvature", "rattled"])
+@pytest.mark.parametrize(
+    "name", ["thermal", "thermal-contact", "thermal-coronene", "curvature", "rattled"]
+)
 def test_thermal_jobs_use_the_shipped_minima(name, monkeypatch):
     from pathlib import Path
 
@@ -51,4 +53,5 @@ def test_thermal_jobs_use_the_shipped_minima(name, monkeypatch):
     frames = build(specs[-1])
     assert not stress and len(specs) == 3
     assert [a.info["part"] for a in frames] == ["complex", "flake", "molecule"]
-    assert len(frames[1]) == 72 and frames[0].info["set"].startswith("graphene-")
+    flake_atoms = 36 if name == "thermal-coronene" else 72  # C24H12, else C54H18
+    assert len(frames[1]) == flake_atoms and frames[0].info["set"].startswith("graphene-")
