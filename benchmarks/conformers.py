@@ -89,53 +89,44 @@ def main() -> None:
     cache = CACHE.with_name("conformers_reference_quick.json") if args.quick else CACHE
     t0 = time.perf_counter()
     ref = references(lengths, fmax=fmax, steps=300, cache=cache, recompute=args.recompute)
-    models = {}
+    models = {}  # label -> one model per training seed
     for item in args.models or [k for k, v in MODELS.items() if v in list_pretrained()]:
         label, _, spec = item.partition("=")
         if not spec and label not in MODELS:
             raise SystemExit(f"unknown model label {label!r}; use one of {list(MODELS)}")
-        models[label] = spec or MODELS[label]
+        models[label] = seed_models(spec or MODELS[label])
     calcs = {
-        k: mx.load_pretrained(v, dtype="float64") if v in list_pretrained()
-        else mx.MuSECalculator(mx.load_model(v), dtype="float64")
-        for k, v in models.items()
+        label: [
+            mx.load_pretrained(v, dtype="float64") if v in list_pretrained()
+            else mx.MuSECalculator(mx.load_model(v), dtype="float64")
+            for v in specs
+        ]
+        for label, specs in models.items()
     }  # fmt: skip
     result = {"models": models, "fmax": fmax, "lengths": list(lengths), "rows": []}
     for n in lengths:
-        energies = {"GFN2-xTB": {}}
+        energies = {"GFN2-xTB": [{}]}
         for conf in CONFORMATIONS:
             r = ref[f"{n}/{conf}"]
             atoms = Atoms(numbers=r["numbers"], positions=r["positions"])
-            energies["GFN2-xTB"][conf] = r["energy"]
-            for label, calc in calcs.items():
-                work = atoms.copy()
-                work.calc = calc
-                energies.setdefault(label, {})[conf] = float(work.get_potential_energy())
+            energies["GFN2-xTB"][0][conf] = r["energy"]
+            for label, seeds in calcs.items():
+                per_seed = energies.setdefault(label, [{} for _ in seeds])
+                for e, calc in zip(per_seed, seeds, strict=True):
+                    work = atoms.copy()
+                    work.calc = calc
+                    e[conf] = float(work.get_potential_energy())
         row = {"n": n}
-        for label, e in energies.items():
+        for label, per_seed in energies.items():
             for conf in ("helix", "ppii"):
-                row[f"{label}:{conf}"] = 1000 * (e[conf] - e["extended"])  # meV
+                de = [1000 * (e[conf] - e["extended"]) for e in per_seed]  # meV
+                row[f"{label}:{conf}"] = float(np.mean(de))
+                row[f"{label}:{conf}:seeds"] = de
         result["rows"].append(row)
-    summary = {}
-    ns = np.array(lengths, dtype=float)
-    for label in calcs:
-        summary[label] = {}
-        for conf in ("helix", "ppii"):
-            err = np.array([r[f"{label}:{conf}"] - r[f"GFN2-xTB:{conf}"] for r in result["rows"]])
-            slope = float(np.polyfit(ns, err, 1)[0]) if len(ns) > 1 else float("nan")
-            summary[label][conf] = {
-                "max_abs_error_meV": float(np.abs(err).max()),
-                "mean_abs_error_meV": float(np.abs(err).mean()),
-                "slope_meV_per_residue": slope,
-            }
-        # the conformer ranking: the order of extended, helix and PPII by energy, per n
-        right = [_order(r, label) == _order(r, "GFN2-xTB") for r in result["rows"]]
-        summary[label]["ranking_correct"] = int(sum(right))
-        summary[label]["ranking_wrong_at_n"] = [
-            r["n"] for r, ok in zip(result["rows"], right, strict=True) if not ok
-        ]
+    summary = {label: _summary(result["rows"], label, len(seeds)) for label, seeds in calcs.items()}
     result["summary"] = summary
-    print("ΔE(conformation − extended), meV; GFN2-xTB and each model's error")
+    print("ΔE(conformation − extended), meV; GFN2-xTB and each model's error "
+          "(mean ± sd over its training seeds)")  # fmt: skip
     head = "| n | GFN2-xTB helix | GFN2-xTB PPII | " + " | ".join(
         f"{k} helix err | {k} PPII err" for k in calcs
     )
@@ -144,24 +135,72 @@ def main() -> None:
     for r in result["rows"]:
         cells = [f"{r['GFN2-xTB:helix']:.0f}", f"{r['GFN2-xTB:ppii']:.0f}"]
         for k in calcs:
-            cells += [f"{r[f'{k}:helix'] - r['GFN2-xTB:helix']:+.0f}",
-                      f"{r[f'{k}:ppii'] - r['GFN2-xTB:ppii']:+.0f}"]  # fmt: skip
+            for conf in ("helix", "ppii"):
+                err = np.array(r[f"{k}:{conf}:seeds"]) - r[f"GFN2-xTB:{conf}"]
+                cells.append(_pm(err, "+.0f"))
         print(f"| {r['n']} | " + " | ".join(cells) + " |")
     for k, s in summary.items():
-        print(f"{k}: helix max |error| {s['helix']['max_abs_error_meV']:.0f} meV, growth "
-              f"{s['helix']['slope_meV_per_residue']:+.1f} meV/residue; PPII max |error| "
-              f"{s['ppii']['max_abs_error_meV']:.0f} meV, growth "
-              f"{s['ppii']['slope_meV_per_residue']:+.1f} meV/residue; conformer ranking right "
-              f"at {s['ranking_correct']} of {len(lengths)} lengths")  # fmt: skip
+        h, pp = s["helix"], s["ppii"]
+        print(f"{k} ({s['seeds']} seed(s)): helix max |error| {_pm(h['max_abs_error_meV'], '.0f')} "
+              f"meV, growth {_pm(h['slope_meV_per_residue'], '+.1f')} meV/residue; PPII max "
+              f"|error| {_pm(pp['max_abs_error_meV'], '.0f')} meV, growth "
+              f"{_pm(pp['slope_meV_per_residue'], '+.1f')} meV/residue; conformer ranking "
+              f"right at {'/'.join(map(str, s['ranking_correct']))} of {len(lengths)} "
+              "lengths")  # fmt: skip
     name = "conformers_quick" if args.quick else "conformers"
     (ROOT / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
     _plot(result, list(calcs), ROOT / f"{name}.png")
     print(f"wrote benchmarks/{name}.json and .png in {time.perf_counter() - t0:.0f} s")
 
 
-def _order(row: dict, label: str) -> tuple[str, ...]:
+def seed_models(name: str) -> list[str]:
+    """A model and its retrainings with other seeds: NAME, NAME-seed1, NAME-seed2, … (shipped)."""
+    from muse_explore.pretrained import list_pretrained
+
+    shipped = set(list_pretrained())
+    return [name] + sorted(
+        (m for m in shipped if m.startswith(f"{name}-seed") and m[len(name) + 5 :].isdigit()),
+        key=lambda m: int(m[len(name) + 5 :]),
+    )
+
+
+def _pm(values, fmt: str) -> str:
+    """Mean ± sd over seeds (sample sd), or the value alone for one seed."""
+    v = np.atleast_1d(np.asarray(values, dtype=float))
+    if len(v) == 1:
+        return format(v[0], fmt)
+    return f"{format(v.mean(), fmt)} ± {format(v.std(ddof=1), fmt.lstrip('+'))}"
+
+
+def _summary(rows: list[dict], label: str, seeds: int) -> dict:
+    """Per seed: largest and mean |error|, its growth with n, and the conformer ranking."""
+    ns = np.array([r["n"] for r in rows], dtype=float)
+    out = {"seeds": seeds, "ranking_correct": [], "ranking_wrong_at_n": []}
+    for conf in ("helix", "ppii"):
+        err = np.array([np.array(r[f"{label}:{conf}:seeds"]) - r[f"GFN2-xTB:{conf}"] for r in rows])
+        out[conf] = {  # lists over seeds
+            "max_abs_error_meV": np.abs(err).max(0).tolist(),
+            "mean_abs_error_meV": np.abs(err).mean(0).tolist(),
+            "slope_meV_per_residue": [
+                float(np.polyfit(ns, err[:, k], 1)[0]) if len(ns) > 1 else float("nan")
+                for k in range(seeds)
+            ],
+        }
+    for k in range(seeds):
+        # the conformer ranking: the order of extended, helix and PPII by energy, per n
+        wrong = [r["n"] for r in rows if _order(r, label, k) != _order(r, "GFN2-xTB", 0)]
+        out["ranking_correct"].append(len(rows) - len(wrong))
+        out["ranking_wrong_at_n"].append(wrong)
+    return out
+
+
+def _order(row: dict, label: str, seed: int) -> tuple[str, ...]:
     """Conformations from lowest to highest energy (extended is the zero of the row)."""
-    energies = {"extended": 0.0, "helix": row[f"{label}:helix"], "ppii": row[f"{label}:ppii"]}
+    energies = {
+        "extended": 0.0,
+        "helix": row[f"{label}:helix:seeds"][seed],
+        "ppii": row[f"{label}:ppii:seeds"][seed],
+    }
     return tuple(sorted(energies, key=energies.get))
 
 
@@ -171,17 +210,27 @@ def _plot(result, labels, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
-    ns = [r["n"] for r in result["rows"]]
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7.5), sharex=True)
+    rows = result["rows"]
+    ns = [r["n"] for r in rows]
     styles = {"MuSE": "C0-s", "baseline": "C3--^", "LES": "C2:v"}
-    for ax, conf, title in zip(axes, ("helix", "ppii"), ("α helix", "PPII"), strict=True):
-        ax.plot(ns, [r[f"GFN2-xTB:{conf}"] for r in result["rows"]], "k-o", label="GFN2-xTB")
+    for col, conf, title in zip((0, 1), ("helix", "ppii"), ("α helix", "PPII"), strict=True):
+        top, bottom = axes[0, col], axes[1, col]
+        top.plot(ns, [r[f"GFN2-xTB:{conf}"] for r in rows], "k-o", label="GFN2-xTB")
         for k in labels:
-            ax.plot(ns, [r[f"{k}:{conf}"] for r in result["rows"]], styles.get(k, "o-"), label=k)
-        ax.set_xlabel("residues n")
-        ax.set_ylabel(f"E({title}) − E(extended) (meV)")
-        ax.axhline(0, color="0.7", lw=0.8)
-        ax.legend()
+            top.plot(ns, [r[f"{k}:{conf}"] for r in rows], styles.get(k, "o-"), label=k)
+            err = np.array([np.array(r[f"{k}:{conf}:seeds"]) - r[f"GFN2-xTB:{conf}"] for r in rows])
+            sd = err.std(1, ddof=1) if err.shape[1] > 1 else None
+            bottom.errorbar(ns, err.mean(1), yerr=sd, fmt=styles.get(k, "o-"), capsize=3, label=k)
+        top.set_ylabel(f"E({title}) − E(extended) (meV)")
+        bottom.set_ylabel(f"model − GFN2-xTB, {title} (meV)")
+        bottom.set_xlabel("residues n")
+        for ax in (top, bottom):
+            ax.axhline(0, color="0.7", lw=0.8)
+            ax.grid(alpha=0.3)
+        bottom.axhspan(-50, 50, color="0.9", zorder=0)  # the 50 meV target
+        top.legend()
+    fig.suptitle("Ac-(Ala)n-NHMe: conformational energies against GFN2-xTB (shaded: ±50 meV)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
