@@ -1,6 +1,7 @@
 """Does a model trained on one flake transfer to a larger one? The same scans over three flakes.
 
     OMP_NUM_THREADS=1 python benchmarks/flake_size.py      # about a minute on 2 CPU cores
+    python benchmarks/flake_size.py --models MuSE=run/best_model.pt --out /tmp/f.json  # a run
 
 The graphene models train on circumcoronene (C54H18) only; the long-range benchmark's transfer
 set puts molecules over C96H24, and there MuSE's E_int error at contact is more than twice
@@ -12,7 +13,8 @@ a larger flake sit more than 5 Å away from the molecule's. For MuSE it also pri
 scale's E_int changes from C54H18 to the other flakes: the scale whose contribution moves
 most is the one that extrapolates.
 
-Writes benchmarks/flake_size.json.
+Writes benchmarks/flake_size.json (or --out). --models takes labels of the shipped models
+or LABEL=NAME_OR_PATH (a model file); the scale table needs a label MuSE.
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ MODELS = {"MuSE": "muse-painn-graphene", "baseline": "painn-graphene", "LES": "p
 
 
 def main() -> None:
+    import argparse
+
     import torch
 
-    from muse_explore.atomic import atomic_open
     from muse_explore.explore.scans import (
         ScanSetup,
         interaction_curves,
@@ -41,19 +44,30 @@ def main() -> None:
         scan_frames,
     )
 
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--models", nargs="+", default=list(MODELS),
+                   help=f"labels from {list(MODELS)} or LABEL=NAME_OR_PATH")  # fmt: skip
+    p.add_argument("--out", default=str(ROOT / "flake_size.json"))
+    args = p.parse_args()
+    models = {}
+    for item in args.models:
+        label, _, spec = item.partition("=")
+        if not spec and label not in MODELS:
+            raise SystemExit(f"unknown model label {label!r}; use one of {list(MODELS)}")
+        models[label] = spec or MODELS[label]
     torch.set_num_threads(2)
     t0 = time.perf_counter()
-    result: dict = {"heights": HEIGHTS.tolist(), "models": MODELS, "scans": {}}
+    result: dict = {"heights": HEIGHTS.tolist(), "models": models, "scans": {}}
     for mol in MOLECULES:
         for rings, flake in FLAKES.items():
             setup = ScanSetup(molecule=mol, rings=rings, distances=HEIGHTS)
             frames = scan_frames(setup)
             ref = reference_curve(setup, frames=frames)["e_int"]
-            curves = interaction_curves(MODELS, setup, dtype=torch.float64, frames=frames)
+            curves = interaction_curves(models, setup, dtype=torch.float64, frames=frames)
             result["scans"][f"{mol}/{flake}"] = {
                 "reference": ref.tolist(),
                 **{k: {"e_int": curves[k]["e_int"].tolist(),
-                       "scales": curves[k]["scales"].tolist()} for k in MODELS},
+                       "scales": curves[k]["scales"].tolist()} for k in models},
             }  # fmt: skip
 
     contact, far = HEIGHTS < 4.5, HEIGHTS >= 6.0
@@ -61,7 +75,7 @@ def main() -> None:
     print("E_int MAE against GFN2-xTB (meV), 3 molecules x 8 heights per flake")
     print("| model | flake | < 4.5 Å | 4.5–6 Å | >= 6 Å | all |")
     print("|---|---|---:|---:|---:|---:|")
-    for label in MODELS:
+    for label in models:
         summary[label] = {}
         for flake in FLAKES.values():
             err = np.array([
@@ -80,6 +94,9 @@ def main() -> None:
             print(f"| {label} | {flake} | {row['contact']:.1f} | {row['middle']:.1f} | "
                   f"{row['far']:.1f} | {row['all']:.1f} |")  # fmt: skip
     result["summary"] = summary
+    if "MuSE" not in models:
+        _write(result, Path(args.out), t0)
+        return
 
     print("\nMuSE: change of each scale's E_int from C54H18 (mean over molecules, meV)")
     print("| flake | scale | < 4.5 Å | >= 6 Å |")
@@ -103,9 +120,15 @@ def main() -> None:
             print(f"| {flake} | {name} | {values[contact].mean():+.1f} | "
                   f"{values[far].mean():+.1f} |")  # fmt: skip
     result["muse_scale_shift_from_C54H18"] = shifts
-    with atomic_open(ROOT / "flake_size.json") as fh:
+    _write(result, Path(args.out), t0)
+
+
+def _write(result: dict, path: Path, t0: float) -> None:
+    from muse_explore.atomic import atomic_open
+
+    with atomic_open(path) as fh:
         json.dump(result, fh, indent=1)
-    print(f"wrote benchmarks/flake_size.json in {time.perf_counter() - t0:.0f} s")
+    print(f"wrote {path} in {time.perf_counter() - t0:.0f} s")
 
 
 if __name__ == "__main__":
