@@ -72,10 +72,21 @@ def _long_range_cell(data, row, column):
     return next(r["mae"] for r in data["tables"][label] if r["range"] == row)
 
 
-#: How a README table reads the JSON file that its paragraph names, by file name.
-SOURCES = {"long_range.json": _long_range_cell}
+def _conformers_cell(data, row, column):
+    """The field of ``conformers.json`` behind one cell of its helix-against-extended table:
+    GFN2-xTB's ΔE(helix − extended), or a model's error on it, in meV, at n = ``row``."""
+    r = next(r for r in data["rows"] if str(r["n"]) == row)
+    if column == "GFN2-xTB":
+        return r["GFN2-xTB:helix"]
+    label, _, name = column.partition(" ")
+    assert data["models"][label][0] == name.strip("()`"), f"column {column!r} names another model"
+    return r[f"{label}:helix"] - r["GFN2-xTB:helix"]
 
-_NUMBER = re.compile(r"[-−]?\d+(?:[.,]\d+)*")
+
+#: How a README table reads the JSON file that its paragraph names, by file name.
+SOURCES = {"long_range.json": _long_range_cell, "conformers.json": _conformers_cell}
+
+_NUMBER = re.compile(r"[-−+]?\d+(?:[.,]\d+)*")
 # a number not inside a name (GFN2-xTB, SO3krates, x86-64); units may follow it: 20x, 5Å
 _NUMBER_IN_TEXT = re.compile(r"(?<![\w.\-])[-−]?\d+(?:[.,]\d+)*")
 
@@ -99,7 +110,8 @@ def _tables(text):
 def _shown(cell: str, value) -> bool:
     """Whether ``cell`` is ``value`` rounded to the digits the cell shows."""
     digits = len(cell.partition(".")[2])
-    return abs(float(cell.replace(",", "")) - value) <= 0.5 * 10.0**-digits + 1e-9
+    number = float(cell.replace(",", "").replace("−", "-"))
+    return abs(number - value) <= 0.5 * 10.0**-digits + 1e-9
 
 
 def table_problems(text: str) -> list[str]:
@@ -165,5 +177,12 @@ def test_the_checks_fail_on_numbers_that_no_json_backs():
     extra_row = f"{first}\n| 10–20 Å | 60 | 0.5 | 2.0 | 5.0 |"
     assert any("10–20 Å" in p for p in table_problems(README.replace(first, extra_row)))
     assert table_problems(README.replace("benchmarks/long_range.json", "benchmarks/x.json"))
+    # every table is checked, not only the first: a changed conformer error is caught too
+    conformers = next(t for t in _tables(README) if t[1][0] == "n")
+    row = "| " + " | ".join(conformers[2][-1]) + " |"
+    assert row in README
+    cell = conformers[2][-1][2]
+    bumped = f"{float(cell.replace('−', '-')) + 5:+.0f}"
+    assert any(bumped in p for p in table_problems(README.replace(row, row.replace(cell, bumped))))
     for claim in ("MuSE costs 1.19 times its backbone.", "MD ran 20x slower.", "at 5Å"):
         assert prose_problems(f"{README}\n{claim}\n"), claim
