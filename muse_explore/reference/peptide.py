@@ -467,12 +467,9 @@ def peptide_md(
         progress: called as ``progress(step)`` after every step (e.g. a progress bar update).
 
     Returns:
-        ``steps // sample_every`` frames, as :meth:`PeptideLangevin.run` returns them.
+        ``steps // sample_every`` frames, as :meth:`PeptideLangevin.run` returns them (which
+        also checks ``steps`` and ``sample_every``).
     """
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
-    if sample_every < 1:
-        raise ValueError(f"sample_every must be >= 1, got {sample_every}")
     md = PeptideLangevin(
         atoms, calc, temperature=temperature, timestep=timestep, friction=friction, seed=seed
     )
