@@ -252,7 +252,7 @@ for i in range(0, len(frames), 5):
         ("md", """## MuSE's own MD: a longer chain
 
 A longer peptide, Ac-(Ala)15-NHMe (162 atoms), from the extended β strand: one picosecond of
-Langevin MD at 300 K with the same model, run right here (about half a minute on a laptop
+Langevin MD at 300 K with the same model, run right here (under a minute on one laptop
 core). `PeptideLangevin` is resumable: `md.state()` is a JSON-ready snapshot from which a new
 object continues the same trajectory, which is how `benchmarks/folding.py` runs 3 seeds ×
 100 ps per model over several sessions and tracks whether each model folds the helix
