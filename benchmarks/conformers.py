@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _models import calculator, parse_models, seed_models
 
 ROOT = Path(__file__).resolve().parent
 CACHE = ROOT / "conformers_reference.json"
@@ -81,7 +82,6 @@ def main() -> None:
     args = p.parse_args()
     from ase import Atoms
 
-    import muse_explore as mx
     from muse_explore.pretrained import list_pretrained
 
     lengths = (4, 6) if args.quick else LENGTHS
@@ -89,20 +89,10 @@ def main() -> None:
     cache = CACHE.with_name("conformers_reference_quick.json") if args.quick else CACHE
     t0 = time.perf_counter()
     ref = references(lengths, fmax=fmax, steps=300, cache=cache, recompute=args.recompute)
-    models = {}  # label -> one model per training seed
-    for item in args.models or [k for k, v in MODELS.items() if v in list_pretrained()]:
-        label, _, spec = item.partition("=")
-        if not spec and label not in MODELS:
-            raise SystemExit(f"unknown model label {label!r}; use one of {list(MODELS)}")
-        models[label] = seed_models(spec or MODELS[label])
-    calcs = {
-        label: [
-            mx.load_pretrained(v, dtype="float64") if v in list_pretrained()
-            else mx.MuSECalculator(mx.load_model(v), dtype="float64")
-            for v in specs
-        ]
-        for label, specs in models.items()
-    }  # fmt: skip
+    items = args.models or [k for k, v in MODELS.items() if v in list_pretrained()]
+    # label -> one model per training seed
+    models = {k: seed_models(v) for k, v in parse_models(items, MODELS).items()}
+    calcs = {label: [calculator(v) for v in specs] for label, specs in models.items()}
     result = {"models": models, "fmax": fmax, "lengths": list(lengths), "rows": []}
     for n in lengths:
         energies = {"GFN2-xTB": [{}]}
@@ -151,17 +141,6 @@ def main() -> None:
     (ROOT / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
     _plot(result, list(calcs), ROOT / f"{name}.png")
     print(f"wrote benchmarks/{name}.json and .png in {time.perf_counter() - t0:.0f} s")
-
-
-def seed_models(name: str) -> list[str]:
-    """A model and its retrainings with other seeds: NAME, NAME-seed1, NAME-seed2, … (shipped)."""
-    from muse_explore.pretrained import list_pretrained
-
-    shipped = set(list_pretrained())
-    return [name] + sorted(
-        (m for m in shipped if m.startswith(f"{name}-seed") and m[len(name) + 5 :].isdigit()),
-        key=lambda m: int(m[len(name) + 5 :]),
-    )
 
 
 def _pm(values, fmt: str) -> str:

@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _models import parse_models
 
 ROOT = Path(__file__).resolve().parent
 MOLECULES = ("benzene", "pyridine", "water")
@@ -49,12 +50,7 @@ def main() -> None:
                    help=f"labels from {list(MODELS)} or LABEL=NAME_OR_PATH")  # fmt: skip
     p.add_argument("--out", default=str(ROOT / "flake_size.json"))
     args = p.parse_args()
-    models = {}
-    for item in args.models:
-        label, _, spec = item.partition("=")
-        if not spec and label not in MODELS:
-            raise SystemExit(f"unknown model label {label!r}; use one of {list(MODELS)}")
-        models[label] = spec or MODELS[label]
+    models = parse_models(args.models, MODELS)
     torch.set_num_threads(2)
     t0 = time.perf_counter()
     result: dict = {"heights": HEIGHTS.tolist(), "models": models, "scans": {}}

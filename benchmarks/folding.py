@@ -29,7 +29,6 @@ deviation over seeds) and the plot benchmarks/folding.png from the runs there ar
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import tempfile
@@ -38,6 +37,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+from _models import calculator, fingerprint, parse_models
 
 ROOT = Path(__file__).resolve().parent
 OUT = ROOT / "folding"
@@ -48,31 +48,6 @@ TRAJ_EVERY_FS = 1000.0
 CHECK_FRAMES = 20
 TIMESTEP_FS = 1.0
 SERIES = ("helix", "end_to_end", "rg", "alpha_hbonds", "hbonds", "energy")
-
-
-def _calculator(spec: str):
-    """A fresh calculator for a pretrained name, a checkpoint path or "GFN2-xTB"."""
-    import muse_explore as mx
-    from muse_explore.pretrained import list_pretrained
-    from muse_explore.reference.xtb import gfn2_calculator
-
-    if spec == "GFN2-xTB":
-        return gfn2_calculator()
-    if spec in list_pretrained():
-        return mx.load_pretrained(spec, dtype="float64")
-    if Path(spec).is_file():
-        return mx.MuSECalculator(mx.load_model(spec), dtype="float64")
-    raise SystemExit(f"unknown model {spec!r}: not pretrained ({list_pretrained()}) nor a file")
-
-
-def fingerprint(spec: str) -> str:
-    """What identifies the potential: the model file's sha256 (first 16 hex digits)."""
-    from muse_explore.pretrained import list_pretrained, pretrained_path
-
-    if spec == "GFN2-xTB":
-        return spec
-    path = pretrained_path(spec) if spec in list_pretrained() else Path(spec)
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 def run_key(label: str, residues: int, seed: int, ps: float) -> str:
@@ -184,7 +159,7 @@ def advance(
         print(f"  {key}: the model changed since this run started; starting again", flush=True)
         st = None
     start = alanine_peptide(residues, conformation="extended")
-    calc = _calculator(spec)
+    calc = calculator(spec)
     if st is None:
         traj_path.unlink(missing_ok=True)
         start.calc = calc
@@ -347,12 +322,7 @@ def main() -> None:
     args = p.parse_args()
     if args.quick:
         args.residues, args.ps, args.seeds, args.nve_ps, args.chunk_ps = 4, 0.2, 1, 0.05, 0.1
-    models = {}
-    for item in args.models:
-        label, _, spec = item.partition("=")
-        if not spec and label not in (*MODELS, "GFN2-xTB"):
-            raise SystemExit(f"unknown model label {label!r}; use one of {list(MODELS)}")
-        models[label] = spec or MODELS.get(label, label)
+    models = parse_models(args.models, MODELS, reference=True)
     out = Path(tempfile.mkdtemp(prefix="muse-folding-")) if args.quick else OUT
     deadline = time.time() + 3600.0 * args.max_hours
     jobs = [(label, spec, s) for label, spec in models.items() for s in range(args.seeds)]

@@ -1,0 +1,85 @@
+"""Which models a benchmark script runs: its ``--models`` items, their seeds, their calculators.
+
+The benchmark scripts take ``--models`` as labels of the shipped models (``MuSE``,
+``baseline``, ``LES``) or ``LABEL=NAME_OR_PATH``, where NAME is a shipped model and PATH a
+model file such as ``runs/NAME/best_model.pt``. A shipped model's retrainings with other
+seeds are shipped as ``NAME-seed1``, ``NAME-seed2``, ... and :func:`seed_models` finds them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+#: the reference itself, for the scripts that can run it as a "model"
+REFERENCE = "GFN2-xTB"
+
+
+def parse_models(items, known: dict[str, str], reference: bool = False) -> dict[str, str]:
+    """``{label: name_or_path}`` from ``--models`` items (``LABEL`` or ``LABEL=SPEC``).
+
+    A bare label must be one of ``known`` (label -> shipped name), or ``GFN2-xTB`` where the
+    script runs the reference (``reference=True``). Unknown labels stop the script with a
+    message that lists the known ones.
+    """
+    models = {}
+    for item in items:
+        label, _, spec = item.partition("=")
+        if not label:
+            raise SystemExit(f"--models item {item!r} has no label (use LABEL=NAME_OR_PATH)")
+        if not spec:
+            if reference and label == REFERENCE:
+                spec = REFERENCE
+            elif label in known:
+                spec = known[label]
+            else:
+                raise SystemExit(
+                    f"unknown model label {label!r}; use one of {list(known)} "
+                    "or LABEL=NAME_OR_PATH"
+                )
+        models[label] = spec
+    return models
+
+
+def model_file(spec: str) -> Path:
+    """The file behind a shipped name or a model path, with a clear error for anything else."""
+    from muse_explore.pretrained import list_pretrained, pretrained_path
+
+    if spec in list_pretrained():
+        return pretrained_path(spec)
+    if Path(spec).is_file():
+        return Path(spec)
+    raise SystemExit(f"unknown model {spec!r}: not shipped ({list_pretrained()}) nor a file")
+
+
+def calculator(spec: str, dtype: str = "float64"):
+    """A fresh ASE calculator for a shipped name, a model file, or ``GFN2-xTB``."""
+    import muse_explore as mx
+    from muse_explore.pretrained import list_pretrained
+
+    if spec == REFERENCE:
+        from muse_explore.reference.xtb import gfn2_calculator
+
+        return gfn2_calculator()
+    if spec in list_pretrained():
+        return mx.load_pretrained(spec, dtype=dtype)
+    return mx.MuSECalculator(mx.load_model(model_file(spec)), dtype=dtype)
+
+
+def fingerprint(spec: str) -> str:
+    """What identifies the potential: the model file's sha256 (first 16 hex digits)."""
+    if spec == REFERENCE:
+        return spec
+    return hashlib.sha256(model_file(spec).read_bytes()).hexdigest()[:16]
+
+
+def seed_models(name: str) -> list[str]:
+    """A model and its shipped retrainings with other seeds: NAME, NAME-seed1, NAME-seed2, ...
+
+    A model file (not a shipped name) has no seeds: the list is ``[name]``.
+    """
+    from muse_explore.pretrained import list_pretrained
+
+    shipped = set(list_pretrained())
+    seeds = [m for m in shipped if m.startswith(f"{name}-seed") and m[len(name) + 5 :].isdigit()]
+    return [name] + sorted(seeds, key=lambda m: int(m[len(name) + 5 :]))
