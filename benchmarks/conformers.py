@@ -12,7 +12,9 @@ extended) of GFN2-xTB and of each model, the model's error, and the slope of the
 n (meV per residue, a least-squares line), and whether the model orders the three
 conformations as GFN2-xTB does (the conformer ranking). The helix macrodipole grows with n, so
 a model that misses long-range interactions should miss the helix's stabilisation more and
-more with n.
+more with n. For a multiscale model it also prints ΔE(helix − extended) split by scale (atoms,
+level 1, level 2) and its number of coarse nodes per level at each n: where its error comes
+from, and whether each scale's share is as smooth in n as the reference's gap.
 
 GFN2-xTB geometries and energies are cached in benchmarks/conformers_reference.json (written
 atomically after every structure: a killed run resumes; --recompute redoes them). Writes
@@ -96,22 +98,31 @@ def main() -> None:
     result = {"models": models, "fmax": fmax, "lengths": list(lengths), "rows": []}
     for n in lengths:
         energies = {"GFN2-xTB": [{}]}
+        scales = {}  # label -> per seed: conformation -> energy of each scale (eV)
         for conf in CONFORMATIONS:
             r = ref[f"{n}/{conf}"]
             atoms = Atoms(numbers=r["numbers"], positions=r["positions"])
             energies["GFN2-xTB"][0][conf] = r["energy"]
             for label, seeds in calcs.items():
                 per_seed = energies.setdefault(label, [{} for _ in seeds])
-                for e, calc in zip(per_seed, seeds, strict=True):
+                per_scale = scales.setdefault(label, [{} for _ in seeds])
+                for e, sc, calc in zip(per_seed, per_scale, seeds, strict=True):
                     work = atoms.copy()
                     work.calc = calc
                     e[conf] = float(work.get_potential_energy())
+                    sc[conf] = np.asarray(calc.results["scale_energies"], dtype=float)
+                    sc[f"{conf}:nodes"] = [len(e) for e in calc.results["node_energies"][1:]]
         row = {"n": n}
         for label, per_seed in energies.items():
             for conf in ("helix", "ppii"):
                 de = [1000 * (e[conf] - e["extended"]) for e in per_seed]  # meV
                 row[f"{label}:{conf}"] = float(np.mean(de))
                 row[f"{label}:{conf}:seeds"] = de
+                if label in scales and len(scales[label][0][conf]) > 1:  # a multiscale model
+                    row[f"{label}:{conf}:scales"] = [
+                        (1000 * (sc[conf] - sc["extended"])).tolist() for sc in scales[label]
+                    ]  # per seed: ΔE of each scale, atoms first (meV)
+                    row[f"{label}:nodes"] = scales[label][0][f"{conf}:nodes"]  # per level
         result["rows"].append(row)
     summary = {label: _summary(result["rows"], label, len(seeds)) for label, seeds in calcs.items()}
     result["summary"] = summary
@@ -137,10 +148,35 @@ def main() -> None:
               f"{_pm(pp['slope_meV_per_residue'], '+.1f')} meV/residue; conformer ranking "
               f"right at {'/'.join(map(str, s['ranking_correct']))} of {len(lengths)} "
               "lengths")  # fmt: skip
+    _print_scales(result["rows"], list(calcs))
     name = "conformers_quick" if args.quick else "conformers"
     (ROOT / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
     _plot(result, list(calcs), ROOT / f"{name}.png")
     print(f"wrote benchmarks/{name}.json and .png in {time.perf_counter() - t0:.0f} s")
+
+
+def _print_scales(rows: list[dict], labels: list[str]) -> None:
+    """Where a multiscale model's helix error comes from: ΔE(helix − extended) of each scale.
+
+    The split of the energy over the scales is the model's own (nothing in training fixes
+    it), so no single scale is "the" error; what the table shows is whether the coarse
+    scales' share is smooth in n, as the reference's gap is, or jumps from length to length.
+    """
+    for label in labels:
+        key = f"{label}:helix:scales"
+        if key not in rows[0]:
+            continue
+        k = len(rows[0][key][0])
+        names = ["atoms"] + [f"level {i}" for i in range(1, k)]
+        print(f"{label}: ΔE(helix − extended) by scale, meV (mean over seeds), against GFN2-xTB")
+        print("| n | coarse nodes | GFN2-xTB | " + " | ".join(names) + " | sum − GFN2-xTB |")
+        print("|---:|---:|---:|" + "---:|" * (k + 1))
+        for r in rows:
+            per_scale = np.mean(np.array(r[key]), axis=0)
+            cells = " | ".join(f"{v:+.0f}" for v in per_scale)
+            err = per_scale.sum() - r["GFN2-xTB:helix"]
+            nodes = "/".join(map(str, r[f"{label}:nodes"]))
+            print(f"| {r['n']} | {nodes} | {r['GFN2-xTB:helix']:.0f} | {cells} | {err:+.0f} |")
 
 
 def _pm(values, fmt: str) -> str:
