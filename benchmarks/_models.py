@@ -83,3 +83,59 @@ def seed_models(name: str) -> list[str]:
     shipped = set(list_pretrained())
     seeds = [m for m in shipped if m.startswith(f"{name}-seed") and m[len(name) + 5 :].isdigit()]
     return [name] + sorted(seeds, key=lambda m: int(m[len(name) + 5 :]))
+
+
+#: The graphene protocol's backbones: backbone -> (MuSE model, its backbone-only baseline).
+GRAPHENE_PAIRS = {
+    "PaiNN": ("muse-painn-graphene", "painn-graphene"),
+    "MACE": ("muse-mace-graphene", "mace-graphene"),
+    "SO3krates": ("muse-so3krates-graphene", "so3krates-graphene"),
+}
+#: The long-range baseline (PaiNN with latent Ewald summation, fragment-neutral charges).
+GRAPHENE_LES = "painn-lr-graphene"
+
+
+def graphene_labels() -> dict[str, str]:
+    """Label -> shipped name of every graphene model of the protocol.
+
+    PaiNN's pair keeps the headline labels ``MuSE`` and ``baseline`` (with ``LES``, a PaiNN
+    too); the other backbones' pairs are ``MuSE-MACE``/``MACE`` and
+    ``MuSE-SO3krates``/``SO3krates``.
+    """
+    muse, base = GRAPHENE_PAIRS["PaiNN"]
+    out = {"MuSE": muse, "baseline": base, "LES": GRAPHENE_LES}
+    for backbone, (muse, base) in GRAPHENE_PAIRS.items():
+        if backbone != "PaiNN":
+            out[f"MuSE-{backbone}"], out[backbone] = muse, base
+    return out
+
+
+def backbone_of(label: str) -> tuple[str, str] | None:
+    """``(backbone, "MuSE" or "baseline")`` of a graphene label, ``None`` for LES."""
+    if label in ("MuSE", "baseline"):
+        return "PaiNN", label
+    for backbone in GRAPHENE_PAIRS:
+        if label == f"MuSE-{backbone}":
+            return backbone, "MuSE"
+        if label == backbone:
+            return backbone, "baseline"
+    return None
+
+
+def mean_sd(values) -> tuple[float, float]:
+    """Mean and sample standard deviation over seeds (sd 0 for one seed)."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
+
+
+def pm(values, fmt: str = ".1f") -> str:
+    """``mean ± sd`` over seeds, or the value alone for one seed."""
+    import numpy as np
+
+    v = np.atleast_1d(np.asarray(values, dtype=float))
+    if len(v) == 1:
+        return format(v[0], fmt)
+    m, s = mean_sd(v)
+    return f"{format(m, fmt)} ± {format(s, fmt.lstrip('+'))}"

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _models import calculator, parse_models, seed_models
+from _models import calculator, parse_models, pm, seed_models
 
 ROOT = Path(__file__).resolve().parent
 CACHE = ROOT / "conformers_reference.json"
@@ -138,14 +138,14 @@ def main() -> None:
         for k in calcs:
             for conf in ("helix", "ppii"):
                 err = np.array(r[f"{k}:{conf}:seeds"]) - r[f"GFN2-xTB:{conf}"]
-                cells.append(_pm(err, "+.0f"))
+                cells.append(pm(err, "+.0f"))
         print(f"| {r['n']} | " + " | ".join(cells) + " |")
     for k, s in summary.items():
         h, pp = s["helix"], s["ppii"]
-        print(f"{k} ({s['seeds']} seed(s)): helix max |error| {_pm(h['max_abs_error_meV'], '.0f')} "
-              f"meV, growth {_pm(h['slope_meV_per_residue'], '+.1f')} meV/residue; PPII max "
-              f"|error| {_pm(pp['max_abs_error_meV'], '.0f')} meV, growth "
-              f"{_pm(pp['slope_meV_per_residue'], '+.1f')} meV/residue; conformer ranking "
+        print(f"{k} ({s['seeds']} seed(s)): helix max |error| {pm(h['max_abs_error_meV'], '.0f')} "
+              f"meV, growth {pm(h['slope_meV_per_residue'], '+.1f')} meV/residue; PPII max "
+              f"|error| {pm(pp['max_abs_error_meV'], '.0f')} meV, growth "
+              f"{pm(pp['slope_meV_per_residue'], '+.1f')} meV/residue; conformer ranking "
               f"right at {'/'.join(map(str, s['ranking_correct']))} of {len(lengths)} "
               "lengths")  # fmt: skip
     _print_scales(result["rows"], list(calcs))
@@ -177,14 +177,6 @@ def _print_scales(rows: list[dict], labels: list[str]) -> None:
             err = per_scale.sum() - r["GFN2-xTB:helix"]
             nodes = "/".join(map(str, r[f"{label}:nodes"]))
             print(f"| {r['n']} | {nodes} | {r['GFN2-xTB:helix']:.0f} | {cells} | {err:+.0f} |")
-
-
-def _pm(values, fmt: str) -> str:
-    """Mean ± sd over seeds (sample sd), or the value alone for one seed."""
-    v = np.atleast_1d(np.asarray(values, dtype=float))
-    if len(v) == 1:
-        return format(v[0], fmt)
-    return f"{format(v.mean(), fmt)} ± {format(v.std(ddof=1), fmt.lstrip('+'))}"
 
 
 def _summary(rows: list[dict], label: str, seeds: int) -> dict:

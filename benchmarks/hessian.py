@@ -1,4 +1,4 @@
-"""Hessian benchmark: MuSE, the PaiNN baseline and the LES long-range baseline against GFN2-xTB.
+"""Hessian benchmark: MuSE, its backbone-only baselines and LES against GFN2-xTB.
 
     OMP_NUM_THREADS=1 python benchmarks/hessian.py      # about 2 min on 2 CPU cores
 
@@ -15,9 +15,11 @@ Each model's Hessian is measured two ways: by autograd (float64), and by central
 of the model's own forces at the reference's step (0.005 Å), so that both sides are measured
 alike. Prints element-wise Hessian MAE (eV/Å²), frequency MAE (cm⁻¹), the MAE of the six
 intermolecular modes and the relative error of the stiff ones (``STIFF_CM``) for the
-complexes; writes
-benchmarks/hessian.json and a plot of model against reference frequencies,
-benchmarks/hessian.png.
+complexes. The models are every shipped graphene model of the protocol (``MuSE``,
+``baseline`` and ``LES`` on PaiNN; ``MuSE-MACE``/``MACE`` and ``MuSE-SO3krates``/``SO3krates``
+once shipped) or ``--models``; a model's retrainings with other seeds (``NAME-seed1``, ...)
+are found and the summary is mean ± sd over seeds. Writes benchmarks/hessian.json and a plot
+of model against reference frequencies (first seed), benchmarks/hessian.png (or ``--out``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _models import calculator, graphene_labels, mean_sd, parse_models, pm, seed_models
 
 ROOT = Path(__file__).resolve().parent
 MINIMA = ROOT.parent / "sample_data" / "data" / "minima"
@@ -38,7 +41,6 @@ ADSORBATES = ("benzene", "pyridine", "water")
 #: minimum): relative errors are taken over the stiffer ones only (the bounce and the two
 #: tilts, 70-115 cm⁻¹).
 STIFF_CM = 30.0
-MODELS = {"MuSE": "muse-painn-graphene", "baseline": "painn-graphene", "LES": "painn-lr-graphene"}
 
 
 def references() -> tuple[dict, float]:
@@ -59,8 +61,12 @@ def fd_hessian(calc, atoms, indices, delta: float) -> np.ndarray:
 
 
 def main() -> None:
+    known = graphene_labels()
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    p.add_argument("--models", nargs="+", default=None,
+                   help=f"labels from {list(known)} or LABEL=NAME_OR_PATH; "
+                        "default: every shipped one")  # fmt: skip
+    p.add_argument("--out", default=str(ROOT / "hessian"))
     args = p.parse_args()
     import torch
 
@@ -71,28 +77,33 @@ def main() -> None:
     torch.set_num_threads(2)
     t0 = time.perf_counter()
     ref, delta = references()
-    models = {k: MODELS[k] for k in args.models if MODELS[k] in list_pretrained()}
-    calcs = {k: mx.load_pretrained(v, dtype="float64") for k, v in models.items()}
-    rows, result = [], {"models": models, "fd_step": delta, "systems": {}}
+    shipped = set(list_pretrained())
+    models = parse_models(args.models or [k for k, v in known.items() if v in shipped], known)
+    seeds = {label: seed_models(name) for label, name in models.items()}
+    calcs = {name: calculator(name) for names in seeds.values() for name in names}
+    rows, result = [], {"models": models, "seeds": seeds, "fd_step": delta, "systems": {}}
     for key, m in ref.items():
         atoms, idx = m.atoms, None if m.indices is None else m.indices.tolist()
         result["systems"][key] = {}
-        for label, calc in calcs.items():
-            entry = {}
-            for how, h in (
-                ("autograd", mx.hessian(calc, atoms, indices=idx)),
-                ("fd", fd_hessian(calc, atoms, idx, delta)),
-            ):
-                cmp = compare_hessians(h, m.hessian, atoms, idx)
-                fm, fr = np.array(cmp["frequencies"]), np.array(cmp["reference_frequencies"])
-                if idx is not None:  # the stiff intermolecular modes: relative error
-                    stiff = np.abs(fr[:6]) >= STIFF_CM
-                    cmp["low_mode_relative"] = float(
-                        np.mean(np.abs(fm[:6][stiff] - fr[:6][stiff]) / np.abs(fr[:6][stiff]))
-                    )
-                entry[how] = cmp
-            result["systems"][key][label] = entry
-            rows.append((key, label, entry))
+        for label, names in seeds.items():
+            per_seed = []  # one entry per training seed
+            for name in names:
+                calc, entry = calcs[name], {}
+                for how, h in (
+                    ("autograd", mx.hessian(calc, atoms, indices=idx)),
+                    ("fd", fd_hessian(calc, atoms, idx, delta)),
+                ):
+                    cmp = compare_hessians(h, m.hessian, atoms, idx)
+                    fm, fr = np.array(cmp["frequencies"]), np.array(cmp["reference_frequencies"])
+                    if idx is not None:  # the stiff intermolecular modes: relative error
+                        stiff = np.abs(fr[:6]) >= STIFF_CM
+                        cmp["low_mode_relative"] = float(np.mean(
+                            np.abs(fm[:6][stiff] - fr[:6][stiff]) / np.abs(fr[:6][stiff])
+                        ))  # fmt: skip
+                    entry[how] = cmp
+                per_seed.append(entry)
+                rows.append((key, label if len(names) == 1 else f"{label}/{name}", entry))
+            result["systems"][key][label] = per_seed
     print(f"Hessians against GFN2-xTB minima ({', '.join(f'{k}: {v}' for k, v in models.items())})")
     print(f"{'system':<26}{'model':>9}{'how':>9}{'H MAE eV/Å²':>13}{'freq MAE':>10}{'6 low':>8}")
     for key, label, entry in rows:
@@ -100,41 +111,47 @@ def main() -> None:
             low = f"{c['low_mode_mae']:.1f}" if c["low_mode_mae"] is not None else "-"
             print(f"{key:<26}{label:>9}{how:>9}{c['hessian_mae']:>13.4f}"
                   f"{c['frequency_mae']:>10.1f}{low:>8}")  # fmt: skip
-    summary = {}
-    for label in calcs:
-        summary[label] = {}
+    summary, spread = {}, {}
+    for label, names in seeds.items():
+        summary[label], spread[label] = {}, {}
         for how in ("autograd", "fd"):
-            per = [(k, result["systems"][k][label][how]) for k in ref]
-            mol = [c for k, c in per if "/" not in k]
-            cpx = [c for k, c in per if "/" in k]
-            summary[label][how] = {
-                "molecules_frequency_mae": float(np.mean([c["frequency_mae"] for c in mol])),
-                "molecules_hessian_mae": float(np.mean([c["hessian_mae"] for c in mol])),
-                "adsorbate_hessian_mae": float(np.mean([c["hessian_mae"] for c in cpx])),
-                "adsorbate_frequency_mae": float(np.mean([c["frequency_mae"] for c in cpx])),
-                "intermolecular_mode_mae": float(np.mean([c["low_mode_mae"] for c in cpx])),
-                "intermolecular_mode_relative": float(
-                    np.mean([c["low_mode_relative"] for c in cpx])
-                ),
-            }
-    result["summary"] = summary
+            per = [_summary([(k, result["systems"][k][label][s][how]) for k in ref])
+                   for s in range(len(names))]  # fmt: skip
+            spread[label][how] = {metric: [p[metric] for p in per] for metric in per[0]}
+            summary[label][how] = {k: mean_sd(v)[0] for k, v in spread[label][how].items()}
+    result["summary"], result["summary_seeds"] = summary, spread
     print()
-    print("| model | Hessian | molecules: freq. MAE (cm⁻¹) | adsorbate block: H MAE (eV/Å²) | "
-          "intermolecular modes: MAE (cm⁻¹) | stiff ones: relative |")  # fmt: skip
-    print("|---|---|---:|---:|---:|---:|")
-    for label, per in summary.items():
+    print("| model | seeds | Hessian | molecules: freq. MAE (cm⁻¹) | adsorbate block: H MAE "
+          "(eV/Å²) | intermolecular modes: MAE (cm⁻¹) | stiff ones: relative (%) |")  # fmt: skip
+    print("|---|---:|---|---:|---:|---:|---:|")
+    for label, per in spread.items():
         for how, s in per.items():
             cells = [
-                f"{s['molecules_frequency_mae']:.1f}",
-                f"{s['adsorbate_hessian_mae']:.4f}",
-                f"{s['intermolecular_mode_mae']:.1f}",
-                f"{100 * s['intermolecular_mode_relative']:.0f} %",
+                pm(s["molecules_frequency_mae"], ".1f"),
+                pm(s["adsorbate_hessian_mae"], ".4f"),
+                pm(s["intermolecular_mode_mae"], ".1f"),
+                pm(100 * np.array(s["intermolecular_mode_relative"]), ".0f"),
             ]
-            print(f"| {label} | {how} | " + " | ".join(cells) + " |")
-    (ROOT / "hessian.json").write_text(json.dumps(result, indent=1) + "\n")
-    _plot(result, ROOT / "hessian.png")
-    print(f"wrote benchmarks/hessian.json and benchmarks/hessian.png in "
+            print(f"| {label} | {len(seeds[label])} | {how} | " + " | ".join(cells) + " |")
+    out = Path(args.out)
+    out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+    _plot(result, out.with_suffix(".png"))
+    print(f"wrote {out.with_suffix('.json')} and {out.with_suffix('.png')} in "
           f"{time.perf_counter() - t0:.0f} s")  # fmt: skip
+
+
+def _summary(per_system: list[tuple[str, dict]]) -> dict:
+    """The headline numbers of one model (one seed, one way of measuring) over the systems."""
+    mol = [c for k, c in per_system if "/" not in k]
+    cpx = [c for k, c in per_system if "/" in k]
+    return {
+        "molecules_frequency_mae": float(np.mean([c["frequency_mae"] for c in mol])),
+        "molecules_hessian_mae": float(np.mean([c["hessian_mae"] for c in mol])),
+        "adsorbate_hessian_mae": float(np.mean([c["hessian_mae"] for c in cpx])),
+        "adsorbate_frequency_mae": float(np.mean([c["frequency_mae"] for c in cpx])),
+        "intermolecular_mode_mae": float(np.mean([c["low_mode_mae"] for c in cpx])),
+        "intermolecular_mode_relative": float(np.mean([c["low_mode_relative"] for c in cpx])),
+    }
 
 
 def _plot(result, path) -> None:
@@ -147,8 +164,8 @@ def _plot(result, path) -> None:
     styles = {"MuSE": "C0s", "baseline": "C3^", "LES": "C2v"}
     for key, per_model in result["systems"].items():
         ax = axes[1] if "/" in key else axes[0]
-        for label, entry in per_model.items():
-            c = entry["autograd"]
+        for label, per_seed in per_model.items():
+            c = per_seed[0]["autograd"]  # the first seed
             fr, fm = np.array(c["reference_frequencies"]), np.array(c["frequencies"])
             first = key in ("benzene", "benzene/circumcoronene")
             ax.plot(fr, fm, styles.get(label, "o"), ms=3, alpha=0.6, label=label if first else None)
