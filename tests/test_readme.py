@@ -62,31 +62,36 @@ def test_python_example_runs_as_written(tmp_path, monkeypatch):
 
 
 def _long_range_cell(data, row, column):
-    """The field of ``long_range.json`` behind one cell of its per-distance table."""
+    """The values (one per training seed) behind one cell of ``long_range.json``'s
+    per-distance table."""
     if column == "complexes":
         counts = {next(r["n"] for r in t if r["range"] == row) for t in data["tables"].values()}
         assert len(counts) == 1, f"the models disagree on the count of {row!r}"
-        return counts.pop()
+        return [counts.pop()]
     label, _, name = column.partition(" ")
     assert data["models"][label] == name.strip("()`"), f"column {column!r} names another model"
-    return next(r["mae"] for r in data["tables"][label] if r["range"] == row)
+    r = next(r for r in data["tables"][label] if r["range"] == row)
+    return r.get("mae_seeds", [r["mae"]])
 
 
 def _conformers_cell(data, row, column):
-    """The field of ``conformers.json`` behind one cell of its helix-against-extended table:
-    GFN2-xTB's ΔE(helix − extended), or a model's error on it, in meV, at n = ``row``."""
+    """The values (one per training seed) behind one cell of ``conformers.json``'s
+    helix-against-extended table: GFN2-xTB's ΔE(helix − extended), or a model's error on it,
+    in meV, at n = ``row``."""
     r = next(r for r in data["rows"] if str(r["n"]) == row)
     if column == "GFN2-xTB":
-        return r["GFN2-xTB:helix"]
+        return [r["GFN2-xTB:helix"]]
     label, _, name = column.partition(" ")
     assert data["models"][label][0] == name.strip("()`"), f"column {column!r} names another model"
-    return r[f"{label}:helix"] - r["GFN2-xTB:helix"]
+    return [e - r["GFN2-xTB:helix"] for e in r[f"{label}:helix:seeds"]]
 
 
 #: How a README table reads the JSON file that its paragraph names, by file name.
 SOURCES = {"long_range.json": _long_range_cell, "conformers.json": _conformers_cell}
 
 _NUMBER = re.compile(r"[-−+]?\d+(?:[.,]\d+)*")
+#: a table cell: a number, or mean ± sd over training seeds
+_CELL = re.compile(rf"({_NUMBER.pattern})(?: ± ({_NUMBER.pattern}))?")
 # a number not inside a name (GFN2-xTB, SO3krates, x86-64); units may follow it: 20x, 5Å
 _NUMBER_IN_TEXT = re.compile(r"(?<![\w.\-])[-−]?\d+(?:[.,]\d+)*")
 
@@ -107,11 +112,22 @@ def _tables(text):
     return out
 
 
-def _shown(cell: str, value) -> bool:
-    """Whether ``cell`` is ``value`` rounded to the digits the cell shows."""
-    digits = len(cell.partition(".")[2])
-    number = float(cell.replace(",", "").replace("−", "-"))
-    return abs(number - value) <= 0.5 * 10.0**-digits + 1e-9
+def _shown(cell: str, values) -> bool:
+    """Whether ``cell`` shows ``values`` (one per seed) rounded to the digits it shows: the
+    value itself for one seed, ``mean ± sd`` (sample sd) for several."""
+    mean, _, sd = cell.partition(" ± ")
+    values = np.asarray(values, dtype=float)
+    if (len(values) > 1) != bool(sd):
+        return False  # one seed shown as a spread, or several seeds as one number
+
+    def close(text, value):
+        digits = len(text.partition(".")[2])
+        number = float(text.replace(",", "").replace("−", "-"))
+        return abs(number - value) <= 0.5 * 10.0**-digits + 1e-9
+
+    if not close(mean, values.mean()):
+        return False
+    return not sd or close(sd, values.std(ddof=1))
 
 
 def table_problems(text: str) -> list[str]:
@@ -129,8 +145,9 @@ def table_problems(text: str) -> list[str]:
         data = json.loads((ROOT / "benchmarks" / names[0]).read_text())
         for row in rows:
             for column, cell in zip(header[1:], row[1:], strict=True):
-                if not _NUMBER.fullmatch(cell):
-                    problems.append(f"{row[0]!r}/{column!r}: {cell!r} is not a plain number")
+                if not _CELL.fullmatch(cell):
+                    problems.append(f"{row[0]!r}/{column!r}: {cell!r} is not a number "
+                                    "or mean ± sd")  # fmt: skip
                     continue
                 try:
                     value = SOURCES[names[0]](data, row[0], column)
@@ -138,7 +155,8 @@ def table_problems(text: str) -> list[str]:
                     problems.append(f"{row[0]!r}/{column!r}: no field of {names[0]} ({err!r})")
                     continue
                 if not _shown(cell, value):
-                    problems.append(f"{row[0]!r}/{column!r}: README {cell}, {names[0]} {value}")
+                    problems.append(f"{row[0]!r}/{column!r}: README {cell}, {names[0]} {value} "
+                                    "(one value per seed)")  # fmt: skip
     return problems
 
 
@@ -186,3 +204,13 @@ def test_the_checks_fail_on_numbers_that_no_json_backs():
     assert any(bumped in p for p in table_problems(README.replace(row, row.replace(cell, bumped))))
     for claim in ("MuSE costs 1.19 times its backbone.", "MD ran 20x slower.", "at 5Å"):
         assert prose_problems(f"{README}\n{claim}\n"), claim
+
+
+def test_a_cell_over_several_seeds_must_show_their_mean_and_spread():
+    seeds = [7.6, 8.2, 7.9]  # mean 7.9, sample sd 0.3
+    assert _shown("7.9 ± 0.3", seeds)
+    assert not _shown("7.9", seeds)  # several seeds shown as one number
+    assert not _shown("7.9 ± 0.5", seeds)  # the wrong spread
+    assert not _shown("8.0 ± 0.3", seeds)  # the wrong mean
+    assert not _shown("7.9 ± 0.3", [7.9])  # one seed shown as a spread
+    assert _shown("−4", [-4.2]) and _CELL.fullmatch("−4 ± 1.5") and not _CELL.fullmatch("4 ±")
