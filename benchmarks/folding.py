@@ -325,7 +325,8 @@ def main() -> None:
     models = parse_models(args.models, MODELS, reference=True)
     out = Path(tempfile.mkdtemp(prefix="muse-folding-")) if args.quick else OUT
     deadline = time.time() + 3600.0 * args.max_hours
-    jobs = [(label, spec, s) for label, spec in models.items() for s in range(args.seeds)]
+    # seed-major: every model's seed 0 first, so that a partial run already compares them
+    jobs = [(label, spec, s) for s in range(args.seeds) for label, spec in models.items()]
     t0 = time.perf_counter()
     runs = []
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
