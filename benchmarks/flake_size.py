@@ -24,13 +24,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _models import parse_models
+from _models import graphene_labels, parse_models
 
 ROOT = Path(__file__).resolve().parent
 MOLECULES = ("benzene", "pyridine", "water")
 FLAKES = {1: "C24H12", 2: "C54H18", 3: "C96H24"}
 HEIGHTS = np.array([3.0, 3.4, 4.0, 5.0, 6.0, 7.5, 9.0, 12.0])
-MODELS = {"MuSE": "muse-painn-graphene", "baseline": "painn-graphene", "LES": "painn-lr-graphene"}
 
 
 def main() -> None:
@@ -46,11 +45,16 @@ def main() -> None:
     )
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", nargs="+", default=list(MODELS),
-                   help=f"labels from {list(MODELS)} or LABEL=NAME_OR_PATH")  # fmt: skip
+    from muse_explore.pretrained import list_pretrained
+
+    known = graphene_labels()
+    p.add_argument("--models", nargs="+", default=None,
+                   help=f"labels from {list(known)} or LABEL=NAME_OR_PATH; "
+                        "default: every shipped one")  # fmt: skip
     p.add_argument("--out", default=str(ROOT / "flake_size.json"))
     args = p.parse_args()
-    models = parse_models(args.models, MODELS)
+    shipped = set(list_pretrained())
+    models = parse_models(args.models or [k for k, v in known.items() if v in shipped], known)
     torch.set_num_threads(2)
     t0 = time.perf_counter()
     result: dict = {"heights": HEIGHTS.tolist(), "models": models, "scans": {}}
