@@ -7,7 +7,7 @@ pairs (``MuSE-MACE``/``MACE``, ``MuSE-SO3krates``/``SO3krates``) once shipped. A
 retrainings with other seeds (``NAME-seed1``, ...) are found and every number is reported as
 mean ± sd over seeds. The data are configurations that no model saw in training: the test
 split of the models' data (the files named in the registry, split as in the shipped
-NAME.splits.json; every model must have the same) and every profile scan
+NAME.splits.json; every model must have the same split and training data) and every profile scan
 (graphene_scans.extxyz.xz, never used in training). Prints the error per distance range and
 the force error on the test complexes, then one row per backbone: MuSE against its own
 baseline. Where they exist, two test-only sets follow: the transfer set (molecules over the
@@ -64,17 +64,17 @@ def main() -> None:
         if name not in shipped:
             raise SystemExit(f"{label}: {name} is not shipped (in {models_dir()})")
     first = next(iter(models.values()))
-    files = model_data(first)["files"]
+    data = model_data(first)  # split files and training-only files: the same for every model
     splits = load_splits(models_dir() / f"{first}.splits.json")
     seeds = {}
     for label, name in models.items():
         for seed_name in seed_models(name):
             other = load_splits(models_dir() / f"{seed_name}.splits.json")
-            if model_data(seed_name)["files"] != files or splits["test"] != other["test"]:
+            if model_data(seed_name) != data or splits["test"] != other["test"]:
                 raise SystemExit(f"{seed_name} was trained on other data or another split than "
                                  f"{first}: retrain it under the protocol")  # fmt: skip
         seeds[label] = seed_models(name)
-    graphene = read_structures([ROOT / f for f in files])
+    graphene = read_structures([ROOT / f for f in data["files"]])
     scans = read_structures([DATA / "graphene_scans.extxyz.xz"])
     test = [graphene[i] for i in splits["test"]]
     structures = test + scans
