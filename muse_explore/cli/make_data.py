@@ -13,8 +13,9 @@ classical normal-mode sampling at 300–600 K, heights to 25 Å), ``thermal-cont
 at 2.5–4.5 Å), ``thermal-coronene`` (the thermal set on the smaller coronene, C24H12, so
 that training sees more than one flake size), ``curvature`` (benzene, pyridine and water
 relaxed on the flake, displaced along their normal modes at 50–400 K), ``transfer`` (the
-thermal set on the larger C96H24 flake, test only) and ``rattled`` (thermal configurations
-with a 0.05 Å rattle on top, test only). Runs are seeded and checkpointed: run the same
+thermal set on the larger C96H24 flake, test only), ``rattled`` (thermal configurations
+with a 0.05 Å rattle on top, test only) and ``thermal-rattled`` (another draw of the same
+kind, with its own seed, as training data). Runs are seeded and checkpointed: run the same
 command again to resume.
 """
 
@@ -48,6 +49,11 @@ DEFAULTS = {
     "curvature": {"n": 400, "seed": 22, "out": "sample_data/data/graphene_curvature.extxyz.xz"},
     "transfer": {"n": 200, "seed": 23, "out": "sample_data/data/graphene_transfer.extxyz.xz"},
     "rattled": {"n": 100, "seed": 24, "out": "sample_data/data/graphene_rattled.extxyz.xz"},
+    "thermal-rattled": {
+        "n": 300,
+        "seed": 26,
+        "out": "sample_data/data/graphene_thermal_rattled.extxyz.xz",
+    },
 }
 #: Where the GFN2-xTB minima and Hessians of the thermal sets are cached.
 MINIMA = "sample_data/data/minima"
@@ -59,6 +65,7 @@ THERMAL_SETS = (
     "curvature",
     "transfer",
     "rattled",
+    "thermal-rattled",
 )
 
 
@@ -118,6 +125,7 @@ def _thermal_jobs(name: str, n: int, seed: int, minima_folder):
         "thermal-coronene": {"flake": "coronene", "set_name": "graphene-thermal-coronene"},
         "transfer": {"flake": "C96H24", "set_name": "graphene-transfer"},
         "rattled": {"rattle": 0.05, "set_name": "graphene-rattled"},
+        "thermal-rattled": {"rattle": 0.05, "set_name": "graphene-thermal-rattled"},
     }[name]
     specs = gs.thermal_specs(n, minima, seed=seed, **kw)
     return specs, lambda spec: gs.build_thermal_triple(spec, minima), False

@@ -36,7 +36,8 @@ def test_graphene_jobs_build_triples_and_scans(name):
 
 
 @pytest.mark.parametrize(
-    "name", ["thermal", "thermal-contact", "thermal-coronene", "curvature", "rattled"]
+    "name",
+    ["thermal", "thermal-contact", "thermal-coronene", "curvature", "rattled", "thermal-rattled"],
 )
 def test_thermal_jobs_use_the_shipped_minima(name, monkeypatch):
     from pathlib import Path
@@ -55,3 +56,18 @@ def test_thermal_jobs_use_the_shipped_minima(name, monkeypatch):
     assert [a.info["part"] for a in frames] == ["complex", "flake", "molecule"]
     flake_atoms = 36 if name == "thermal-coronene" else 72  # C24H12, else C54H18
     assert len(frames[1]) == flake_atoms and frames[0].info["set"].startswith("graphene-")
+
+
+def test_the_rattled_training_draw_is_not_the_rattled_test_set():
+    from pathlib import Path
+
+    from muse_explore.cli.make_data import DEFAULTS, MINIMA, jobs
+
+    folder = Path(__file__).resolve().parents[2] / MINIMA
+    draws = {}
+    for name in ("rattled", "thermal-rattled"):
+        specs, _, _ = jobs(name, 20, DEFAULTS[name]["seed"], folder)
+        assert {s["rattle"] for s in specs} == {0.05}
+        draws[name] = {s["sample_seed"] for s in specs}
+    assert DEFAULTS["rattled"]["seed"] != DEFAULTS["thermal-rattled"]["seed"]
+    assert not draws["rattled"] & draws["thermal-rattled"]
