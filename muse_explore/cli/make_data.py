@@ -4,8 +4,10 @@ Sets: ``graphene`` (molecules over circumcoronene, triples complex/flake/molecul
 ``contact`` (more such triples at 2.5–4.5 Å only, extra training data for the repulsive
 wall and the minimum; set name ``graphene-contact``), ``scans`` (rigid E_int(d) profiles,
 test only), ``periodic`` (molecule on a periodic sheet, with stress), ``peptide`` (capped
-alanine hexapeptide from GFN2-xTB MD) and ``peptide-lengths`` (Ac-(Ala)n-NHMe, n = 4 to 15,
-from the helix, the extended and the PPII chain at 300–600 K).
+alanine hexapeptide from GFN2-xTB MD), ``peptide-lengths`` (Ac-(Ala)n-NHMe, n = 4 to 15,
+from the helix, the extended and the PPII chain at 300–600 K) and ``peptide-segments``
+(Ac-(Ala)n-NHMe, every n = 4 to 15, chains of helical, PPII and extended segments, briefly
+relaxed with GFN2-xTB; no model in the loop).
 
 Thermal sets (triples around GFN2-xTB minima, whose Hessians are cached in
 ``sample_data/data/minima/``): ``thermal`` (relaxed circumcoronene and molecules displaced by
@@ -34,6 +36,11 @@ DEFAULTS = {
         "n": 18,
         "seed": 4,
         "out": "sample_data/data/peptide_lengths.extxyz.xz",
+    },
+    "peptide-segments": {
+        "n": 360,
+        "seed": 5,
+        "out": "sample_data/data/peptide_segments.extxyz.xz",
     },
     "thermal": {"n": 2000, "seed": 20, "out": "sample_data/data/graphene_thermal.extxyz.xz"},
     "thermal-contact": {
@@ -92,7 +99,7 @@ def add_parser(sub) -> None:
         default=None,
         help="configurations (graphene, contact, periodic and the thermal sets), "
         "orientations per molecule (scans), "
-        "MD runs (peptide, peptide-lengths); default: "
+        "MD runs (peptide, peptide-lengths), draws (peptide-segments); default: "
         + ", ".join(f"{k} {v['n']}" for k, v in DEFAULTS.items()),
     )
     p.add_argument("--seed", type=int, default=None, help="random seed (default per set)")
@@ -177,6 +184,10 @@ def run(args) -> int:
             out, runs=n, seed=seed, lengths=args.set == "peptide-lengths",
             progress=not args.quiet,
         )  # fmt: skip
+    elif args.set == "peptide-segments":
+        from muse_explore.reference.peptide_segments import generate_segment_set
+
+        generate_segment_set(out, n=n, seed=seed, progress=not args.quiet)
     else:
         specs, build, stress = jobs(args.set, n, seed, args.minima)
         meta = {
