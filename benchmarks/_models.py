@@ -18,10 +18,16 @@ REFERENCE = "GFN2-xTB"
 def parse_models(items, known: dict[str, str], reference: bool = False) -> dict[str, str]:
     """``{label: name_or_path}`` from ``--models`` items (``LABEL`` or ``LABEL=SPEC``).
 
-    A bare label must be one of ``known`` (label -> shipped name), or ``GFN2-xTB`` where the
+    ``items`` ``None`` means every label of ``known`` whose model is shipped. A bare label
+    must be one of ``known`` (label -> shipped name), or ``GFN2-xTB`` where the
     script runs the reference (``reference=True``). Unknown labels stop the script with a
     message that lists the known ones.
     """
+    if items is None:  # every known label whose model is shipped
+        from muse_explore.pretrained import list_pretrained
+
+        shipped = set(list_pretrained())
+        items = [label for label, name in known.items() if name in shipped]
     models = {}
     for item in items:
         label, _, spec = item.partition("=")

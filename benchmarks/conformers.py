@@ -84,16 +84,14 @@ def main() -> None:
     args = p.parse_args()
     from ase import Atoms
 
-    from muse_explore.pretrained import list_pretrained
 
     lengths = (4, 6) if args.quick else LENGTHS
     fmax = 0.2 if args.quick else 0.05
     cache = CACHE.with_name("conformers_reference_quick.json") if args.quick else CACHE
     t0 = time.perf_counter()
     ref = references(lengths, fmax=fmax, steps=300, cache=cache, recompute=args.recompute)
-    items = args.models or [k for k, v in MODELS.items() if v in list_pretrained()]
     # label -> one model per training seed
-    models = {k: seed_models(v) for k, v in parse_models(items, MODELS).items()}
+    models = {k: seed_models(v) for k, v in parse_models(args.models, MODELS).items()}
     calcs = {label: [calculator(v) for v in specs] for label, specs in models.items()}
     result = {"models": models, "fmax": fmax, "lengths": list(lengths), "rows": []}
     for n in lengths:

@@ -45,7 +45,6 @@ def main() -> None:
     )
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    from muse_explore.pretrained import list_pretrained
 
     known = graphene_labels()
     p.add_argument("--models", nargs="+", default=None,
@@ -53,8 +52,7 @@ def main() -> None:
                         "default: every shipped one")  # fmt: skip
     p.add_argument("--out", default=str(ROOT / "flake_size.json"))
     args = p.parse_args()
-    shipped = set(list_pretrained())
-    models = parse_models(args.models or [k for k, v in known.items() if v in shipped], known)
+    models = parse_models(args.models, known)
     torch.set_num_threads(2)
     t0 = time.perf_counter()
     result: dict = {"heights": HEIGHTS.tolist(), "models": models, "scans": {}}

@@ -29,7 +29,7 @@ from _models import graphene_labels, mean_sd, parse_models, pm, seed_models
 
 import muse_explore as mx
 from muse_explore.analysis import errors_by_range, interaction_energies, predict, profile_minimum
-from muse_explore.pretrained import list_pretrained, pretrained_path
+from muse_explore.pretrained import pretrained_path
 from muse_explore.training.dataset import read_structures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,8 +62,7 @@ def main() -> None:
     t0 = time.perf_counter()
     frames = read_structures([SCANS])
     ref = profiles(frames, [a.get_potential_energy() for a in frames])
-    shipped = set(list_pretrained())
-    models = parse_models(args.models or [k for k, v in known.items() if v in shipped], known)
+    models = parse_models(args.models, known)
     seeds = {label: seed_models(name) for label, name in models.items()}
     pred = {}  # label -> one set of profiles per seed
     for label, names in seeds.items():

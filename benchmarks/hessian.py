@@ -72,13 +72,11 @@ def main() -> None:
 
     import muse_explore as mx
     from muse_explore.analysis.vibrations import compare_hessians
-    from muse_explore.pretrained import list_pretrained
 
     torch.set_num_threads(2)
     t0 = time.perf_counter()
     ref, delta = references()
-    shipped = set(list_pretrained())
-    models = parse_models(args.models or [k for k, v in known.items() if v in shipped], known)
+    models = parse_models(args.models, known)
     seeds = {label: seed_models(name) for label, name in models.items()}
     calcs = {name: calculator(name) for names in seeds.values() for name in names}
     rows, result = [], {"models": models, "seeds": seeds, "fd_step": delta, "systems": {}}

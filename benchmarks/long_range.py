@@ -59,7 +59,7 @@ def main() -> None:
     torch.set_num_threads(2)
     t0 = time.perf_counter()
     shipped = set(list_pretrained())
-    models = parse_models(args.models or [k for k, v in known.items() if v in shipped], known)
+    models = parse_models(args.models, known)
     for label, name in models.items():
         if name not in shipped:
             raise SystemExit(f"{label}: {name} is not shipped (in {models_dir()})")
