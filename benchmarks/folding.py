@@ -3,6 +3,7 @@ PaiNN baseline and the LES long-range baseline, with GFN2-xTB spot checks along 
 
     OMP_NUM_THREADS=1 python benchmarks/folding.py --max-hours 2   # resumes; stops after 2 h
     OMP_NUM_THREADS=1 python benchmarks/folding.py --quick         # ~1 min: Ala4, 0.2 ps, scratch
+    OMP_NUM_THREADS=1 python benchmarks/folding.py --speed         # ms per step of each model
 
 Every run starts from the same extended β strand (phi, psi = -135°, 135°) of Ac-(Ala)n-NHMe
 (n = 15 by default, 162 atoms) with Maxwell–Boltzmann velocities of its seed, and is
@@ -23,7 +24,8 @@ benchmarks/folding/state/KEY.json, its trajectory every 1 ps (runs under 20 ps: 
 benchmarks/folding/KEY.extxyz.xz (KEY = LABEL-nN-seedS-Tps). A killed or time-limited
 benchmark resumes where it stopped, bit for bit the same trajectory; a run whose model file
 changed (sha256) starts again. Writes the summary benchmarks/folding.json (mean ± standard
-deviation over seeds) and the plot benchmarks/folding.png from the runs there are.
+deviation over seeds, of the complete runs), where every run stands (``runs``: time reached,
+ms per step), and the plot benchmarks/folding.png of every run so far.
 """
 
 from __future__ import annotations
@@ -273,6 +275,24 @@ def _print(summary: dict, residues: int, ps: float, temperature: float) -> None:
         print(f"| {label} | " + " | ".join(cells) + " |")
 
 
+def running_mean(t: np.ndarray, y: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Centred means over ``w`` samples, only where the window is full (no edge artefacts)."""
+    if len(y) <= w:
+        return t, y
+    means = np.convolve(y, np.ones(w) / w, mode="valid")
+    return t[w // 2 : w // 2 + len(means)], means
+
+
+def progress(runs: list[dict]) -> list[dict]:
+    """Where each run stands: label, model, seed, time reached (ps), speed, done."""
+    return [
+        {"label": r["label"], "model": r["model"], "seed": r["seed"],
+         "time_ps": r["series"]["time_ps"][-1], "of_ps": r["steps"] * r["timestep_fs"] / 1000,
+         "ms_per_step": r.get("ms_per_step"), "done": r["done"]}
+        for r in runs
+    ]  # fmt: skip
+
+
 def _plot(runs: list[dict], residues: int, path: Path) -> None:
     import matplotlib
 
@@ -284,25 +304,40 @@ def _plot(runs: list[dict], residues: int, path: Path) -> None:
             ("alpha_hbonds", "α (i ← i+4) H-bonds"), ("rg", "radius of gyration (Å)"))  # fmt: skip
     fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True)
     for ax, (key, name) in zip(axes.flat, keys, strict=True):
-        seen = set()
         for r in runs:
             t, y = np.array(r["series"]["time_ps"]), np.array(r["series"][key], float)
-            w = 20  # 1 ps running mean: the observables flicker
-            if len(y) > w:
-                y = np.convolve(y, np.ones(w) / w, mode="same")
+            if len(t) < 2:  # not started
+                continue
+            t, y = running_mean(t, y, 20)  # 1 ps: the observables flicker
             style = ("-", "--", ":", "-.")[r["seed"] % 4]
             ax.plot(t, y, color=colors.get(r["label"]), lw=1.0, alpha=0.85, ls=style,
-                    label=None if r["label"] in seen else r["label"])  # fmt: skip
-            seen.add(r["label"])
+                    label=f"{r['label']} seed {r['seed']}")  # fmt: skip
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
     for ax in axes[1]:
         ax.set_xlabel("time (ps)")
-    axes[0, 0].legend()
-    fig.suptitle(f"Ac-(Ala){residues}-NHMe from the extended chain, Langevin MD, 300 K "
-                 "(seeds as line styles, 1 ps running means)")  # fmt: skip
+    if any(ax.lines for ax in axes.flat):
+        axes[0, 0].legend(fontsize=8)
+    fig.suptitle(f"Ac-(Ala){residues}-NHMe from the extended chain, Langevin MD, 300 K, the runs "
+                 "so far (seeds as line styles, 1 ps running means)")  # fmt: skip
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+
+
+def speed(spec: str, residues: int, temperature: float, steps: int = 300) -> float:
+    """Wall time per Langevin step (ms, one thread) of a model, without touching any run."""
+    import torch
+
+    from muse_explore.reference.peptide import PeptideLangevin, alanine_peptide
+
+    torch.set_num_threads(1)
+    start = alanine_peptide(residues, conformation="extended")
+    md = PeptideLangevin(start, calculator(spec), temperature=temperature,
+                         timestep=TIMESTEP_FS, seed=0, state=None)  # fmt: skip
+    md.run(20, sample_every=10)  # warm-up: model load, first graphs
+    t0 = time.perf_counter()
+    md.run(steps, sample_every=50)
+    return 1000.0 * (time.perf_counter() - t0) / steps
 
 
 def main() -> None:
@@ -319,7 +354,17 @@ def main() -> None:
     p.add_argument("--models", nargs="+", default=list(MODELS),
                    help=f"labels from {list(MODELS)}, GFN2-xTB, or LABEL=NAME_OR_PATH")  # fmt: skip
     p.add_argument("--quick", action="store_true", help="Ala4, 0.2 ps, one seed, 0.05 ps NVE")
+    p.add_argument("--speed", action="store_true",
+                   help="only time 300 steps per model (ms/step, one thread) and the hours a run "
+                   "takes; runs and results are left as they are")  # fmt: skip
     args = p.parse_args()
+    if args.speed:
+        for label, spec in parse_models(args.models, MODELS, reference=True).items():
+            ms = speed(spec, args.residues, args.temperature)
+            hours = ms * args.ps * 1000 / TIMESTEP_FS / 3.6e6
+            print(f"{label} ({spec}): {ms:.0f} ms/step, {hours:.1f} h per {args.ps:g} ps run",
+                  flush=True)  # fmt: skip
+        return
     if args.quick:
         args.residues, args.ps, args.seeds, args.nve_ps, args.chunk_ps = 4, 0.2, 1, 0.05, 0.1
     models = parse_models(args.models, MODELS, reference=True)
@@ -347,10 +392,13 @@ def main() -> None:
     if left:
         print(f"{len(left)} run(s) not complete; rerun the same command to continue")
     if not args.quick:
+        from muse_explore.atomic import atomic_open
+
         result = {"ps": args.ps, "residues": args.residues, "temperature_K": args.temperature,
                   "complete": len(runs) - len(left), "incomplete": len(left),
-                  "summary": summary}  # fmt: skip
-        (ROOT / "folding.json").write_text(json.dumps(result, indent=1) + "\n")
+                  "runs": progress(runs), "summary": summary}  # fmt: skip
+        with atomic_open(ROOT / "folding.json") as fh:
+            fh.write(json.dumps(result, indent=1) + "\n")
         _plot(runs, args.residues, ROOT / "folding.png")
         print(f"wrote benchmarks/folding.json and benchmarks/folding.png in "
               f"{time.perf_counter() - t0:.0f} s")  # fmt: skip

@@ -61,7 +61,7 @@ def run(args) -> int:
             source = f"random weights (seed {args.seed}): no pretrained models found"
         else:
             model = mx.load_model(pretrained_path("muse-painn-graphene"))
-            source = "pretrained muse-painn-graphene (GFN2-xTB graphene set)"
+            source = "pretrained muse-painn-graphene (GFN2-xTB graphene data)"
         if args.baseline:
             base, base_label = mx.load_model(args.baseline), "baseline (file)"
         elif pretrained and not args.model and not args.random:

@@ -153,8 +153,13 @@ def _kind(mc) -> str:
     if mc.coarse_levels:
         return f"MuSE-{mc.backbone} with {mc.coarse_levels} coarse level(s)"
     if mc.long_range == "les":
+        charges = {
+            "none": "latent charges, unconstrained as in the LES paper",
+            "structure": "latent charges neutral per structure",
+            "fragment": "latent charges neutral per covalent fragment",
+        }[mc.long_range_neutral]
         return (
-            f"{mc.backbone} with the LES long-range head (latent charges, Gaussian-smeared "
+            f"{mc.backbone} with the LES long-range head ({charges}, Gaussian-smeared "
             f"Coulomb sum, σ = {mc.long_range_sigma:g} Å; the long-range baseline), "
             "no coarse levels"
         )

@@ -77,7 +77,13 @@ def test_export_writes_model_and_card(write_config, tmp_path, monkeypatch, capsy
 def test_les_model_trains_on_periodic_cells_and_its_card_says_so(write_config, tmp_path):
     from tests.training.conftest import PERIODIC
 
-    les = {"elements": ["H", "C", "N", "O"], "levels": 0, "hidden": 8, "long_range": "les"}
+    les = {
+        "elements": ["H", "C", "N", "O"],
+        "levels": 0,
+        "hidden": 8,
+        "long_range": "les",
+        "long_range_neutral": "fragment",
+    }
     _, cfg = write_config(
         "les", optim__epochs=1, model=les, data__files=[str(PERIODIC)], loss__stress_weight=1.0
     )
@@ -86,6 +92,7 @@ def test_les_model_trains_on_periodic_cells_and_its_card_says_so(write_config, t
     assert main(["export", str(tmp_path / "les"), "tiny-les", "--out", str(out)]) == 0
     card = (out / "tiny-les.md").read_text()
     assert "painn with the LES long-range head" in card and "the baseline)" not in card
+    assert "latent charges neutral per covalent fragment" in card
     model = mx.load_model(out / "tiny-les.pt")
     assert model.config.long_range == "les"
 
