@@ -2,7 +2,8 @@
 
     OMP_NUM_THREADS=1 python benchmarks/conformers.py            # references: hours, cached
     OMP_NUM_THREADS=1 python benchmarks/conformers.py --quick    # n = 4 and 6, loose relaxation
-    python benchmarks/conformers.py --models MuSE=runs/protocol/muse-painn-peptide/best_model.pt
+    python benchmarks/conformers.py --models MuSE=runs/protocol/muse-painn-peptide/best_model.pt \
+        --out /tmp/conformers.json                                # a run, the results kept apart
 
 For n = 4, 6, 8, 10, 12 and 15 residues, the α helix, the polyproline II chain and the
 extended β strand (``muse_explore.reference.peptide.alanine_peptide``) are briefly relaxed
@@ -81,6 +82,8 @@ def main() -> None:
     p.add_argument("--recompute", action="store_true", help="redo the GFN2-xTB references")
     p.add_argument("--models", nargs="+", default=None,
                    help=f"labels from {list(MODELS)} or LABEL=NAME_OR_PATH")  # fmt: skip
+    p.add_argument("--out", default=None,
+                   help="results JSON, the plot beside it (default benchmarks/conformers.json)")
     args = p.parse_args()
     from ase import Atoms
 
@@ -147,10 +150,14 @@ def main() -> None:
               f"right at {'/'.join(map(str, s['ranking_correct']))} of {len(lengths)} "
               "lengths")  # fmt: skip
     _print_scales(result["rows"], list(calcs))
+    from muse_explore.atomic import atomic_open
+
     name = "conformers_quick" if args.quick else "conformers"
-    (ROOT / f"{name}.json").write_text(json.dumps(result, indent=1) + "\n")
-    _plot(result, list(calcs), ROOT / f"{name}.png")
-    print(f"wrote benchmarks/{name}.json and .png in {time.perf_counter() - t0:.0f} s")
+    out = Path(args.out) if args.out else ROOT / f"{name}.json"
+    with atomic_open(out) as fh:
+        fh.write(json.dumps(result, indent=1) + "\n")
+    _plot(result, list(calcs), out.with_suffix(".png"))
+    print(f"wrote {out} and its .png in {time.perf_counter() - t0:.0f} s")
 
 
 def _print_scales(rows: list[dict], labels: list[str]) -> None:
