@@ -13,8 +13,8 @@ the force error on the test complexes, then one row per backbone: MuSE against i
 baseline. Where they exist, two test-only sets follow: the transfer set (molecules over the
 larger C96H24 flake, graphene_transfer.extxyz.xz: E_int by range) and the rattled set
 (thermal configurations with 0.05 Å on top, graphene_rattled.extxyz.xz: force MAE on flakes
-and complexes). Writes benchmarks/long_range.json and a plot of the scans,
-benchmarks/long_range.png.
+and complexes). Writes benchmarks/long_range.json, a plot of the scans,
+benchmarks/long_range.png, and the per-backbone bars, benchmarks/long_range_backbones.png.
 
     python benchmarks/long_range.py            # about a minute per model on 2 CPU cores
     python benchmarks/long_range.py --models MuSE baseline --out /tmp/lr
@@ -139,13 +139,47 @@ def main() -> None:
     for key, value in _test_only_sets(seeds).items():
         result[key] = value
     result["backbones"] = _backbone_rows(result, tables)
+    from muse_explore.atomic import atomic_open
+
     out = Path(args.out)
-    out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
+    with atomic_open(out.with_suffix(".json")) as fh:
+        fh.write(json.dumps(result, indent=1) + "\n")
     _plot(ref_rows, e_ref, result, out.with_suffix(".png"))
-    print(
-        f"wrote {out.with_suffix('.json')} and {out.with_suffix('.png')} "
-        f"in {time.perf_counter() - t0:.0f} s"
-    )
+    written = [out.with_suffix(".json"), out.with_suffix(".png")]
+    if result["backbones"]:
+        written.append(out.with_name(out.name + "_backbones.png"))
+        _plot_backbones(result["backbones"], written[-1])
+    print(f"wrote {', '.join(map(str, written))} in {time.perf_counter() - t0:.0f} s")
+
+
+def _plot_backbones(rows: dict, path: Path) -> None:
+    """MuSE against its own baseline, per backbone: grouped bars, seed spread as error bars."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = (("all", "E_int, all distances"), ("beyond_6A", "E_int beyond 6 Å"),
+              ("transfer_beyond_6A", "E_int beyond 6 Å, C96H24 (held out)"),
+              ("forces", "forces (meV/Å)"))  # fmt: skip
+    backbones = list(rows)
+    x = np.arange(len(backbones))
+    fig, axes = plt.subplots(1, len(panels), figsize=(3.2 * len(panels), 3.4))
+    for ax, (key, title) in zip(axes, panels, strict=True):
+        for k, (role, color) in enumerate((("MuSE", "C0"), ("baseline", "C3"))):
+            values = [rows[b][role].get(key, [np.nan]) for b in backbones]
+            means = [np.mean(v) for v in values]
+            sds = [np.std(v, ddof=1) if len(v) > 1 else 0.0 for v in values]
+            ax.bar(x + (k - 0.5) * 0.38, means, 0.38, yerr=sds, capsize=3, color=color,
+                   label=role)  # fmt: skip
+        ax.set_xticks(x, backbones)
+        ax.set_title(title, fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylabel("MAE (meV)")
+    axes[0].legend()
+    fig.suptitle("MuSE against its own backbone, per backbone (mean ± sd over seeds)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 def _mean_table(tables: list[list[dict]]) -> list[dict]:
