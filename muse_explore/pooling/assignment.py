@@ -34,6 +34,9 @@ from muse_explore.envelope import polynomial_envelope
 from muse_explore.errors import MuSEInputError
 from muse_explore.state import GeometricGraph
 
+#: Floor of a coarse node's mass (:attr:`Assignment.mass`).
+MIN_MASS = 1e-12
+
 
 @dataclass
 class Assignment:
@@ -53,8 +56,14 @@ class Assignment:
 
     @property
     def mass(self) -> torch.Tensor:
-        """Column sums M_k = sum_i S_ik (K,)."""
-        return scatter(self.weight, self.coarse, 0, dim_size=self.num_coarse, reduce="sum")
+        """Column sums M_k = sum_i S_ik (K,), floored at 1e-12.
+
+        The floor matters only for a node that no member shares (possible when learned
+        logits saturate the softmax and every member, its seed included, goes to other
+        nodes): it then sits at its seed with zero pooled features instead of 0/0.
+        """
+        mass = scatter(self.weight, self.coarse, 0, dim_size=self.num_coarse, reduce="sum")
+        return mass.clamp_min(MIN_MASS)
 
     def dense(self) -> torch.Tensor:
         """S as a dense (num_fine, num_coarse) matrix, periodic images summed (small systems)."""
@@ -136,6 +145,23 @@ def candidate_pairs(
     return fine, coarse, vectors
 
 
+def _stable_shift(logit: torch.Tensor, env: torch.Tensor, fine: torch.Tensor, n: int):
+    """Per pair, the largest ``logit + log(env)`` of its fine node (the softmax's shift).
+
+    ``w = env * exp(logit - shift)`` is then 1 for the best pair of each node (up to the
+    1e-30 floor of ``env``) and at most 1 for the others with ``env`` > 0, so a row's sum
+    never underflows to zero (pairs with ``env`` 0 get weight 0 however large their logit).
+    A shift taken over the logits alone fails when the largest logit sits on a pair at the
+    edge of the assignment radius (``env`` 0 there): once learned logits span hundreds, every
+    other pair's ``exp`` underflows and the row is 0/0 (seen in training: level-1 features of
+    1e4 gave logits of -1e8). Pairs with ``env`` 0 never set the shift; every node has a pair
+    with ``env`` > 0 (``_check_coverage``). Shapes: (P,), (P,), (P,) -> (P,).
+    """
+    log_env = torch.where(env > 0, env.clamp_min(1e-30).log(), -torch.inf)
+    shift = scatter(logit + log_env, fine, 0, dim_size=n, reduce="max")
+    return shift.index_select(0, fine)
+
+
 class SoftAssignment(nn.Module):
     """Soft Coarse-Graining assignment of one level (see the module docstring).
 
@@ -193,8 +219,10 @@ class SoftAssignment(nn.Module):
         keys = self.key(scalar).index_select(0, seed_nodes).index_select(0, coarse)
         learned = (self.query(scalar).index_select(0, fine) * keys).sum(-1)
         logit = (-dist2 / (2 * sigma**2) + learned / math.sqrt(self.key_dim)) / temperature
-        shift = scatter(logit.detach(), fine, 0, dim_size=n, reduce="max")
-        w = env * torch.exp(logit - shift.index_select(0, fine))
+        z = logit - _stable_shift(logit.detach(), env.detach(), fine, n)
+        # beyond the radius (env 0) the weight is 0 whatever the logit: keep its exp finite
+        z = torch.where(env.detach() > 0, z, torch.zeros_like(z))
+        w = env * torch.exp(z)
         if hard:
             best = scatter(w.detach(), fine, 0, dim_size=n, reduce="max")
             onehot = w.detach() == best[fine]

@@ -102,3 +102,31 @@ def test_hard_assignments_leave_no_node_empty():
     for s in out.assignments:
         assert (s.dense().sum(0) >= 1.0 - 1e-12).all()  # every node holds at least its seed
     assert all(torch.isfinite(p).all() for p in out.positions)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_saturated_logits_give_finite_weights_and_no_empty_node(dtype):
+    # Seen in training (float32): level-1 features of 1e4 made the learned logits span 1e8,
+    # the largest one on a pair at the edge of the radius (envelope 0). A shift by the logits
+    # alone then underflows every other weight of the row to 0 (0/0); and a node whose
+    # members all go elsewhere has mass 0.
+    a = SoftAssignment(1, key_dim=1).to(dtype)
+    with torch.no_grad():
+        a.query.weight.fill_(1.0)
+        a.key.weight.fill_(1.0)
+    # learned logit of a pair = s_fine * s_seed; coarse nodes A, B, C seeded at nodes 1, 2, 3
+    scalar = torch.tensor([[1e4], [-1e4], [1e4], [2e4]], dtype=dtype, requires_grad=True)
+    fine = torch.tensor([0, 0, 1, 2, 2, 3])
+    coarse = torch.tensor([0, 1, 0, 1, 2, 2])
+    d = [0.5, 1.0, 0.0, 0.0, 0.5, 0.0]  # node 0 meets B exactly at the radius (envelope 0)
+    vectors = torch.tensor([[x, 0.0, 0.0] for x in d], dtype=dtype, requires_grad=True)
+    s = a(scalar, fine, coarse, vectors, torch.tensor([1, 2, 3]), radius=1.0, sigma=1.0)
+    assert torch.isfinite(s.weight).all()
+    rows = torch.zeros(4, dtype=dtype).index_add(0, fine, s.weight)
+    assert torch.allclose(rows, torch.ones(4, dtype=dtype))
+    assert s.weight[1] == 0  # at the radius: no share, however large its logit
+    assert s.weight[0] == 1 and s.weight[4] == 1  # node 0 to A; B's own seed goes to C
+    mass = s.mass
+    assert torch.isfinite(mass).all() and (mass > 0).all()  # B is empty: floored, not 0
+    grads = torch.autograd.grad(s.weight.sum() + mass.sum(), [scalar, vectors])
+    assert all(torch.isfinite(g).all() for g in grads)
