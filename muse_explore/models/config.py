@@ -48,6 +48,11 @@ class MuSEConfig:
             or ``"fragment"`` (per covalent fragment, so that two neutral molecules far
             apart feel no spurious 1/r monopole coupling).
         freeze_atoms: keep the atom level's weights fixed (train only the coarse levels).
+        assignment_norm: normalise the scalar features (LayerNorm without weights) before
+            the soft assignment's query and key projections, so that its learned logits are
+            bounded by the weights whatever the feature scale
+            (:class:`~muse_explore.pooling.assignment.SoftAssignment`). ``False`` only for
+            model files saved before model format 4, which are loaded that way.
         energy_shifts: per-element energy added to each atom, in eV.
         backbone_kwargs: extra hyperparameters passed to every level's backbone.
         seed: seed of the weight initialisation, or ``None``.
@@ -64,6 +69,7 @@ class MuSEConfig:
     long_range_sigma: float = 1.0
     long_range_neutral: str = "none"
     freeze_atoms: bool = False
+    assignment_norm: bool = True
     energy_shifts: dict[str, float] = field(default_factory=dict)
     backbone_kwargs: dict = field(default_factory=dict)
     seed: int | None = None
@@ -113,6 +119,7 @@ class MuSEConfig:
         "long_range_sigma": (Real,),
         "long_range_neutral": (str,),
         "freeze_atoms": (bool,),
+        "assignment_norm": (bool,),
         "seed": (Integral, type(None)),
         "energy_shifts": (dict,),
         "backbone_kwargs": (dict,),

@@ -20,7 +20,9 @@ FORMAT = "muse_explore.model"
 #: in legacy mode (their old seeding and norm, so their numbers do not change) with a warning.
 #: 3 (2026-12): the config lists its levels one by one (``LevelConfig``); the flat per-level
 #: lists of format 1 and 2 are read as they were.
-FORMAT_VERSION = 3
+#: 4 (2026-12): the soft assignment normalises its features (``assignment_norm``); files of
+#: format 1 to 3 load without it, so their numbers do not change.
+FORMAT_VERSION = 4
 
 LEGACY_MESSAGE = (
     "{path} was saved in model format 1 (before 2026-12): its coarse seeds depend on geometry "
@@ -37,6 +39,19 @@ def migrate_format_1(config: dict) -> dict:
     config["seeding"] = "legacy"
     if config.get("backbone", "painn") == "painn":
         config["backbone_kwargs"] = {**config.get("backbone_kwargs", {}), "vector_norm": "legacy"}
+    return config
+
+
+def migrate_config(config: dict, version: int) -> dict:
+    """A model config saved in model format ``version``, in the current format's terms.
+
+    Also for training checkpoints, whose ``model_format`` records the version (checkpoints
+    written before it was recorded are format 3).
+    """
+    if version < 2:
+        config = migrate_format_1(config)
+    if version < 4:
+        config = {**config, "assignment_norm": False}
     return config
 
 

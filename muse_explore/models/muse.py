@@ -123,7 +123,9 @@ class MuSE(nn.Module):
             self._check_state_shapes()
             width = self.backbones[0].scalar_dim  # the backbone owns its width
             L = c.coarse_levels
-            self.assignments = nn.ModuleList(SoftAssignment(width) for _ in range(L))
+            self.assignments = nn.ModuleList(
+                SoftAssignment(width, normalize=c.assignment_norm) for _ in range(L)
+            )
             self.unpool_maps = nn.ModuleList(nn.Linear(width, width) for _ in range(L))
             self.shift = ElementShift([c.energy_shifts.get(e, 0.0) for e in c.elements])
             self.zbl = ZBL() if c.zbl else None

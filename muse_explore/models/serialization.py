@@ -17,7 +17,7 @@ from muse_explore.models.file_format import (
     FORMAT,
     FORMAT_VERSION,
     LEGACY_MESSAGE,
-    migrate_format_1,
+    migrate_config,
     save_model,
 )
 from muse_explore.models.muse import MuSE
@@ -49,8 +49,8 @@ def load_model(path: str | os.PathLike, *, map_location: str | torch.device = "c
     try:
         config_dict = payload["config"]
         if version < 2:
-            config_dict = migrate_format_1(config_dict)
             warnings.warn(LEGACY_MESSAGE.format(path=path), MuSELegacyModelWarning, stacklevel=2)
+        config_dict = migrate_config(config_dict, version)
         config = MuSEConfig.from_dict(config_dict)
         model = MuSE(config)
     except (KeyError, TypeError, MuSEConfigError) as err:

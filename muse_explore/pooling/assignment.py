@@ -7,13 +7,17 @@ such a pair (one pair per periodic image),
 
 .. math::
     \ell_{ik} = \frac{1}{T}\left(-\frac{\|\mathbf{d}_{ik}\|^2}{2\sigma^2}
-        + \frac{\langle W_q \mathbf{h}_i, W_k \mathbf{h}_{s_k}\rangle}{\sqrt{D}}\right),
+        + \frac{\langle W_q \hat{\mathbf{h}}_i, W_k \hat{\mathbf{h}}_{s_k}\rangle}{\sqrt{D}}\right),
     \qquad
     S_{ik} = \frac{u(\|\mathbf{d}_{ik}\|/r_a)\, e^{\ell_{ik}}}
                    {\sum_{k'} u(\|\mathbf{d}_{ik'}\|/r_a)\, e^{\ell_{ik'}}}
 
-with d_ik = r_{s_k} - r_i (minimum image is implied: each image is its own pair), h the
-invariant scalar features, σ a length and T a temperature (both changeable at inference),
+with d_ik = r_{s_k} - r_i (minimum image is implied: each image is its own pair), ĥ the
+invariant scalar features normalised to zero mean and unit variance over their channels (a
+LayerNorm without weights: the learned term is then at most |W_q||W_k| F / sqrt(D), whatever
+the scale of the features; without it, features that grew to 1e4 on one unusual structure gave
+logits of 1e8 and a training step with non-finite gradients), σ a length and T a temperature
+(both changeable at inference),
 and u the polynomial envelope. Rows sum to one, entries lie in [0, 1], and because u and its
 first two derivatives vanish at r_a, S is C² in the positions: pairs enter and leave smoothly.
 ``hard=True`` replaces S by the one-hot argmax of each row (the ablation the referees asked
@@ -172,10 +176,16 @@ class SoftAssignment(nn.Module):
     Args:
         scalar_dim: F, channels of the fine nodes' scalar features.
         key_dim: D, width of the learned query/key projection.
+        normalize: normalise the features before the projections (QK normalisation, as
+            Dehghani et al. 2023 and Wortsman et al. 2023 use against attention logits that
+            grow without bound); ``False`` reproduces model files from before model format 4.
     """
 
-    def __init__(self, scalar_dim: int, *, key_dim: int = 16) -> None:
+    def __init__(self, scalar_dim: int, *, key_dim: int = 16, normalize: bool = True) -> None:
         super().__init__()
+        self.norm = (
+            nn.LayerNorm(scalar_dim, elementwise_affine=False) if normalize else nn.Identity()
+        )
         self.query = nn.Linear(scalar_dim, key_dim, bias=False)
         self.key = nn.Linear(scalar_dim, key_dim, bias=False)
         # Start from the purely geometric assignment; training learns the feature term.
@@ -216,8 +226,9 @@ class SoftAssignment(nn.Module):
         dist = torch.sqrt(dist2.clamp_min(1e-30))
         env = polynomial_envelope(dist / radius)
         self._check_coverage(env, fine, n)
-        keys = self.key(scalar).index_select(0, seed_nodes).index_select(0, coarse)
-        learned = (self.query(scalar).index_select(0, fine) * keys).sum(-1)
+        features = self.norm(scalar)
+        keys = self.key(features).index_select(0, seed_nodes).index_select(0, coarse)
+        learned = (self.query(features).index_select(0, fine) * keys).sum(-1)
         logit = (-dist2 / (2 * sigma**2) + learned / math.sqrt(self.key_dim)) / temperature
         z = logit - _stable_shift(logit.detach(), env.detach(), fine, n)
         # beyond the radius (env 0) the weight is 0 whatever the logit: keep its exp finite

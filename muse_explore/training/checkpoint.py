@@ -15,8 +15,10 @@ import torch
 
 from muse_explore.atomic import atomic_open
 from muse_explore.errors import MuSEFileError
+from muse_explore.models.file_format import FORMAT_VERSION
 
 FORMAT = "muse_explore.checkpoint"
+MODEL_FORMAT = FORMAT_VERSION  # the model format of the model config a checkpoint holds
 
 
 def rng_state() -> dict:
@@ -42,12 +44,23 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def checkpoint_model_config(state: dict):
+    """The model config of a checkpoint read with :func:`load_checkpoint`.
+
+    Migrated from the model format the checkpoint was written in (:class:`MuSEConfig`).
+    """
+    from muse_explore.models.config import MuSEConfig
+    from muse_explore.models.file_format import migrate_config
+
+    return MuSEConfig.from_dict(migrate_config(state["model_config"], state.get("model_format", 3)))
+
+
 def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
     """Save ``state`` atomically to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_open(path, "wb") as fh:
-        torch.save({"format": FORMAT, **state}, fh)
+        torch.save({"format": FORMAT, "model_format": MODEL_FORMAT, **state}, fh)
 
 
 def load_checkpoint(path: str | os.PathLike, *, map_location="cpu") -> dict:

@@ -24,10 +24,10 @@ def load_for_evaluation(path: str | os.PathLike) -> MuSE:
     """A model from a model file (``best_model.pt``) or a training checkpoint (EMA weights)."""
     from torch.optim.swa_utils import AveragedModel
 
-    from muse_explore.models.config import MuSEConfig
     from muse_explore.models.serialization import FORMAT as MODEL_FORMAT
     from muse_explore.models.serialization import load_model
     from muse_explore.training.checkpoint import FORMAT as CKPT_FORMAT
+    from muse_explore.training.checkpoint import checkpoint_model_config
 
     path = Path(path)
     if not path.is_file():
@@ -37,7 +37,7 @@ def load_for_evaluation(path: str | os.PathLike) -> MuSE:
     except Exception:  # noqa: BLE001 - let load_model word the error
         return load_model(path)
     if isinstance(head, dict) and head.get("format") == CKPT_FORMAT:
-        model = MuSE(MuSEConfig.from_dict(head["model_config"]))
+        model = MuSE(checkpoint_model_config(head))
         if head.get("ema") is not None:
             ema = AveragedModel(model, use_buffers=True)
             ema.load_state_dict(head["ema"])

@@ -37,11 +37,11 @@ from muse_explore.calc.evaluate import evaluate_batches
 from muse_explore.calc.threads import apply_thread_default
 from muse_explore.data.graph import batch_to
 from muse_explore.errors import MuSEConfigError, MuSEFileError
-from muse_explore.models.config import MuSEConfig
 from muse_explore.models.muse import MuSE
 from muse_explore.models.serialization import save_model
 from muse_explore.training import dataset as ds
 from muse_explore.training.checkpoint import (
+    checkpoint_model_config,
     load_checkpoint,
     rng_state,
     save_checkpoint,
@@ -186,7 +186,7 @@ class Trainer:
         """The model (shifts fitted on the training split, or restored) and its graphs."""
         config = self.cfg
         if state is not None:
-            mcfg = MuSEConfig.from_dict(state["model_config"])
+            mcfg = checkpoint_model_config(state)
         else:
             mcfg = config.model
         self.model = MuSE(mcfg)

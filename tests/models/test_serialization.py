@@ -93,3 +93,37 @@ def test_error_messages_name_the_problem_and_never_suggest_unsafe_loading(tmp_pa
     with pytest.raises(MuSEFileError, match="unpool_maps.0.bias") as err:
         mx.load_model(path)
     assert "extra.weight" in str(err.value)
+
+
+def test_files_before_format_4_load_without_the_assignment_normalisation(tmp_path):
+    # a format-3 file has no assignment_norm: its model must compute what it computed then
+    old = small_model(assignment_norm=False)
+    path = tmp_path / "old.pt"
+    old.save(path)
+    payload = torch.load(path, weights_only=True)
+    payload["format_version"] = 3
+    del payload["config"]["assignment_norm"]
+    torch.save(payload, path)
+    loaded = mx.load_model(path)
+    assert loaded.config.assignment_norm is False
+    assert isinstance(loaded.assignments[0].norm, torch.nn.Identity)
+    new = small_model()
+    assert new.config.assignment_norm is True
+    new.save(tmp_path / "new.pt")
+    assert mx.load_model(tmp_path / "new.pt").config.assignment_norm is True
+
+
+def test_checkpoints_record_their_model_format(tmp_path):
+    from muse_explore.training.checkpoint import (
+        checkpoint_model_config,
+        load_checkpoint,
+        save_checkpoint,
+    )
+
+    config = small_model().config.to_dict()
+    save_checkpoint(tmp_path / "new.pt", {"model_config": config})
+    state = load_checkpoint(tmp_path / "new.pt")
+    assert checkpoint_model_config(state).assignment_norm is True
+    del state["model_format"]  # a checkpoint written before the format was recorded
+    del state["model_config"]["assignment_norm"]
+    assert checkpoint_model_config(state).assignment_norm is False

@@ -110,7 +110,9 @@ def test_saturated_logits_give_finite_weights_and_no_empty_node(dtype):
     # the largest one on a pair at the edge of the radius (envelope 0). A shift by the logits
     # alone then underflows every other weight of the row to 0 (0/0); and a node whose
     # members all go elsewhere has mass 0.
-    a = SoftAssignment(1, key_dim=1).to(dtype)
+    # (without the feature normalisation, as in files before model format 4: with it, learned
+    # logits this large need weights of 1e4, but the rows must stay finite all the same)
+    a = SoftAssignment(1, key_dim=1, normalize=False).to(dtype)
     with torch.no_grad():
         a.query.weight.fill_(1.0)
         a.key.weight.fill_(1.0)
@@ -130,3 +132,29 @@ def test_saturated_logits_give_finite_weights_and_no_empty_node(dtype):
     assert torch.isfinite(mass).all() and (mass > 0).all()  # B is empty: floored, not 0
     grads = torch.autograd.grad(s.weight.sum() + mass.sum(), [scalar, vectors])
     assert all(torch.isfinite(g).all() for g in grads)
+
+
+def test_normalised_features_make_the_learned_term_scale_free():
+    # A node's features grew to 1e4 on one unusual structure in training and its logits to
+    # 1e8. Normalised features give the same weights for any scale (and offset) of the
+    # features, so the learned term stays bounded by the weights alone.
+    gen = torch.Generator().manual_seed(0)
+    scalar = torch.randn(6, 8, generator=gen, dtype=torch.float64)
+    fine = torch.tensor([0, 0, 1, 2, 2, 3, 4, 5, 5])
+    coarse = torch.tensor([0, 1, 0, 1, 2, 2, 1, 2, 0])
+    vectors = torch.randn(9, 3, generator=gen, dtype=torch.float64)
+    seeds = torch.tensor([1, 2, 3])
+    weights = {}
+    for normalize in (True, False):
+        a = SoftAssignment(8, normalize=normalize).double()
+        with torch.no_grad():
+            a.query.weight.copy_(torch.randn(a.query.weight.shape, generator=gen))
+            a.key.weight.copy_(torch.randn(a.key.weight.shape, generator=gen))
+        weights[normalize] = [
+            a(h, fine, coarse, vectors, seeds, radius=4.0, sigma=1.5).weight
+            for h in (scalar, 1e4 * scalar + 3.0)
+        ]
+    # the same up to the LayerNorm epsilon (1e-5 of the variance)
+    torch.testing.assert_close(weights[True][0], weights[True][1], atol=1e-4, rtol=1e-4)
+    assert (weights[False][0] - weights[False][1]).abs().max() > 0.1
+    assert (weights[True][0] - weights[False][0]).abs().max() > 1e-3  # it is a real change
