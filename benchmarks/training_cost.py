@@ -42,22 +42,8 @@ def _split(cfg):
     from muse_explore.training.sampler import GroupBatchSampler
 
     d = cfg.data
-    structures = ds.read_structures(d.files)
-    n_main = len(structures)
-    if d.train_only_files:
-        structures += ds.read_structures(d.train_only_files)
-    picked = ds.select(structures, d.select) if d.select else range(len(structures))
-    extra = [i for i in picked if i >= n_main]
-    splits = ds.split(
-        structures,
-        [i for i in picked if i < n_main],
-        val_fraction=d.val_fraction,
-        test_fraction=d.test_fraction,
-        group_by=d.group_by,
-        seed=d.split_seed if d.split_seed is not None else cfg.seed,
-        max_structures=d.max_structures,
-    )
-    train = sorted(splits["train"] + extra)
+    structures, splits = ds.run_data(d, cfg.seed)
+    train = splits["train"]
     interaction = cfg.loss.interaction_weight > 0
     gids = ds.group_ids(structures, d.group_by) if interaction else None
     if interaction:

@@ -133,6 +133,45 @@ def split(
     return {name: sorted(i for k in ks for i in groups[k]) for name, ks in parts.items()}
 
 
+def run_data(data, seed: int, splits: dict[str, list[int]] | None = None):
+    """A run's structures and their split, as training sees them.
+
+    Reads ``data.files`` and then ``data.train_only_files`` (one list, in that order), keeps
+    what ``data.select`` matches and splits the main files' structures with :func:`split`
+    (seed ``data.split_seed``, else ``seed``); the train-only structures join the training
+    split. ``splits`` (a resumed run's, from :func:`load_splits`) is used instead of a new
+    split. ``data`` is a :class:`~muse_explore.training.config.DataConfig`.
+
+    Returns:
+        (structures, splits): every structure read, and ``{"train", "val", "test"}`` index
+        lists into it.
+
+    Raises:
+        MuSEConfigError: when ``data.select`` matches none of the main files' structures.
+    """
+    structures = read_structures(data.files)
+    n_main = len(structures)
+    if data.train_only_files:
+        structures += read_structures(data.train_only_files)
+    picked = select(structures, data.select) if data.select else range(len(structures))
+    extra = [i for i in picked if i >= n_main]
+    picked = [i for i in picked if i < n_main]
+    if not picked:
+        raise MuSEConfigError(f"data.select {data.select} matches no structure")
+    if splits is None:
+        splits = split(
+            structures,
+            picked,
+            val_fraction=data.val_fraction,
+            test_fraction=data.test_fraction,
+            group_by=data.group_by,
+            seed=data.split_seed if data.split_seed is not None else seed,
+            max_structures=data.max_structures,
+        )
+        splits["train"] = sorted(splits["train"] + extra)
+    return structures, splits
+
+
 def save_splits(path: Path, splits: dict[str, list[int]], sources: list[str]) -> None:
     """Write the split (structure indices and their ``file:index`` sources) as JSON, atomically."""
     data = {

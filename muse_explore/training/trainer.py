@@ -151,35 +151,8 @@ class Trainer:
     def _load_data(self, resume: bool) -> None:
         """Read the data and split it (or read the run's split); every rank does the same."""
         config = self.cfg
-        self.structures = ds.read_structures(config.data.files)
-        n_main = len(self.structures)
-        if config.data.train_only_files:
-            self.structures += ds.read_structures(config.data.train_only_files)
-        picked = (
-            ds.select(self.structures, config.data.select)
-            if config.data.select
-            else range(len(self.structures))
-        )
-        extra = [i for i in picked if i >= n_main]
-        picked = [i for i in picked if i < n_main]
-        if not picked:
-            raise MuSEConfigError(f"data.select {config.data.select} matches no structure")
-        split_file = self.run_dir / "splits.json"
-        if resume:
-            self.splits = ds.load_splits(split_file)
-        else:
-            d = config.data
-            self.splits = ds.split(
-                self.structures,
-                list(picked),
-                val_fraction=d.val_fraction,
-                test_fraction=d.test_fraction,
-                group_by=d.group_by,
-                seed=d.split_seed if d.split_seed is not None else config.seed,
-                max_structures=d.max_structures,
-            )
-            self.splits["train"] = sorted(self.splits["train"] + extra)
-
+        saved = ds.load_splits(self.run_dir / "splits.json") if resume else None
+        self.structures, self.splits = ds.run_data(config.data, config.seed, saved)
         _warn_unseen_elements(self.structures, self.splits)
 
     def _build_model(self, state: dict | None) -> None:

@@ -99,3 +99,24 @@ def test_ase_database_is_read_like_extxyz(tmp_path):
     for a, b in zip(frames, again, strict=True):
         assert a.get_potential_energy() == pytest.approx(b.get_potential_energy())
         assert (a.get_forces() == b.get_forces()).all()
+
+
+def test_run_data_splits_the_main_files_and_trains_on_the_rest():
+    from muse_explore.training.config import DataConfig
+
+    data = DataConfig(
+        files=[SCANS], group_by="scan", split_seed=1, val_fraction=0.2, test_fraction=0.2,
+        train_only_files=[PERIODIC],
+    )  # fmt: skip
+    structures, splits = ds.run_data(data, seed=5)
+    n_main = len(ds.read_structures([SCANS]))
+    extra = list(range(n_main, len(structures)))
+    assert extra and set(extra) <= set(splits["train"])
+    assert all(i < n_main for i in splits["val"] + splits["test"])
+    alone = ds.run_data(DataConfig(files=[SCANS], group_by="scan", split_seed=1,
+                                   val_fraction=0.2, test_fraction=0.2), seed=9)[1]  # fmt: skip
+    assert alone["val"] == splits["val"] and alone["test"] == splits["test"]
+    saved = {"train": [0], "val": [1], "test": [2]}
+    assert ds.run_data(data, seed=5, splits=saved)[1] is saved  # a resumed run keeps its split
+    with pytest.raises(MuSEConfigError, match="matches no structure"):
+        ds.run_data(DataConfig(files=[SCANS], select={"part": "nothing"}), seed=0)
