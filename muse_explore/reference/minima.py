@@ -9,7 +9,10 @@ mass-weighted Hessian :math:`\tilde H = M^{-1/2} H M^{-1/2} = \sum_k \lambda_k e
 
 over the vibrational modes (the six rigid-body modes of a free structure are left out, and so
 is any mode softer than :data:`SOFTEST_MODE_CM`, whose harmonic amplitude would be
-unphysical). Every mode then carries :math:`k_B T / 2` of potential energy on average.
+unphysical). Every mode then carries :math:`k_B T / 2` of potential energy on average. For a
+partial Hessian (an adsorbate on a fixed flake), whose soft modes include the molecule's
+librations, the rigid-body part of the displacement is applied as a finite rotation and
+translation (:func:`rigid_motion_exact`), so that the molecule stays intact.
 
 The named minima (:data:`NAMES`) are cached as ``NAME.npz`` in a folder
 (``sample_data/data/minima/`` for ``muse-explore make-data``): relaxing circumcoronene and
@@ -40,6 +43,35 @@ FMAX = 0.002
 DELTA = 0.005
 #: Height of an adsorbate's starting geometry above the flake before relaxation, Å.
 ADSORBATE_START = 3.3
+
+
+def rigid_motion_exact(positions: np.ndarray, masses: np.ndarray, dx: np.ndarray) -> np.ndarray:
+    r"""``dx`` with its rigid-body part made a finite rotation and translation.
+
+    ``dx`` is split, in the mass metric, into a rigid motion of the body (translation
+    :math:`\mathbf t`, small rotation :math:`\boldsymbol\omega` about the centre of mass
+    :math:`\mathbf c`) and an internal deformation :math:`\boldsymbol\delta_i`:
+    :math:`\Delta\mathbf r_i = \mathbf t + \boldsymbol\omega\times(\mathbf r_i - \mathbf c)
+    + \boldsymbol\delta_i`. The displaced body is then
+    :math:`\mathbf c + \mathbf t + R(\boldsymbol\omega)(\mathbf r_i - \mathbf c +
+    \boldsymbol\delta_i)`, with :math:`R` the rotation by :math:`|\boldsymbol\omega|` about
+    :math:`\boldsymbol\omega`. Both agree to first order in ``dx``; but a linear rotation by θ
+    lengthens every radius by :math:`\sqrt{1+\theta^2}`, and the librations of a light adsorbate
+    (water on graphene, about 100 cm⁻¹) reach θ ≈ 1 rad at 400 K: applied linearly they stretch
+    an O-H bond to 1.3-2.3 Å (a broken molecule, eV above the minimum). Shapes: (m, 3), (m,),
+    (m, 3) -> (m, 3).
+    """
+    from scipy.spatial.transform import Rotation
+
+    w = masses[:, None]
+    centre = (w * positions).sum(0) / masses.sum()
+    t = (w * dx).sum(0) / masses.sum()
+    r = positions - centre
+    inertia = (w[:, 0] * (r**2).sum(1)).sum() * np.eye(3) - (w * r).T @ r
+    omega = np.linalg.pinv(inertia) @ (w * np.cross(r, dx - t)).sum(0)
+    internal = dx - t - np.cross(omega, r)
+    rotated = (r + internal) @ Rotation.from_rotvec(omega).as_matrix().T
+    return centre + t + rotated - positions
 
 
 @dataclass(frozen=True)
@@ -92,9 +124,12 @@ class Minimum:
         lam, vec = lam[keep], vec[:, keep]
         q = np.sqrt(units.kB * temperature / lam) * rng.standard_normal(len(lam))
         moving = self._moving()
-        m = np.repeat(self.atoms.get_masses()[moving], 3)
+        masses = self.atoms.get_masses()[moving]
+        dx = (vec @ q / np.sqrt(np.repeat(masses, 3))).reshape(-1, 3)
+        if self.indices is not None:
+            dx = rigid_motion_exact(self.atoms.positions[moving], masses, dx)
         out = np.zeros((len(self.atoms), 3))
-        out[moving] = (vec @ q / np.sqrt(m)).reshape(-1, 3)
+        out[moving] = dx
         return out
 
     def save(self, path: str | os.PathLike, meta: dict) -> None:

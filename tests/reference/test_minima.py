@@ -143,3 +143,54 @@ def test_shipped_minima_are_relaxed_and_stable():
             dx = m.sample(450.0, np.random.default_rng(0))
             assert 0.01 < np.abs(dx[:, 2]).mean() < 0.2  # it bends out of plane
             assert np.abs(dx).max() < 0.5
+
+
+def test_rigid_motion_is_exact_and_agrees_to_first_order():
+    atoms = small_molecule("water")
+    pos, masses = atoms.positions, atoms.get_masses()
+    rng = np.random.default_rng(3)
+    centre = (masses[:, None] * pos).sum(0) / masses.sum()
+    # a pure rigid motion, large: a linear rotation by 1.2 rad, plus a translation
+    omega, t = np.array([0.3, -1.0, 0.6]), np.array([0.4, 0.1, -0.2])
+    linear = t + np.cross(omega, pos - centre)
+    moved = pos + mn.rigid_motion_exact(pos, masses, linear)
+    np.testing.assert_allclose(
+        np.linalg.norm(moved[:, None] - moved[None], axis=-1),
+        np.linalg.norm(pos[:, None] - pos[None], axis=-1),
+        atol=1e-12,
+    )  # every distance kept
+    np.testing.assert_allclose((masses[:, None] * moved).sum(0) / masses.sum(), centre + t)
+    # small motions, rigid and internal mixed: the same as the linear displacement to 2nd order
+    dx = rng.normal(size=pos.shape)
+    err = [np.abs(mn.rigid_motion_exact(pos, masses, e * dx) - e * dx).max() for e in (1e-2, 1e-3)]
+    assert err[0] < 0.2 * 1e-2 and 0.005 < err[1] / err[0] < 0.02  # second order in eps
+    # an internal deformation alone (no rigid part) is left as it is
+    internal = linear - linear  # zero, then a bond stretch along O-H
+    internal[1] = 0.05 * (pos[1] - pos[0])
+    internal[0] = -internal[1] * masses[1] / masses[0]
+    internal -= (masses[:, None] * internal).sum(0) / masses.sum()
+    part = mn.rigid_motion_exact(pos, masses, internal)
+    assert np.linalg.norm(part - internal) < 1e-3 * np.linalg.norm(internal)
+
+
+def test_adsorbate_librations_do_not_break_the_molecule():
+    # water tethered by weak springs (soft librations, as on a flake) with stiff bonds:
+    # harmonic amplitudes of the librations reach ~1 rad, yet every O-H bond stays intact
+    atoms = small_molecule("water")
+    flake = graphene_flake(0)
+    flake.positions[:, 2] -= 3.0
+    both = flake + atoms
+    idx = np.arange(len(flake), len(both))
+    h = spring_hessian(atoms, k=40.0) + 0.02 * np.eye(9)
+    m = mn.Minimum("water/flake", both, h, idx)
+    rng = np.random.default_rng(0)
+    oh = np.linalg.norm(atoms.positions[1:] - atoms.positions[0], axis=1)
+    moves, stretch = [], []
+    for _ in range(300):
+        dx = m.sample(400.0, rng)
+        assert np.abs(dx[: len(flake)]).max() == 0
+        p = both.positions[idx] + dx[idx]
+        moves.append(np.abs(dx[idx]).max())
+        stretch.append(np.abs(np.linalg.norm(p[1:] - p[0], axis=1) - oh).max())
+    assert np.median(moves) > 0.3  # the librations are large ...
+    assert max(stretch) < 0.15  # ... and the bonds only vibrate
