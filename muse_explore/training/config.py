@@ -120,6 +120,10 @@ class OptimConfig:
         early_stopping_patience: epochs without improvement before stopping (``None``: never).
         time_limit_minutes: stop cleanly after the epoch during which this wall time passes;
             ``--resume`` continues.
+        checkpoint_minutes: also save ``last.pt`` within an epoch once this many minutes
+            have passed since the last save, so that a killed run resumes from there and not
+            from the epoch's start (``None``: at the end of each epoch only). The resumed
+            run takes exactly the steps the uninterrupted one would have taken.
     """
 
     lr: float = 1e-3
@@ -135,6 +139,7 @@ class OptimConfig:
     clip_grad_norm: float | None = 10.0
     early_stopping_patience: int | None = 30
     time_limit_minutes: float | None = None
+    checkpoint_minutes: float | None = 15.0
 
     def check(self) -> None:
         """Raise :class:`MuSEConfigError` for impossible values."""
@@ -152,6 +157,8 @@ class OptimConfig:
             raise MuSEConfigError("optim.min_lr and optim.weight_decay must be >= 0")
         if self.clip_grad_norm is not None and self.clip_grad_norm <= 0:
             raise MuSEConfigError("optim.clip_grad_norm must be positive (or null: no clipping)")
+        if self.checkpoint_minutes is not None and not self.checkpoint_minutes >= 0:
+            raise MuSEConfigError("optim.checkpoint_minutes must be >= 0 (or null: epoch ends)")
         if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
             raise MuSEConfigError("optim.early_stopping_patience must be >= 1 (or null: never)")
 

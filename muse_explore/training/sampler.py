@@ -53,10 +53,14 @@ class GroupBatchSampler(Sampler[list[int]]):
             )
         self.seed, self.rank, self.world_size, self.shuffle = seed, rank, world_size, shuffle
         self.epoch = 0
+        self.start = 0
 
-    def set_epoch(self, epoch: int) -> None:
-        """Shuffle differently in each epoch."""
-        self.epoch = epoch
+    def set_epoch(self, epoch: int, *, start: int = 0) -> None:
+        """Shuffle differently in each epoch; skip the epoch's first ``start`` batches.
+
+        ``start`` resumes an epoch that a run checkpointed part-way through.
+        """
+        self.epoch, self.start = epoch, start
 
     def _global_batches(self) -> list[list[int]]:
         order = list(range(len(self.groups)))
@@ -72,8 +76,8 @@ class GroupBatchSampler(Sampler[list[int]]):
         return batches
 
     def __iter__(self) -> Iterator[list[int]]:
-        for batch in self._global_batches():
+        for batch in self._global_batches()[self.start :]:
             yield [i for k in batch[self.rank :: self.world_size] for i in self.groups[k]]
 
     def __len__(self) -> int:
-        return len(self._global_batches())
+        return max(0, len(self._global_batches()) - self.start)

@@ -128,6 +128,11 @@ class Trainer:
         self.best_epoch = 0
         self.since_best = 0
         self.elapsed = 0.0
+        # part-way through an epoch (a checkpoint within it, see optim.checkpoint_minutes):
+        # batches done, the global [loss sum, steps] so far, seconds spent on them
+        self.in_epoch = 0
+        self.epoch_total = torch.zeros(2, dtype=torch.float64)
+        self.epoch_seconds = 0.0
         if state is not None:
             self._restore(state)
         if self.dist.main:
@@ -263,6 +268,9 @@ class Trainer:
             "since_best": self.since_best,
             "best_epoch": self.best_epoch,
             "elapsed": self.elapsed,
+            "in_epoch": self.in_epoch,
+            "epoch_total": self.epoch_total.tolist(),
+            "epoch_seconds": self.epoch_seconds,
             "device": str(self.dist.device),
             "torch_version": str(torch.__version__),
             "device_name": (
@@ -285,6 +293,11 @@ class Trainer:
             self.best, self.since_best = float(state["best"]), int(state["since_best"])
             self.best_epoch = int(state.get("best_epoch", 0))
             self.elapsed = float(state["elapsed"])
+            self.in_epoch = int(state.get("in_epoch", 0))
+            # the saved sum is global: rank 0 carries it, the others start from zero
+            total = state.get("epoch_total", [0.0, 0.0]) if self.dist.main else [0.0, 0.0]
+            self.epoch_total = torch.tensor(total, dtype=torch.float64)
+            self.epoch_seconds = float(state.get("epoch_seconds", 0.0))
             set_rng_state(state["rng"])
         except (KeyError, RuntimeError, ValueError, TypeError) as err:
             raise MuSEFileError(f"the checkpoint does not match this run: {err}") from None
@@ -303,21 +316,33 @@ class Trainer:
 
         cfg, o = self.cfg, self.cfg.optim
         self.net.train()
-        self.sampler.set_epoch(self.epoch)
-        total = torch.zeros(2, dtype=torch.float64)
+        start = self.in_epoch
+        self.sampler.set_epoch(self.epoch, start=start)
+        batches = start + len(self.sampler)
+        total = self.epoch_total
+        t0 = last_save = time.perf_counter()
         bar = tqdm(
             self.loader,
             desc=f"epoch {self.epoch + 1}",
             leave=False,
+            initial=start,
+            total=batches,
             disable=not (self.progress and self.dist.main),
         )
         for batch in bar:
             batch = batch_to(batch, self.dist.device, self.dtype)
             stress = bool((~torch.isnan(batch.stress)).any())
-            # every rank must agree on the stress path (one all-reduce of a flag)
-            flag = all_reduce_sum(torch.tensor([float(stress)], dtype=torch.float64), self.dist)
+            due = (
+                o.checkpoint_minutes is not None
+                and self.dist.main
+                and time.perf_counter() - last_save >= 60 * o.checkpoint_minutes
+            )
+            # every rank must agree on the stress path and on a checkpoint (one all-reduce)
+            flags = all_reduce_sum(
+                torch.tensor([float(stress), float(due)], dtype=torch.float64), self.dist
+            )
             pred = compute_properties(
-                self.net, batch, forces=True, stress=bool(flag.item() > 0), create_graph=True
+                self.net, batch, forces=True, stress=bool(flags[0] > 0), create_graph=True
             )
             terms = loss_terms(pred, batch, cfg.loss.huber_delta, interaction=self.interaction)
             counts = torch.tensor(
@@ -338,9 +363,25 @@ class Trainer:
             self.step += 1
             value = float(loss.detach())  # this process's share of the global batch loss
             total += torch.tensor([value, 1.0 / self.dist.world_size])
+            self.in_epoch += 1
             bar.set_postfix(loss=f"{value * self.dist.world_size:.4g}", lr=f"{self._lr():.2g}")
+            if flags[1] > 0 and self.in_epoch < batches:
+                self._save_within_epoch(total, time.perf_counter() - t0)
+                last_save = time.perf_counter()
         total = all_reduce_sum(total, self.dist).cpu()
+        self.epoch_seconds += time.perf_counter() - t0
+        self.in_epoch = 0
+        self.epoch_total = torch.zeros(2, dtype=torch.float64)
         return float(total[0] / total[1])  # mean over steps of the global batch loss
+
+    def _save_within_epoch(self, total: torch.Tensor, seconds: float) -> None:
+        """``last.pt`` part-way through an epoch (collective: every rank calls it)."""
+        done = all_reduce_sum(total.clone(), self.dist).cpu()
+        if self.dist.main:
+            before = (self.epoch_total, self.epoch_seconds)
+            self.epoch_total, self.epoch_seconds = done, self.epoch_seconds + seconds
+            save_checkpoint(self.ckpt_dir / "last.pt", self._state())
+            self.epoch_total, self.epoch_seconds = before
 
     def evaluate_graphs(self, graphs, *, model: MuSE | None = None) -> tuple[float, dict]:
         """Loss and error metrics of ``model`` (the EMA model by default) on ``graphs``.
@@ -418,8 +459,8 @@ class Trainer:
                 if patience is not None and self.since_best >= patience:
                     reason = "early stopping"
                     break
-                t0 = time.perf_counter()
                 train_loss = self._train_epoch()
+                t_val = time.perf_counter()
                 val_loss, metrics = (
                     self.evaluate_graphs(self.graphs["val"])
                     if self.graphs["val"]
@@ -435,7 +476,10 @@ class Trainer:
                 else:
                     self.since_best += 1
                 now = time.perf_counter()
-                self.elapsed += now - t0
+                # training (parts before a resume included) and validation
+                epoch_seconds = self.epoch_seconds + now - t_val
+                self.elapsed += epoch_seconds
+                self.epoch_seconds = 0.0
                 row = {
                     "epoch": self.epoch,
                     "step": self.step,
@@ -443,11 +487,12 @@ class Trainer:
                     "train_loss": train_loss,
                     "val_loss": val_loss,
                     **{f"val_{k}": v for k, v in metrics.items()},
-                    "epoch_seconds": now - t0,
+                    "epoch_seconds": epoch_seconds,
                     "elapsed_seconds": self.elapsed,
                 }
                 if self.dist.main:
-                    # last.pt goes last: a run killed before it repeats the whole epoch
+                    # last.pt goes last: a run killed before it resumes from the last save
+                    # within the epoch (or the epoch's start)
                     state = self._state()
                     if improved:
                         save_checkpoint(self.ckpt_dir / "best.pt", state)

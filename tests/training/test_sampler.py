@@ -33,3 +33,14 @@ def test_too_small_batches_for_the_processes():
 
     with pytest.raises(ValueError, match="cannot feed 2 processes"):
         GroupBatchSampler([[0, 1, 2, 3]] * 3, 2, world_size=2)
+
+
+def test_an_epoch_resumes_at_a_given_batch():
+    groups = [[3 * k, 3 * k + 1, 3 * k + 2] for k in range(7)]
+    s = GroupBatchSampler(groups, 6, seed=4)
+    s.set_epoch(2)
+    whole = list(s)
+    s.set_epoch(2, start=2)
+    assert list(s) == whole[2:] and len(s) == len(whole) - 2
+    s.set_epoch(3)  # the next epoch starts from its beginning again
+    assert len(list(s)) == len(whole)

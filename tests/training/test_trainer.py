@@ -183,6 +183,54 @@ def test_resume_after_kill_continues_exactly(write_config, tmp_path):
     assert [r["epoch"] for r in _rows(tmp_path / "killed")] == ["1", "2", "3", "4"]
 
 
+_KILL_WITHIN_EPOCH_2 = """
+import os, signal, sys
+from muse_explore.training import trainer
+cfg = trainer.TrainConfig.from_yaml(sys.argv[1])
+save = trainer.save_checkpoint
+def save_then_die(path, state):  # SIGKILL right after a checkpoint within epoch 2
+    save(path, state)
+    if state["epoch"] == 1 and state["in_epoch"] == 2:
+        os.kill(os.getpid(), signal.SIGKILL)
+trainer.save_checkpoint = save_then_die
+trainer.Trainer(cfg, progress=False).fit()
+"""
+
+
+def test_resume_within_an_epoch_continues_exactly(write_config, tmp_path):
+    """optim.checkpoint_minutes saves last.pt part-way through an epoch (0: after every
+    step); a run killed there resumes at the next batch and ends with exactly the weights,
+    and the same per-epoch training losses, as a run that was never interrupted."""
+    over = {"optim__epochs": 3, "optim__checkpoint_minutes": 0}
+    path, _ = write_config("killed", **over)
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILL_WITHIN_EPOCH_2, str(path)],
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=600,
+    )
+    assert proc.returncode == -9, proc.stderr.decode()[-2000:]
+    state = torch.load(tmp_path / "killed" / "checkpoints" / "last.pt", weights_only=True)
+    assert (state["epoch"], state["in_epoch"]) == (1, 2)
+    assert [r["epoch"] for r in _rows(tmp_path / "killed")] == ["1"]
+    assert main(["train", str(path), "--resume", "--quiet"]) == 0
+    _, cfg_full = write_config("full", **over)
+    Trainer(TrainConfig.from_dict(cfg_full), progress=False).fit()
+    resumed, full = _weights(tmp_path / "killed"), _weights(tmp_path / "full")
+    assert resumed[2] == full[2] == 3
+    for a, b in zip(resumed[0].values(), full[0].values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    for a, b in zip(resumed[1].values(), full[1].values(), strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    rows, rows_full = _rows(tmp_path / "killed"), _rows(tmp_path / "full")
+    assert [r["step"] for r in rows] == [r["step"] for r in rows_full]
+    for key in ("train_loss", "val_loss"):
+        assert [float(r[key]) for r in rows] == [float(r[key]) for r in rows_full]
+    with pytest.raises(MuSEConfigError, match="checkpoint_minutes"):
+        TrainConfig.from_dict(dict(cfg_full, optim={"checkpoint_minutes": -1}))
+
+
 def test_ddp_gloo_two_processes_match_one_process(write_config, tmp_path):
     path, cfg = write_config("ddp", optim__epochs=2)
     cmd = [
