@@ -13,7 +13,13 @@ def polynomial_envelope(x: torch.Tensor, p: int = 6) -> torch.Tensor:
 
     for x < 1 and 0 beyond. Value and first two derivatives vanish at x = 1, so energies,
     forces and Hessians are continuous when a neighbour crosses the cutoff.
+
+    It is evaluated in the factored form :math:`u(x) = (1-x)^3 \sum_{k<p} \binom{k+2}{2} x^k`
+    (the same polynomial): the expanded one cancels to rounding noise near x = 1 and dips
+    below zero there (to -4e-6 in float32), which gave soft-assignment weights of -1e-6.
     """
-    xp = x.pow(p)
-    u = 1.0 - 0.5 * (p + 1) * (p + 2) * xp + p * (p + 2) * xp * x - 0.5 * p * (p + 1) * xp * x * x
+    q = torch.zeros_like(x)
+    for k in range(p - 1, -1, -1):  # Horner: sum over k < p of C(k + 2, 2) x^k
+        q = q * x + (k + 1) * (k + 2) // 2
+    u = (1.0 - x).pow(3) * q
     return torch.where(x < 1.0, u, torch.zeros_like(u))
