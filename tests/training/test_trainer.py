@@ -155,20 +155,25 @@ Trainer(cfg, progress=False, callbacks=[die]).fit()
 """
 
 
-def test_resume_after_kill_continues_exactly(write_config, tmp_path):
-    """A run killed (SIGKILL) right after epoch 2 resumes to exactly the weights of a run
-    that was never interrupted. The process kills itself from the epoch callback, so the
-    moment of the kill does not depend on timing."""
-    epochs = 4
-    path, cfg = write_config("killed", optim__epochs=epochs)
+def _run_until_killed(script: str, config_path) -> None:
+    """Run a training script that SIGKILLs itself; fail with its stderr if it did not."""
     proc = subprocess.run(
-        [sys.executable, "-c", _KILL_AFTER_EPOCH_2, str(path)],
+        [sys.executable, "-c", script, str(config_path)],
         env=_env(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         timeout=600,
     )
     assert proc.returncode == -9, proc.stderr.decode()[-2000:]
+
+
+def test_resume_after_kill_continues_exactly(write_config, tmp_path):
+    """A run killed (SIGKILL) right after epoch 2 resumes to exactly the weights of a run
+    that was never interrupted. The process kills itself from the epoch callback, so the
+    moment of the kill does not depend on timing."""
+    epochs = 4
+    path, cfg = write_config("killed", optim__epochs=epochs)
+    _run_until_killed(_KILL_AFTER_EPOCH_2, path)
     killed_at = _weights(tmp_path / "killed")[2]
     assert 2 <= killed_at < epochs
     assert main(["train", str(path), "--resume", "--quiet"]) == 0
@@ -203,14 +208,7 @@ def test_resume_within_an_epoch_continues_exactly(write_config, tmp_path):
     and the same per-epoch training losses, as a run that was never interrupted."""
     over = {"optim__epochs": 3, "optim__checkpoint_minutes": 0}
     path, _ = write_config("killed", **over)
-    proc = subprocess.run(
-        [sys.executable, "-c", _KILL_WITHIN_EPOCH_2, str(path)],
-        env=_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        timeout=600,
-    )
-    assert proc.returncode == -9, proc.stderr.decode()[-2000:]
+    _run_until_killed(_KILL_WITHIN_EPOCH_2, path)
     state = torch.load(tmp_path / "killed" / "checkpoints" / "last.pt", weights_only=True)
     assert (state["epoch"], state["in_epoch"]) == (1, 2)
     assert [r["epoch"] for r in _rows(tmp_path / "killed")] == ["1"]
