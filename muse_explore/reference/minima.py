@@ -58,8 +58,8 @@ def rigid_motion_exact(positions: np.ndarray, masses: np.ndarray, dx: np.ndarray
     :math:`\boldsymbol\omega`. Both agree to first order in ``dx``; but a linear rotation by θ
     lengthens every radius by :math:`\sqrt{1+\theta^2}`, and the librations of a light adsorbate
     (water on graphene, about 100 cm⁻¹) reach θ ≈ 1 rad at 400 K: applied linearly they stretch
-    an O-H bond to 1.3-2.3 Å (a broken molecule, eV above the minimum). Shapes: (m, 3), (m,),
-    (m, 3) -> (m, 3).
+    an O-H bond to 1.3-2.3 Å (a broken molecule, eV above the minimum). The moving atoms are
+    taken as one body (one molecule). Shapes: (m, 3), (m,), (m, 3) -> (m, 3).
     """
     from scipy.spatial.transform import Rotation
 
@@ -68,7 +68,9 @@ def rigid_motion_exact(positions: np.ndarray, masses: np.ndarray, dx: np.ndarray
     t = (w * dx).sum(0) / masses.sum()
     r = positions - centre
     inertia = (w[:, 0] * (r**2).sum(1)).sum() * np.eye(3) - (w * r).T @ r
-    omega = np.linalg.pinv(inertia) @ (w * np.cross(r, dx - t)).sum(0)
+    # a (nearly) linear body has no rotation about its axis: its tiny axial moment is dropped
+    inverse = np.linalg.pinv(inertia, rcond=1e-6)
+    omega = inverse @ (w * np.cross(r, dx - t)).sum(0)
     internal = dx - t - np.cross(omega, r)
     rotated = (r + internal) @ Rotation.from_rotvec(omega).as_matrix().T
     return centre + t + rotated - positions

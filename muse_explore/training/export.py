@@ -234,7 +234,7 @@ def _card(
 - loss: Huber (δ = {lo["huber_delta"]}) on energy per atom (weight {lo["energy_weight"]}),
   forces (weight {lo["forces_weight"]}){interaction}; Adam with AMSGrad, learning rate
   {o["lr"]}, batch {o["batch_size"]}, EMA decay {o["ema_decay"]}{limit}
-- {len(rows)} epochs ({last["step"]} steps) in {hours:.2f} h on {hw}, {cfg["dtype"]},
+- {len(rows)} epochs ({rows[-1]["step"]} steps) in {hours:.2f} h on {hw}, {cfg["dtype"]},
   torch {torch_version}
 - best validation loss {float(best_row["val_loss"]):.5f} at epoch {best_row["epoch"]}; the
   shipped weights are the EMA weights of that epoch

@@ -75,6 +75,13 @@ class GroupBatchSampler(Sampler[list[int]]):
             batches[-1] += last
         return batches
 
+    def order_digest(self) -> str:
+        """A digest of this epoch's global batches (which groups, in which order)."""
+        import hashlib
+
+        text = repr((self._global_batches(), [len(g) for g in self.groups]))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
     def __iter__(self) -> Iterator[list[int]]:
         for batch in self._global_batches()[self.start :]:
             yield [i for k in batch[self.rank :: self.world_size] for i in self.groups[k]]

@@ -23,7 +23,9 @@ import csv
 import json
 import math
 import time
+import warnings
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -37,6 +39,8 @@ from muse_explore.calc.evaluate import evaluate_batches
 from muse_explore.calc.threads import apply_thread_default
 from muse_explore.data.graph import batch_to
 from muse_explore.errors import MuSEConfigError, MuSEFileError
+from muse_explore.models.config import MuSEConfig
+from muse_explore.models.file_format import migrate_config
 from muse_explore.models.muse import MuSE
 from muse_explore.models.serialization import save_model
 from muse_explore.training import dataset as ds
@@ -104,8 +108,8 @@ class Trainer:
         if resume and not last.is_file():
             raise MuSEFileError(
                 f"nothing to resume: no checkpoint at {last}. A run saves its first checkpoint "
-                f"at the end of epoch 1; if it was stopped before that, start it again without "
-                f"--resume"
+                f"after optim.checkpoint_minutes or at the end of epoch 1, whichever comes "
+                f"first; if it was stopped before that, start it again without --resume"
             )
         if self.dist.rank == 0:  # a kill during a save leaves a temporary file; drop it
             for folder in (self.run_dir, self.ckpt_dir):
@@ -117,7 +121,7 @@ class Trainer:
             )
         state = load_checkpoint(last) if resume else None
         if state is not None:
-            _check_same_run(state["train_config"], config)
+            _check_same_run(state["train_config"], config, state.get("model_format", 3))
         self._load_data(resume)
         self._build_model(state)
         self._build_loader()
@@ -133,6 +137,7 @@ class Trainer:
         self.in_epoch = 0
         self.epoch_total = torch.zeros(2, dtype=torch.float64)
         self.epoch_seconds = 0.0
+        self.epoch_order: str | None = None  # digest of the epoch's batches (sampler)
         if state is not None:
             self._restore(state)
         if self.dist.main:
@@ -204,7 +209,12 @@ class Trainer:
             )
         except ValueError as err:
             raise MuSEConfigError(f"optim.batch_size: {err}") from None
-        self.loader = DataLoader(train, batch_sampler=self.sampler)
+        # its own generator: iterating the loader then draws nothing from the global RNG,
+        # so a run resumed part-way through an epoch keeps the global stream of an
+        # uninterrupted one
+        self.loader = DataLoader(
+            train, batch_sampler=self.sampler, generator=torch.Generator().manual_seed(0)
+        )
         if self.dist.distributed:
             from torch.nn.parallel import DistributedDataParallel
 
@@ -250,6 +260,14 @@ class Trainer:
                 or f"shapes differ for {wrong[:3]}"
             )
             raise MuSEConfigError(f"init_from: {path} does not match the model section: {what}")
+        norms = (source.config.assignment_norm, self.model.config.assignment_norm)
+        if self.model.config.coarse_levels and norms[0] != norms[1]:
+            # a LayerNorm without weights leaves no trace in the state dict: check the config
+            raise MuSEConfigError(
+                f"init_from: {path} was built with assignment_norm: {str(norms[0]).lower()} "
+                f"(model files before format 4 have no assignment normalisation); set "
+                f"model.assignment_norm: {str(norms[0]).lower()} to continue it as it is"
+            )
         self.model.load_state_dict(given, strict=False)
         self.model.set_energy_shifts(source.config.energy_shifts)
 
@@ -271,6 +289,7 @@ class Trainer:
             "in_epoch": self.in_epoch,
             "epoch_total": self.epoch_total.tolist(),
             "epoch_seconds": self.epoch_seconds,
+            "epoch_order": self.epoch_order if self.in_epoch else None,
             "device": str(self.dist.device),
             "torch_version": str(torch.__version__),
             "device_name": (
@@ -298,6 +317,7 @@ class Trainer:
             total = state.get("epoch_total", [0.0, 0.0]) if self.dist.main else [0.0, 0.0]
             self.epoch_total = torch.tensor(total, dtype=torch.float64)
             self.epoch_seconds = float(state.get("epoch_seconds", 0.0))
+            self.epoch_order = state.get("epoch_order")
             set_rng_state(state["rng"])
         except (KeyError, RuntimeError, ValueError, TypeError) as err:
             raise MuSEFileError(f"the checkpoint does not match this run: {err}") from None
@@ -316,6 +336,20 @@ class Trainer:
 
         cfg, o = self.cfg, self.cfg.optim
         self.net.train()
+        self.sampler.set_epoch(self.epoch)
+        order = self.sampler.order_digest()
+        if self.in_epoch and self.epoch_order not in (None, order):
+            # optim.batch_size or the seed changed since the save: the saved position would
+            # point into other batches, so the epoch starts again from its beginning
+            warnings.warn(
+                f"--resume: epoch {self.epoch + 1} was saved after {self.in_epoch} batches "
+                "of another batch order (optim.batch_size or seed changed); it starts again "
+                "from its first batch",
+                stacklevel=2,
+            )
+            self.in_epoch, self.epoch_seconds = 0, 0.0
+            self.epoch_total = torch.zeros(2, dtype=torch.float64)
+        self.epoch_order = order
         start = self.in_epoch
         self.sampler.set_epoch(self.epoch, start=start)
         batches = start + len(self.sampler)
@@ -547,8 +581,6 @@ def _positions_by_group(graphs) -> list[list[int]]:
 
 
 def _warn_unseen_elements(structures, splits) -> None:
-    import warnings
-
     seen = {int(z) for i in splits["train"] for z in set(structures[i].numbers)}
     for name in ("val", "test"):
         other = {int(z) for i in splits[name] for z in set(structures[i].numbers)}
@@ -563,11 +595,13 @@ def _warn_unseen_elements(structures, splits) -> None:
             )
 
 
-def _check_same_run(saved: dict, config: TrainConfig) -> None:
+def _check_same_run(saved: dict, config: TrainConfig, model_format: int) -> None:
     """Refuse to resume a run whose data, model or loss section has changed.
 
     The model sections are compared as the configs they build, so a run saved with the
-    shorthand (``levels: 2``) resumes under the same model written out in full.
+    shorthand (``levels: 2``) resumes under the same model written out in full; a checkpoint
+    of an older model format is compared as that format's model (a MuSE run saved before
+    format 4 resumes only with ``assignment_norm: false``, what it was trained with).
     """
     now = config.to_dict()
     for section in ("data", "loss"):
@@ -579,5 +613,10 @@ def _check_same_run(saved: dict, config: TrainConfig) -> None:
         before = model_from_section(saved["model"], saved["seed"])
     except MuSEConfigError:
         before = None
-    if before != config.model:
+    now_model = config.model
+    if before is not None:
+        before = MuSEConfig.from_dict(migrate_config(before.to_dict(), model_format))
+        if not before.coarse_levels:  # no soft assignment: its normalisation is moot
+            before = replace(before, assignment_norm=now_model.assignment_norm)
+    if before != now_model:
         raise MuSEConfigError("--resume: the 'model' section differs from the run's config.yaml")

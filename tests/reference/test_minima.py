@@ -164,7 +164,14 @@ def test_rigid_motion_is_exact_and_agrees_to_first_order():
     dx = rng.normal(size=pos.shape)
     err = [np.abs(mn.rigid_motion_exact(pos, masses, e * dx) - e * dx).max() for e in (1e-2, 1e-3)]
     assert err[0] < 0.2 * 1e-2 and 0.005 < err[1] / err[0] < 0.02  # second order in eps
-    # an internal deformation alone (no rigid part) is left as it is
+    # a linear molecule with relaxation noise: no spurious spin about its axis
+    co2 = np.array([[0.0, 0.0, -1.16], [0.0, 0.0, 0.0], [0.0, 0.0, 1.16]])
+    co2[:, :2] += 1e-7 * rng.normal(size=(3, 2))
+    small = 0.01 * rng.normal(size=(3, 3))
+    m_co2 = np.array([16.0, 12.0, 16.0])
+    assert np.abs(mn.rigid_motion_exact(co2, m_co2, small) - small).max() < 1e-3
+    # a bond stretch (with the centre of mass kept; its small rotational part is applied as
+    # a rotation) stays, to first order, the stretch it was
     internal = linear - linear  # zero, then a bond stretch along O-H
     internal[1] = 0.05 * (pos[1] - pos[0])
     internal[0] = -internal[1] * masses[1] / masses[0]

@@ -3,6 +3,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 import torch
@@ -11,6 +12,7 @@ import yaml
 import muse_explore as mx
 from muse_explore.cli.main import main
 from muse_explore.errors import MuSEConfigError, MuSEFileError
+from muse_explore.models.muse import MuSE
 from muse_explore.training import TrainConfig, Trainer
 from muse_explore.training.evaluation import load_for_evaluation
 
@@ -229,8 +231,26 @@ def test_resume_within_an_epoch_continues_exactly(write_config, tmp_path):
         TrainConfig.from_dict(dict(cfg_full, optim={"checkpoint_minutes": -1}))
 
 
+def test_resume_within_an_epoch_under_another_batch_order_restarts_the_epoch(
+    write_config, tmp_path
+):
+    over = {"optim__epochs": 2, "optim__checkpoint_minutes": 0}
+    path, cfg = write_config("killed", **over)
+    _run_until_killed(_KILL_WITHIN_EPOCH_2, path)
+    other = dict(cfg, optim=dict(cfg["optim"], batch_size=6))
+    trainer = Trainer(TrainConfig.from_dict(other), resume=True, progress=False)
+    assert trainer.in_epoch == 2
+    with pytest.warns(UserWarning, match="another batch order"):
+        trainer.fit()
+    rows = _rows(tmp_path / "killed")
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    # the 2 steps taken before the kill stay taken; then the whole epoch in batches of 6
+    assert int(rows[1]["step"]) - int(rows[0]["step"]) == 2 + 12 // 6
+
+
 def test_ddp_gloo_two_processes_match_one_process(write_config, tmp_path):
-    path, cfg = write_config("ddp", optim__epochs=2)
+    # a checkpoint after every step: the within-epoch save is collective under DDP
+    path, cfg = write_config("ddp", optim__epochs=2, optim__checkpoint_minutes=0)
     cmd = [
         sys.executable,
         "-m",
@@ -245,7 +265,7 @@ def test_ddp_gloo_two_processes_match_one_process(write_config, tmp_path):
     ]
     res = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
-    _, cfg1 = write_config("single", optim__epochs=2)
+    _, cfg1 = write_config("single", optim__epochs=2, optim__checkpoint_minutes=0)
     Trainer(TrainConfig.from_dict(cfg1), progress=False).fit()
     ddp, single = _weights(tmp_path / "ddp"), _weights(tmp_path / "single")
     for a, b in zip(ddp[0].values(), single[0].values(), strict=True):
@@ -352,6 +372,39 @@ def test_init_from_a_model_file(write_config, tmp_path):
     )
     with pytest.raises(MuSEConfigError, match="init_from: .* does not match the model section"):
         Trainer(TrainConfig.from_dict(bad), progress=False)
+    # a model without the assignment normalisation (files before format 4) continues only
+    # as it is: the normalisation has no weights, so only the config tells them apart
+    plain = MuSE(replace(loaded.config, assignment_norm=False))
+    plain.load_state_dict(loaded.state_dict())
+    plain.save(tmp_path / "plain.pt")
+    _, cfg3 = write_config("third", optim__epochs=1, init_from=str(tmp_path / "plain.pt"))
+    with pytest.raises(MuSEConfigError, match="assignment_norm: false"):
+        Trainer(TrainConfig.from_dict(cfg3), progress=False)
+    cfg3["model"]["assignment_norm"] = False
+    third = Trainer(TrainConfig.from_dict(cfg3), progress=False)
+    assert third.model.config.assignment_norm is False
+
+
+@pytest.mark.parametrize("levels", [1, 0])
+def test_resume_a_checkpoint_from_before_model_format_4(write_config, tmp_path, levels):
+    model = {"elements": ["H", "C", "N", "O"], "levels": levels, "hidden": 8}
+    _, cfg = write_config("old", optim__epochs=1, model=model)
+    Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
+    last = tmp_path / "old" / "checkpoints" / "last.pt"
+    state = torch.load(last, weights_only=True)
+    del state["model_format"]  # as written before format 4
+    for section in (state["model_config"], state["train_config"]["model"]):
+        section.pop("assignment_norm", None)
+    torch.save(state, last)
+    longer = dict(cfg, optim=dict(cfg["optim"], epochs=2))
+    if levels:  # a MuSE run trained without the normalisation resumes only as it was
+        with pytest.raises(MuSEConfigError, match="'model' section differs"):
+            Trainer(TrainConfig.from_dict(longer), resume=True, progress=False)
+        longer["model"] = dict(model, assignment_norm=False)
+    trainer = Trainer(TrainConfig.from_dict(longer), resume=True, progress=False)
+    assert trainer.model.config.assignment_norm is False  # built from the checkpoint
+    trainer.fit()
+    assert [r["epoch"] for r in _rows(tmp_path / "old")] == ["1", "2"]
 
 
 def test_init_from_adds_a_long_range_head(write_config, tmp_path):
