@@ -161,3 +161,30 @@ def test_curvature_triples_stay_near_the_adsorbate_minimum():
     assert 0 < np.abs(shift).max() < 0.5
     assert complex_.info["height"] == pytest.approx(3.3, abs=0.3)
     assert [a.info["part"] for a in (complex_, flake, mol)] == ["complex", "flake", "molecule"]
+
+
+def test_shipped_curvature_set_keeps_its_molecules_whole():
+    # the set made before rigid_motion_exact held waters with O-H up to 2.3 A, two of them
+    # with an H atom 1.3-1.4 A from a flake carbon (and it stopped a training run)
+    from pathlib import Path
+
+    from ase.neighborlist import natural_cutoffs, neighbor_list
+
+    from muse_explore.training.dataset import read_structures
+
+    path = Path(__file__).resolve().parents[2] / "sample_data/data/graphene_curvature.extxyz.xz"
+    frames = read_structures([path])
+    bonds = {}
+    for complex_, flake, mol in zip(frames[::3], frames[1::3], frames[2::3], strict=True):
+        name = mol.info["molecule"]
+        if name not in bonds:  # the molecule's bonds and their lengths, from its template
+            ref = small_molecule(name)
+            i, j = neighbor_list("ij", ref, natural_cutoffs(ref))
+            i, j = i[i < j], j[i < j]
+            bonds[name] = (i, j, np.linalg.norm(ref.positions[j] - ref.positions[i], axis=1))
+        i, j, d0 = bonds[name]
+        d = np.linalg.norm(mol.positions[j] - mol.positions[i], axis=1)
+        assert (d / d0).max() < 1.15, (name, mol.info["config"], (d / d0).max())
+        n = len(flake)
+        gap = np.linalg.norm(complex_.positions[n:, None] - complex_.positions[None, :n], axis=-1)
+        assert gap.min() > 1.8, (name, mol.info["config"], gap.min())
