@@ -325,7 +325,10 @@ def _plot(runs: list[dict], residues: int, path: Path) -> None:
 
 
 def speed(spec: str, residues: int, temperature: float, steps: int = 300) -> float:
-    """Wall time per Langevin step (ms, one thread) of a model, without touching any run."""
+    """CPU time per Langevin step (ms, one thread) of a model, without touching any run.
+
+    CPU time of this process, what a run costs one core whatever else the machine runs.
+    """
     import torch
 
     from muse_explore.reference.peptide import PeptideLangevin, alanine_peptide
@@ -335,9 +338,9 @@ def speed(spec: str, residues: int, temperature: float, steps: int = 300) -> flo
     md = PeptideLangevin(start, calculator(spec), temperature=temperature,
                          timestep=TIMESTEP_FS, seed=0, state=None)  # fmt: skip
     md.run(20, sample_every=10)  # warm-up: model load, first graphs
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     md.run(steps, sample_every=50)
-    return 1000.0 * (time.perf_counter() - t0) / steps
+    return 1000.0 * (time.process_time() - t0) / steps
 
 
 def main() -> None:

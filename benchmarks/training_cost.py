@@ -14,8 +14,10 @@ epoch budget in full (early stopping can end a run sooner).
 
 The step time of a random-weight model is the trained model's: the graphs, and with them the
 work, do not depend on the weights except for MuSE's coarse graphs, which have the same size.
-Times are for whatever else the machine is doing: run it on a quiet machine for the table in
-benchmarks/README.md, or beside the training runs to see what they get. Writes
+Times are the CPU time of this process (``time.process_time``), what a run costs one core
+whatever else the machine runs, with the allocator tuned as the trainer tunes it
+(:mod:`muse_explore.calc.allocator`); the wall time of a step goes beside it, which on a busy
+machine is longer by the share of the core the other processes take. Writes
 benchmarks/training_cost.json.
 """
 
@@ -30,6 +32,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent
 CONFIGS = ROOT.parent / "sample_data" / "configs" / "protocol"
+#: Steps run before the timed ones: the first steps of a process fault in its heap.
+WARMUP = 3
 
 
 def _data_key(cfg) -> str:
@@ -63,6 +67,7 @@ def _cost(cfg, data, steps: int) -> dict:
     import torch
     from torch_geometric.loader import DataLoader
 
+    from muse_explore.calc.allocator import tune_cpu_allocator
     from muse_explore.calc.derivatives import compute_properties
     from muse_explore.data.graph import batch_to
     from muse_explore.models.muse import MuSE
@@ -71,6 +76,7 @@ def _cost(cfg, data, steps: int) -> dict:
     from muse_explore.training.trainer import DTYPES, TERMS
 
     structures, train, val, gids, sampler = data
+    tune_cpu_allocator()  # as the trainer does
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
     dtype, eval_dtype = DTYPES[cfg.dtype], DTYPES[cfg.eval_dtype]
@@ -82,16 +88,16 @@ def _cost(cfg, data, steps: int) -> dict:
 
     batches = []
     for positions in sampler:
-        if len(batches) == steps + 1:  # one to warm up
+        if len(batches) == steps + WARMUP:
             break
         idx = [train[k] for k in positions]
         graphs = ds.to_graphs(structures, idx, converter, gids)
         batches.append(next(iter(DataLoader(graphs, batch_size=len(graphs)))))
-    times, atoms = [], []
+    times, walls, atoms = [], [], []
     model.train()
     for batch in batches:
         batch = batch_to(batch, torch.device("cpu"), dtype)
-        t0 = time.perf_counter()
+        t0, w0 = time.process_time(), time.perf_counter()
         pred = compute_properties(model, batch, forces=True, create_graph=True)
         terms = loss_terms(pred, batch, cfg.loss.huber_delta, interaction=interaction)
         counts = {k: float(terms[k][1]) if k in terms else 0.0 for k in TERMS}
@@ -99,19 +105,22 @@ def _cost(cfg, data, steps: int) -> dict:
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         optimiser.step()
-        times.append(time.perf_counter() - t0)
+        times.append(time.process_time() - t0)
+        walls.append(time.perf_counter() - w0)
         atoms.append(int(batch.num_nodes))
-    step_s = float(np.mean(times[1:]))  # batches differ in size: the mean is what an epoch costs
+    # batches differ in size: the mean is what an epoch costs
+    step_s = float(np.mean(times[WARMUP:]))
+    step_wall_s = float(np.mean(walls[WARMUP:]))
 
     # validation: a sample of the validation structures, scaled to all of them
     model.to(eval_dtype).eval()
     sample = val[:: max(1, len(val) // 60)][:60]
     graphs = ds.to_graphs(structures, sample, model.graph_converter(torch.float64), gids)
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     for start in range(0, len(graphs), 12):
         batch = next(iter(DataLoader(graphs[start : start + 12], batch_size=12)))
         compute_properties(model, batch_to(batch, torch.device("cpu"), eval_dtype), forces=True)
-    val_s = (time.perf_counter() - t0) * len(val) / max(1, len(sample))
+    val_s = (time.process_time() - t0) * len(val) / max(1, len(sample))
 
     epoch_s = len(sampler) * step_s + val_s
     return {
@@ -121,6 +130,7 @@ def _cost(cfg, data, steps: int) -> dict:
         "threads": torch.get_num_threads(),
         "atoms_per_step": float(np.mean(atoms)),
         "step_s": step_s,
+        "step_wall_s": step_wall_s,
         "steps_per_epoch": len(sampler),
         "val_structures": len(val),
         "val_s": val_s,
@@ -167,32 +177,39 @@ def main() -> None:
         row = {"config": name, **_cost(cfg, data[key], args.steps)}
         rows.append(row)
         print(
-            f"{name}: {row['step_s'] * 1e3:.0f} ms/step, {row['steps_per_epoch']} steps/epoch, "
-            f"{row['run_h']:.1f} h per run",
+            f"{name}: {row['step_s'] * 1e3:.0f} ms CPU per step ({row['step_wall_s'] * 1e3:.0f} "
+            f"ms wall), {row['steps_per_epoch']} steps/epoch, {row['run_h']:.1f} core-hours "
+            "per run",
             flush=True,
         )
     print()
     print(
         f"one protocol run on this CPU ({os.cpu_count()} cores, {busy} other runnable "
-        "processes at the start; random weights; the epoch budget in full)"
+        f"processes at the start, {_runnable_others()} at the end; CPU time of one thread; "
+        "random weights; the epoch budget in full)"
     )
     print()
     head = (
-        "| config | backbone | coarse levels | params | atoms/step | step (ms) | steps/epoch "
-        "| validation (s) | epoch (min) | epochs | run (h) |"
+        "| config | backbone | coarse levels | params | atoms/step | step (ms CPU) "
+        "| step (ms wall) | steps/epoch | validation (s) | epoch (min) | epochs | run (core-h) |"
     )
     print(head)
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
             f"| {r['config']} | {r['backbone']} | {r['coarse_levels']} | {r['params']:,} "
-            f"| {r['atoms_per_step']:.0f} | {r['step_s'] * 1e3:.0f} | {r['steps_per_epoch']} "
+            f"| {r['atoms_per_step']:.0f} | {r['step_s'] * 1e3:.0f} | {r['step_wall_s'] * 1e3:.0f} "
+            f"| {r['steps_per_epoch']} "
             f"| {r['val_s']:.0f} | {r['epoch_min']:.1f} | {r['epochs']} | {r['run_h']:.1f} |"
         )
     from muse_explore.atomic import atomic_open
 
     with atomic_open(args.json) as fh:
-        meta = {"cpu_count": os.cpu_count(), "other_runnable_at_start": busy}
+        meta = {
+            "cpu_count": os.cpu_count(),
+            "other_runnable_at_start": busy,
+            "time": "CPU time of one thread (time.process_time)",
+        }
         json.dump({**meta, "rows": rows}, fh, indent=1)
     print(f"\nwrote {args.json} in {time.perf_counter() - t_start:.0f} s")
 

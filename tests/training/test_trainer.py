@@ -449,3 +449,13 @@ def test_unset_num_threads_takes_the_idle_cores(write_config, monkeypatch):
     _, cfg = write_config(name="fixed", num_threads=1, optim__epochs=1)
     Trainer(TrainConfig.from_dict(cfg), progress=False).close()
     assert calls == [1]  # a number given is used as given
+
+
+def test_cpu_training_tunes_the_allocator(write_config, monkeypatch):
+    import muse_explore.training.trainer as tr
+
+    calls = []
+    monkeypatch.setattr(tr, "tune_cpu_allocator", lambda: calls.append(1) or True)
+    _, cfg = write_config(optim__epochs=1)
+    Trainer(TrainConfig.from_dict(cfg), progress=False).close()
+    assert calls == [1]  # as the calculator: large blocks stay in the process for reuse
