@@ -17,6 +17,15 @@ more with n. For a multiscale model it also prints ΔE(helix − extended) split
 level 1, level 2) and its number of coarse nodes per level at each n: where its error comes
 from, and whether each scale's share is as smooth in n as the reference's gap.
 
+Why a model misses: its fit. For the same models it also prints the error of the total energy
+on the peptide protocol's training-only sets (``peptide-lengths``: MD of n = 4…15;
+``peptide-segments``: relaxed chains of mixed helix and extended segments), per chain length:
+the mean error (an offset that every conformation of that length shares, which cancels in a
+conformational energy) and the standard deviation about it (which does not: a difference of
+two structures of one length carries about √2 times it). These are structures the models
+were trained on, so the spread is a floor under the conformer errors above, not a test
+result (``--no-fit`` skips this part).
+
 GFN2-xTB geometries and energies are cached in benchmarks/conformers_reference.json (written
 atomically after every structure: a killed run resumes; --recompute redoes them). Writes
 benchmarks/conformers.json and benchmarks/conformers.png.
@@ -82,6 +91,8 @@ def main() -> None:
     p.add_argument("--recompute", action="store_true", help="redo the GFN2-xTB references")
     p.add_argument("--models", nargs="+", default=None,
                    help=f"labels from {list(MODELS)} or LABEL=NAME_OR_PATH")  # fmt: skip
+    p.add_argument("--no-fit", action="store_true",
+                   help="skip the per-length energy errors on the training-only sets")  # fmt: skip
     p.add_argument("--out", default=None,
                    help="results JSON, the plot beside it (default benchmarks/conformers.json)")
     args = p.parse_args()
@@ -150,6 +161,9 @@ def main() -> None:
               f"right at {'/'.join(map(str, s['ranking_correct']))} of {len(lengths)} "
               "lengths")  # fmt: skip
     _print_scales(result["rows"], list(calcs))
+    if not (args.quick or args.no_fit):
+        result["fit"] = fit_floor(models)
+        _print_fit(result["fit"])
     from muse_explore.atomic import atomic_open
 
     name = "conformers_quick" if args.quick else "conformers"
@@ -158,6 +172,63 @@ def main() -> None:
         fh.write(json.dumps(result, indent=1) + "\n")
     _plot(result, list(calcs), out.with_suffix(".png"))
     print(f"wrote {out} and its .png in {time.perf_counter() - t0:.0f} s")
+
+
+FIT_SETS = {
+    "peptide-lengths": "peptide_lengths.extxyz.xz",
+    "peptide-segments": "peptide_segments.extxyz.xz",
+}
+
+
+def fit_floor(models: dict[str, list[str]]) -> dict:
+    """Per model, set, seed and chain length: mean and sd of the total-energy error (meV)."""
+    from _models import model_file
+
+    import muse_explore as mx
+    from muse_explore.calc.evaluate import evaluate_batches
+    from muse_explore.training.dataset import read_structures
+
+    data_dir = ROOT.parent / "sample_data" / "data"
+    out: dict = {}
+    for name, file in FIT_SETS.items():
+        structures = read_structures([data_dir / file])
+        ref = np.array([a.get_potential_energy() for a in structures])
+        n_res = np.array([int(a.info["n_residues"]) for a in structures])
+        lengths = sorted(set(n_res.tolist()))
+        out[name] = {"lengths": lengths, "structures": [int((n_res == n).sum()) for n in lengths]}
+        for label, specs in models.items():
+            per_seed = []
+            for spec in specs:
+                model = mx.load_model(model_file(spec))
+                pred = []
+                for _, _, res in evaluate_batches(model, structures, batch_size=16):
+                    pred += res["energy"].detach().double().tolist()
+                err = 1000.0 * (np.array(pred) - ref)
+                per_seed.append(
+                    {
+                        "mean": [float(err[n_res == n].mean()) for n in lengths],
+                        "sd": [float(err[n_res == n].std(ddof=1)) for n in lengths],
+                    }
+                )
+            out[name][label] = per_seed
+    return out
+
+
+def _print_fit(fit: dict) -> None:
+    """The fit table: per set and chain length, each model's error offset and spread (meV)."""
+    for name, block in fit.items():
+        labels = [k for k in block if k not in ("lengths", "structures")]
+        print(f"{name} (training-only set): total-energy error per chain length, meV: "
+              "mean (shared by the length's conformations) / sd about it "
+              "(mean ± sd over training seeds)")  # fmt: skip
+        print("| n | structures | " + " | ".join(f"{k} mean | {k} sd" for k in labels) + " |")
+        print("|---:|---:|" + "---:|" * (2 * len(labels)))
+        for i, n in enumerate(block["lengths"]):
+            cells = []
+            for k in labels:
+                cells.append(pm([s["mean"][i] for s in block[k]], "+.0f"))
+                cells.append(pm([s["sd"][i] for s in block[k]], ".0f"))
+            print(f"| {n} | {block['structures'][i]} | " + " | ".join(cells) + " |")
 
 
 def _print_scales(rows: list[dict], labels: list[str]) -> None:
