@@ -189,17 +189,21 @@ def fit_floor(models: dict[str, list[str]]) -> dict:
     from muse_explore.training.dataset import read_structures
 
     data_dir = ROOT.parent / "sample_data" / "data"
-    out: dict = {}
+    sets = {}  # name -> (structures, reference energies, chain lengths), each read once
     for name, file in FIT_SETS.items():
         structures = read_structures([data_dir / file])
         ref = np.array([a.get_potential_energy() for a in structures])
-        n_res = np.array([int(a.info["n_residues"]) for a in structures])
+        sets[name] = (structures, ref, np.array([int(a.info["n_residues"]) for a in structures]))
+    out: dict = {}
+    for name, (_, _, n_res) in sets.items():
         lengths = sorted(set(n_res.tolist()))
         out[name] = {"lengths": lengths, "structures": [int((n_res == n).sum()) for n in lengths]}
-        for label, specs in models.items():
+    for label, specs in models.items():
+        loaded = [mx.load_model(model_file(spec)) for spec in specs]  # each model loaded once
+        for name, (structures, ref, n_res) in sets.items():
+            lengths = out[name]["lengths"]
             per_seed = []
-            for spec in specs:
-                model = mx.load_model(model_file(spec))
+            for model in loaded:
                 pred = []
                 for _, _, res in evaluate_batches(model, structures, batch_size=16):
                     pred += res["energy"].detach().double().tolist()
