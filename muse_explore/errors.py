@@ -13,5 +13,17 @@ class MuSEConfigError(ValueError):
     """A model configuration is invalid: the message names the field."""
 
 
+class MuSENumericalError(FloatingPointError):
+    """The model's own numbers overflowed on a valid input (non-finite features or positions)."""
+
+
+class MuSETrainingError(RuntimeError):
+    """Training cannot go on (its weights give non-finite losses or gradients on every batch)."""
+
+
+class MuSESkippedStepWarning(UserWarning):
+    """A training step was skipped: its loss or gradients were not finite."""
+
+
 class MuSELegacyModelWarning(UserWarning):
     """A model file from an older format was loaded in legacy mode; it should be retrained."""

@@ -53,6 +53,11 @@ class MuSEConfig:
             bounded by the weights whatever the feature scale
             (:class:`~muse_explore.pooling.assignment.SoftAssignment`). ``False`` only for
             model files saved before model format 4, which are loaded that way.
+        pool_norm: pool each level's features softly normalised per node
+            (:func:`~muse_explore.pooling.reduce.soft_normalise`), so that every coarse level
+            starts from features of bounded size and one level's feature growth is not
+            compounded by the next. ``False`` only for model files saved before model
+            format 5, which are loaded that way.
         energy_shifts: per-element energy added to each atom, in eV.
         backbone_kwargs: extra hyperparameters passed to every level's backbone.
         seed: seed of the weight initialisation, or ``None``.
@@ -70,6 +75,7 @@ class MuSEConfig:
     long_range_neutral: str = "none"
     freeze_atoms: bool = False
     assignment_norm: bool = True
+    pool_norm: bool = True
     energy_shifts: dict[str, float] = field(default_factory=dict)
     backbone_kwargs: dict = field(default_factory=dict)
     seed: int | None = None
@@ -120,6 +126,7 @@ class MuSEConfig:
         "long_range_neutral": (str,),
         "freeze_atoms": (bool,),
         "assignment_norm": (bool,),
+        "pool_norm": (bool,),
         "seed": (Integral, type(None)),
         "energy_shifts": (dict,),
         "backbone_kwargs": (dict,),

@@ -22,7 +22,9 @@ FORMAT = "muse_explore.model"
 #: lists of format 1 and 2 are read as they were.
 #: 4 (2026-12): the soft assignment normalises its features (``assignment_norm``); files of
 #: format 1 to 3 load without it, so their numbers do not change.
-FORMAT_VERSION = 4
+#: 5 (2026-12): coarse levels pool softly normalised features (``pool_norm``); files of format
+#: 1 to 4 load without it.
+FORMAT_VERSION = 5
 
 LEGACY_MESSAGE = (
     "{path} was saved in model format 1 (before 2026-12): its coarse seeds depend on geometry "
@@ -52,6 +54,8 @@ def migrate_config(config: dict, version: int) -> dict:
         config = migrate_format_1(config)
     if version < 4:
         config = {**config, "assignment_norm": False}
+    if version < 5:
+        config = {**config, "pool_norm": False}
     return config
 
 

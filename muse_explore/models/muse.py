@@ -328,7 +328,8 @@ class MuSE(nn.Module):
         )
         backbone = self.backbones[level]
         state = backbone.interact(
-            backbone.embed_coarse(pool(h.states[-1], s), s.mass), coarse_graph
+            backbone.embed_coarse(pool(h.states[-1], s, normalise=self.config.pool_norm), s.mass),
+            coarse_graph,
         )
         h.graphs.append(coarse_graph)
         h.states.append(state)

@@ -7,7 +7,13 @@ from muse_explore.pooling.assignment import (
     candidate_pairs,
 )
 from muse_explore.pooling.coarse_graph import radius_graph
-from muse_explore.pooling.reduce import coarse_positions, distribute, pool, unpool
+from muse_explore.pooling.reduce import (
+    coarse_positions,
+    distribute,
+    pool,
+    soft_normalise,
+    unpool,
+)
 from muse_explore.pooling.seeder import Seeder
 from muse_explore.pooling.seeding import Topology, covalent_bonds, find_topology
 
@@ -24,5 +30,6 @@ __all__ = [
     "find_topology",
     "pool",
     "radius_graph",
+    "soft_normalise",
     "unpool",
 ]

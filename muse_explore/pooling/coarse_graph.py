@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from muse_explore.data.neighbors import edge_vectors, neighbor_list
+from muse_explore.errors import MuSENumericalError
 from muse_explore.state import GeometricGraph
 
 
@@ -24,9 +25,21 @@ def radius_graph(
 
     Shapes:
         pos (K, 3); batch (K,); cell (B, 3, 3); pbc (B, 3).
+
+    Raises:
+        MuSENumericalError: a coarse position is not finite. Atom positions are checked
+            before they reach the model, so this means that the features that set the soft
+            assignment overflowed.
     """
     pos_np = pos.detach().cpu().numpy().astype(np.float64)
     batch_np = batch.detach().cpu().numpy()
+    bad = ~np.isfinite(pos_np).all(axis=1)
+    if bad.any():
+        raise MuSENumericalError(
+            f"{int(bad.sum())} coarse node position(s) are not finite (structure(s) "
+            f"{sorted({int(g) for g in batch_np[bad]})} of the batch): the model's features "
+            "overflowed there, so its soft assignment is undefined"
+        )
     cell_np = cell.detach().cpu().numpy().astype(np.float64)
     pbc_np = pbc.detach().cpu().numpy()
     starts = np.searchsorted(batch_np, np.arange(num_graphs + 1))

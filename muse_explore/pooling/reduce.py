@@ -12,6 +12,11 @@ pair, so it is the minimum-image centroid under PBC); pooling and unpooling are 
 combinations over nodes, so equivariant features stay equivariant whatever their
 representation. ``f`` is a learned linear map for scalars and the identity for equivariant
 features.
+
+What is pooled are the fine features softly normalised per node (:func:`soft_normalise`,
+``MuSEConfig.pool_norm``): each coarse level then starts from features of bounded size,
+whatever the level below produced, so the growth of one level's features is not fed into
+the next (docs/method.md, Section 4).
 """
 
 from __future__ import annotations
@@ -37,8 +42,36 @@ def _pool(x: torch.Tensor, s: Assignment, mass: torch.Tensor) -> torch.Tensor:
     return total / mass.reshape(-1, *([1] * (x.dim() - 1)))
 
 
-def pool(state: NodeState, s: Assignment) -> NodeState:
-    """S-weighted mean of fine features on each coarse node."""
+def soft_normalise(state: NodeState) -> NodeState:
+    r"""Each node's features divided by :math:`\sqrt{\overline{x^2} + 1}`, each kind apart.
+
+    Scalars and equivariant features are scaled separately. :math:`\overline{x^2}` is the
+    mean over channels of the squared scalar, or of the squared norm of each equivariant
+    channel (sum over its components, so the factor is invariant and the result
+    equivariant). The map is smooth, with bounded first and second derivatives; it
+    leaves features much smaller than 1 almost as they are, and maps any feature vector,
+    however large, to one whose root mean square is below 1. Shapes as :class:`NodeState`;
+    ``extra`` is dropped, as :func:`pool` drops it.
+    """
+
+    def scaled(x: torch.Tensor, channel_sq: torch.Tensor) -> torch.Tensor:
+        factor = torch.rsqrt(channel_sq.mean(-1) + 1.0)
+        return x * factor.reshape(-1, *([1] * (x.dim() - 1)))
+
+    scalar = scaled(state.scalar, state.scalar.square())
+    eq = state.equivariant
+    if eq is not None:
+        eq = scaled(eq, eq.square().sum(dim=tuple(range(1, eq.dim() - 1))))
+    return NodeState(scalar, eq)
+
+
+def pool(state: NodeState, s: Assignment, *, normalise: bool = False) -> NodeState:
+    """S-weighted mean of fine features on each coarse node.
+
+    With ``normalise=True``, of the features after :func:`soft_normalise`.
+    """
+    if normalise:
+        state = soft_normalise(state)
     mass = s.mass
     eq = None if state.equivariant is None else _pool(state.equivariant, s, mass)
     return NodeState(_pool(state.scalar, s, mass), eq)

@@ -39,7 +39,13 @@ from muse_explore.calc.derivatives import compute_properties
 from muse_explore.calc.evaluate import evaluate_batches
 from muse_explore.calc.threads import apply_thread_default
 from muse_explore.data.graph import batch_to
-from muse_explore.errors import MuSEConfigError, MuSEFileError
+from muse_explore.errors import (
+    MuSEConfigError,
+    MuSEFileError,
+    MuSENumericalError,
+    MuSESkippedStepWarning,
+    MuSETrainingError,
+)
 from muse_explore.models.config import MuSEConfig
 from muse_explore.models.file_format import migrate_config
 from muse_explore.models.muse import MuSE
@@ -65,9 +71,12 @@ CSV_FIELDS = [
     "epoch", "step", "lr", "train_loss", "val_loss",
     "val_energy_mae", "val_energy_rmse", "val_forces_mae", "val_forces_rmse",
     "val_stress_mae", "val_stress_rmse", "val_interaction_mae", "val_interaction_rmse",
-    "epoch_seconds", "elapsed_seconds",
+    "epoch_seconds", "elapsed_seconds", "skipped_steps",
 ]  # fmt: skip
 TERMS = ("energy", "forces", "stress", "interaction")
+#: Training stops (:class:`MuSETrainingError`) after this many skipped steps in a row: the
+#: weights do not change while steps are skipped, so a run whose every batch fails is stuck.
+MAX_SKIPPED_IN_A_ROW = 10
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -139,9 +148,12 @@ class Trainer:
         self.since_best = 0
         self.elapsed = 0.0
         # part-way through an epoch (a checkpoint within it, see optim.checkpoint_minutes):
-        # batches done, the global [loss sum, steps] so far, seconds spent on them
+        # batches done, the global [loss sum, steps taken, steps skipped] so far, seconds
+        # spent on them
         self.in_epoch = 0
-        self.epoch_total = torch.zeros(2, dtype=torch.float64)
+        self.skipped_steps = 0  # in the last finished epoch
+        self.epoch_total = torch.zeros(3, dtype=torch.float64)
+        self._skipped_in_row = 0
         self.epoch_seconds = 0.0
         self.epoch_order: str | None = None  # digest of the epoch's batches (sampler)
         if state is not None:
@@ -266,14 +278,15 @@ class Trainer:
                 or f"shapes differ for {wrong[:3]}"
             )
             raise MuSEConfigError(f"init_from: {path} does not match the model section: {what}")
-        norms = (source.config.assignment_norm, self.model.config.assignment_norm)
-        if self.model.config.coarse_levels and norms[0] != norms[1]:
-            # a LayerNorm without weights leaves no trace in the state dict: check the config
-            raise MuSEConfigError(
-                f"init_from: {path} was built with assignment_norm: {str(norms[0]).lower()} "
-                f"(model files before format 4 have no assignment normalisation); set "
-                f"model.assignment_norm: {str(norms[0]).lower()} to continue it as it is"
-            )
+        for field, fmt in (("assignment_norm", 4), ("pool_norm", 5)):
+            # normalisations without weights leave no trace in the state dict: check the config
+            norms = (getattr(source.config, field), getattr(self.model.config, field))
+            if self.model.config.coarse_levels and norms[0] != norms[1]:
+                raise MuSEConfigError(
+                    f"init_from: {path} was built with {field}: {str(norms[0]).lower()} "
+                    f"(model files before format {fmt} have no {field}); set "
+                    f"model.{field}: {str(norms[0]).lower()} to continue it as it is"
+                )
         self.model.load_state_dict(given, strict=False)
         self.model.set_energy_shifts(source.config.energy_shifts)
 
@@ -320,7 +333,8 @@ class Trainer:
             self.elapsed = float(state["elapsed"])
             self.in_epoch = int(state.get("in_epoch", 0))
             # the saved sum is global: rank 0 carries it, the others start from zero
-            total = state.get("epoch_total", [0.0, 0.0]) if self.dist.main else [0.0, 0.0]
+            total = list(state.get("epoch_total", [])) if self.dist.main else []
+            total += [0.0] * (3 - len(total))  # saved before skipped steps were counted
             self.epoch_total = torch.tensor(total, dtype=torch.float64)
             self.epoch_seconds = float(state.get("epoch_seconds", 0.0))
             self.epoch_order = state.get("epoch_order")
@@ -354,7 +368,7 @@ class Trainer:
                 stacklevel=2,
             )
             self.in_epoch, self.epoch_seconds = 0, 0.0
-            self.epoch_total = torch.zeros(2, dtype=torch.float64)
+            self.epoch_total = torch.zeros(3, dtype=torch.float64)
         self.epoch_order = order
         start = self.in_epoch
         self.sampler.set_epoch(self.epoch, start=start)
@@ -381,28 +395,48 @@ class Trainer:
             flags = all_reduce_sum(
                 torch.tensor([float(stress), float(due)], dtype=torch.float64), self.dist
             )
-            pred = compute_properties(
-                self.net, batch, forces=True, stress=bool(flags[0] > 0), create_graph=True
-            )
-            terms = loss_terms(pred, batch, cfg.loss.huber_delta, interaction=self.interaction)
+            try:
+                pred = compute_properties(
+                    self.net, batch, forces=True, stress=bool(flags[0] > 0), create_graph=True
+                )
+                terms = loss_terms(pred, batch, cfg.loss.huber_delta, interaction=self.interaction)
+                sums = [v[0].detach() for v in terms.values()]
+                bad = bool(sums) and not bool(torch.isfinite(torch.stack(sums)).all())
+            except MuSENumericalError:  # features overflowed: no loss, no gradients
+                terms, bad = {}, True
             counts = torch.tensor(
-                [float(terms[k][1]) if k in terms else 0.0 for k in TERMS], dtype=torch.float64
+                [float(terms[k][1]) if k in terms else 0.0 for k in TERMS] + [float(bad)],
+                dtype=torch.float64,
             )
+            # global counts, and whether any rank's loss is unusable: then every rank skips
+            # the step before its backward pass (so none waits for the others' gradients)
             counts = all_reduce_sum(counts, self.dist).cpu()
-            loss = combine(terms, dict(zip(TERMS, counts.tolist(), strict=True)), cfg.loss)
+            if counts[-1] > 0:
+                self._skip_step(batch)
+                total += torch.tensor([0.0, 0.0, 1.0 / self.dist.world_size])
+                self.in_epoch += 1
+                continue
+            loss = combine(terms, dict(zip(TERMS, counts[:-1].tolist(), strict=True)), cfg.loss)
             if self.step < o.warmup_steps:
                 for g in self.optimizer.param_groups:
                     g["lr"] = o.lr * (self.step + 1) / o.warmup_steps
             self.optimizer.zero_grad(set_to_none=True)
             (loss * self.dist.world_size).backward()
-            if o.clip_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), o.clip_grad_norm)
-            self.optimizer.step()
-            if self.ema is not None:
-                self.ema.update_parameters(self.model)
-            self.step += 1
+            norm = torch.nn.utils.clip_grad_norm_(
+                self.model.parameters(),
+                o.clip_grad_norm if o.clip_grad_norm is not None else math.inf,
+            )
             value = float(loss.detach())  # this process's share of the global batch loss
-            total += torch.tensor([value, 1.0 / self.dist.world_size])
+            if not bool(torch.isfinite(norm)):  # the gradients are shared: every rank agrees
+                self._skip_step(batch)
+                total += torch.tensor([0.0, 0.0, 1.0 / self.dist.world_size])
+            else:
+                self._skipped_in_row = 0
+                self.optimizer.step()
+                if self.ema is not None:
+                    self.ema.update_parameters(self.model)
+                self.step += 1
+                total += torch.tensor([value, 1.0 / self.dist.world_size, 0.0])
             self.in_epoch += 1
             bar.set_postfix(loss=f"{value * self.dist.world_size:.4g}", lr=f"{self._lr():.2g}")
             if flags[1] > 0 and self.in_epoch < batches:
@@ -411,8 +445,34 @@ class Trainer:
         total = all_reduce_sum(total, self.dist).cpu()
         self.epoch_seconds += time.perf_counter() - t0
         self.in_epoch = 0
-        self.epoch_total = torch.zeros(2, dtype=torch.float64)
-        return float(total[0] / total[1])  # mean over steps of the global batch loss
+        self.epoch_total = torch.zeros(3, dtype=torch.float64)
+        self.skipped_steps = round(float(total[2]))
+        if total[1] == 0:
+            raise MuSETrainingError(
+                f"epoch {self.epoch + 1}: every training step had a non-finite loss or "
+                "gradients, so the weights never changed"
+            )
+        return float(total[0] / total[1])  # mean over steps taken of the global batch loss
+
+    def _skip_step(self, batch) -> None:
+        """Leave the weights, the EMA and the step count as they are; warn, or stop if stuck."""
+        self.optimizer.zero_grad(set_to_none=True)
+        self._skipped_in_row += 1
+        idx = batch.idx.flatten().tolist()
+        names = [self.structures[i].info.get("source", str(i)) for i in idx]
+        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+        if self._skipped_in_row >= MAX_SKIPPED_IN_A_ROW:
+            raise MuSETrainingError(
+                f"{self._skipped_in_row} training steps in a row had a non-finite loss or "
+                f"gradients (the last on {shown}): the run has diverged. Resume it from an "
+                "earlier checkpoint with a smaller optim.lr, or check these structures"
+            )
+        warnings.warn(
+            f"epoch {self.epoch + 1}, batch {self.in_epoch + 1}: skipped a training step whose "
+            f"loss or gradients were not finite (weights unchanged); its structures: {shown}",
+            MuSESkippedStepWarning,
+            stacklevel=3,
+        )
 
     def _save_within_epoch(self, total: torch.Tensor, seconds: float) -> None:
         """``last.pt`` part-way through an epoch (collective: every rank calls it)."""
@@ -529,6 +589,7 @@ class Trainer:
                     **{f"val_{k}": v for k, v in metrics.items()},
                     "epoch_seconds": epoch_seconds,
                     "elapsed_seconds": self.elapsed,
+                    "skipped_steps": self.skipped_steps,
                 }
                 if self.dist.main:
                     # last.pt goes last: a run killed before it resumes from the last save
@@ -607,7 +668,8 @@ def _check_same_run(saved: dict, config: TrainConfig, model_format: int) -> None
     The model sections are compared as the configs they build, so a run saved with the
     shorthand (``levels: 2``) resumes under the same model written out in full; a checkpoint
     of an older model format is compared as that format's model (a MuSE run saved before
-    format 4 resumes only with ``assignment_norm: false``, what it was trained with).
+    format 4 resumes only with ``assignment_norm: false`` and ``pool_norm: false``, before
+    format 5 only with ``pool_norm: false``: what it was trained with).
     """
     now = config.to_dict()
     for section in ("data", "loss"):
@@ -622,7 +684,11 @@ def _check_same_run(saved: dict, config: TrainConfig, model_format: int) -> None
     now_model = config.model
     if before is not None:
         before = MuSEConfig.from_dict(migrate_config(before.to_dict(), model_format))
-        if not before.coarse_levels:  # no soft assignment: its normalisation is moot
-            before = replace(before, assignment_norm=now_model.assignment_norm)
+        if not before.coarse_levels:  # no pooling: its normalisations are moot
+            before = replace(
+                before,
+                assignment_norm=now_model.assignment_norm,
+                pool_norm=now_model.pool_norm,
+            )
     if before != now_model:
         raise MuSEConfigError("--resume: the 'model' section differs from the run's config.yaml")

@@ -147,3 +147,26 @@ def test_set_energy_shifts_survives_save(tmp_path, benzene):
     assert e[0] == e[1]
     with pytest.raises(ValueError, match="not in the model"):
         model.set_energy_shifts({"Fe": 1.0})
+
+
+@pytest.mark.parametrize("backbone, runaway", [("painn", 1e6), ("so3krates", 30.0)])
+def test_coarse_levels_start_from_bounded_features(water_on_coronene, backbone, runaway):
+    # A MuSE-PaiNN training run met a structure (a molecule 1.9 Å from a flake) on which its
+    # atom features grew to 1e2-1e5; each coarse level squared them again and the energy
+    # reached 1e69 eV, then NaN. With pool_norm the coarse levels pool softly normalised
+    # features: their energies stay of the size set by their weights, however large the
+    # atom features (here made so by scaling the atom embedding by 100).
+    coarse = {}
+    for norm in (True, False):
+        for scale in (1.0, 100.0):
+            model = small_model(backbone, pool_norm=norm).double()
+            with torch.no_grad():
+                model.backbones[0].embedding.weight.mul_(scale)
+            calc = mx.MuSECalculator(model)
+            atoms = water_on_coronene.copy()
+            atoms.calc = calc
+            atoms.get_potential_energy()
+            coarse[norm, scale] = calc.results["scale_energies"][1:]
+    assert np.isfinite(coarse[True, 100.0]).all()
+    assert np.abs(coarse[True, 100.0] - coarse[True, 1.0]).max() < 5.0
+    assert np.abs(coarse[False, 100.0] - coarse[False, 1.0]).max() > runaway

@@ -113,6 +113,31 @@ def test_files_before_format_4_load_without_the_assignment_normalisation(tmp_pat
     assert mx.load_model(tmp_path / "new.pt").config.assignment_norm is True
 
 
+def test_files_before_format_5_load_without_the_pool_normalisation(tmp_path, water_on_coronene):
+    # a format-4 file (the shipped models of 2026-12-02) has no pool_norm: it loads with the
+    # coarse levels pooling raw features, so its numbers do not change
+    old = small_model(pool_norm=False)
+    path = tmp_path / "old.pt"
+    old.save(path)
+    payload = torch.load(path, weights_only=True)
+    payload["format_version"] = 4
+    del payload["config"]["pool_norm"]
+    torch.save(payload, path)
+    loaded = mx.load_model(path)
+    assert loaded.config.pool_norm is False and loaded.config.assignment_norm is True
+    energies = []
+    for model in (old, loaded, small_model()):
+        atoms = water_on_coronene.copy()
+        atoms.calc = mx.MuSECalculator(model)
+        energies.append(atoms.get_potential_energy())
+    assert energies[1] == energies[0]
+    assert abs(energies[2] - energies[0]) > 1e-6  # same weights, normalised pooling
+    new = small_model()
+    assert new.config.pool_norm is True
+    new.save(tmp_path / "new.pt")
+    assert mx.load_model(tmp_path / "new.pt").config.pool_norm is True
+
+
 def test_checkpoints_record_their_model_format(tmp_path):
     from muse_explore.training.checkpoint import (
         checkpoint_model_config,
@@ -123,6 +148,11 @@ def test_checkpoints_record_their_model_format(tmp_path):
     config = small_model().config.to_dict()
     save_checkpoint(tmp_path / "new.pt", {"model_config": config})
     state = load_checkpoint(tmp_path / "new.pt")
+    assert checkpoint_model_config(state).assignment_norm is True
+    assert checkpoint_model_config(state).pool_norm is True
+    state["model_format"] = 4
+    del state["model_config"]["pool_norm"]
+    assert checkpoint_model_config(state).pool_norm is False
     assert checkpoint_model_config(state).assignment_norm is True
     del state["model_format"]  # a checkpoint written before the format was recorded
     del state["model_config"]["assignment_norm"]

@@ -5,7 +5,13 @@ from ase import Atoms
 from muse_explore.backbones.contract import NodeState
 from muse_explore.calc.derivatives import compute_properties
 from muse_explore.pooling.assignment import Assignment
-from muse_explore.pooling.reduce import coarse_positions, distribute, pool, unpool
+from muse_explore.pooling.reduce import (
+    coarse_positions,
+    distribute,
+    pool,
+    soft_normalise,
+    unpool,
+)
 from muse_explore.testing import random_rotation
 
 from ..conftest import small_model
@@ -68,3 +74,47 @@ def test_centroid_across_periodic_boundary():
     )["output"]
     x = out.positions[1][:, 0].detach().numpy() % 10.0
     assert np.all((x > 6.5) | (x < 3.5)), x
+
+
+def test_soft_normalise_bounds_features_smoothly_and_equivariantly():
+    gen = torch.Generator().manual_seed(0)
+    s = torch.randn(5, 8, generator=gen, dtype=torch.float64)
+    v = torch.randn(5, 3, 8, generator=gen, dtype=torch.float64)
+    # tiny features pass almost unchanged; huge ones end with a root mean square just below 1
+    small = soft_normalise(NodeState(1e-4 * s, 1e-4 * v))
+    torch.testing.assert_close(small.scalar, 1e-4 * s, rtol=1e-7, atol=0)
+    torch.testing.assert_close(small.equivariant, 1e-4 * v, rtol=1e-7, atol=0)
+    for scale, strict in ((1e6, True), (1e150, False)):
+        big = soft_normalise(NodeState(scale * s, scale * v))
+        rms_s = big.scalar.square().mean(-1).sqrt()
+        rms_v = big.equivariant.square().sum(1).mean(-1).sqrt()
+        for rms in (rms_s, rms_v):
+            below = rms < 1 if strict else rms <= 1  # 1 - 1e-300 rounds to 1
+            assert bool((below & (rms > 1 - 1e-9)).all()), (scale, rms)
+    # the factor is invariant: rotating the input rotates the output
+    rot = torch.as_tensor(random_rotation(np.random.default_rng(3)), dtype=torch.float64)
+    turned = soft_normalise(NodeState(s, torch.einsum("ij,njf->nif", rot, v)))
+    plain = soft_normalise(NodeState(s, v))
+    torch.testing.assert_close(turned.scalar, plain.scalar)
+    torch.testing.assert_close(
+        turned.equivariant, torch.einsum("ij,njf->nif", rot, plain.equivariant)
+    )
+    # smooth, also where the features vanish (the symmetric minima of the Hessian tests)
+    for x in (v[:2].clone(), torch.zeros(2, 3, 4, dtype=torch.float64)):
+        x.requires_grad_(True)
+        f = lambda t: soft_normalise(NodeState(t.sum(1), t)).equivariant  # noqa: E731
+        assert torch.autograd.gradcheck(f, (x,))
+        assert torch.autograd.gradgradcheck(f, (x,))
+    # SO3krates' shape: spherical-harmonic components of one channel
+    chi = 1e6 * torch.randn(4, 8, 1, generator=gen, dtype=torch.float64)
+    out = soft_normalise(NodeState(s[:4], chi)).equivariant
+    assert bool((out.square().sum((1, 2)) < 1).all())
+    # pool(normalise=True) pools the normalised features
+    a, _, _ = _toy()
+    x = 1e8 * torch.tensor([[1.0, -2.0], [2.0, 0.5], [4.0, 1.0]], dtype=torch.float64)
+    state = NodeState(x, x.unsqueeze(1).repeat(1, 3, 1))
+    direct = pool(soft_normalise(state), a)
+    via = pool(state, a, normalise=True)
+    torch.testing.assert_close(via.scalar, direct.scalar)
+    torch.testing.assert_close(via.equivariant, direct.equivariant)
+    assert float(via.scalar.abs().max()) < 2

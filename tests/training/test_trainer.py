@@ -386,23 +386,37 @@ def test_init_from_a_model_file(write_config, tmp_path):
 
 
 @pytest.mark.parametrize("levels", [1, 0])
-def test_resume_a_checkpoint_from_before_model_format_4(write_config, tmp_path, levels):
+@pytest.mark.parametrize("model_format", [3, 4])
+def test_resume_a_checkpoint_from_an_older_model_format(
+    write_config, tmp_path, levels, model_format
+):
     model = {"elements": ["H", "C", "N", "O"], "levels": levels, "hidden": 8}
     _, cfg = write_config("old", optim__epochs=1, model=model)
     Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
     last = tmp_path / "old" / "checkpoints" / "last.pt"
     state = torch.load(last, weights_only=True)
-    del state["model_format"]  # as written before format 4
+    if model_format == 3:
+        del state["model_format"]  # as written before format 4
+    else:
+        state["model_format"] = 4
+    # normalisations the old format did not have
+    gone = (
+        {"assignment_norm": False, "pool_norm": False}
+        if model_format == 3
+        else {"pool_norm": False}
+    )
     for section in (state["model_config"], state["train_config"]["model"]):
-        section.pop("assignment_norm", None)
+        for key in gone:
+            section.pop(key, None)
     torch.save(state, last)
     longer = dict(cfg, optim=dict(cfg["optim"], epochs=2))
-    if levels:  # a MuSE run trained without the normalisation resumes only as it was
+    if levels:  # a MuSE run trained without a normalisation resumes only as it was
         with pytest.raises(MuSEConfigError, match="'model' section differs"):
             Trainer(TrainConfig.from_dict(longer), resume=True, progress=False)
-        longer["model"] = dict(model, assignment_norm=False)
+        longer["model"] = dict(model, **gone)
     trainer = Trainer(TrainConfig.from_dict(longer), resume=True, progress=False)
-    assert trainer.model.config.assignment_norm is False  # built from the checkpoint
+    for key, value in gone.items():  # built from the checkpoint
+        assert getattr(trainer.model.config, key) is value
     trainer.fit()
     assert [r["epoch"] for r in _rows(tmp_path / "old")] == ["1", "2"]
 
@@ -459,3 +473,50 @@ def test_cpu_training_tunes_the_allocator(write_config, monkeypatch):
     _, cfg = write_config(optim__epochs=1)
     Trainer(TrainConfig.from_dict(cfg), progress=False).close()
     assert calls == [1]  # as the calculator: large blocks stay in the process for reuse
+
+
+def _poison_atom_embedding(trainer, calls_to_poison):
+    """Make the atom embedding give NaN on the given forward calls (counted from 1)."""
+    calls = []
+
+    def hook(_module, _inputs, output):
+        calls.append(1)
+        if calls_to_poison is all or len(calls) in calls_to_poison:
+            return output * float("nan")
+        return None
+
+    return trainer.model.backbones[0].embedding.register_forward_hook(hook)
+
+
+@pytest.mark.parametrize("levels", [1, 0])
+def test_a_step_with_a_non_finite_loss_is_skipped(write_config, tmp_path, levels):
+    # levels 1: NaN features make the coarse positions NaN (MuSENumericalError in the
+    # forward pass); levels 0: they make the loss NaN
+    from muse_explore.errors import MuSESkippedStepWarning
+
+    model = {"elements": ["H", "C", "N", "O"], "levels": levels, "hidden": 8}
+    _, cfg = write_config("nan", optim__epochs=1, optim__batch_size=1, model=model)
+    trainer = Trainer(TrainConfig.from_dict(cfg), progress=False)
+    batches = len(trainer.loader)
+    _poison_atom_embedding(trainer, {3})  # the third training batch
+    with pytest.warns(MuSESkippedStepWarning, match=r"batch 3: skipped .*structures: \S+xz:\d+"):
+        trainer.fit()
+    assert trainer.step == batches - 1  # the optimiser stepped on every other batch
+    for state in (trainer.model.state_dict(), trainer.eval_model.state_dict()):
+        assert all(bool(torch.isfinite(v).all()) for v in state.values() if v.is_floating_point())
+    row = _rows(tmp_path / "nan")[-1]
+    assert row["skipped_steps"] == "1"
+    assert float(row["train_loss"]) == pytest.approx(float(row["train_loss"]))  # not NaN
+    assert float(row["val_loss"]) < 1e3
+
+
+@pytest.mark.parametrize("batch_size, message", [(1, "10 training steps in a row"), (4, "every")])
+def test_a_run_whose_every_step_fails_stops_with_a_clear_error(write_config, batch_size, message):
+    from muse_explore.errors import MuSETrainingError
+
+    _, cfg = write_config("stuck", optim__epochs=1, optim__batch_size=batch_size)
+    trainer = Trainer(TrainConfig.from_dict(cfg), progress=False)
+    assert len(trainer.loader) < 10 if batch_size == 4 else len(trainer.loader) >= 10
+    _poison_atom_embedding(trainer, all)
+    with pytest.warns(UserWarning), pytest.raises(MuSETrainingError, match=message):
+        trainer.fit()
