@@ -186,6 +186,8 @@ def browser_page(tmp_path):
         page = context.new_page()
         console = []
         page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+        # uncaught exceptions (a widget view whose render throws) are not console messages
+        page.on("pageerror", lambda err: console.append(f"pageerror: {err}"))
         try:
             yield BrowserPage(page=page, console=console)
         finally:

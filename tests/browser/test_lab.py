@@ -567,7 +567,19 @@ class Checks:
         stats = f"{state['traces']} trace(s), {state['drawn']} drawn path(s)/image(s)"
         self.report.append(f"  {where}{title}: {'ok' if ok else 'FAILED'}: {stats}")
         if not ok:
-            self.fail(where, f"the plotly chart{title} draws nothing: {stats}", shot)
+            # what the page said about widgets: a chart that never got a view (no layout, no
+            # traces) has left no other trace so far (seen once, 05_folding, 2026-12-02)
+            said = [
+                line[:300]
+                for line in self.lab.console
+                if line.startswith(("error", "warning", "pageerror"))
+                or "anywidget" in line.lower()
+            ][-8:]
+            self.fail(
+                where,
+                f"the plotly chart{title} draws nothing: {stats}; browser console: {said}",
+                shot,
+            )
 
     # ------------------------------------------------------------------ tabs
     def expect(self, root, where: str, canvases: int, plots: int, shot: Path) -> None:
