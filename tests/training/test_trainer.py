@@ -520,3 +520,28 @@ def test_a_run_whose_every_step_fails_stops_with_a_clear_error(write_config, bat
     _poison_atom_embedding(trainer, all)
     with pytest.warns(UserWarning), pytest.raises(MuSETrainingError, match=message):
         trainer.fit()
+
+
+def test_ddp_skips_a_step_that_fails_on_one_process_only(write_config, tmp_path):
+    # process 1's second batch gives NaN features; process 0's is fine: both must skip that
+    # step (or process 0 would wait for gradients that never come) and end with the weights
+    # of one process whose second batch failed
+    helper = str(ROOT / "tests" / "training" / "poisoned_run.py")
+    path, _ = write_config("ddp_nan", optim__epochs=1)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    res = subprocess.run(
+        [*cmd, helper, str(path), "1", "2"], env=_env(), capture_output=True, text=True, timeout=300
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "skipped a training step" in res.stderr
+    single, _ = write_config("single_nan", optim__epochs=1)
+    res = subprocess.run(
+        [sys.executable, helper, str(single), "0", "2"], env=_env(), capture_output=True, text=True
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    ddp, one = _weights(tmp_path / "ddp_nan"), _weights(tmp_path / "single_nan")
+    for a, b in zip(ddp[0].values(), one[0].values(), strict=True):
+        assert bool(torch.isfinite(a).all())
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
+    for run in ("ddp_nan", "single_nan"):
+        assert _rows(tmp_path / run)[0]["skipped_steps"] == "1"
