@@ -95,35 +95,37 @@ def test_error_messages_name_the_problem_and_never_suggest_unsafe_loading(tmp_pa
     assert "extra.weight" in str(err.value)
 
 
+def _saved_in_format(model, path, version: int, dropped: str):
+    """Save ``model`` as a file of model format ``version`` would be (without ``dropped``)."""
+    model.save(path)
+    payload = torch.load(path, weights_only=True)
+    payload["format_version"] = version
+    del payload["config"][dropped]
+    torch.save(payload, path)
+    return mx.load_model(path)
+
+
+def _new_files_have(field: str, tmp_path) -> None:
+    new = small_model()
+    assert getattr(new.config, field) is True
+    new.save(tmp_path / "new.pt")
+    assert getattr(mx.load_model(tmp_path / "new.pt").config, field) is True
+
+
 def test_files_before_format_4_load_without_the_assignment_normalisation(tmp_path):
     # a format-3 file has no assignment_norm: its model must compute what it computed then
     old = small_model(assignment_norm=False)
-    path = tmp_path / "old.pt"
-    old.save(path)
-    payload = torch.load(path, weights_only=True)
-    payload["format_version"] = 3
-    del payload["config"]["assignment_norm"]
-    torch.save(payload, path)
-    loaded = mx.load_model(path)
+    loaded = _saved_in_format(old, tmp_path / "old.pt", 3, "assignment_norm")
     assert loaded.config.assignment_norm is False
     assert isinstance(loaded.assignments[0].norm, torch.nn.Identity)
-    new = small_model()
-    assert new.config.assignment_norm is True
-    new.save(tmp_path / "new.pt")
-    assert mx.load_model(tmp_path / "new.pt").config.assignment_norm is True
+    _new_files_have("assignment_norm", tmp_path)
 
 
 def test_files_before_format_5_load_without_the_pool_normalisation(tmp_path, water_on_coronene):
     # a format-4 file (the shipped models of 2026-12-02) has no pool_norm: it loads with the
     # coarse levels pooling raw features, so its numbers do not change
     old = small_model(pool_norm=False)
-    path = tmp_path / "old.pt"
-    old.save(path)
-    payload = torch.load(path, weights_only=True)
-    payload["format_version"] = 4
-    del payload["config"]["pool_norm"]
-    torch.save(payload, path)
-    loaded = mx.load_model(path)
+    loaded = _saved_in_format(old, tmp_path / "old.pt", 4, "pool_norm")
     assert loaded.config.pool_norm is False and loaded.config.assignment_norm is True
     energies = []
     for model in (old, loaded, small_model()):
@@ -132,10 +134,7 @@ def test_files_before_format_5_load_without_the_pool_normalisation(tmp_path, wat
         energies.append(atoms.get_potential_energy())
     assert energies[1] == energies[0]
     assert abs(energies[2] - energies[0]) > 1e-6  # same weights, normalised pooling
-    new = small_model()
-    assert new.config.pool_norm is True
-    new.save(tmp_path / "new.pt")
-    assert mx.load_model(tmp_path / "new.pt").config.pool_norm is True
+    _new_files_have("pool_norm", tmp_path)
 
 
 def test_checkpoints_record_their_model_format(tmp_path):
