@@ -96,6 +96,18 @@ def main() -> None:
         _write(result, Path(args.out), t0)
         return
 
+    counts = _coarse_nodes(models["MuSE"])
+    result["coarse_nodes"] = counts
+    top = len(next(iter(counts.values()))["levels"])
+    print("\nMuSE's coarse nodes of each flake alone (seeds from the bond graph alone)")
+    print("| flake | atoms | " + " | ".join(f"level {k} nodes" for k in range(1, top + 1))
+          + f" | atoms per level-{top} node |")  # fmt: skip
+    print("|---|" + "---:|" * (top + 2))
+    for flake, row in counts.items():
+        per = row["atoms"] / row["levels"][-1]
+        print(f"| {flake} | {row['atoms']} | " + " | ".join(str(n) for n in row["levels"])
+              + f" | {per:.1f} |")  # fmt: skip
+
     print("\nMuSE: change of each scale's E_int from C54H18 (mean over molecules, meV)")
     print("| flake | scale | < 4.5 Å | >= 6 Å |")
     print("|---|---|---:|---:|")
@@ -119,6 +131,26 @@ def main() -> None:
                   f"{values[far].mean():+.1f} |")  # fmt: skip
     result["muse_scale_shift_from_C54H18"] = shifts
     _write(result, Path(args.out), t0)
+
+
+def _coarse_nodes(spec: str) -> dict:
+    """Atoms and coarse nodes per level of each flake, as the MuSE model ``spec`` seeds them."""
+    from _models import model_file
+
+    import muse_explore as mx
+    from muse_explore.pooling import find_topology
+    from muse_explore.reference import graphene_flake
+
+    levels = mx.load_model(model_file(spec)).config.levels[1:]
+    hops = tuple(level.hops for level in levels)
+    counts = {}
+    for rings, name in FLAKES.items():
+        flake = graphene_flake(rings)
+        topo = find_topology(
+            flake.numbers, flake.positions, flake.cell.array, flake.pbc, hops
+        )  # fmt: skip
+        counts[name] = {"atoms": len(flake), "levels": topo.seed_mask.sum(axis=0).tolist()}
+    return counts
 
 
 def _write(result: dict, path: Path, t0: float) -> None:
