@@ -412,8 +412,7 @@ class Trainer:
             # the step before its backward pass (so none waits for the others' gradients)
             counts = all_reduce_sum(counts, self.dist).cpu()
             if counts[-1] > 0:
-                self._skip_step(batch)
-                total += torch.tensor([0.0, 0.0, 1.0 / self.dist.world_size])
+                self._skip_step(batch, total)
                 self.in_epoch += 1
                 continue
             loss = combine(terms, dict(zip(TERMS, counts[:-1].tolist(), strict=True)), cfg.loss)
@@ -428,8 +427,7 @@ class Trainer:
             )
             value = float(loss.detach())  # this process's share of the global batch loss
             if not bool(torch.isfinite(norm)):  # the gradients are shared: every rank agrees
-                self._skip_step(batch)
-                total += torch.tensor([0.0, 0.0, 1.0 / self.dist.world_size])
+                self._skip_step(batch, total)
             else:
                 self._skipped_in_row = 0
                 self.optimizer.step()
@@ -454,8 +452,12 @@ class Trainer:
             )
         return float(total[0] / total[1])  # mean over steps taken of the global batch loss
 
-    def _skip_step(self, batch) -> None:
-        """Leave the weights, the EMA and the step count as they are; warn, or stop if stuck."""
+    def _skip_step(self, batch, total: torch.Tensor) -> None:
+        """Leave the weights, the EMA and the step count; count the skip; warn, or stop if stuck.
+
+        ``total`` (this epoch's sums) gains the skipped step in place.
+        """
+        total += torch.tensor([0.0, 0.0, 1.0 / self.dist.world_size])
         self.optimizer.zero_grad(set_to_none=True)
         self._skipped_in_row += 1
         idx = batch.idx.flatten().tolist()
