@@ -11,14 +11,16 @@ from muse_explore.reference import graphene_flake, graphene_sheet, place_molecul
 
 from .conftest import small_model
 
-CASES = [(name, levels) for name in sorted(BACKBONES) for levels in (0, 2)]
-IDS = [f"{name}-L{levels}" for name, levels in CASES]
+CASES = [(name, levels, {}) for name in sorted(BACKBONES) for levels in (0, 2)]
+# the shared down pass (MuSEConfig.unpool = "share") must keep every property too
+CASES.append(("painn", 2, {"unpool": "share"}))
+IDS = [f"{name}-L{levels}" + "".join(f"-{v}" for v in kw.values()) for name, levels, kw in CASES]
 
 
 @pytest.fixture(params=CASES, ids=IDS)
 def calc(request):
-    name, levels = request.param
-    return mx.MuSECalculator(small_model(name, levels), dtype="float64")
+    name, levels, kw = request.param
+    return mx.MuSECalculator(small_model(name, levels, **kw), dtype="float64")
 
 
 def test_invariance_molecule_on_flake(calc, water_on_coronene):

@@ -13,7 +13,9 @@ Thermal sets (triples around GFN2-xTB minima, whose Hessians are cached in
 ``sample_data/data/minima/``): ``thermal`` (relaxed circumcoronene and molecules displaced by
 classical normal-mode sampling at 300–600 K, heights to 25 Å), ``thermal-contact`` (the same
 at 2.5–4.5 Å), ``thermal-coronene`` (the thermal set on the smaller coronene, C24H12, so
-that training sees more than one flake size), ``curvature`` (benzene, pyridine and water
+that training sees more than one flake size), ``thermal-ribbon`` (the thermal set on an
+elongated C68H24 flake, 21.6 × 9.3 Å: flake atoms up to 11 Å from the molecule along its
+long axis), ``curvature`` (benzene, pyridine and water
 relaxed on the flake, displaced along their normal modes at 50–400 K), ``transfer`` (the
 thermal set on the larger C96H24 flake, test only), ``rattled`` (thermal configurations
 with a 0.05 Å rattle on top, test only) and ``thermal-rattled`` (another draw of the same
@@ -53,6 +55,11 @@ DEFAULTS = {
         "seed": 25,
         "out": "sample_data/data/graphene_thermal_coronene.extxyz.xz",
     },
+    "thermal-ribbon": {
+        "n": 600,
+        "seed": 27,
+        "out": "sample_data/data/graphene_thermal_ribbon.extxyz.xz",
+    },
     "curvature": {"n": 400, "seed": 22, "out": "sample_data/data/graphene_curvature.extxyz.xz"},
     "transfer": {"n": 200, "seed": 23, "out": "sample_data/data/graphene_transfer.extxyz.xz"},
     "rattled": {"n": 100, "seed": 24, "out": "sample_data/data/graphene_rattled.extxyz.xz"},
@@ -69,6 +76,7 @@ THERMAL_SETS = (
     "thermal",
     "thermal-contact",
     "thermal-coronene",
+    "thermal-ribbon",
     "curvature",
     "transfer",
     "rattled",
@@ -130,6 +138,7 @@ def _thermal_jobs(name: str, n: int, seed: int, minima_folder):
         "thermal": {},
         "thermal-contact": {"bands": gs.CONTACT_BANDS, "set_name": "graphene-thermal-contact"},
         "thermal-coronene": {"flake": "coronene", "set_name": "graphene-thermal-coronene"},
+        "thermal-ribbon": {"flake": "C68H24", "set_name": "graphene-thermal-ribbon"},
         "transfer": {"flake": "C96H24", "set_name": "graphene-transfer"},
         "rattled": {"rattle": 0.05, "set_name": "graphene-rattled"},
         "thermal-rattled": {"rattle": 0.05, "set_name": "graphene-thermal-rattled"},

@@ -19,6 +19,8 @@ from muse_explore.pooling.seeding import SEEDINGS
 
 #: Constraints on LES's latent charges (``MuSEConfig.long_range_neutral``).
 LES_NEUTRAL = ("none", "structure", "fragment")
+#: How the down pass hands a coarse node's features to its members (``MuSEConfig.unpool``).
+UNPOOL = ("member", "share")
 
 
 @dataclass
@@ -58,6 +60,12 @@ class MuSEConfig:
             starts from features of bounded size and one level's feature growth is not
             compounded by the next. ``False`` only for model files saved before model
             format 5, which are loaded that way.
+        unpool: how the down pass hands a coarse node's features to its members:
+            ``"member"`` (each member gets the whole message, weighted by S_ik) or
+            ``"share"`` (weighted by S_ik / M_k, so that a node's message adds up to one
+            node's worth however many members it has: the atoms' share of a long-range
+            interaction then does not grow with a flake's atom count; docs/method.md,
+            Section 4).
         energy_shifts: per-element energy added to each atom, in eV.
         backbone_kwargs: extra hyperparameters passed to every level's backbone.
         seed: seed of the weight initialisation, or ``None``.
@@ -76,6 +84,7 @@ class MuSEConfig:
     freeze_atoms: bool = False
     assignment_norm: bool = True
     pool_norm: bool = True
+    unpool: str = "member"
     energy_shifts: dict[str, float] = field(default_factory=dict)
     backbone_kwargs: dict = field(default_factory=dict)
     seed: int | None = None
@@ -107,6 +116,8 @@ class MuSEConfig:
             raise MuSEConfigError(
                 f"long_range_neutral must be one of {LES_NEUTRAL}, got {self.long_range_neutral!r}"
             )
+        if self.unpool not in UNPOOL:
+            raise MuSEConfigError(f"unpool must be one of {UNPOOL}, got {self.unpool!r}")
         if self.hidden < 2:
             raise MuSEConfigError(f"hidden must be at least 2, got {self.hidden}")
         unknown = set(self.energy_shifts) - set(self.elements)
@@ -127,6 +138,7 @@ class MuSEConfig:
         "freeze_atoms": (bool,),
         "assignment_norm": (bool,),
         "pool_norm": (bool,),
+        "unpool": (str,),
         "seed": (Integral, type(None)),
         "energy_shifts": (dict,),
         "backbone_kwargs": (dict,),

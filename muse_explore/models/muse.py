@@ -341,7 +341,7 @@ class MuSE(nn.Module):
         for level in range(self.levels, 0, -1):
             h.states[level - 1] = unpool(
                 h.states[level - 1], h.states[level], h.assigns[level - 1],
-                self.unpool_maps[level - 1],
+                self.unpool_maps[level - 1], share=self.config.unpool == "share",
             )  # fmt: skip
 
     def _collect(self, h: _Hierarchy, node_energies: list, num_graphs: int) -> MuSEOutput:

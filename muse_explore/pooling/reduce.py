@@ -6,6 +6,8 @@ With the sparse assignment S (pairs e = (i, k)) and column sums M_k = Σ_i S_ik:
     \mathbf{c}_k = \mathbf{r}_{s_k} - \frac{1}{M_k}\sum_i S_{ik}\, \mathbf{d}_{ik},\qquad
     \mathbf{h}_k = \frac{1}{M_k}\sum_i S_{ik}\, \mathbf{h}_i,\qquad
     \mathbf{h}_i \leftarrow \mathbf{h}_i + \sum_k S_{ik}\, f(\mathbf{h}_k)
+    \quad\text{or, shared,}\quad
+    \mathbf{h}_i \leftarrow \mathbf{h}_i + \sum_k \frac{S_{ik}}{M_k}\, f(\mathbf{h}_k)
 
 c_k is the S-weighted centroid of the members (each seen through the periodic image of its
 pair, so it is the minimum-image centroid under PBC); pooling and unpooling are fixed linear
@@ -17,6 +19,11 @@ What is pooled are the fine features softly normalised per node (:func:`soft_nor
 ``MuSEConfig.pool_norm``): each coarse level then starts from features of bounded size,
 whatever the level below produced, so the growth of one level's features is not fed into
 the next (docs/method.md, Section 4).
+
+Unpooling gives each member the coarse node's message in full (``MuSEConfig.unpool =
+"member"``), or its share S_ik / M_k of it (``"share"``): the shares of one node sum to one,
+so what a coarse node tells the level below adds up to one node's worth, however many
+members it has, instead of growing with them (docs/method.md, Section 4).
 """
 
 from __future__ import annotations
@@ -77,17 +84,24 @@ def pool(state: NodeState, s: Assignment, *, normalise: bool = False) -> NodeSta
     return NodeState(_pool(state.scalar, s, mass), eq)
 
 
-def _unpool(x: torch.Tensor, s: Assignment) -> torch.Tensor:
-    w = s.weight.reshape(-1, *([1] * (x.dim() - 1)))
+def _unpool(x: torch.Tensor, s: Assignment, share: bool) -> torch.Tensor:
+    w = s.weight / s.mass.index_select(0, s.coarse) if share else s.weight
+    w = w.reshape(-1, *([1] * (x.dim() - 1)))
     return scatter(w * x.index_select(0, s.coarse), s.fine, 0, dim_size=s.num_fine)
 
 
-def unpool(fine: NodeState, coarse: NodeState, s: Assignment, scalar_map) -> NodeState:
-    """Add S-weighted coarse information to the fine nodes (scalars through ``scalar_map``)."""
-    scalar = fine.scalar + _unpool(scalar_map(coarse.scalar), s)
+def unpool(
+    fine: NodeState, coarse: NodeState, s: Assignment, scalar_map, *, share: bool = False
+) -> NodeState:
+    """Add S-weighted coarse information to the fine nodes (scalars through ``scalar_map``).
+
+    With ``share=True`` each member gets the weight S_ik / M_k instead of S_ik: a coarse
+    node's message is shared out among its members rather than copied to each.
+    """
+    scalar = fine.scalar + _unpool(scalar_map(coarse.scalar), s, share)
     eq = fine.equivariant
     if eq is not None and coarse.equivariant is not None:
-        eq = eq + _unpool(coarse.equivariant, s)
+        eq = eq + _unpool(coarse.equivariant, s, share)
     return NodeState(scalar, eq, fine.extra)
 
 

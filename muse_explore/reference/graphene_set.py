@@ -240,7 +240,8 @@ def thermal_specs(
             ``functools.partial(minimum, folder=...)``).
         seed: random seed.
         molecules: names from :data:`MOLECULES`.
-        flake: ``"coronene"`` (C24H12), ``"circumcoronene"`` (C54H18) or ``"C96H24"``.
+        flake: ``"coronene"`` (C24H12), ``"circumcoronene"`` (C54H18), ``"C96H24"`` or the
+            elongated ``"C68H24"`` (:func:`~muse_explore.reference.structures.graphene_ribbon`).
         temperatures: (low, high) temperature range, K.
         bands: (low, high, probability) height bands, Å.
         max_offset: largest lateral offset of the molecule's centroid, Å.

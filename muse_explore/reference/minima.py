@@ -175,14 +175,14 @@ def names() -> tuple[str, ...]:
     """Every name :func:`minimum` accepts."""
     from muse_explore.reference.molecules import MOLECULES
 
-    flakes = ("coronene", "circumcoronene", "C96H24")
+    flakes = ("coronene", "circumcoronene", "C96H24", "C68H24")
     return flakes + tuple(MOLECULES) + tuple(f"{m}/circumcoronene" for m in MOLECULES)
 
 
 def _start(name: str, folder: Path | None) -> tuple[Atoms, np.ndarray | None]:
     """The unrelaxed starting structure of ``name`` and the atoms that move."""
     from muse_explore.reference.molecules import small_molecule
-    from muse_explore.reference.structures import graphene_flake, place_molecule
+    from muse_explore.reference.structures import graphene_flake, graphene_ribbon, place_molecule
 
     if name == "coronene":
         return graphene_flake(1), None
@@ -190,6 +190,8 @@ def _start(name: str, folder: Path | None) -> tuple[Atoms, np.ndarray | None]:
         return graphene_flake(2), None
     if name == "C96H24":
         return graphene_flake(3), None
+    if name == "C68H24":
+        return graphene_ribbon(), None
     if "/" in name:
         mol_name, substrate = name.split("/")
         flake = minimum(substrate, folder=folder).atoms

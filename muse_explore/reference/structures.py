@@ -69,6 +69,26 @@ def graphene_flake(rings: int = 2, *, cc: float = CC_BOND, ch: float = CH_BOND) 
     return polyaromatic(honeycomb_centers(rings, cc=cc), cc=cc, ch=ch)
 
 
+def graphene_ribbon(
+    length: float = 9.0, width: float = 3.0, *, cc: float = CC_BOND, ch: float = CH_BOND
+) -> Atoms:
+    """Hydrogen-terminated elongated flake of the hexagons centred in a rectangle.
+
+    The hexagon centres of the honeycomb lattice with ``|x| <= length`` and ``|y| <= width``
+    (Å) make the flake.
+
+    The default is C68H24 (23 hexagons in rows of 8, 7 and 8; 21.6 × 9.3 Å with its
+    hydrogens): larger than circumcoronene and far longer than it is wide, so that a molecule
+    over its middle has flake atoms up to 11 Å away along the long axis.
+    """
+    if length <= 0 or width < 0:
+        raise ValueError(f"length must be > 0 and width >= 0, got {length}, {width}")
+    span = int(np.ceil(max(length, width) / cc)) + 2
+    centers = honeycomb_centers(2 * span, cc=cc)
+    keep = (np.abs(centers[:, 0]) <= length + 1e-6) & (np.abs(centers[:, 1]) <= width + 1e-6)
+    return polyaromatic(centers[keep], cc=cc, ch=ch)
+
+
 def graphene_sheet(
     nx: int = 4, ny: int = 4, *, vacuum: float = 10.0, a: float = np.sqrt(3) * CC_BOND
 ) -> Atoms:

@@ -37,7 +37,15 @@ def test_graphene_jobs_build_triples_and_scans(name):
 
 @pytest.mark.parametrize(
     "name",
-    ["thermal", "thermal-contact", "thermal-coronene", "curvature", "rattled", "thermal-rattled"],
+    [
+        "thermal",
+        "thermal-contact",
+        "thermal-coronene",
+        "thermal-ribbon",
+        "curvature",
+        "rattled",
+        "thermal-rattled",
+    ],
 )
 def test_thermal_jobs_use_the_shipped_minima(name, monkeypatch):
     from pathlib import Path
@@ -54,7 +62,7 @@ def test_thermal_jobs_use_the_shipped_minima(name, monkeypatch):
     frames = build(specs[-1])
     assert not stress and len(specs) == 3
     assert [a.info["part"] for a in frames] == ["complex", "flake", "molecule"]
-    flake_atoms = 36 if name == "thermal-coronene" else 72  # C24H12, else C54H18
+    flake_atoms = {"thermal-coronene": 36, "thermal-ribbon": 92}.get(name, 72)  # else C54H18
     assert len(frames[1]) == flake_atoms and frames[0].info["set"].startswith("graphene-")
 
 

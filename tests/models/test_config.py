@@ -57,6 +57,7 @@ def test_with_pooling_returns_a_new_config_and_leaves_the_old_one():
         ({"levels": [{"cutoff": 5.0}, {"cutoff": 9.0}]}, "coarse level and needs hops and sigma"),
         ({"levels": [{"cutoff": 5.0, "colour": 1}]}, r"levels\[0\]: unknown key\(s\) \['colour'\]"),
         ({"levels": [{"cutoff": 5.0}], "sigma": [1.0]}, "per-level lists go with levels given"),
+        ({"unpool": "copy"}, r"unpool must be one of \('member', 'share'\)"),
     ],
 )
 def test_invalid_configs_name_the_field(kwargs, message):

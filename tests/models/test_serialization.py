@@ -137,6 +137,24 @@ def test_files_before_format_5_load_without_the_pool_normalisation(tmp_path, wat
     _new_files_have("pool_norm", tmp_path)
 
 
+def test_the_shared_down_pass_round_trips_and_older_files_copy(tmp_path, water_on_coronene):
+    # unpool defaults to "member", what every file before the option computed; a "share"
+    # model keeps it through a save, and the same weights give another energy
+    shared = small_model(unpool="share")
+    shared.save(tmp_path / "shared.pt")
+    loaded = mx.load_model(tmp_path / "shared.pt")
+    assert loaded.config.unpool == "share"
+    old = _saved_in_format(small_model(), tmp_path / "old.pt", 5, "unpool")
+    assert old.config.unpool == "member"
+    energies = []
+    for model in (shared, loaded, small_model()):
+        atoms = water_on_coronene.copy()
+        atoms.calc = mx.MuSECalculator(model)
+        energies.append(atoms.get_potential_energy())
+    assert energies[1] == energies[0]
+    assert abs(energies[2] - energies[0]) > 1e-6
+
+
 def test_checkpoints_record_their_model_format(tmp_path):
     from muse_explore.training.checkpoint import (
         checkpoint_model_config,

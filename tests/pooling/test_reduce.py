@@ -46,6 +46,24 @@ def test_centroid_pool_unpool_distribute():
     torch.testing.assert_close(distribute(e, s).sum(), e.sum())
 
 
+def test_shared_unpool_adds_up_to_one_message_per_coarse_node():
+    s, _, _ = _toy()
+    message = torch.tensor([[1.0, -2.0], [3.0, 0.5]], dtype=torch.float64)
+    vec = torch.randn(2, 3, 2, dtype=torch.float64)
+    zero = NodeState(torch.zeros(3, 2, dtype=torch.float64), torch.zeros(3, 3, 2).double())
+    copied = unpool(zero, NodeState(message, vec), s, lambda h: h)
+    shared = unpool(zero, NodeState(message, vec), s, lambda h: h, share=True)
+    # member: every member gets S_ik times the message, so the total grows with the mass M_k
+    torch.testing.assert_close(copied.scalar.sum(0), (s.mass.unsqueeze(-1) * message).sum(0))
+    # share: S_ik / M_k, so the members' increments add up to the message itself
+    torch.testing.assert_close(shared.scalar.sum(0), message.sum(0))
+    torch.testing.assert_close(shared.equivariant.sum(0), vec.sum(0))
+    # fine node 1 sits in both coarse nodes, with 0.25 / 1.25 and 0.75 / 1.75 of each
+    expected = 0.25 / s.mass[0] * message[0] + 0.75 / s.mass[1] * message[1]
+    torch.testing.assert_close(shared.scalar[1], expected)
+
+
+
 def test_coarse_positions_equivariant_and_minimum_image(periodic_sheet):
     model = small_model().double()
     conv = model.graph_converter(dtype=torch.float64)

@@ -7,13 +7,32 @@ from muse_explore.reference import (
     graphene_sheet,
     place_molecule,
 )
+from muse_explore.reference.structures import graphene_ribbon
 
 
 @pytest.mark.parametrize(
     "rings, formula", [(0, "C6H6"), (1, "C24H12"), (2, "C54H18"), (3, "C96H24")]
 )
 def test_flakes(rings, formula):
-    flake = graphene_flake(rings)
+    _check_flake(graphene_flake(rings), formula)
+
+
+def test_ribbon_is_an_elongated_flake():
+    ribbon = graphene_ribbon()
+    _check_flake(ribbon, "C68H24")
+    extent = np.ptp(ribbon.positions[:, :2], axis=0)
+    assert extent[0] > 2 * extent[1] and extent[0] == pytest.approx(21.6, abs=0.1)
+    # every carbon is sp2: two or three carbon neighbours, one hydrogen when two
+    c = ribbon.numbers == 6
+    d = np.linalg.norm(ribbon.positions[:, None] - ribbon.positions[None], axis=-1)
+    degree = ((d[np.ix_(c, c)] > 0.1) & (d[np.ix_(c, c)] < 1.6)).sum(1)
+    assert set(degree.tolist()) == {2, 3} and (degree == 2).sum() == (~c).sum()
+    np.testing.assert_allclose(ribbon.positions.mean(0), 0.0, atol=1e-9)
+    with pytest.raises(ValueError, match="length"):
+        graphene_ribbon(0.0)
+
+
+def _check_flake(flake, formula):
     assert flake.get_chemical_formula(mode="hill") == formula
     assert np.abs(flake.positions[:, 2]).max() == 0.0
     d = np.linalg.norm(flake.positions[:, None] - flake.positions[None], axis=-1)

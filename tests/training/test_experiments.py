@@ -1,0 +1,41 @@
+"""Experiment configs (sample_data/configs/experiments/): one change against the protocol."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from muse_explore.training.config import TrainConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIGS = ROOT / "sample_data" / "configs"
+EXPERIMENTS = sorted((CONFIGS / "experiments").glob("*.yaml"))
+
+
+def _protocol_twin(path: Path) -> Path:
+    """The protocol config an experiment starts from: the longest protocol name it extends."""
+    names = [p for p in (CONFIGS / "protocol").glob("*.yaml") if path.stem.startswith(p.stem)]
+    assert names, f"{path.name} extends no protocol config"
+    return max(names, key=lambda p: len(p.stem))
+
+
+def test_there_are_experiments():
+    assert EXPERIMENTS
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
+def test_an_experiment_changes_one_thing_against_its_protocol_config(path):
+    """More training data, or one model field: split, loss, optimiser and budget stay."""
+    exp, base = (yaml.safe_load(p.read_text()) for p in (path, _protocol_twin(path)))
+    assert exp.pop("run_dir") == f"runs/experiments/{path.stem}"
+    base.pop("run_dir")
+    files, protocol_files = exp["data"]["train_only_files"], base["data"]["train_only_files"]
+    added = [f for f in files if f not in protocol_files]
+    assert all((ROOT / f).name.startswith("graphene_") for f in added)
+    exp["data"]["train_only_files"] = [f for f in files if f not in added]
+    model_changes = {k for k in exp["model"].keys() | base["model"].keys()
+                     if exp["model"].get(k) != base["model"].get(k)}  # fmt: skip
+    assert len(added) + len(model_changes) == 1, (added, model_changes)
+    exp["model"], base["model"] = {}, {}
+    assert exp == base
+    TrainConfig.from_dict(yaml.safe_load(path.read_text()))
