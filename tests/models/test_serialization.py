@@ -105,6 +105,16 @@ def _saved_in_format(model, path, version: int, dropped: str):
     return mx.load_model(path)
 
 
+def _energies(models, atoms) -> list[float]:
+    """The energy of ``atoms`` with each model (float64 calculators)."""
+    out = []
+    for model in models:
+        a = atoms.copy()
+        a.calc = mx.MuSECalculator(model)
+        out.append(a.get_potential_energy())
+    return out
+
+
 def _new_files_have(field: str, tmp_path) -> None:
     new = small_model()
     assert getattr(new.config, field) is True
@@ -127,11 +137,7 @@ def test_files_before_format_5_load_without_the_pool_normalisation(tmp_path, wat
     old = small_model(pool_norm=False)
     loaded = _saved_in_format(old, tmp_path / "old.pt", 4, "pool_norm")
     assert loaded.config.pool_norm is False and loaded.config.assignment_norm is True
-    energies = []
-    for model in (old, loaded, small_model()):
-        atoms = water_on_coronene.copy()
-        atoms.calc = mx.MuSECalculator(model)
-        energies.append(atoms.get_potential_energy())
+    energies = _energies((old, loaded, small_model()), water_on_coronene)
     assert energies[1] == energies[0]
     assert abs(energies[2] - energies[0]) > 1e-6  # same weights, normalised pooling
     _new_files_have("pool_norm", tmp_path)
@@ -146,11 +152,7 @@ def test_the_shared_down_pass_round_trips_and_older_files_copy(tmp_path, water_o
     assert loaded.config.unpool == "share"
     old = _saved_in_format(small_model(), tmp_path / "old.pt", 5, "unpool")
     assert old.config.unpool == "member"
-    energies = []
-    for model in (shared, loaded, small_model()):
-        atoms = water_on_coronene.copy()
-        atoms.calc = mx.MuSECalculator(model)
-        energies.append(atoms.get_potential_energy())
+    energies = _energies((shared, loaded, small_model()), water_on_coronene)
     assert energies[1] == energies[0]
     assert abs(energies[2] - energies[0]) > 1e-6
 
