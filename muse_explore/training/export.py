@@ -117,6 +117,28 @@ def _read_run(run: Path) -> tuple[dict, list[dict], dict, dict, list]:
     return cfg, rows, last, splits, structures
 
 
+def _down_pass(mc) -> str:
+    """The coarse levels' down pass, where the model has coarse levels (docs/method.md, 4)."""
+    if not mc.coarse_levels:
+        return ""
+    how = {
+        "member": "each coarse node's message copied to every member atom",
+        "share": "each coarse node's message shared among its members, S_ik / M_k",
+    }[mc.unpool]
+    return f"; down pass `unpool: {mc.unpool}`: {how}"
+
+
+def _stopped(rows: list[dict], optim: dict, best_epoch: int) -> str:
+    """Why a run ended before its epoch budget, if it did: ``" of N (early stopping)"``."""
+    budget = optim.get("epochs")
+    if not budget or len(rows) >= int(budget):
+        return ""
+    patience = optim.get("early_stopping_patience")
+    if patience and int(rows[-1]["epoch"]) - best_epoch >= int(patience):
+        return f" of {budget} (early stopping: no better validation loss in {patience} epochs)"
+    return f" of {budget} (stopped before its budget)"
+
+
 def _hardware(last: dict, cfg: dict, hardware: str | None) -> str:
     """The training hardware in words: given, or from the checkpoint's record."""
     device = last.get("device", "cpu")
@@ -219,7 +241,7 @@ def _card(
 ## Model
 - backbone `{mc.backbone}`, hidden {mc.hidden}, {mc.coarse_levels} coarse level(s), cutoffs
   {list(mc.cutoffs)} Å, interaction blocks {[lev.num_interactions for lev in mc.levels]},
-  {_count_params(model):,} parameters
+  {_count_params(model):,} parameters{_down_pass(mc)}
 - elements {mc.elements}; per-element energy shifts (eV, least squares on the training
   split): {shifts}
 
@@ -234,7 +256,7 @@ def _card(
 - loss: Huber (δ = {lo["huber_delta"]}) on energy per atom (weight {lo["energy_weight"]}),
   forces (weight {lo["forces_weight"]}){interaction}; Adam with AMSGrad, learning rate
   {o["lr"]}, batch {o["batch_size"]}, EMA decay {o["ema_decay"]}{limit}
-- {len(rows)} epochs ({rows[-1]["step"]} steps) in {hours:.2f} h on {hw}, {cfg["dtype"]},
+- {len(rows)} epochs{_stopped(rows, o, best_epoch)} ({rows[-1]["step"]} steps) in {hours:.2f} h on {hw}, {cfg["dtype"]},
   torch {torch_version}
 - best validation loss {float(best_row["val_loss"]):.5f} at epoch {best_row["epoch"]}; the
   shipped weights are the EMA weights of that epoch

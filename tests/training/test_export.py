@@ -128,3 +128,28 @@ def test_a_protocol_run_finds_its_config_from_anywhere(tmp_path, monkeypatch):
         repository_root() / "sample_data/configs/protocol/painn-graphene.yaml"
     )
     assert _shipped_config(tmp_path / "elsewhere") is None
+
+
+def test_card_names_the_down_pass(write_config, tmp_path):
+    _, cfg = write_config("shared", optim__epochs=1, model__unpool="share")
+    Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
+    out = tmp_path / "models"
+    assert main(["export", str(tmp_path / "shared"), "tiny-shared", "--out", str(out)]) == 0
+    card = (out / "tiny-shared.md").read_text()
+    assert "down pass `unpool: share`: each coarse node's message shared among its members" in card
+    assert "1 epochs (" in card  # the whole budget: no stopping note
+
+
+@pytest.mark.parametrize(
+    ("last", "best", "note"),
+    [
+        (40, 36, ""),  # the whole budget
+        (28, 22, " of 40 (early stopping: no better validation loss in 6 epochs)"),
+        (12, 10, " of 40 (stopped before its budget)"),  # killed, or a time limit
+    ],
+)
+def test_card_says_why_a_run_ended_early(last, best, note):
+    from muse_explore.training.export import _stopped
+
+    rows = [{"epoch": str(e)} for e in range(1, last + 1)]
+    assert _stopped(rows, {"epochs": 40, "early_stopping_patience": 6}, best) == note
