@@ -233,6 +233,7 @@ def _card(
         if o.get("time_limit_minutes")
         else ""
     )
+    stopped = _stopped(rows, o, best_epoch)
     return f"""# {name}
 
 {_kind(mc)}, trained on GFN2-xTB data with muse_explore's trainer. Load it with
@@ -256,8 +257,8 @@ def _card(
 - loss: Huber (δ = {lo["huber_delta"]}) on energy per atom (weight {lo["energy_weight"]}),
   forces (weight {lo["forces_weight"]}){interaction}; Adam with AMSGrad, learning rate
   {o["lr"]}, batch {o["batch_size"]}, EMA decay {o["ema_decay"]}{limit}
-- {len(rows)} epochs{_stopped(rows, o, best_epoch)} ({rows[-1]["step"]} steps) in {hours:.2f} h on {hw}, {cfg["dtype"]},
-  torch {torch_version}
+- {len(rows)} epochs{stopped} ({rows[-1]["step"]} steps) in {hours:.2f} h on {hw},
+  {cfg["dtype"]}, torch {torch_version}
 - best validation loss {float(best_row["val_loss"]):.5f} at epoch {best_row["epoch"]}; the
   shipped weights are the EMA weights of that epoch
 
