@@ -205,8 +205,12 @@ class MuSEConfig:
         return replace(self, levels=levels, hard=self.hard if hard is None else bool(hard))
 
     def backbone_only(self) -> MuSEConfig:
-        """The same config with the coarse levels dropped (``levels[:1]``)."""
-        return replace(self, levels=self.levels[:1])
+        """The same config with the coarse levels dropped (``levels[:1]``).
+
+        The down pass (``unpool``) belongs to the coarse levels, so it goes back to its
+        default: a backbone-only config is the same whichever down pass its MuSE model had.
+        """
+        return replace(self, levels=self.levels[:1], unpool=MuSEConfig.unpool)
 
     def to_dict(self) -> dict:
         """Plain-Python dictionary (lists, numbers, strings), suitable for saving."""

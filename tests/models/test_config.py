@@ -42,6 +42,13 @@ def test_with_pooling_returns_a_new_config_and_leaves_the_old_one():
         c.with_pooling(sigma=1.0, level=3)
 
 
+def test_backbone_only_forgets_the_down_pass_with_the_coarse_levels():
+    shared = MuSEConfig(elements=["H", "C"], levels=2, unpool="share")
+    plain = MuSEConfig(elements=["H", "C"], levels=0)
+    assert shared.backbone_only() == plain and shared.unpool == "share"
+    assert shared.backbone_only().unpool == "member"
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

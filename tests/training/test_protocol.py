@@ -50,7 +50,7 @@ def test_protocol_configs_build_their_model(path):
     assert name.split("-")[-2] in (m.backbone, "lr")
     if name.startswith("painn-lr-"):
         assert m.long_range == "les" and m.long_range_neutral == "fragment"
-    # each MuSE model and its baseline differ only in the coarse levels
+    # each MuSE model and its baseline differ only in the coarse levels (and their down pass)
     if name.startswith("muse-"):
         base = TrainConfig.from_dict(_load(path.with_name(name.removeprefix("muse-") + ".yaml")))
         assert m.backbone_only() == base.model
