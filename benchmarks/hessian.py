@@ -15,7 +15,8 @@ Each model's Hessian is measured two ways: by autograd (float64), and by central
 of the model's own forces at the reference's step (0.005 Å), so that both sides are measured
 alike. Prints element-wise Hessian MAE (eV/Å²), frequency MAE (cm⁻¹), the MAE of the six
 intermolecular modes and the relative error of the stiff ones (``STIFF_CM``) for the
-complexes. The models are every shipped graphene model of the protocol (``MuSE``,
+complexes, and, for each MuSE model, each scale's own curvature along the reference's stiff
+intermolecular modes (which scale makes a mode too stiff or too soft). The models are every shipped graphene model of the protocol (``MuSE``,
 ``baseline`` and ``LES`` on PaiNN; ``MuSE-MACE``/``MACE`` and ``MuSE-SO3krates``/``SO3krates``
 once shipped) or ``--models``; a model's retrainings with other seeds (``NAME-seed1``, ...)
 are found and the summary is mean ± sd over seeds. Writes benchmarks/hessian.json and a plot
@@ -131,11 +132,72 @@ def main() -> None:
                 pm(100 * np.array(s["intermolecular_mode_relative"]), ".0f"),
             ]
             print(f"| {label} | {len(seeds[label])} | {how} | " + " | ".join(cells) + " |")
+    result["scale_curvatures"] = {}
+    for label, names in seeds.items():
+        calc = calcs[names[0]]
+        if not calc.model.levels:
+            continue
+        per = {key: _scale_curvatures(calc, m, delta) for key, m in ref.items()
+               if m.indices is not None}  # fmt: skip
+        result["scale_curvatures"][label] = per
+        print()
+        print(f"{label} (first seed): curvature along GFN2-xTB's stiff intermolecular modes, "
+              "each scale's own, by central differences of the scale energies at "
+              f"{delta} Å, eV/Å²")  # fmt: skip
+        names = " | ".join(_scale_names(calc))
+        print(f"| adsorbate | mode (cm⁻¹) | GFN2-xTB | {names} | sum |")
+        print("|---|---:|---:|" + "---:|" * (calc.model.levels + 2))
+        for key, rows in per.items():
+            for r in rows:
+                cells = " | ".join(f"{c:+.3f}" for c in r["scales"])
+                print(f"| {key.split('/')[0]} | {r['cm']:.0f} | {r['reference']:+.3f} | {cells} "
+                      f"| {sum(r['scales']):+.3f} |")  # fmt: skip
     out = Path(args.out)
     out.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
     _plot(result, out.with_suffix(".png"))
     print(f"wrote {out.with_suffix('.json')} and {out.with_suffix('.png')} in "
           f"{time.perf_counter() - t0:.0f} s")  # fmt: skip
+
+
+def _scale_names(calc) -> list[str]:
+    return ["atoms"] + [f"level {lev}" for lev in range(1, calc.model.levels + 1)]
+
+
+def _scale_curvatures(calc, m, delta: float) -> list[dict]:
+    """Each scale's curvature along the reference's stiff intermolecular modes.
+
+    The mode is GFN2-xTB's mass-weighted eigenvector over the adsorbate, turned into a unit
+    Cartesian displacement u; each scale energy E_l is differenced along it,
+    (E_l(+δu) + E_l(−δu) − 2 E_l(0)) / δ², so that the scales add up to the model's u·H·u,
+    compared with the reference's u·H_ref·u. It says which scale makes a mode too stiff or
+    too soft.
+    """
+    from muse_explore.analysis.vibrations import frequencies
+
+    atoms, idx = m.atoms, np.asarray(m.indices)
+    mass = np.repeat(atoms.get_masses()[idx], 3)
+    w, vec = np.linalg.eigh(0.5 * (m.hessian + m.hessian.T) / np.sqrt(np.outer(mass, mass)))
+    cm = frequencies(m.hessian, atoms, idx)
+    pos = atoms.get_positions()
+
+    def scale_energies(step):
+        a = atoms.copy()
+        a.positions = pos.copy()
+        a.positions[idx] += step.reshape(-1, 3)
+        a.calc = calc
+        a.get_potential_energy()
+        return np.asarray(calc.results["scale_energies"], dtype=float)
+
+    e0, rows = scale_energies(np.zeros(3 * len(idx))), []
+    for j in range(6):
+        if abs(cm[j]) < STIFF_CM:
+            continue
+        u = vec[:, j] / np.sqrt(mass)
+        u /= np.linalg.norm(u)
+        curv = (scale_energies(delta * u) + scale_energies(-delta * u) - 2 * e0) / delta**2
+        rows.append({"cm": float(cm[j]), "reference": float(u @ m.hessian @ u),
+                     "scales": curv.tolist()})  # fmt: skip
+    return rows
 
 
 def _summary(per_system: list[tuple[str, dict]]) -> dict:
