@@ -16,11 +16,12 @@ of the model's own forces at the reference's step (0.005 Å), so that both sides
 alike. Prints element-wise Hessian MAE (eV/Å²), frequency MAE (cm⁻¹), the MAE of the six
 intermolecular modes and the relative error of the stiff ones (``STIFF_CM``) for the
 complexes, and, for each MuSE model, each scale's own curvature along the reference's stiff
-intermolecular modes (which scale makes a mode too stiff or too soft). The models are every shipped graphene model of the protocol (``MuSE``,
-``baseline`` and ``LES`` on PaiNN; ``MuSE-MACE``/``MACE`` and ``MuSE-SO3krates``/``SO3krates``
-once shipped) or ``--models``; a model's retrainings with other seeds (``NAME-seed1``, ...)
-are found and the summary is mean ± sd over seeds. Writes benchmarks/hessian.json and a plot
-of model against reference frequencies (first seed), benchmarks/hessian.png (or ``--out``).
+intermolecular modes (which scale makes a mode too stiff or too soft). The models are every
+shipped graphene model of the protocol (``MuSE``, ``baseline`` and ``LES`` on PaiNN;
+``MuSE-MACE``/``MACE`` and ``MuSE-SO3krates``/``SO3krates`` once shipped) or ``--models``; a
+model's retrainings with other seeds (``NAME-seed1``, ...) are found and the summary is mean
+± sd over seeds. Writes benchmarks/hessian.json and a plot of model against reference
+frequencies (first seed), benchmarks/hessian.png (or ``--out``).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -36,6 +37,30 @@ def test_two_commands_and_ci_runs_the_test_command():
     assert test.startswith("python3 -m venv .venv && ") and test.endswith(" && pytest")
     ci = (ROOT / ".ci" / "run").read_text()
     assert test in ci.splitlines()
+
+
+@pytest.mark.parametrize(("failing", "status"), [("ruff check .", 1), (None, 0)])
+def test_ci_fails_when_any_step_of_the_test_command_fails(tmp_path, failing, status):
+    """Under ``set -e`` a failure inside an ``&&`` list does not stop a script: .ci/run must
+    check the README command's status itself, or a failed lint would skip the tests and
+    still pass. Runs .ci/run's own lines from the README command to the end, each step of the
+    command replaced by ``true`` (or ``false`` for the failing one)."""
+    import subprocess
+
+    (test,) = [b.strip().splitlines()[-1] for b in _blocks("bash")][1:]
+    lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    start = lines.index(test)
+    while not lines[start - 1].startswith("#"):  # the wrapper's opening line(s)
+        start -= 1
+    steps = [s.strip() for s in test.split("&&")]
+    fake = " && ".join("false" if s == failing else "true" for s in steps)
+    body = [fake if line == test else line for line in lines[start:]]
+    body = [line for line in body if "pytest -m perf" not in line]  # the opt-in part
+    script = tmp_path / "run"
+    script.write_text("set -euo pipefail\n" + "\n".join(body) + "\necho reached-the-end\n")
+    done = subprocess.run(["bash", str(script)], capture_output=True, text=True)
+    assert done.returncode == status, done.stderr
+    assert ("reached-the-end" in done.stdout) == (status == 0)
 
 
 def test_python_example_runs_as_written(tmp_path, monkeypatch):
