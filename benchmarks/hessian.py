@@ -159,8 +159,8 @@ def main() -> None:
         print(f"{label} (first seed): curvature along GFN2-xTB's stiff intermolecular modes, "
               "each scale's own, by central differences of the scale energies at "
               f"{delta} Å, eV/Å²")  # fmt: skip
-        names = " | ".join(_scale_names(calc))
-        print(f"| adsorbate | mode (cm⁻¹) | GFN2-xTB | {names} | sum |")
+        header = " | ".join(_scale_names(calc))
+        print(f"| adsorbate | mode (cm⁻¹) | GFN2-xTB | {header} | sum |")
         print("|---|---:|---:|" + "---:|" * (calc.model.levels + 2))
         for key, rows in per.items():
             for r in rows:
