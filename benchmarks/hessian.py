@@ -176,12 +176,11 @@ def main() -> None:
 
 def _mode_ratios(h_model, h_ref, atoms, n: int = 3) -> list[float]:
     """Model curvature / reference curvature along the reference's ``n`` lowest vibrations
-    (mass-weighted eigenvectors of a full Hessian, the six rigid-body modes skipped)."""
-    mass = np.repeat(atoms.get_masses(), 3)
-    scale = np.sqrt(np.outer(mass, mass))
-    w, vec = np.linalg.eigh(0.5 * (h_ref + h_ref.T) / scale)
-    hm = 0.5 * (h_model + h_model.T) / scale
-    return [float(vec[:, j] @ hm @ vec[:, j] / w[j]) for j in range(6, 6 + n)]
+    (normal modes of a full Hessian, the six rigid-body modes skipped)."""
+    from muse_explore.analysis.vibrations import normal_modes
+
+    u = normal_modes(h_ref, atoms)[1][:, 6 : 6 + n]
+    return [float(v @ h_model @ v / (v @ h_ref @ v)) for v in u.T]
 
 
 def _scale_names(calc) -> list[str]:
@@ -197,11 +196,10 @@ def _scale_curvatures(calc, m, delta: float) -> list[dict]:
     compared with the reference's u·H_ref·u. It says which scale makes a mode too stiff or
     too soft.
     """
-    from muse_explore.analysis.vibrations import frequencies
+    from muse_explore.analysis.vibrations import frequencies, normal_modes
 
     atoms, idx = m.atoms, np.asarray(m.indices)
-    mass = np.repeat(atoms.get_masses()[idx], 3)
-    w, vec = np.linalg.eigh(0.5 * (m.hessian + m.hessian.T) / np.sqrt(np.outer(mass, mass)))
+    modes = normal_modes(m.hessian, atoms, idx)[1]
     cm = frequencies(m.hessian, atoms, idx)
     pos = atoms.get_positions()
 
@@ -217,8 +215,7 @@ def _scale_curvatures(calc, m, delta: float) -> list[dict]:
     for j in range(6):
         if abs(cm[j]) < STIFF_CM:
             continue
-        u = vec[:, j] / np.sqrt(mass)
-        u /= np.linalg.norm(u)
+        u = modes[:, j]
         curv = (scale_energies(delta * u) + scale_energies(-delta * u) - 2 * e0) / delta**2
         rows.append({"cm": float(cm[j]), "reference": float(u @ m.hessian @ u),
                      "scales": curv.tolist()})  # fmt: skip

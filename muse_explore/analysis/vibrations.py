@@ -16,14 +16,27 @@ from ase import Atoms
 from muse_explore.units import CM_PER_SQRT_EV_A2_AMU as _TO_CM
 
 
-def frequencies(hessian: np.ndarray, atoms: Atoms, indices: Sequence[int] | None = None):
-    """Harmonic frequencies (cm⁻¹, ascending; imaginary ones negative) of a (partial) Hessian."""
+def normal_modes(
+    hessian: np.ndarray, atoms: Atoms, indices: Sequence[int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Eigenvalues and modes of the mass-weighted Hessian over ``indices`` (default: all).
+
+    Eigenvalues in eV/Å²/amu, ascending; the modes as unit Cartesian displacements (columns,
+    Å): the mass-weighted eigenvectors divided by :math:`\sqrt{m}` and normalised.
+    """
     idx = np.arange(len(atoms)) if indices is None else np.asarray(indices)
     h = np.asarray(hessian, dtype=float)
     if h.shape != (3 * len(idx), 3 * len(idx)):
         raise ValueError(f"a Hessian over {len(idx)} atoms is {3 * len(idx)}² , got {h.shape}")
     m = np.repeat(atoms.get_masses()[idx], 3)
-    w = np.linalg.eigvalsh(0.5 * (h + h.T) / np.sqrt(np.outer(m, m)))
+    w, vec = np.linalg.eigh(0.5 * (h + h.T) / np.sqrt(np.outer(m, m)))
+    u = vec / np.sqrt(m)[:, None]
+    return w, u / np.linalg.norm(u, axis=0)
+
+
+def frequencies(hessian: np.ndarray, atoms: Atoms, indices: Sequence[int] | None = None):
+    """Harmonic frequencies (cm⁻¹, ascending; imaginary ones negative) of a (partial) Hessian."""
+    w = normal_modes(hessian, atoms, indices)[0]
     return np.sign(w) * np.sqrt(np.abs(w)) * _TO_CM
 
 
