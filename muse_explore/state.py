@@ -34,7 +34,11 @@ class GeometricGraph:
 
     Shapes:
         pos (n, 3) Å; edge_index (2, E) as (source j, target i); vectors (E, 3) r_j - r_i + shift;
-        lengths (E,); batch (n,).
+        lengths (E,); batch (n,); edge_weight (E,) or ``None``.
+
+    ``edge_weight``, when set, multiplies every message sent along each edge (``None``: 1).
+    MuSE's mass-weighted coarse levels (``MuSEConfig.mass_weighted``) set it to the number of
+    atoms the sending node stands for.
     """
 
     pos: torch.Tensor
@@ -44,3 +48,4 @@ class GeometricGraph:
     batch: torch.Tensor
     num_graphs: int
     cutoff: float
+    edge_weight: torch.Tensor | None = None

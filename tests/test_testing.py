@@ -14,6 +14,8 @@ from .conftest import small_model
 CASES = [(name, levels, {}) for name in sorted(BACKBONES) for levels in (0, 2)]
 # the shared down pass (MuSEConfig.unpool = "share") must keep every property too
 CASES.append(("painn", 2, {"unpool": "share"}))
+# and so must mass-weighted coarse levels (MuSEConfig.mass_weighted)
+CASES.append(("painn", 2, {"unpool": "share", "mass_weighted": True}))
 IDS = [f"{name}-L{levels}" + "".join(f"-{v}" for v in kw.values()) for name, levels, kw in CASES]
 
 

@@ -13,7 +13,11 @@ Node state (:class:`NodeState`):
 
 Geometric graph (:class:`GeometricGraph`):
     node positions, edges ``(source j, target i)`` with vectors r_ij = r_j - r_i (+ periodic
-    shift) and lengths, the cutoff, and the batch vector.
+    shift) and lengths, the cutoff, and the batch vector; optionally ``edge_weight`` (E,), a
+    factor on every message along each edge. A backbone must make each edge's message linear
+    in it (PaiNN, MACE and SO3krates fold it into their radial envelope, which every message
+    of theirs already multiplies), so that a node of weight 2 sends what two nodes of weight
+    1 in its place would send (``tests/backbones/test_contract.py``).
 
 Construction: ``Backbone(atomic_numbers, cutoff, *, hidden, num_interactions, **specific)``,
 where the atom level gets the atomic numbers of its species (species index k is

@@ -275,6 +275,12 @@ class MACE(Backbone):
         edge_feats, cutoff = m.radial_embedding(
             graph.lengths.unsqueeze(-1), attrs, graph.edge_index, m.atomic_numbers
         )
+        if graph.edge_weight is not None:
+            # mace-torch's interaction blocks multiply their tensor-product weights by
+            # ``cutoff`` when it is given (with apply_cutoff, the default, the envelope is in
+            # edge_feats instead and ``cutoff`` is None), so every message is linear in it
+            w = graph.edge_weight.unsqueeze(-1)
+            cutoff = w if cutoff is None else cutoff * w
         feats, layers = state.scalar, []
         for i, (interaction, product) in enumerate(zip(m.interactions, m.products, strict=True)):
             feats, sc = interaction(

@@ -197,6 +197,8 @@ class PaiNN(Backbone):
     def interact(self, state: NodeState, graph: GeometricGraph) -> NodeState:
         s, v = state.scalar, state.equivariant
         env = polynomial_envelope(graph.lengths / self.cutoff)
+        if graph.edge_weight is not None:
+            env = env * graph.edge_weight  # every filter, hence every message, is linear in env
         basis = enveloped_basis(self.rbf(graph.lengths), env)
         unit = graph.vectors / graph.lengths.clamp_min(1e-9).unsqueeze(-1)
         for message, update in zip(self.messages, self.updates, strict=True):

@@ -191,6 +191,8 @@ class SO3krates(Backbone):
         h, chi = state.scalar, state.equivariant[..., 0]
         rbf = self.rbf(graph.lengths)
         env = polynomial_envelope(graph.lengths / self.cutoff)
+        if graph.edge_weight is not None:
+            env = env * graph.edge_weight  # both attentions' filters are linear in env
         sh = self.sh(graph.vectors)
         for att, ex, n1, n2 in zip(
             self.attention, self.exchange, self.norm_att, self.norm_ex, strict=True

@@ -66,6 +66,13 @@ class MuSEConfig:
             node's worth however many members it has: the atoms' share of a long-range
             interaction then does not grow with a flake's atom count; docs/method.md,
             Section 4).
+        mass_weighted: scale each coarse node's messages and its energy by the number of
+            atoms it stands for (A_k = Σ_i S_ik A_i, 1 for an atom), so that a
+            region cut into more, smaller nodes sends and holds the same amount: every
+            coarse message is multiplied by its sender's A_j
+            (``GeometricGraph.edge_weight``) and every coarse node energy by its own
+            A_k (docs/method.md, Section 4). ``False`` (the default): one node, one
+            message and one energy, whatever its size.
         energy_shifts: per-element energy added to each atom, in eV.
         backbone_kwargs: extra hyperparameters passed to every level's backbone.
         seed: seed of the weight initialisation, or ``None``.
@@ -85,6 +92,7 @@ class MuSEConfig:
     assignment_norm: bool = True
     pool_norm: bool = True
     unpool: str = "member"
+    mass_weighted: bool = False
     energy_shifts: dict[str, float] = field(default_factory=dict)
     backbone_kwargs: dict = field(default_factory=dict)
     seed: int | None = None
@@ -139,6 +147,7 @@ class MuSEConfig:
         "assignment_norm": (bool,),
         "pool_norm": (bool,),
         "unpool": (str,),
+        "mass_weighted": (bool,),
         "seed": (Integral, type(None)),
         "energy_shifts": (dict,),
         "backbone_kwargs": (dict,),
@@ -207,10 +216,16 @@ class MuSEConfig:
     def backbone_only(self) -> MuSEConfig:
         """The same config with the coarse levels dropped (``levels[:1]``).
 
-        The down pass (``unpool``) belongs to the coarse levels, so it goes back to its
-        default: a backbone-only config is the same whichever down pass its MuSE model had.
+        The down pass (``unpool``) and the mass weighting belong to the coarse levels, so they
+        go back to their defaults: a backbone-only config is the same whichever of them its
+        MuSE model had.
         """
-        return replace(self, levels=self.levels[:1], unpool=MuSEConfig.unpool)
+        return replace(
+            self,
+            levels=self.levels[:1],
+            unpool=MuSEConfig.unpool,
+            mass_weighted=MuSEConfig.mass_weighted,
+        )
 
     def to_dict(self) -> dict:
         """Plain-Python dictionary (lists, numbers, strings), suitable for saving."""

@@ -68,6 +68,9 @@ class MuSEOutput:
         positions: per level, (K_l, 3) node positions (atoms first).
         batches: per level, (K_l,) structure index of each node.
         anchors: per level, (K_l,) atom index of each node's seed atom.
+        node_atoms: per level, (K_l,) how many atoms each node stands for, the S-weighted sum
+            of its members' counts (1 for an atom; a structure's nodes add up to its atom
+            count on every level). With ``mass_weighted`` they scale the coarse levels.
     """
 
     energy: torch.Tensor
@@ -78,6 +81,7 @@ class MuSEOutput:
     positions: list[torch.Tensor]
     batches: list[torch.Tensor]
     anchors: list[torch.Tensor]
+    node_atoms: list[torch.Tensor]
 
 
 @dataclass
@@ -87,6 +91,8 @@ class _Hierarchy:
     graphs: list[GeometricGraph]
     states: list[NodeState]
     anchors: list[torch.Tensor]
+    #: per level, (K_l,) the number of atoms each node stands for (sum of S-weighted members)
+    atoms: list[torch.Tensor]
     assigns: list[Assignment] = field(default_factory=list)
 
 
@@ -261,6 +267,7 @@ class MuSE(nn.Module):
             graphs=[graph],
             states=[first.interact(first.embed_atoms(species), graph)],
             anchors=[torch.arange(batch.z.shape[0], device=batch.z.device)],
+            atoms=[batch.pos.new_ones(batch.z.shape[0])],
         )
         copies = self._fragment_copies(batch) if self.levels else None
         for level in range(1, self.levels + 1):
@@ -271,6 +278,8 @@ class MuSE(nn.Module):
             getattr(batch, "fragment", None),
         )  # fmt: skip
         node_energies = [b.readout(st) for b, st in zip(self.backbones, h.states, strict=True)]
+        if self.config.mass_weighted:
+            node_energies[1:] = [e * a for e, a in zip(node_energies[1:], h.atoms[1:], strict=True)]
         for module in self.outputs:
             node_energies[0] = node_energies[0] + module.atom_energies(atoms)
         return self._collect(h, node_energies, int(batch.num_graphs))
@@ -318,6 +327,10 @@ class MuSE(nn.Module):
             hard=self.config.hard,
         )
         pos = coarse_positions(fine_graph.pos, seed_nodes, s)
+        # how many atoms each node stands for: S-weighted sums of the members' counts
+        atoms = scatter(
+            s.weight * h.atoms[-1][s.fine], s.coarse, 0, dim_size=s.num_coarse, reduce="sum"
+        )
         coarse_graph = radius_graph(
             pos,
             fine_graph.batch[seed_nodes],
@@ -326,6 +339,8 @@ class MuSE(nn.Module):
             settings.cutoff,
             int(batch.num_graphs),
         )
+        if self.config.mass_weighted:
+            coarse_graph.edge_weight = atoms[coarse_graph.edge_index[0]]
         backbone = self.backbones[level]
         state = backbone.interact(
             backbone.embed_coarse(pool(h.states[-1], s, normalise=self.config.pool_norm), s.mass),
@@ -335,6 +350,7 @@ class MuSE(nn.Module):
         h.states.append(state)
         h.assigns.append(s)
         h.anchors.append(h.anchors[-1][seed_nodes])
+        h.atoms.append(atoms)
 
     def _refine(self, h: _Hierarchy) -> None:
         """Going back down: each level receives its coarse level's features through S."""
@@ -365,6 +381,7 @@ class MuSE(nn.Module):
             positions=[g.pos for g in h.graphs],
             batches=[g.batch for g in h.graphs],
             anchors=h.anchors,
+            node_atoms=h.atoms,
         )
 
     def backbone_only(self) -> MuSE:

@@ -118,14 +118,20 @@ def _read_run(run: Path) -> tuple[dict, list[dict], dict, dict, list]:
 
 
 def _down_pass(mc) -> str:
-    """The coarse levels' down pass, where the model has coarse levels (docs/method.md, 4)."""
+    """The coarse levels' down pass and weighting, where there are any (docs/method.md, 4)."""
     if not mc.coarse_levels:
         return ""
     how = {
         "member": "each coarse node's message copied to every member atom",
         "share": "each coarse node's message shared among its members, S_ik / M_k",
     }[mc.unpool]
-    return f"; down pass `unpool: {mc.unpool}`: {how}"
+    mass = (
+        "; mass-weighted coarse levels (`mass_weighted: true`): each coarse node's messages "
+        "and energy scaled by the atoms it stands for"
+        if mc.mass_weighted
+        else ""
+    )
+    return f"; down pass `unpool: {mc.unpool}`: {how}{mass}"
 
 
 def _stopped(rows: list[dict], optim: dict, best_epoch: int) -> str:

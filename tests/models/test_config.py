@@ -47,6 +47,8 @@ def test_backbone_only_forgets_the_down_pass_with_the_coarse_levels():
     plain = MuSEConfig(elements=["H", "C"], levels=0)
     assert shared.backbone_only() == plain and shared.unpool == "share"
     assert shared.backbone_only().unpool == "member"
+    weighted = MuSEConfig(elements=["H", "C"], levels=2, mass_weighted=True)
+    assert weighted.backbone_only() == plain and not weighted.backbone_only().mass_weighted
 
 
 @pytest.mark.parametrize(
@@ -65,6 +67,7 @@ def test_backbone_only_forgets_the_down_pass_with_the_coarse_levels():
         ({"levels": [{"cutoff": 5.0, "colour": 1}]}, r"levels\[0\]: unknown key\(s\) \['colour'\]"),
         ({"levels": [{"cutoff": 5.0}], "sigma": [1.0]}, "per-level lists go with levels given"),
         ({"unpool": "copy"}, r"unpool must be one of \('member', 'share'\)"),
+        ({"mass_weighted": 1}, "mass_weighted must be bool"),
     ],
 )
 def test_invalid_configs_name_the_field(kwargs, message):

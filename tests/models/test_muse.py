@@ -170,3 +170,42 @@ def test_coarse_levels_start_from_bounded_features(water_on_coronene, backbone, 
     assert np.isfinite(coarse[True, 100.0]).all()
     assert np.abs(coarse[True, 100.0] - coarse[True, 1.0]).max() < 5.0
     assert np.abs(coarse[False, 100.0] - coarse[False, 1.0]).max() > runaway
+
+
+def test_nodes_stand_for_all_the_atoms_on_every_level(water_on_coronene, periodic_sheet):
+    """``node_atoms``: each level's nodes add up to the structure's atom count, in a batch of
+    a flake complex and a periodic sheet (whose nodes straddle the cell boundary)."""
+    from torch_geometric.utils import scatter
+
+    structures = [water_on_coronene, periodic_sheet]
+    for weighted in (False, True):
+        model = small_model(mass_weighted=weighted).double()
+        out = model(model.graph_converter(torch.float64).batch(structures, targets=False))
+        assert len(out.node_atoms) == 3
+        assert torch.equal(out.node_atoms[0], torch.ones_like(out.node_atoms[0]))
+        for atoms, batch in zip(out.node_atoms, out.batches, strict=True):
+            per_structure = scatter(atoms, batch, 0, dim_size=2, reduce="sum")
+            torch.testing.assert_close(
+                per_structure, torch.tensor([len(s) for s in structures], dtype=torch.float64)
+            )
+        # coarse nodes of the sheet hold several atoms each: the weighting has something to
+        # act on (a lone water molecule's node holds its own few atoms)
+        assert out.node_atoms[2].max() > 2.5
+
+
+def test_mass_weighting_scales_coarse_node_energies_by_their_atoms(benzene, monkeypatch):
+    """With the messages left alone (one coarse block that sends nothing: the readout of the
+    embedded nodes), a weighted node's energy is its atom count times the plain one's."""
+    plain = small_model(num_interactions=(2, 1, 1)).double()
+    weighted = small_model(num_interactions=(2, 1, 1), mass_weighted=True).double()
+    weighted.load_state_dict(plain.state_dict())
+    for model in (plain, weighted):
+        for b in model.backbones[1:]:
+            monkeypatch.setattr(b, "interact", lambda state, graph: state)
+    batch = plain.graph_converter(torch.float64).batch(benzene, targets=False)
+    a, b = plain(batch), weighted(batch)
+    torch.testing.assert_close(a.node_energies[0], b.node_energies[0])
+    for level in (1, 2):
+        torch.testing.assert_close(
+            b.node_energies[level], a.node_energies[level] * a.node_atoms[level]
+        )

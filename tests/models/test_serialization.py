@@ -157,6 +157,18 @@ def test_the_shared_down_pass_round_trips_and_older_files_copy(tmp_path, water_o
     assert abs(energies[2] - energies[0]) > 1e-6
 
 
+def test_mass_weighting_round_trips_and_older_files_have_none(tmp_path, water_on_coronene):
+    weighted = small_model(mass_weighted=True)
+    weighted.save(tmp_path / "weighted.pt")
+    loaded = mx.load_model(tmp_path / "weighted.pt")
+    assert loaded.config.mass_weighted is True
+    old = _saved_in_format(small_model(), tmp_path / "old.pt", 5, "mass_weighted")
+    assert old.config.mass_weighted is False
+    energies = _energies((weighted, loaded, small_model()), water_on_coronene)
+    assert energies[1] == energies[0]
+    assert abs(energies[2] - energies[0]) > 1e-6  # same weights: the weighting acts
+
+
 def test_checkpoints_record_their_model_format(tmp_path):
     from muse_explore.training.checkpoint import (
         checkpoint_model_config,

@@ -138,6 +138,17 @@ def test_card_names_the_down_pass(write_config, tmp_path):
     card = (out / "tiny-shared.md").read_text()
     assert "down pass `unpool: share`: each coarse node's message shared among its members" in card
     assert "1 epochs (" in card  # the whole budget: no stopping note
+    assert "mass-weighted" not in card
+
+
+def test_card_names_mass_weighted_coarse_levels(write_config, tmp_path):
+    _, cfg = write_config("weighted", optim__epochs=1, model__mass_weighted=True)
+    Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
+    out = tmp_path / "models"
+    assert main(["export", str(tmp_path / "weighted"), "tiny-weighted", "--out", str(out)]) == 0
+    card = (out / "tiny-weighted.md").read_text()
+    assert "mass-weighted coarse levels (`mass_weighted: true`)" in card
+    assert "down pass `unpool: member`" in card
 
 
 @pytest.mark.parametrize(
