@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import platform
+import re
 import shutil
 from pathlib import Path
 
@@ -31,9 +32,10 @@ def _rel(path: Path) -> str:
 def _shipped_config(run: Path) -> str | None:
     """The repository's config that trains into ``run`` (or ``None``).
 
-    Searched in ``sample_data/configs/`` and its subfolders (the protocol's). A config's
-    ``run_dir`` is relative to where training ran: the repository root or the working
-    directory.
+    With `` --seed N`` appended when ``run`` is the ``RUN_DIR-seedN`` that ``muse-explore
+    train CONFIG --seed N`` trains into. Searched in ``sample_data/configs/`` and its
+    subfolders (the protocol's). A config's ``run_dir`` is relative to where training ran:
+    the repository root or the working directory.
     """
     from muse_explore.samples import repository_root
 
@@ -41,13 +43,20 @@ def _shipped_config(run: Path) -> str | None:
         root = repository_root()
     except MuSEFileError:
         return None
+    seeded = re.fullmatch(r"(.+)-seed(\d+)", run.name)
     for path in sorted((root / "sample_data" / "configs").rglob("*.yaml")):
         try:
             run_dir = yaml.safe_load(path.read_text()).get("run_dir")
         except (yaml.YAMLError, AttributeError):
             continue
-        if run_dir and run.resolve() in {Path(run_dir).resolve(), (root / run_dir).resolve()}:
+        if not run_dir:
+            continue
+        places = {Path(run_dir).resolve(), (root / run_dir).resolve()}
+        if run.resolve() in places:
             return _rel(path)
+        # `train CONFIG --seed N` trains into RUN_DIR-seedN
+        if seeded and (run.parent / seeded[1]).resolve() in places:
+            return f"{_rel(path)} --seed {int(seeded[2])}"
     return None
 
 

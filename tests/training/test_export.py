@@ -128,6 +128,12 @@ def test_a_protocol_run_finds_its_config_from_anywhere(tmp_path, monkeypatch):
         repository_root() / "sample_data/configs/protocol/painn-graphene.yaml"
     )
     assert _shipped_config(tmp_path / "elsewhere") is None
+    # `train CONFIG --seed 1` trains into RUN_DIR-seed1: the card gives that command
+    seed = repository_root() / "runs" / "protocol" / "painn-peptide-seed1"
+    assert _shipped_config(seed) == (
+        str(repository_root() / "sample_data/configs/protocol/painn-peptide.yaml") + " --seed 1"
+    )
+    assert _shipped_config(repository_root() / "runs" / "protocol" / "nothing-seed1") is None
 
 
 def test_card_names_the_down_pass(write_config, tmp_path):
