@@ -9,8 +9,9 @@ from muse_explore.errors import MuSEInputError
 from ..conftest import small_model
 
 
-def test_scale_and_atom_energies_sum_to_the_energy(water_on_coronene):
-    calc = mx.MuSECalculator(small_model())
+@pytest.mark.parametrize("mass_weighted", [False, True])
+def test_scale_and_atom_energies_sum_to_the_energy(water_on_coronene, mass_weighted):
+    calc = mx.MuSECalculator(small_model(mass_weighted=mass_weighted))
     water_on_coronene.calc = calc
     e = water_on_coronene.get_potential_energy()
     r = calc.results
