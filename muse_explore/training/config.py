@@ -9,11 +9,23 @@ mistyped key, a wrong type or an impossible value raises :class:`MuSEConfigError
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from muse_explore.errors import MuSEConfigError
 from muse_explore.models.config import MuSEConfig
+
+
+def seeded_run_dir(run_dir: str, seed: int) -> str:
+    """The folder ``train CONFIG --seed N`` trains into: ``RUN_DIR-seedN``."""
+    return f"{run_dir}-seed{seed}"
+
+
+def unseeded_run_dir(name: str) -> tuple[str, int] | None:
+    """``(RUN_DIR, N)`` for a ``RUN_DIR-seedN`` name (inverse of :func:`seeded_run_dir`)."""
+    match = re.fullmatch(r"(.+)-seed(\d+)", name)
+    return (match[1], int(match[2])) if match else None
 
 
 @dataclass
@@ -233,7 +245,7 @@ class TrainConfig:
         keeps it.
         """
         model = replace(self.model, seed=seed) if self.model.seed == self.seed else self.model
-        return replace(self, seed=seed, run_dir=f"{self.run_dir}-seed{seed}", model=model)
+        return replace(self, seed=seed, run_dir=seeded_run_dir(self.run_dir, seed), model=model)
 
     def to_dict(self) -> dict:
         """Plain-Python dictionary (what ``config.yaml`` in the run folder holds)."""

@@ -6,7 +6,6 @@ import csv
 import json
 import os
 import platform
-import re
 import shutil
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import yaml
 
 from muse_explore.atomic import atomic_open, atomic_path
 from muse_explore.errors import MuSEFileError
+from muse_explore.training.config import unseeded_run_dir
 
 
 def _count_params(model) -> int:
@@ -43,7 +43,7 @@ def _shipped_config(run: Path) -> str | None:
         root = repository_root()
     except MuSEFileError:
         return None
-    seeded = re.fullmatch(r"(.+)-seed(\d+)", run.name)
+    seeded = unseeded_run_dir(run.name)
     for path in sorted((root / "sample_data" / "configs").rglob("*.yaml")):
         try:
             run_dir = yaml.safe_load(path.read_text()).get("run_dir")
@@ -55,8 +55,8 @@ def _shipped_config(run: Path) -> str | None:
         if run.resolve() in places:
             return _rel(path)
         # `train CONFIG --seed N` trains into RUN_DIR-seedN
-        if seeded and (run.parent / seeded[1]).resolve() in places:
-            return f"{_rel(path)} --seed {int(seeded[2])}"
+        if seeded and (run.parent / seeded[0]).resolve() in places:
+            return f"{_rel(path)} --seed {seeded[1]}"
     return None
 
 

@@ -2,7 +2,12 @@ import pytest
 import yaml
 
 from muse_explore.errors import MuSEConfigError
-from muse_explore.training.config import LossConfig, TrainConfig
+from muse_explore.training.config import (
+    LossConfig,
+    TrainConfig,
+    seeded_run_dir,
+    unseeded_run_dir,
+)
 
 from .conftest import small_config
 
@@ -25,6 +30,17 @@ def test_another_seed_reseeds_the_model_unless_it_has_its_own(tmp_path):
     assert cfg.seed == cfg.model.seed == 0  # the original is left alone
     own = TrainConfig.from_dict(small_config(tmp_path / "run", model__seed=7)).reseeded(3)
     assert own.seed == 3 and own.model.seed == 7
+
+
+@pytest.mark.parametrize("run_dir", ["runs/protocol/painn-graphene", "run-seed2", "a-seedling"])
+def test_seeded_run_names_parse_back(run_dir):
+    name = seeded_run_dir(run_dir, 12)
+    assert unseeded_run_dir(name) == (run_dir, 12)
+
+
+@pytest.mark.parametrize("name", ["painn-graphene", "a-seedling", "run-seed", "run-seedx"])
+def test_unseeded_names_are_not_taken_for_seeded_ones(name):
+    assert unseeded_run_dir(name) is None
 
 
 @pytest.mark.parametrize(
