@@ -11,8 +11,9 @@ local model's E_int at contact hardly depends on the flake beyond its cutoff, an
 does the reference's: the atoms added by a larger flake sit more than 5 Å away from the
 molecule's. For MuSE it also prints how each scale's E_int changes from C54H18 to the other
 flakes (the scale whose contribution moves most is the one that extrapolates), how many
-coarse nodes each flake has, MuSE's error under other partitions of the same flakes, and
-where on the flake the atom scale's E_int sits beyond the cutoff (the down pass).
+coarse nodes each flake has, MuSE's error under other partitions of the same flakes,
+where on the flake the atom scale's E_int sits beyond the cutoff (the down pass), and which
+scale carries the drift of a thermal flake's own energy per atom with its size.
 
 Writes benchmarks/flake_size.json (or --out). --models takes labels of the shipped models
 or LABEL=NAME_OR_PATH (a model file); the MuSE tables need a label MuSE.
@@ -152,7 +153,61 @@ def main() -> None:
         print(f"| {row['flake']} | {row['height']:.1f} | {row['atom_scale']:+.1f} | "
               f"{row['flake_atoms']:+.1f} | {row['molecule_atoms']:+.1f} | "
               f"{row['per_flake_atom_mean']:+.2f} | {row['per_flake_atom_max']:.2f} |")  # fmt: skip
+
+    print("\nEach flake's own energy: thermal flakes alone (the first 8 of each set's flakes),")
+    print("mean signed error per atom against GFN2-xTB and MuSE's scale energies per atom, meV")
+    print("| flake | " + " | ".join(f"{label} error" for label in models)
+          + " | MuSE atoms − baseline | MuSE level 1 | MuSE level 2 |")  # fmt: skip
+    print("|---|" + "---:|" * (len(models) + 3))
+    result["flake_energies"] = _flake_energies(models)
+    for flake, row in result["flake_energies"].items():
+        errors = " | ".join(f"{row[label]['error']:+.2f}" for label in models)
+        scales = row.get("MuSE", {}).get("scales")
+        base = row.get("baseline", {}).get("energy")
+        if scales is None or base is None:
+            print(f"| {flake} | {errors} | – | – | – |")
+            continue
+        print(f"| {flake} | {errors} | {scales[0] - base:+.1f} | "
+              + " | ".join(f"{x:+.1f}" for x in scales[1:]) + " |")  # fmt: skip
     _write(result, Path(args.out), t0)
+
+
+#: The thermal data sets whose isolated flakes :func:`_flake_energies` evaluates.
+FLAKE_SETS = {"C24H12": "graphene_thermal_coronene", "C54H18": "graphene_thermal",
+              "C96H24": "graphene_transfer"}  # fmt: skip
+
+
+def _flake_energies(models: dict, n: int = 8) -> dict:
+    """Per-atom energies of thermally distorted flakes alone, by model and (MuSE) by scale.
+
+    A flake's own energy per atom should not drift with its size; where MuSE's does, its
+    scale energies per atom say which scale carries the drift (the atom scale is given
+    relative to the baseline's total, since both hold the per-element shifts).
+    """
+    from ase.io import read
+
+    out = {}
+    for flake, stem in FLAKE_SETS.items():
+        path = ROOT.parent / "sample_data" / "data" / f"{stem}.extxyz.xz"
+        frames = [a for a in read(path, index=":120") if a.info.get("part") == "flake"][:n]
+        reference = np.array([a.get_potential_energy() / len(a) for a in frames])
+        out[flake] = {}
+        for label, spec in models.items():
+            calc = calculator(spec)
+            energies, scales = [], []
+            for atoms in frames:
+                atoms = atoms.copy()
+                atoms.calc = calc
+                energies.append(atoms.get_potential_energy() / len(atoms))
+                if "scale_energies" in calc.results:
+                    scales.append(np.asarray(calc.results["scale_energies"]) / len(atoms))
+            energies = np.array(energies)
+            row = {"error": float(1000 * (energies - reference).mean()),
+                   "energy": float(1000 * energies.mean())}  # fmt: skip
+            if scales and label == "MuSE":
+                row["scales"] = (1000 * np.mean(scales, axis=0)).tolist()
+            out[flake][label] = row
+    return out
 
 
 #: Heights (Å) of :func:`_down_pass`: beyond the atom level's cutoff, inside the coarse ones.
