@@ -186,14 +186,14 @@ def _flake_energies(models: dict, n: int = 8) -> dict:
     """
     from ase.io import read
 
+    calcs = {label: calculator(spec) for label, spec in models.items()}
     out = {}
     for flake, stem in FLAKE_SETS.items():
         path = ROOT.parent / "sample_data" / "data" / f"{stem}.extxyz.xz"
         frames = [a for a in read(path, index=":120") if a.info.get("part") == "flake"][:n]
         reference = np.array([a.get_potential_energy() / len(a) for a in frames])
         out[flake] = {}
-        for label, spec in models.items():
-            calc = calculator(spec)
+        for label, calc in calcs.items():
             energies, scales = [], []
             for atoms in frames:
                 atoms = atoms.copy()
