@@ -14,6 +14,9 @@ from pathlib import Path
 #: the reference itself, for the scripts that can run it as a "model"
 REFERENCE = "GFN2-xTB"
 
+#: the repository's shipped reference data (``sample_data/data``), read by the scripts
+DATA = Path(__file__).resolve().parents[1] / "sample_data" / "data"
+
 
 def parse_models(items, known: dict[str, str], reference: bool = False) -> dict[str, str]:
     """``{label: name_or_path}`` from ``--models`` items (``LABEL`` or ``LABEL=SPEC``).

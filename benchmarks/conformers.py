@@ -39,7 +39,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _models import calculator, parse_models, pm, seed_models
+from _models import DATA, calculator, parse_models, pm, seed_models
 
 ROOT = Path(__file__).resolve().parent
 CACHE = ROOT / "conformers_reference.json"
@@ -188,7 +188,7 @@ def fit_floor(models: dict[str, list[str]]) -> dict:
     from muse_explore.calc.evaluate import evaluate_batches
     from muse_explore.training.dataset import read_structures
 
-    data_dir = ROOT.parent / "sample_data" / "data"
+    data_dir = DATA
     sets = {}  # name -> (structures, reference energies, chain lengths), each read once
     for name, file in FIT_SETS.items():
         structures = read_structures([data_dir / file])

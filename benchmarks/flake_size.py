@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _models import calculator, graphene_labels, parse_models
+from _models import DATA, calculator, graphene_labels, parse_models
 
 ROOT = Path(__file__).resolve().parent
 MOLECULES = ("benzene", "pyridine", "water")
@@ -189,7 +189,7 @@ def _flake_energies(models: dict, n: int = 8) -> dict:
     calcs = {label: calculator(spec) for label, spec in models.items()}
     out = {}
     for flake, stem in FLAKE_SETS.items():
-        path = ROOT.parent / "sample_data" / "data" / f"{stem}.extxyz.xz"
+        path = DATA / f"{stem}.extxyz.xz"
         frames = [a for a in read(path, index=":120") if a.info.get("part") == "flake"][:n]
         reference = np.array([a.get_potential_energy() / len(a) for a in frames])
         out[flake] = {}

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _models import graphene_labels, mean_sd, parse_models, pm, seed_models
+from _models import DATA, graphene_labels, mean_sd, parse_models, pm, seed_models
 
 import muse_explore as mx
 from muse_explore.analysis import errors_by_range, interaction_energies, predict, profile_minimum
@@ -33,7 +33,7 @@ from muse_explore.pretrained import pretrained_path
 from muse_explore.training.dataset import read_structures
 
 ROOT = Path(__file__).resolve().parents[1]
-SCANS = ROOT / "sample_data" / "data" / "graphene_scans.extxyz.xz"
+SCANS = DATA / "graphene_scans.extxyz.xz"
 
 
 def profiles(structures, energies) -> dict[int, dict]:

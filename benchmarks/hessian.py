@@ -32,10 +32,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _models import calculator, graphene_labels, mean_sd, parse_models, pm, seed_models
+from _models import DATA, calculator, graphene_labels, mean_sd, parse_models, pm, seed_models
 
 ROOT = Path(__file__).resolve().parent
-MINIMA = ROOT.parent / "sample_data" / "data" / "minima"
+MINIMA = DATA / "minima"
 MOLECULES = ("benzene", "pyridine", "water", "naphthalene")
 ADSORBATES = ("benzene", "pyridine", "water")
 #: Intermolecular modes below this (cm⁻¹) are the nearly free sliding and spinning of the

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from _models import (
+    DATA,
     GRAPHENE_PAIRS,
     backbone_of,
     graphene_labels,
@@ -45,7 +46,6 @@ from muse_explore.pretrained import list_pretrained, model_data, models_dir, pre
 from muse_explore.training.dataset import load_splits, read_structures
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "sample_data" / "data"
 
 
 def main() -> None:
