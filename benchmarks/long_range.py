@@ -254,7 +254,7 @@ def _test_only_sets(seeds: dict[str, list[str]]) -> dict:
             table = _mean_table(tables)
             out["transfer_tables"][label] = table
             out["transfer_beyond_6A_seeds"][label] = [_beyond_6(t) for t in tables]
-            print(f"  {label:<9}" + "  ".join(f"{t['range']}: {pm(t['mae_seeds'], '.2f')}"
+            print(f"  {label:<15}" + "  ".join(f"{t['range']}: {pm(t['mae_seeds'], '.2f')}"
                                               for t in table))  # fmt: skip
             out.setdefault("transfer_energy_bias_per_atom", {})[label] = _mean_dict(biases)
         bias = out["transfer_energy_bias_per_atom"]
@@ -302,7 +302,7 @@ def _bias_by_part(frames, pred: np.ndarray, ref: np.ndarray) -> dict:
 def _print_bias(title: str, biases: dict) -> None:
     print(f"{title} (mean signed, meV/atom):")
     for label, parts in biases.items():
-        print(f"  {label:<9}" + "  ".join(f"{p} {v:+.2f}" for p, v in parts.items()))
+        print(f"  {label:<15}" + "  ".join(f"{p} {v:+.2f}" for p, v in parts.items()))
 
 
 def _beyond_6(table: list[dict]) -> float:
