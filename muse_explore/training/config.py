@@ -92,6 +92,10 @@ class LossConfig:
         interaction_weight: weight of the interaction-energy term, E_int = E(complex) −
             E(parts) per group (needs ``data.group_by`` and ``info["part"]`` of "complex",
             "flake", "molecule"); batches then hold whole groups.
+        coarse_energy_weight: weight of a Huber term on each structure's coarse-level
+            energy per atom, Σ_{l≥1} E_l / N (eV/atom), against zero. A MuSE model can hold a
+            per-atom offset on its coarse levels that its atom scale cancels (the loss does
+            not see the pair); this term fixes that freedom. It is zero for a backbone alone.
     """
 
     energy_weight: float = 1.0
@@ -99,6 +103,7 @@ class LossConfig:
     stress_weight: float = 1.0
     huber_delta: float = 0.01
     interaction_weight: float = 0.0
+    coarse_energy_weight: float = 0.0
 
     def check(self) -> None:
         """Raise :class:`MuSEConfigError` for impossible values."""

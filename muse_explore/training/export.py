@@ -243,6 +243,11 @@ def _card(
         if lo.get("interaction_weight")
         else ""
     )
+    if lo.get("coarse_energy_weight"):
+        interaction += (
+            f", and the coarse levels' energy per atom toward zero"
+            f" (weight {lo['coarse_energy_weight']})"
+        )
     limit = (
         f"; training time limited to {o['time_limit_minutes']:g} min"
         if o.get("time_limit_minutes")

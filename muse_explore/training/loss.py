@@ -7,7 +7,9 @@ r"""The training loss: weighted Huber terms on energy per atom, forces and stres
 
 plus, with ``interaction_weight`` > 0, :math:`w_I\,\overline{h_\delta(\hat E_\mathrm{int} -
 E_\mathrm{int})}` over the groups of the batch that hold a complex and its parts
-(E_int = E(complex) − Σ E(parts), in eV), with :math:`h_\delta` the Huber function
+(E_int = E(complex) − Σ E(parts), in eV), and with ``coarse_energy_weight`` > 0,
+:math:`w_C\,\overline{h_\delta(\sum_{l\ge1} E_l / N)}`, the coarse levels' energy per atom
+pulled toward zero, with :math:`h_\delta` the Huber function
 (Huber, Ann. Math. Statist. 35, 1964) and the bars
 means over structures, force components and stress components of structures with a stress.
 
@@ -47,9 +49,13 @@ def interaction_energies(energy: torch.Tensor, batch) -> tuple[torch.Tensor, tor
 
 
 def loss_terms(
-    pred: dict, batch, delta: float, *, interaction: bool = False
+    pred: dict, batch, delta: float, *, interaction: bool = False, coarse: bool = False
 ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """(sum of Huber values, count) for ``energy``, ``forces``, ``stress``, ``interaction``."""
+    """(sum of Huber values, count) of each term.
+
+    The terms are ``energy``, ``forces``, ``stress``, ``interaction`` and ``coarse`` (the
+    coarse levels' energy per atom, from ``pred["output"].scale_energies``).
+    """
     natoms = torch.bincount(batch.batch, minlength=batch.num_graphs).to(pred["energy"].dtype)
     e = huber_loss(pred["energy"] / natoms, batch.energy / natoms, reduction="sum", delta=delta)
     terms = {"energy": (e, torch.tensor(float(batch.num_graphs)))}
@@ -64,6 +70,12 @@ def loss_terms(
         terms["interaction"] = (
             huber_loss(p, r, reduction="sum", delta=delta),
             torch.tensor(float(p.numel())),
+        )
+    if coarse:
+        c = pred["output"].scale_energies[:, 1:].sum(dim=1) / natoms
+        terms["coarse"] = (
+            huber_loss(c, torch.zeros_like(c), reduction="sum", delta=delta),
+            torch.tensor(float(batch.num_graphs)),
         )
     return terms
 
@@ -80,6 +92,7 @@ def combine(terms: dict, counts: dict, cfg: LossConfig, *, allow_empty: bool = F
         "forces": cfg.forces_weight,
         "stress": cfg.stress_weight,
         "interaction": cfg.interaction_weight,
+        "coarse": cfg.coarse_energy_weight,
     }
     total = 0.0
     for name, (value, _) in terms.items():

@@ -58,7 +58,7 @@ from muse_explore.training.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from muse_explore.training.config import TrainConfig, model_from_section
+from muse_explore.training.config import LossConfig, TrainConfig, model_from_section
 from muse_explore.training.distributed import all_reduce_sum, barrier, cleanup, init_distributed
 from muse_explore.training.evaluation import load_for_evaluation
 from muse_explore.training.loss import combine, loss_terms
@@ -73,7 +73,7 @@ CSV_FIELDS = [
     "val_stress_mae", "val_stress_rmse", "val_interaction_mae", "val_interaction_rmse",
     "epoch_seconds", "elapsed_seconds", "skipped_steps",
 ]  # fmt: skip
-TERMS = ("energy", "forces", "stress", "interaction")
+TERMS = ("energy", "forces", "stress", "interaction", "coarse")
 #: Training stops (:class:`MuSETrainingError`) after this many skipped steps in a row: the
 #: weights do not change while steps are skipped, so a run whose every batch fails is stuck.
 MAX_SKIPPED_IN_A_ROW = 10
@@ -199,6 +199,7 @@ class Trainer:
         self.model.to(self.dist.device, self.dtype)
         converter = self.model.graph_converter(torch.float64)
         self.interaction = config.loss.interaction_weight > 0
+        self.coarse = config.loss.coarse_energy_weight > 0
         self._groups = (
             ds.group_ids(self.structures, config.data.group_by) if self.interaction else None
         )
@@ -399,7 +400,10 @@ class Trainer:
                 pred = compute_properties(
                     self.net, batch, forces=True, stress=bool(flags[0] > 0), create_graph=True
                 )
-                terms = loss_terms(pred, batch, cfg.loss.huber_delta, interaction=self.interaction)
+                terms = loss_terms(
+                    pred, batch, cfg.loss.huber_delta, interaction=self.interaction,
+                    coarse=self.coarse,
+                )  # fmt: skip
                 sums = [v[0].detach() for v in terms.values()]
                 bad = bool(sums) and not bool(torch.isfinite(torch.stack(sums)).all())
             except MuSENumericalError:  # features overflowed: no loss, no gradients
@@ -507,7 +511,10 @@ class Trainer:
             stress=True, batches=batches,
         ):  # fmt: skip
             acc.update(pred, batch)
-            terms = loss_terms(pred, batch, self.cfg.loss.huber_delta, interaction=self.interaction)
+            terms = loss_terms(
+                pred, batch, self.cfg.loss.huber_delta, interaction=self.interaction,
+                coarse=self.coarse,
+            )  # fmt: skip
             for k, name in enumerate(TERMS):
                 if name in terms:
                     sums[k] += float(terms[name][0].detach())
@@ -674,8 +681,13 @@ def _check_same_run(saved: dict, config: TrainConfig, model_format: int) -> None
     format 5 only with ``pool_norm: false``: what it was trained with).
     """
     now = config.to_dict()
-    for section in ("data", "loss"):
-        if saved[section] != now[section]:
+    # the loss as the config it builds: a run saved before a loss field existed has its default
+    try:
+        same_loss = LossConfig(**saved["loss"]) == config.loss
+    except TypeError:  # a field this version does not know
+        same_loss = False
+    for section, same in (("data", saved["data"] == now["data"]), ("loss", same_loss)):
+        if not same:
             raise MuSEConfigError(
                 f"--resume: the '{section}' section differs from the run's config.yaml"
             )

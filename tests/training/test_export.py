@@ -155,6 +155,16 @@ def test_card_names_mass_weighted_coarse_levels(write_config, tmp_path):
     card = (out / "tiny-weighted.md").read_text()
     assert "mass-weighted coarse levels (`mass_weighted: true`)" in card
     assert "down pass `unpool: member`" in card
+    assert "coarse levels' energy per atom" not in card
+
+
+def test_card_names_the_coarse_energy_term(write_config, tmp_path):
+    _, cfg = write_config("pulled", optim__epochs=1, loss__coarse_energy_weight=10.0)
+    Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
+    out = tmp_path / "models"
+    assert main(["export", str(tmp_path / "pulled"), "tiny-pulled", "--out", str(out)]) == 0
+    card = (out / "tiny-pulled.md").read_text()
+    assert "the coarse levels' energy per atom toward zero (weight 10.0)" in card
 
 
 @pytest.mark.parametrize(

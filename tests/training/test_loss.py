@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 from torch_geometric.data import Batch, Data
@@ -86,3 +87,32 @@ def test_interaction_energy_per_complex_of_a_group():
     )
     assert float(t["interaction"][1]) == 3
     assert float(t["interaction"][0]) == pytest.approx(0.5 * (0.01 + 0.04 + 0.04))
+
+
+@pytest.mark.parametrize("levels", [0, 2])
+def test_coarse_term_is_the_coarse_energy_per_atom(levels):
+    """The ``coarse`` term is h_δ(Σ_{l≥1} E_l / N) per structure: zero for a backbone alone."""
+    from ase.build import molecule
+
+    import muse_explore as mx
+    from muse_explore.calc.derivatives import compute_properties
+
+    torch.manual_seed(0)
+    model = mx.build_model(backbone="painn", levels=levels, hidden=8).double()
+    conv = model.graph_converter(torch.float64)
+    atoms = [molecule("C6H6"), molecule("CH3CH2OH")]
+    for a in atoms:
+        a.info["energy"] = 0.0
+        a.arrays["forces"] = np.zeros((len(a), 3))
+    batch = Batch.from_data_list([conv(a, targets=False) for a in atoms])
+    batch.energy = torch.zeros(2, dtype=torch.float64)
+    batch.forces = torch.zeros(batch.pos.shape, dtype=torch.float64)
+    pred = compute_properties(model, batch, forces=True)
+    value, count = loss_terms(pred, batch, delta=0.01, coarse=True)["coarse"]
+    per_atom = pred["output"].scale_energies[:, 1:].sum(dim=1) / torch.tensor([12.0, 9.0])
+    expected = torch.nn.functional.huber_loss(
+        per_atom, torch.zeros(2, dtype=torch.float64), reduction="sum", delta=0.01
+    )
+    assert float(count) == 2
+    torch.testing.assert_close(value, expected)
+    assert (float(value.detach()) == 0.0) == (levels == 0)

@@ -545,3 +545,47 @@ def test_ddp_skips_a_step_that_fails_on_one_process_only(write_config, tmp_path)
         torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-12)
     for run in ("ddp_nan", "single_nan"):
         assert _rows(tmp_path / run)[0]["skipped_steps"] == "1"
+
+
+def _coarse_per_atom(trainer) -> float:
+    """Mean |coarse levels' energy per atom| (eV) of the trained model on its training data."""
+    from torch_geometric.data import Batch
+
+    from muse_explore.calc.derivatives import compute_properties
+
+    batch = Batch.from_data_list(list(trainer.graphs["train"])[:12])
+    with torch.no_grad():
+        out = compute_properties(trainer.model, batch, forces=False)["output"]
+    natoms = torch.bincount(batch.batch, minlength=batch.num_graphs)
+    return float((out.scale_energies[:, 1:].sum(dim=1) / natoms).abs().mean())
+
+
+def test_coarse_energy_term_pulls_the_coarse_offset_toward_zero(write_config, tmp_path):
+    """With ``coarse_energy_weight`` the coarse levels hold far less energy per atom than
+    in the same run without it; the term shows in the loss."""
+    runs = {}
+    for name, weight in (("free", 0.0), ("pulled", 1000.0)):
+        _, cfg = write_config(name, optim__epochs=3, loss__coarse_energy_weight=weight)
+        trainer = Trainer(TrainConfig.from_dict(cfg), progress=False)
+        trainer.fit()
+        runs[name] = trainer
+    free, pulled = (_coarse_per_atom(runs[k]) for k in ("free", "pulled"))
+    assert pulled < 0.2 * free, (free, pulled)
+    assert pulled < 0.01  # eV/atom
+
+
+def test_resume_a_run_saved_before_the_coarse_energy_term(write_config, tmp_path):
+    """A checkpoint whose loss section lacks ``coarse_energy_weight`` resumes with its
+    default (0); asking for another weight on resume is refused."""
+    _, cfg = write_config("old", optim__epochs=1)
+    Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
+    last = tmp_path / "old" / "checkpoints" / "last.pt"
+    state = torch.load(last, weights_only=True)
+    del state["train_config"]["loss"]["coarse_energy_weight"]
+    torch.save(state, last)
+    longer = dict(cfg, optim=dict(cfg["optim"], epochs=2))
+    changed = dict(longer, loss={"coarse_energy_weight": 1.0})
+    with pytest.raises(MuSEConfigError, match="'loss' section differs"):
+        Trainer(TrainConfig.from_dict(changed), resume=True, progress=False)
+    Trainer(TrainConfig.from_dict(longer), resume=True, progress=False).fit()
+    assert [r["epoch"] for r in _rows(tmp_path / "old")] == ["1", "2"]
