@@ -111,8 +111,30 @@ def _conformers_cell(data, row, column):
     return [e - r["GFN2-xTB:helix"] for e in r[f"{label}:helix:seeds"]]
 
 
+#: ``hessian.json``'s summary field (and its scale) behind each README column heading
+HESSIAN_COLUMNS = {
+    "molecules' frequencies (cm⁻¹)": ("molecules_frequency_mae", 1),
+    "adsorbate block (eV/Å²)": ("adsorbate_hessian_mae", 1),
+    "intermolecular modes (cm⁻¹)": ("intermolecular_mode_mae", 1),
+    "stiff intermolecular modes (%)": ("intermolecular_mode_relative", 100),
+}
+
+
+def _hessian_cell(data, row, column):
+    """The values (one per training seed) behind one cell of ``hessian.json``'s summary
+    (autograd Hessians): the model named in ``row``, the measure named by ``column``."""
+    label, _, name = row.partition(" ")
+    assert data["models"][label] == name.strip("()`"), f"row {row!r} names another model"
+    key, scale = HESSIAN_COLUMNS[column]
+    return [scale * v for v in data["summary_seeds"][label]["autograd"][key]]
+
+
 #: How a README table reads the JSON file that its paragraph names, by file name.
-SOURCES = {"long_range.json": _long_range_cell, "conformers.json": _conformers_cell}
+SOURCES = {
+    "long_range.json": _long_range_cell,
+    "conformers.json": _conformers_cell,
+    "hessian.json": _hessian_cell,
+}
 
 _NUMBER = re.compile(r"[-−+]?\d+(?:[.,]\d+)*")
 #: a table cell: a number, or mean ± sd over training seeds
@@ -229,6 +251,14 @@ def test_the_checks_fail_on_numbers_that_no_json_backs():
     bumped = f"{float(mean.replace('−', '-')) + 5:+.0f}"
     changed = row.replace(f"| {cell} |", f"| {cell.replace(mean, bumped, 1)} |")
     assert changed != row
+    assert any(bumped in p for p in table_problems(README.replace(row, changed)))
+    # and a changed Hessian cell
+    hessians = next(t for t in _tables(README) if "adsorbate block (eV/Å²)" in t[1])
+    row = "| " + " | ".join(hessians[2][0]) + " |"
+    cell = hessians[2][0][1]
+    bumped = f"{float(cell) + 1:.1f}"
+    changed = row.replace(f"| {cell} |", f"| {bumped} |", 1)
+    assert changed != row and row in README
     assert any(bumped in p for p in table_problems(README.replace(row, changed)))
     for claim in ("MuSE costs 1.19 times its backbone.", "MD ran 20x slower.", "at 5Å"):
         assert prose_problems(f"{README}\n{claim}\n"), claim
