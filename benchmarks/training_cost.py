@@ -99,7 +99,10 @@ def _cost(cfg, data, steps: int) -> dict:
         batch = batch_to(batch, torch.device("cpu"), dtype)
         t0, w0 = time.process_time(), time.perf_counter()
         pred = compute_properties(model, batch, forces=True, create_graph=True)
-        terms = loss_terms(pred, batch, cfg.loss.huber_delta, interaction=interaction)
+        terms = loss_terms(
+            pred, batch, cfg.loss.huber_delta, interaction=interaction,
+            coarse=cfg.loss.coarse_energy_weight > 0,
+        )  # fmt: skip
         counts = {k: float(terms[k][1]) if k in terms else 0.0 for k in TERMS}
         loss = combine(terms, counts, cfg.loss)
         optimiser.zero_grad(set_to_none=True)

@@ -115,7 +115,10 @@ class LossConfig:
         if self.energy_weight + self.forces_weight + self.stress_weight == 0 and not (
             self.interaction_weight
         ):
-            raise MuSEConfigError("loss: all weights are zero")
+            raise MuSEConfigError(
+                "loss: every data term's weight is zero (energy, forces, stress, interaction;"
+                " coarse_energy_weight alone fits nothing)"
+            )
 
 
 @dataclass

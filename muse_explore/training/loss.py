@@ -84,8 +84,8 @@ def combine(terms: dict, counts: dict, cfg: LossConfig, *, allow_empty: bool = F
     """Weighted sum of the terms, each divided by its (global) count.
 
     Raises:
-        MuSEConfigError: when no weighted term has data in the batch (nothing to learn
-            from), unless ``allow_empty``.
+        MuSEConfigError: when no weighted data term (all but ``coarse``, which fits no
+            reference) has data in the batch (nothing to learn from), unless ``allow_empty``.
     """
     weights = {
         "energy": cfg.energy_weight,
@@ -94,12 +94,13 @@ def combine(terms: dict, counts: dict, cfg: LossConfig, *, allow_empty: bool = F
         "interaction": cfg.interaction_weight,
         "coarse": cfg.coarse_energy_weight,
     }
-    total = 0.0
+    total, fitted = 0.0, False
     for name, (value, _) in terms.items():
         n = float(counts[name])
         if n > 0 and weights[name] > 0:
             total = total + weights[name] * value / n
-    if isinstance(total, float) and not allow_empty:
+            fitted = fitted or name != "coarse"
+    if not fitted and not allow_empty:
         from muse_explore.errors import MuSEConfigError
 
         raise MuSEConfigError(

@@ -678,7 +678,9 @@ def _check_same_run(saved: dict, config: TrainConfig, model_format: int) -> None
     shorthand (``levels: 2``) resumes under the same model written out in full; a checkpoint
     of an older model format is compared as that format's model (a MuSE run saved before
     format 4 resumes only with ``assignment_norm: false`` and ``pool_norm: false``, before
-    format 5 only with ``pool_norm: false``: what it was trained with).
+    format 5 only with ``pool_norm: false``: what it was trained with). The loss sections
+    are compared as the ``LossConfig`` they build, so a loss field that a run's checkpoint
+    predates takes its default there; the data sections are compared as written.
     """
     now = config.to_dict()
     # the loss as the config it builds: a run saved before a loss field existed has its default

@@ -116,3 +116,21 @@ def test_coarse_term_is_the_coarse_energy_per_atom(levels):
     assert float(count) == 2
     torch.testing.assert_close(value, expected)
     assert (float(value.detach()) == 0.0) == (levels == 0)
+
+
+def test_the_coarse_term_alone_is_no_data_to_learn_from():
+    """A batch whose only weighted term is the coarse one is refused (it fits no reference),
+    and a config whose only weight is the coarse one says why."""
+    from muse_explore.errors import MuSEConfigError
+
+    cfg = LossConfig(energy_weight=0.0, forces_weight=0.0, stress_weight=1.0,
+                     coarse_energy_weight=1.0)  # fmt: skip
+    terms = {"stress": (torch.tensor(0.0), 0.0), "coarse": (torch.tensor(0.5), 2.0)}
+    with pytest.raises(MuSEConfigError, match="no weighted loss term has data"):
+        combine(terms, {k: v[1] for k, v in terms.items()}, cfg)
+    total = combine(terms, {k: v[1] for k, v in terms.items()}, cfg, allow_empty=True)
+    assert float(total) == pytest.approx(0.25)
+    only = LossConfig(energy_weight=0.0, forces_weight=0.0, stress_weight=0.0,
+                      coarse_energy_weight=1.0)  # fmt: skip
+    with pytest.raises(MuSEConfigError, match="coarse_energy_weight alone fits nothing"):
+        only.check()
