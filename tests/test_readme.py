@@ -233,11 +233,14 @@ def test_no_number_in_the_prose_without_a_source():
 def test_the_checks_fail_on_numbers_that_no_json_backs():
     # a changed cell, a new row and a result in the prose are each caught
     header, rows = _tables(README)[0][1:]
-    cell = rows[0][2]  # MuSE's first cell
-    changed = f"{float(cell) + 0.1:.{len(cell.partition('.')[2])}f}"
+    cell = rows[0][2]  # MuSE's first cell (mean ± sd once there are several seeds)
+    mean = cell.partition(" ± ")[0]
+    changed = f"{float(mean) + 0.1:.{len(mean.partition('.')[2])}f}"
     first = "| " + " | ".join(rows[0]) + " |"
     assert first in README
-    wrong = README.replace(first, first.replace(f"| {cell} |", f"| {changed} |", 1))
+    wrong = README.replace(
+        first, first.replace(f"| {cell} |", f"| {cell.replace(mean, changed, 1)} |", 1)
+    )
     assert any(changed in p for p in table_problems(wrong))
     extra_row = f"{first}\n| 10–20 Å | 60 | " + " | ".join(["0.5"] * (len(header) - 2)) + " |"
     assert any("10–20 Å" in p for p in table_problems(README.replace(first, extra_row)))
@@ -256,8 +259,9 @@ def test_the_checks_fail_on_numbers_that_no_json_backs():
     hessians = next(t for t in _tables(README) if "adsorbate block (eV/Å²)" in t[1])
     row = "| " + " | ".join(hessians[2][0]) + " |"
     cell = hessians[2][0][1]
-    bumped = f"{float(cell) + 1:.1f}"
-    changed = row.replace(f"| {cell} |", f"| {bumped} |", 1)
+    mean = cell.partition(" ± ")[0]
+    bumped = f"{float(mean) + 1:.1f}"
+    changed = row.replace(f"| {cell} |", f"| {cell.replace(mean, bumped, 1)} |", 1)
     assert changed != row and row in README
     assert any(bumped in p for p in table_problems(README.replace(row, changed)))
     for claim in ("MuSE costs 1.19 times its backbone.", "MD ran 20x slower.", "at 5Å"):
