@@ -84,7 +84,6 @@ def _cost(cfg, data, steps: int) -> dict:
     model = MuSE(cfg.model).to(dtype)
     converter = model.graph_converter(torch.float64)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr)
-    interaction = gids is not None
 
     batches = []
     for positions in sampler:
@@ -99,10 +98,7 @@ def _cost(cfg, data, steps: int) -> dict:
         batch = batch_to(batch, torch.device("cpu"), dtype)
         t0, w0 = time.process_time(), time.perf_counter()
         pred = compute_properties(model, batch, forces=True, create_graph=True)
-        terms = loss_terms(
-            pred, batch, cfg.loss.huber_delta, interaction=interaction,
-            coarse=cfg.loss.coarse_energy_weight > 0,
-        )  # fmt: skip
+        terms = loss_terms(pred, batch, cfg.loss)
         counts = {k: float(terms[k][1]) if k in terms else 0.0 for k in TERMS}
         loss = combine(terms, counts, cfg.loss)
         optimiser.zero_grad(set_to_none=True)

@@ -48,14 +48,15 @@ def interaction_energies(energy: torch.Tensor, batch) -> tuple[torch.Tensor, tor
     return pred, ref
 
 
-def loss_terms(
-    pred: dict, batch, delta: float, *, interaction: bool = False, coarse: bool = False
-) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """(sum of Huber values, count) of each term.
+def loss_terms(pred: dict, batch, cfg: LossConfig) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """(sum of Huber values, count) of each term, with ``cfg.huber_delta``.
 
-    The terms are ``energy``, ``forces``, ``stress``, ``interaction`` and ``coarse`` (the
-    coarse levels' energy per atom, from ``pred["output"].scale_energies``).
+    The terms are ``energy``, ``forces``, ``stress`` (structures with a stress target),
+    ``interaction`` (only when ``cfg.interaction_weight`` > 0) and ``coarse`` (the coarse
+    levels' energy per atom, from ``pred["output"].scale_energies``; only when
+    ``cfg.coarse_energy_weight`` > 0).
     """
+    delta = cfg.huber_delta
     natoms = torch.bincount(batch.batch, minlength=batch.num_graphs).to(pred["energy"].dtype)
     e = huber_loss(pred["energy"] / natoms, batch.energy / natoms, reduction="sum", delta=delta)
     terms = {"energy": (e, torch.tensor(float(batch.num_graphs)))}
@@ -65,13 +66,13 @@ def loss_terms(
         known = ~torch.isnan(batch.stress)
         s = huber_loss(pred["stress"][known], batch.stress[known], reduction="sum", delta=delta)
         terms["stress"] = (s, known.sum().to(torch.float64))
-    if interaction:
+    if cfg.interaction_weight > 0:
         p, r = interaction_energies(pred["energy"], batch)
         terms["interaction"] = (
             huber_loss(p, r, reduction="sum", delta=delta),
             torch.tensor(float(p.numel())),
         )
-    if coarse:
+    if cfg.coarse_energy_weight > 0:
         c = pred["output"].scale_energies[:, 1:].sum(dim=1) / natoms
         terms["coarse"] = (
             huber_loss(c, torch.zeros_like(c), reduction="sum", delta=delta),

@@ -199,7 +199,6 @@ class Trainer:
         self.model.to(self.dist.device, self.dtype)
         converter = self.model.graph_converter(torch.float64)
         self.interaction = config.loss.interaction_weight > 0
-        self.coarse = config.loss.coarse_energy_weight > 0
         self._groups = (
             ds.group_ids(self.structures, config.data.group_by) if self.interaction else None
         )
@@ -400,10 +399,7 @@ class Trainer:
                 pred = compute_properties(
                     self.net, batch, forces=True, stress=bool(flags[0] > 0), create_graph=True
                 )
-                terms = loss_terms(
-                    pred, batch, cfg.loss.huber_delta, interaction=self.interaction,
-                    coarse=self.coarse,
-                )  # fmt: skip
+                terms = loss_terms(pred, batch, cfg.loss)
                 sums = [v[0].detach() for v in terms.values()]
                 bad = bool(sums) and not bool(torch.isfinite(torch.stack(sums)).all())
             except MuSENumericalError:  # features overflowed: no loss, no gradients
@@ -511,10 +507,7 @@ class Trainer:
             stress=True, batches=batches,
         ):  # fmt: skip
             acc.update(pred, batch)
-            terms = loss_terms(
-                pred, batch, self.cfg.loss.huber_delta, interaction=self.interaction,
-                coarse=self.coarse,
-            )  # fmt: skip
+            terms = loss_terms(pred, batch, self.cfg.loss)
             for k, name in enumerate(TERMS):
                 if name in terms:
                     sums[k] += float(terms[name][0].detach())

@@ -30,7 +30,8 @@ def test_huber_terms_per_atom_and_masked_stress():
         "forces": torch.zeros(5, 3),
         "stress": torch.full((2, 3, 3), 0.5),
     }
-    t = loss_terms(pred, b, delta=0.01)
+    t = loss_terms(pred, b, LossConfig(huber_delta=0.01))
+    assert set(t) == {"energy", "forces", "stress"}  # no interaction or coarse weight
     # energy error 0.2 eV over 2 atoms = 0.1 eV/atom: linear branch 0.01 * (0.1 - 0.005)
     assert float(t["energy"][0]) == pytest.approx(0.01 * 0.095)
     assert float(t["energy"][1]) == 2
@@ -82,8 +83,7 @@ def test_interaction_energy_per_complex_of_a_group():
                 for g in graphs
             ]
         ),
-        delta=1.0,
-        interaction=True,
+        LossConfig(huber_delta=1.0, interaction_weight=1.0),
     )
     assert float(t["interaction"][1]) == 3
     assert float(t["interaction"][0]) == pytest.approx(0.5 * (0.01 + 0.04 + 0.04))
@@ -108,7 +108,8 @@ def test_coarse_term_is_the_coarse_energy_per_atom(levels):
     batch.energy = torch.zeros(2, dtype=torch.float64)
     batch.forces = torch.zeros(batch.pos.shape, dtype=torch.float64)
     pred = compute_properties(model, batch, forces=True)
-    value, count = loss_terms(pred, batch, delta=0.01, coarse=True)["coarse"]
+    cfg = LossConfig(huber_delta=0.01, coarse_energy_weight=1.0)
+    value, count = loss_terms(pred, batch, cfg)["coarse"]
     per_atom = pred["output"].scale_energies[:, 1:].sum(dim=1) / torch.tensor([12.0, 9.0])
     expected = torch.nn.functional.huber_loss(
         per_atom, torch.zeros(2, dtype=torch.float64), reduction="sum", delta=0.01
