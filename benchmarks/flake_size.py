@@ -1,6 +1,6 @@
 """Does a model trained on two flakes transfer to a larger one? The same scans over three flakes.
 
-    OMP_NUM_THREADS=1 python benchmarks/flake_size.py      # about a minute on 2 CPU cores
+    OMP_NUM_THREADS=1 python benchmarks/flake_size.py      # about 5 minutes on 2 CPU cores
     python benchmarks/flake_size.py --models MuSE=run/best_model.pt --out /tmp/f.json  # a run
 
 The graphene models train on circumcoronene (C54H18) and coronene (C24H12); the long-range
@@ -16,7 +16,10 @@ where on the flake the atom scale's E_int sits beyond the cutoff (the down pass)
 scale carries the drift of a thermal flake's own energy per atom with its size.
 
 Writes benchmarks/flake_size.json (or --out). --models takes labels of the shipped models
-or LABEL=NAME_OR_PATH (a model file); the MuSE tables need a label MuSE.
+or LABEL=NAME_OR_PATH (a model file); the MuSE tables need a label MuSE. A shipped model's
+retrainings with other seeds (``NAME-seed1``, ...) are evaluated too: the E_int and
+flake-energy tables give mean ± sd over seeds, the scale-energy table one row per seed, and
+the tables on MuSE's partitions and down pass the first seed's model.
 """
 
 from __future__ import annotations
@@ -26,7 +29,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _models import DATA, backbone_of, calculator, graphene_labels, parse_models
+from _models import (
+    DATA,
+    backbone_of,
+    calculator,
+    graphene_labels,
+    parse_models,
+    pm,
+    seed_models,
+)
 
 ROOT = Path(__file__).resolve().parent
 MOLECULES = ("benzene", "pyridine", "water")
@@ -55,44 +66,50 @@ def main() -> None:
     p.add_argument("--out", default=str(ROOT / "flake_size.json"))
     args = p.parse_args()
     models = parse_models(args.models, known)
+    seeds = {label: seed_models(spec) for label, spec in models.items()}
+    # every seed's model under its own key: the first seed keeps the label itself
+    runs = {_seed_key(label, k): name for label, names in seeds.items()
+            for k, name in enumerate(names)}  # fmt: skip
     torch.set_num_threads(2)
     t0 = time.perf_counter()
-    result: dict = {"heights": HEIGHTS.tolist(), "models": models, "scans": {}}
+    result: dict = {"heights": HEIGHTS.tolist(), "models": models, "seeds": seeds, "scans": {}}
     for mol in MOLECULES:
         for rings, flake in FLAKES.items():
             setup = ScanSetup(molecule=mol, rings=rings, distances=HEIGHTS)
             frames = scan_frames(setup)
             ref = reference_curve(setup, frames=frames)["e_int"]
-            curves = interaction_curves(models, setup, dtype=torch.float64, frames=frames)
+            curves = interaction_curves(runs, setup, dtype=torch.float64, frames=frames)
             result["scans"][f"{mol}/{flake}"] = {
                 "reference": ref.tolist(),
                 **{k: {"e_int": curves[k]["e_int"].tolist(),
-                       "scales": curves[k]["scales"].tolist()} for k in models},
+                       "scales": curves[k]["scales"].tolist()} for k in runs},
             }  # fmt: skip
 
     contact, far = HEIGHTS < 4.5, HEIGHTS >= 6.0
     mid = ~contact & ~far
     summary: dict = {}
-    print("E_int MAE against GFN2-xTB (meV), 3 molecules x 8 heights per flake")
-    print("| model | flake | < 4.5 Å | 4.5–6 Å | >= 6 Å | all |")
-    print("|---|---|---:|---:|---:|---:|")
-    for label in models:
+    ranges = {"contact": contact, "middle": mid, "far": far, "all": np.ones_like(far)}
+    print("E_int MAE against GFN2-xTB (meV), 3 molecules x 8 heights per flake "
+          "(mean ± sd over seeds where there are several)")  # fmt: skip
+    print("| model | seeds | flake | < 4.5 Å | 4.5–6 Å | >= 6 Å | all |")
+    print("|---|---:|---|---:|---:|---:|---:|")
+    for label, names in seeds.items():
         summary[label] = {}
         for flake in FLAKES.values():
-            err = np.array([
-                np.array(result["scans"][f"{m}/{flake}"][label]["e_int"])
-                - np.array(result["scans"][f"{m}/{flake}"]["reference"])
-                for m in MOLECULES
-            ]) * 1000  # fmt: skip
-            row = {
-                "contact": float(np.abs(err[:, contact]).mean()),
-                "middle": float(np.abs(err[:, mid]).mean()),
-                "far": float(np.abs(err[:, far]).mean()),
-                "all": float(np.abs(err).mean()),
-            }
+            per_seed = {key: [] for key in ranges}
+            for k in range(len(names)):
+                err = np.array([
+                    np.array(result["scans"][f"{m}/{flake}"][_seed_key(label, k)]["e_int"])
+                    - np.array(result["scans"][f"{m}/{flake}"]["reference"])
+                    for m in MOLECULES
+                ]) * 1000  # fmt: skip
+                for key, mask in ranges.items():
+                    per_seed[key].append(float(np.abs(err[:, mask]).mean()))
+            row = {key: float(np.mean(v)) for key, v in per_seed.items()}
+            row["seeds"] = per_seed
             summary[label][flake] = row
-            print(f"| {label} | {flake} | {row['contact']:.1f} | {row['middle']:.1f} | "
-                  f"{row['far']:.1f} | {row['all']:.1f} |")  # fmt: skip
+            cells = " | ".join(pm(per_seed[key]) for key in ranges)
+            print(f"| {label} | {len(names)} | {flake} | {cells} |")
     result["summary"] = summary
     if "MuSE" not in models:
         _write(result, Path(args.out), t0)
@@ -155,28 +172,36 @@ def main() -> None:
               f"{row['per_flake_atom_mean']:+.2f} | {row['per_flake_atom_max']:.2f} |")  # fmt: skip
 
     print("\nEach flake's own energy: thermal flakes alone (the first 8 of each set's flakes),")
-    print("mean signed error per atom against GFN2-xTB, meV")
+    print("mean signed error per atom against GFN2-xTB, meV (mean ± sd over seeds)")
     print("| flake | " + " | ".join(f"{label} error" for label in models) + " |")
     print("|---|" + "---:|" * len(models))
-    result["flake_energies"] = _flake_energies(models)
+    result["flake_energies"] = _flake_energies(runs)
     for flake, row in result["flake_energies"].items():
-        errors = " | ".join(f"{row[label]['error']:+.2f}" for label in models)
+        errors = " | ".join(
+            pm([row[_seed_key(label, k)]["error"] for k in range(len(seeds[label]))], "+.2f")
+            for label in models
+        )
         print(f"| {flake} | {errors} |")
     print("\nEach MuSE model's scale energies per atom on those flakes, meV (the atom scale")
-    print("relative to its own baseline's total, since both hold the per-element shifts)")
-    print("| model | flake | atoms − baseline | level 1 | level 2 |")
-    print("|---|---|---:|---:|---:|")
+    print("relative to its own baseline's total of the same seed, or of the first seed where")
+    print("the baseline has fewer; both hold the per-element shifts)")
+    print("| model | seed | flake | atoms − baseline | level 1 | level 2 |")
+    print("|---|---:|---|---:|---:|---:|")
     for label in models:
         kind = backbone_of(label)
         if kind is None or kind[1] != "MuSE":
             continue
         partner = next((b for b in models if backbone_of(b) == (kind[0], "baseline")), None)
-        for flake, row in result["flake_energies"].items():
-            scales = row[label].get("scales")
-            if scales is None or partner is None:
-                continue
-            print(f"| {label} | {flake} | {scales[0] - row[partner]['energy']:+.1f} | "
-                  + " | ".join(f"{x:+.1f}" for x in scales[1:]) + " |")  # fmt: skip
+        if partner is None:
+            continue
+        for k in range(len(seeds[label])):
+            base = _seed_key(partner, k if k < len(seeds[partner]) else 0)
+            for flake, row in result["flake_energies"].items():
+                scales = row[_seed_key(label, k)].get("scales")
+                if scales is None:
+                    continue
+                print(f"| {label} | {k} | {flake} | {scales[0] - row[base]['energy']:+.1f} | "
+                      + " | ".join(f"{x:+.1f}" for x in scales[1:]) + " |")  # fmt: skip
     _write(result, Path(args.out), t0)
 
 
@@ -322,6 +347,11 @@ def _coarse_nodes(spec: str) -> dict:
         )  # fmt: skip
         counts[name] = {"atoms": len(flake), "levels": topo.seed_mask.sum(axis=0).tolist()}
     return counts
+
+
+def _seed_key(label: str, k: int) -> str:
+    """The key of a label's k-th seed model in the scans: the label itself for the first."""
+    return label if k == 0 else f"{label} seed{k}"
 
 
 def _write(result: dict, path: Path, t0: float) -> None:
