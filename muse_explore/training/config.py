@@ -45,6 +45,11 @@ class DataConfig:
         train_only_files: more files whose structures all go to the training split (after
             ``select``), read after ``files``: extra training data that leaves the
             validation and test splits of ``files`` exactly as they were.
+        augment_hops: other seeding hop radii (one list per set, an entry per coarse
+            level) with which the training structures are also cut into coarse nodes; each
+            training step reads every group through one partition, the model's own or one
+            of these, drawn uniformly (:mod:`muse_explore.training.partitions`). Empty (the
+            default): the model's own hops only. Validation and test use the model's own.
     """
 
     files: list[str]
@@ -55,6 +60,7 @@ class DataConfig:
     max_structures: int | None = None
     split_seed: int | None = None
     train_only_files: list[str] = field(default_factory=list)
+    augment_hops: list[list[int]] = field(default_factory=list)
 
     def check(self) -> None:
         """Raise :class:`MuSEConfigError` for impossible values."""
@@ -77,6 +83,18 @@ class DataConfig:
             raise MuSEConfigError("data.val_fraction + data.test_fraction must be below 1")
         if self.max_structures is not None and self.max_structures < 1:
             raise MuSEConfigError("data.max_structures must be positive")
+        for hops in self.augment_hops:
+            if (
+                not isinstance(hops, (list, tuple))
+                or not hops
+                or not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hops)
+            ):
+                raise MuSEConfigError(
+                    f"data.augment_hops: each entry is a list of positive integers, one per "
+                    f"coarse level, got {hops!r}"
+                )
+        if len({len(h) for h in self.augment_hops}) > 1:
+            raise MuSEConfigError("data.augment_hops: every set needs the same number of levels")
 
 
 @dataclass
@@ -331,7 +349,8 @@ def _build(cls, d: dict, prefix: str):
     return cls(**kwargs)
 
 
-_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "dict": dict, "list[str]": list}
+_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "dict": dict, "list[str]": list,
+          "list[list[int]]": list}  # fmt: skip
 
 
 def _coerce(value, annotation, key):

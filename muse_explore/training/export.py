@@ -236,6 +236,12 @@ def _card(
         if cfg["data"].get("train_only_files")
         else ""
     )
+    if cfg["data"].get("augment_hops"):
+        extra_note += (
+            "; each training step cut every group into coarse nodes with the model's own "
+            f"hops or one of {cfg['data']['augment_hops']}, drawn uniformly "
+            "(`data.augment_hops`)"
+        )
     shifts = ", ".join(f"{k} {v:.4f}" for k, v in mc.energy_shifts.items())
     o, lo = cfg["optim"], cfg["loss"]
     interaction = (

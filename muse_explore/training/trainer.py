@@ -25,7 +25,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -58,11 +58,17 @@ from muse_explore.training.checkpoint import (
     save_checkpoint,
     set_rng_state,
 )
-from muse_explore.training.config import LossConfig, TrainConfig, model_from_section
+from muse_explore.training.config import (
+    DataConfig,
+    LossConfig,
+    TrainConfig,
+    model_from_section,
+)
 from muse_explore.training.distributed import all_reduce_sum, barrier, cleanup, init_distributed
 from muse_explore.training.evaluation import load_for_evaluation
 from muse_explore.training.loss import combine, loss_terms
 from muse_explore.training.metrics import ErrorAccumulator
+from muse_explore.training.partitions import attach_partitions, draw_partitions
 from muse_explore.training.sampler import GroupBatchSampler
 from muse_explore.training.shifts import fit_energy_shifts
 
@@ -207,6 +213,17 @@ class Trainer:
             for name in ("train", "val")
         }
         self._converter = converter
+        self.augment = bool(config.data.augment_hops)
+        if self.augment:
+            levels = len(mcfg.levels) - 1
+            if any(len(h) != levels for h in config.data.augment_hops):
+                raise MuSEConfigError(
+                    f"data.augment_hops: the model has {levels} coarse level(s), so each set "
+                    f"needs {levels} hop radii; got {config.data.augment_hops}"
+                )
+            attach_partitions(
+                self.graphs["train"], self.structures, config.data.augment_hops, mcfg.seeding
+            )
 
     def _build_loader(self) -> None:
         """Batches of the training graphs, and DDP around the model when distributed."""
@@ -385,6 +402,8 @@ class Trainer:
         )
         for batch in bar:
             batch = batch_to(batch, self.dist.device, self.dtype)
+            if self.augment:  # one of the structure's partitions per group, drawn for the step
+                batch.seed_mask = draw_partitions(batch, self.cfg.seed, self.step)
             stress = bool((~torch.isnan(batch.stress)).any())
             due = (
                 o.checkpoint_minutes is not None
@@ -673,7 +692,8 @@ def _check_same_run(saved: dict, config: TrainConfig, model_format: int) -> None
     format 4 resumes only with ``assignment_norm: false`` and ``pool_norm: false``, before
     format 5 only with ``pool_norm: false``: what it was trained with). The loss sections
     are compared as the ``LossConfig`` they build, so a loss field that a run's checkpoint
-    predates takes its default there; the data sections are compared as written.
+    predates takes its default there; the data sections are compared as written, a data field
+    that the run's config predates taking its default.
     """
     now = config.to_dict()
     # the loss as the config it builds: a run saved before a loss field existed has its default
@@ -681,7 +701,9 @@ def _check_same_run(saved: dict, config: TrainConfig, model_format: int) -> None
         same_loss = LossConfig(**saved["loss"]) == config.loss
     except TypeError:  # a field this version does not know
         same_loss = False
-    for section, same in (("data", saved["data"] == now["data"]), ("loss", same_loss)):
+    defaults = asdict(DataConfig(files=[]))
+    saved_data = {**{k: v for k, v in defaults.items() if k in now["data"]}, **saved["data"]}
+    for section, same in (("data", saved_data == now["data"]), ("loss", same_loss)):
         if not same:
             raise MuSEConfigError(
                 f"--resume: the '{section}' section differs from the run's config.yaml"

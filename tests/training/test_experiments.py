@@ -25,7 +25,8 @@ def test_there_are_experiments():
 
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
 def test_an_experiment_changes_one_thing_against_its_protocol_config(path):
-    """More training data, one model field or one loss field: split, optimiser, budget stay."""
+    """More training data, one model field, one loss field or the training partitions
+    (``data.augment_hops``): split, optimiser, budget stay."""
     exp, base = (yaml.safe_load(p.read_text()) for p in (path, _protocol_twin(path)))
     assert exp.pop("run_dir") == f"runs/experiments/{path.stem}"
     base.pop("run_dir")
@@ -37,8 +38,9 @@ def test_an_experiment_changes_one_thing_against_its_protocol_config(path):
                      if exp["model"].get(k) != base["model"].get(k)}  # fmt: skip
     loss_changes = {k for k in exp["loss"].keys() | base["loss"].keys()
                     if exp["loss"].get(k) != base["loss"].get(k)}  # fmt: skip
-    changes = len(added) + len(model_changes) + len(loss_changes)
-    assert changes == 1, (added, model_changes, loss_changes)
+    augment = exp["data"].pop("augment_hops", None) != base["data"].pop("augment_hops", None)
+    changes = len(added) + len(model_changes) + len(loss_changes) + augment
+    assert changes == 1, (added, model_changes, loss_changes, augment)
     exp["model"], base["model"] = {}, {}
     for key in loss_changes:
         exp["loss"].pop(key, None), base["loss"].pop(key, None)

@@ -1,4 +1,5 @@
 import csv
+import math
 import os
 import shutil
 import subprocess
@@ -589,3 +590,45 @@ def test_resume_a_run_saved_before_the_coarse_energy_term(write_config, tmp_path
         Trainer(TrainConfig.from_dict(changed), resume=True, progress=False)
     Trainer(TrainConfig.from_dict(longer), resume=True, progress=False).fit()
     assert [r["epoch"] for r in _rows(tmp_path / "old")] == ["1", "2"]
+
+
+def test_augment_hops_trains_on_other_partitions_and_checks_the_levels(
+    write_config, tmp_path, monkeypatch
+):
+    """Every training batch is read through a drawn partition, validation through the
+    model's own; a hop set for another number of levels is refused; a run saved before the
+    option resumes with its default, and adding it on resume is refused."""
+    from muse_explore.training import trainer as trainer_module
+
+    draws = []
+    real = trainer_module.draw_partitions
+
+    def spy(batch, seed, step):
+        mask = real(batch, seed, step)
+        draws.append(not torch.equal(mask, batch.seed_mask))
+        return mask
+
+    monkeypatch.setattr(trainer_module, "draw_partitions", spy)
+    _, cfg = write_config("aug", optim__epochs=1, data__augment_hops=[[1], [3]])
+    trainer = Trainer(TrainConfig.from_dict(cfg), progress=False)
+    assert all(g.seed_masks.shape[-1] == 3 for g in trainer.graphs["train"])
+    assert all("seed_masks" not in g for g in trainer.graphs["val"])
+    trainer.fit()
+    assert len(draws) == len(trainer.loader) and any(draws)
+    assert math.isfinite(float(_rows(tmp_path / "aug")[-1]["val_loss"]))
+    with pytest.raises(MuSEConfigError, match="has 1 coarse level"):
+        wrong = dict(cfg, run_dir=str(tmp_path / "wrong"))
+        Trainer(TrainConfig.from_dict(dict(wrong, data=dict(cfg["data"], augment_hops=[[2, 3]]))))
+
+    _, old = write_config("old_data", optim__epochs=1)
+    Trainer(TrainConfig.from_dict(old), progress=False).fit()
+    last = tmp_path / "old_data" / "checkpoints" / "last.pt"
+    state = torch.load(last, weights_only=True)
+    del state["train_config"]["data"]["augment_hops"]
+    torch.save(state, last)
+    longer = dict(old, optim=dict(old["optim"], epochs=2))
+    with pytest.raises(MuSEConfigError, match="'data' section differs"):
+        changed = dict(longer, data=dict(longer["data"], augment_hops=[[3]]))
+        Trainer(TrainConfig.from_dict(changed), resume=True, progress=False)
+    Trainer(TrainConfig.from_dict(longer), resume=True, progress=False).fit()
+    assert [r["epoch"] for r in _rows(tmp_path / "old_data")] == ["1", "2"]
