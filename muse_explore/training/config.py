@@ -83,18 +83,27 @@ class DataConfig:
             raise MuSEConfigError("data.val_fraction + data.test_fraction must be below 1")
         if self.max_structures is not None and self.max_structures < 1:
             raise MuSEConfigError("data.max_structures must be positive")
+        if not isinstance(self.augment_hops, list):
+            raise MuSEConfigError(
+                f"data.augment_hops: a list of hop sets such as [[2, 3], [1, 4]], "
+                f"got {self.augment_hops!r}"
+            )
         for hops in self.augment_hops:
             if (
                 not isinstance(hops, (list, tuple))
                 or not hops
                 or not all(isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hops)
             ):
+                hint = " (one set is written [[2, 4]])" if isinstance(hops, int) else ""
                 raise MuSEConfigError(
                     f"data.augment_hops: each entry is a list of positive integers, one per "
-                    f"coarse level, got {hops!r}"
+                    f"coarse level, got {hops!r}{hint}"
                 )
-        if len({len(h) for h in self.augment_hops}) > 1:
-            raise MuSEConfigError("data.augment_hops: every set needs the same number of levels")
+        if len({tuple(h) for h in self.augment_hops}) < len(self.augment_hops):
+            raise MuSEConfigError(
+                f"data.augment_hops: a hop set is given twice ({self.augment_hops}); each set "
+                "is drawn as often as the others"
+            )
 
 
 @dataclass
@@ -258,6 +267,23 @@ class TrainConfig:
             raise MuSEConfigError("num_threads must be >= 1")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
             raise MuSEConfigError(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
+        if self.data.augment_hops:
+            own = [lev.hops for lev in self.model.levels[1:]]
+            if not own:
+                raise MuSEConfigError(
+                    "data.augment_hops needs a model with coarse levels (this one has none)"
+                )
+            wrong = [h for h in self.data.augment_hops if len(h) != len(own)]
+            if wrong:
+                raise MuSEConfigError(
+                    f"data.augment_hops: the model has {len(own)} coarse level(s), so each set "
+                    f"needs {len(own)} hop radii; got {wrong}"
+                )
+            if own in [list(h) for h in self.data.augment_hops]:
+                raise MuSEConfigError(
+                    f"data.augment_hops: {own} are the model's own hops, which are always one "
+                    "of the partitions drawn"
+                )
         if self.loss.interaction_weight > 0 and not self.data.group_by:
             raise MuSEConfigError(
                 "loss.interaction_weight needs data.group_by (the key that ties a complex to "

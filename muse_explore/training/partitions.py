@@ -11,8 +11,9 @@ structures are also seeded with other hop radii, and each training step reads ev
 one of the partitions, drawn uniformly. Validation, testing and inference use the model's
 own hops only.
 
-The draws depend on the run's seed, the step and the group only: a resumed run, and every
-process of a data-parallel run, draw the same partitions as one uninterrupted process.
+Each group's draw depends on the run's seed, the step and the group only (numpy's
+``SeedSequence`` of the three): a resumed run, and every process of a data-parallel run,
+draw the same partitions as one uninterrupted process.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 
 import torch
 from ase import Atoms
+from numpy.random import SeedSequence
 
 from muse_explore.pooling.seeder import Seeder
 
@@ -50,8 +52,13 @@ def draw_partitions(batch, seed: int, step: int) -> torch.Tensor:
     structure (``batch.idx``) is its own group.
     """
     masks = batch.seed_masks
-    ids = batch.group if "group" in batch else batch.idx
-    gen = torch.Generator().manual_seed(int(seed) * 1_000_003 + int(step))
-    choice = torch.randint(masks.shape[-1], (int(ids.max()) + 1,), generator=gen)
-    per_node = choice.to(ids.device)[ids][batch.batch]
+    ids = (batch.group if "group" in batch else batch.idx).cpu()
+    groups, per_graph = torch.unique(ids, return_inverse=True)
+    # each group's draw is a function of (seed, step, group) alone, however the batch is
+    # cut into shards or resumed
+    choice = torch.tensor(
+        [int(SeedSequence([int(seed), int(step), int(g)]).generate_state(1)[0]) % masks.shape[-1]
+         for g in groups.tolist()]
+    )  # fmt: skip
+    per_node = choice[per_graph].to(masks.device)[batch.batch]
     return masks[torch.arange(masks.shape[0], device=masks.device), :, per_node]

@@ -213,14 +213,8 @@ class Trainer:
             for name in ("train", "val")
         }
         self._converter = converter
-        self.augment = bool(config.data.augment_hops)
+        self.augment = bool(config.data.augment_hops)  # TrainConfig.check checked the levels
         if self.augment:
-            levels = len(mcfg.levels) - 1
-            if any(len(h) != levels for h in config.data.augment_hops):
-                raise MuSEConfigError(
-                    f"data.augment_hops: the model has {levels} coarse level(s), so each set "
-                    f"needs {levels} hop radii; got {config.data.augment_hops}"
-                )
             attach_partitions(
                 self.graphs["train"], self.structures, config.data.augment_hops, mcfg.seeding
             )
@@ -401,9 +395,9 @@ class Trainer:
             disable=not (self.progress and self.dist.main),
         )
         for batch in bar:
-            batch = batch_to(batch, self.dist.device, self.dtype)
             if self.augment:  # one of the structure's partitions per group, drawn for the step
                 batch.seed_mask = draw_partitions(batch, self.cfg.seed, self.step)
+            batch = batch_to(batch, self.dist.device, self.dtype)
             stress = bool((~torch.isnan(batch.stress)).any())
             due = (
                 o.checkpoint_minutes is not None

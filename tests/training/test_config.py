@@ -1,3 +1,5 @@
+import re
+
 import pytest
 import yaml
 
@@ -56,11 +58,20 @@ def test_unseeded_names_are_not_taken_for_seeded_ones(name):
         ({"model": {"elements": ["H", "Xx"]}}, "model: elements"),
         ({"model": {"levels": 1}}, "model.elements"),
         ({"model": {"elements": ["H"], "hiden": 3}}, "hiden"),
+        # the small config's model has one coarse level with hops 2
+        ({"data__augment_hops": [2, 4]}, "one set is written [[2, 4]]"),
+        ({"data__augment_hops": "2,4"}, "a list of hop sets"),
+        ({"data__augment_hops": [[0]]}, "positive integers"),
+        ({"data__augment_hops": [[3], [3]]}, "given twice"),
+        ({"data__augment_hops": [[2, 3]]}, "has 1 coarse level(s), so each set needs 1"),
+        ({"data__augment_hops": [[2]]}, "the model's own hops"),
+        ({"data__augment_hops": [[3]], "model": {"elements": ["H", "C"], "levels": 0}},
+         "needs a model with coarse levels"),  # fmt: skip
     ],
 )
 def test_bad_configs_name_the_key(tmp_path, over, message):
     d = small_config(tmp_path / "run", **over)
-    with pytest.raises(MuSEConfigError, match=message.replace(".", r"\.")):
+    with pytest.raises(MuSEConfigError, match=re.escape(message)):
         TrainConfig.from_dict(d)
 
 

@@ -205,11 +205,15 @@ trainer.Trainer(cfg, progress=False).fit()
 """
 
 
-def test_resume_within_an_epoch_continues_exactly(write_config, tmp_path):
+@pytest.mark.parametrize("augment", [None, [[1], [3]]])
+def test_resume_within_an_epoch_continues_exactly(write_config, tmp_path, augment):
     """optim.checkpoint_minutes saves last.pt part-way through an epoch (0: after every
     step); a run killed there resumes at the next batch and ends with exactly the weights,
-    and the same per-epoch training losses, as a run that was never interrupted."""
+    and the same per-epoch training losses, as a run that was never interrupted (also with
+    partitions drawn per step, ``data.augment_hops``)."""
     over = {"optim__epochs": 3, "optim__checkpoint_minutes": 0}
+    if augment:
+        over["data__augment_hops"] = augment
     path, _ = write_config("killed", **over)
     _run_until_killed(_KILL_WITHIN_EPOCH_2, path)
     state = torch.load(tmp_path / "killed" / "checkpoints" / "last.pt", weights_only=True)
@@ -296,7 +300,10 @@ def test_early_stopping_and_time_limit(write_config):
     assert summary["epochs"] == 2  # resumed, then stopped by the limit again
 
 
-def test_interaction_term_with_group_batches_and_ddp(write_config, tmp_path):
+@pytest.mark.parametrize("augment", [None, [[1], [3]]])
+def test_interaction_term_with_group_batches_and_ddp(write_config, tmp_path, augment):
+    """Whole groups per batch; two gloo processes end with the weights of one (also with
+    partitions drawn per group and step, ``data.augment_hops``)."""
     over = dict(
         optim__epochs=2,
         optim__batch_size=48,
@@ -307,6 +314,8 @@ def test_interaction_term_with_group_batches_and_ddp(write_config, tmp_path):
         data__files=[str(SCANS)],
         loss={"interaction_weight": 5.0},
     )
+    if augment:
+        over["data__augment_hops"] = augment
     path, cfg = write_config("ddp_int", **over)
     cmd = [
         sys.executable,
@@ -595,30 +604,29 @@ def test_resume_a_run_saved_before_the_coarse_energy_term(write_config, tmp_path
 def test_augment_hops_trains_on_other_partitions_and_checks_the_levels(
     write_config, tmp_path, monkeypatch
 ):
-    """Every training batch is read through a drawn partition, validation through the
-    model's own; a hop set for another number of levels is refused; a run saved before the
-    option resumes with its default, and adding it on resume is refused."""
+    """Training batches reach the model through drawn partitions, validation batches through
+    the model's own; a run saved before the option resumes with its default, and adding it
+    on resume is refused."""
     from muse_explore.training import trainer as trainer_module
 
-    draws = []
-    real = trainer_module.draw_partitions
+    seen = {True: 0, False: 0}  # training steps whose model read another cut / its own
+    real = trainer_module.compute_properties
 
-    def spy(batch, seed, step):
-        mask = real(batch, seed, step)
-        draws.append(not torch.equal(mask, batch.seed_mask))
-        return mask
+    def spy(model, batch, **kw):
+        if "seed_masks" in batch:
+            seen[not torch.equal(batch.seed_mask, batch.seed_masks[..., 0])] += 1
+        else:
+            assert batch.seed_mask is not None  # validation: the model's own seeds
+        return real(model, batch, **kw)
 
-    monkeypatch.setattr(trainer_module, "draw_partitions", spy)
+    monkeypatch.setattr(trainer_module, "compute_properties", spy)
     _, cfg = write_config("aug", optim__epochs=1, data__augment_hops=[[1], [3]])
     trainer = Trainer(TrainConfig.from_dict(cfg), progress=False)
     assert all(g.seed_masks.shape[-1] == 3 for g in trainer.graphs["train"])
     assert all("seed_masks" not in g for g in trainer.graphs["val"])
     trainer.fit()
-    assert len(draws) == len(trainer.loader) and any(draws)
+    assert seen[True] > 0 and seen[True] + seen[False] == len(trainer.loader)
     assert math.isfinite(float(_rows(tmp_path / "aug")[-1]["val_loss"]))
-    with pytest.raises(MuSEConfigError, match="has 1 coarse level"):
-        wrong = dict(cfg, run_dir=str(tmp_path / "wrong"))
-        Trainer(TrainConfig.from_dict(dict(wrong, data=dict(cfg["data"], augment_hops=[[2, 3]]))))
 
     _, old = write_config("old_data", optim__epochs=1)
     Trainer(TrainConfig.from_dict(old), progress=False).fit()
