@@ -627,6 +627,9 @@ def test_augment_hops_trains_on_other_partitions_and_checks_the_levels(
     trainer.fit()
     assert seen[True] > 0 and seen[True] + seen[False] == len(trainer.loader)
     assert math.isfinite(float(_rows(tmp_path / "aug")[-1]["val_loss"]))
+    assert main(["export", str(tmp_path / "aug"), "tiny-aug", "--out", str(tmp_path / "m")]) == 0
+    card = (tmp_path / "m" / "tiny-aug.md").read_text()
+    assert "hops or one of [[1], [3]], drawn uniformly" in " ".join(card.split())
 
     _, old = write_config("old_data", optim__epochs=1)
     Trainer(TrainConfig.from_dict(old), progress=False).fit()
