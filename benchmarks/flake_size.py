@@ -18,8 +18,8 @@ scale carries the drift of a thermal flake's own energy per atom with its size.
 Writes benchmarks/flake_size.json (or --out). --models takes labels of the shipped models
 or LABEL=NAME_OR_PATH (a model file); the MuSE tables need a label MuSE. A shipped model's
 retrainings with other seeds (``NAME-seed1``, ...) are evaluated too: the E_int and
-flake-energy tables give mean ± sd over seeds, the scale-energy table one row per seed, and
-the tables on MuSE's partitions and down pass the first seed's model.
+flake-energy tables give mean ± sd over seeds, the scale-energy and partition tables one row
+per seed, and the tables on MuSE's scale shifts and down pass the first seed's model.
 """
 
 from __future__ import annotations
@@ -152,12 +152,16 @@ def main() -> None:
 
     print("\nMuSE with other coarse partitions of the same structures (other seeding hops at")
     print("inference, same weights): benzene, E_int MAE against GFN2-xTB over the 8 heights, meV")
-    print("| hops (level 1, 2) | C54H18 nodes | C54H18 MAE | C96H24 nodes | C96H24 MAE |")
-    print("|---|---|---:|---|---:|")
-    result["partitions"] = _other_partitions(models["MuSE"], result)
+    print("| seed | hops (level 1, 2) | C54H18 nodes | C54H18 MAE | C96H24 nodes | C96H24 MAE |")
+    print("|---:|---|---|---:|---|---:|")
+    result["partitions"] = [
+        dict(row, seed=k)
+        for k, name in enumerate(seeds["MuSE"])
+        for row in _other_partitions(name, result)
+    ]
     for row in result["partitions"]:
         cells = " | ".join(f"{row[f]['nodes']} | {row[f]['mae']:.1f}" for f in ("C54H18", "C96H24"))
-        print(f"| {row['hops']} | {cells} |")
+        print(f"| {row['seed']} | {row['hops']} | {cells} |")
 
     print("\nMuSE's atom scale beyond the cutoff: benzene centred above each flake, its E_int")
     print("from the atoms' readouts (the down pass brings the coarse levels' features to them),")

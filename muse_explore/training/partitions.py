@@ -3,8 +3,8 @@
 A MuSE model's coarse nodes are seeded from the covalent bond graph with fixed hop radii
 (``model.levels[l].hops``), so in training every structure is always cut the same way, and
 the coarse levels may learn one partition's node layout rather than the physics: the same
-weights read another cut of the same flake (other hops at inference) with errors several
-times larger (``benchmarks/flake_size.py``, fourth table), and a larger flake is cut into
+weights can read another cut of the same flake (other hops at inference) with errors up to
+twice as large (``benchmarks/flake_size.py``, fourth table), and a larger flake is cut into
 nodes unlike those of any training flake. With ``data.augment_hops`` the training
 structures are also seeded with other hop radii, and each training step reads every group
 (a complex with its flake and its molecule, so that E_int compares one partition) through
