@@ -18,8 +18,8 @@ scale carries the drift of a thermal flake's own energy per atom with its size.
 Writes benchmarks/flake_size.json (or --out). --models takes labels of the shipped models
 or LABEL=NAME_OR_PATH (a model file); the MuSE tables need a label MuSE. A shipped model's
 retrainings with other seeds (``NAME-seed1``, ...) are evaluated too: the E_int and
-flake-energy tables give mean ± sd over seeds, the scale-energy and partition tables one row
-per seed, and the tables on MuSE's scale shifts and down pass the first seed's model.
+flake-energy tables give mean ± sd over seeds, the scale-shift, scale-energy and partition
+tables rows per seed, and the down-pass table the first seed's model.
 """
 
 from __future__ import annotations
@@ -127,27 +127,30 @@ def main() -> None:
         print(f"| {flake} | {row['atoms']} | " + " | ".join(str(n) for n in row["levels"])
               + f" | {per:.1f} |")  # fmt: skip
 
-    print("\nMuSE: change of each scale's E_int from C54H18 (mean over molecules, meV)")
-    print("| flake | scale | < 4.5 Å | 4.5–6 Å | >= 6 Å |")
-    print("|---|---|---:|---:|---:|")
-    shifts: dict = {}
-    for flake in ("C24H12", "C96H24"):
-        d = np.array([
-            np.array(result["scans"][f"{m}/{flake}"]["MuSE"]["scales"])
-            - np.array(result["scans"][f"{m}/C54H18"]["MuSE"]["scales"])
-            for m in MOLECULES
-        ]).mean(axis=0) * 1000  # (scales, heights)  # fmt: skip
-        ref = np.mean([
-            np.array(result["scans"][f"{m}/{flake}"]["reference"])
-            - np.array(result["scans"][f"{m}/C54H18"]["reference"])
-            for m in MOLECULES
-        ], axis=0) * 1000  # fmt: skip
-        names = ["atoms"] + [f"level {k}" for k in range(1, d.shape[0])]
-        shifts[flake] = {n: d[k].tolist() for k, n in enumerate(names)}
-        shifts[flake]["reference"] = ref.tolist()
-        for name, values in [*zip(names, d, strict=True), ("GFN2-xTB (total)", ref)]:
-            print(f"| {flake} | {name} | {values[contact].mean():+.1f} | "
-                  f"{values[mid].mean():+.1f} | {values[far].mean():+.1f} |")  # fmt: skip
+    print("\nMuSE: change of each scale's E_int from C54H18 (mean over molecules, meV), per seed")
+    print("| seed | flake | scale | < 4.5 Å | 4.5–6 Å | >= 6 Å |")
+    print("|---:|---|---|---:|---:|---:|")
+    shifts: dict = {}  # the first seed's by flake, the others' under "seed k"
+    for k in range(len(seeds["MuSE"])):
+        key = _seed_key("MuSE", k)
+        into = shifts if k == 0 else shifts.setdefault(f"seed {k}", {})
+        for flake in ("C24H12", "C96H24"):
+            d = np.array([
+                np.array(result["scans"][f"{m}/{flake}"][key]["scales"])
+                - np.array(result["scans"][f"{m}/C54H18"][key]["scales"])
+                for m in MOLECULES
+            ]).mean(axis=0) * 1000  # (scales, heights)  # fmt: skip
+            ref = np.mean([
+                np.array(result["scans"][f"{m}/{flake}"]["reference"])
+                - np.array(result["scans"][f"{m}/C54H18"]["reference"])
+                for m in MOLECULES
+            ], axis=0) * 1000  # fmt: skip
+            names = ["atoms"] + [f"level {j}" for j in range(1, d.shape[0])]
+            into[flake] = {n: d[j].tolist() for j, n in enumerate(names)}
+            into[flake]["reference"] = ref.tolist()
+            for name, values in [*zip(names, d, strict=True), ("GFN2-xTB (total)", ref)]:
+                print(f"| {k} | {flake} | {name} | {values[contact].mean():+.1f} | "
+                      f"{values[mid].mean():+.1f} | {values[far].mean():+.1f} |")  # fmt: skip
     result["muse_scale_shift_from_C54H18"] = shifts
 
     print("\nMuSE with other coarse partitions of the same structures (other seeding hops at")
