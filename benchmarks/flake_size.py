@@ -18,8 +18,8 @@ scale carries the drift of a thermal flake's own energy per atom with its size.
 Writes benchmarks/flake_size.json (or --out). --models takes labels of the shipped models
 or LABEL=NAME_OR_PATH (a model file); the MuSE tables need a label MuSE. A shipped model's
 retrainings with other seeds (``NAME-seed1``, ...) are evaluated too: the E_int and
-flake-energy tables give mean ± sd over seeds, the scale-shift, scale-energy and partition
-tables rows per seed, and the down-pass table the first seed's model.
+flake-energy tables give mean ± sd over seeds, the scale-shift, scale-energy, partition and
+down-pass tables rows per seed.
 """
 
 from __future__ import annotations
@@ -169,14 +169,17 @@ def main() -> None:
     print("\nMuSE's atom scale beyond the cutoff: benzene centred above each flake, its E_int")
     print("from the atoms' readouts (the down pass brings the coarse levels' features to them),")
     print("split into the flake's atoms and the molecule's, meV")
-    print("| flake | height (Å) | atom scale | flake atoms | molecule | per flake atom: mean "
-          "| max |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    result["down_pass"] = _down_pass(models["MuSE"])
+    print("| seed | flake | height (Å) | atom scale | flake atoms | molecule "
+          "| per flake atom: mean | max |")  # fmt: skip
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    result["down_pass"] = [
+        dict(row, seed=k) for k, name in enumerate(seeds["MuSE"]) for row in _down_pass(name)
+    ]
     for row in result["down_pass"]:
-        print(f"| {row['flake']} | {row['height']:.1f} | {row['atom_scale']:+.1f} | "
-              f"{row['flake_atoms']:+.1f} | {row['molecule_atoms']:+.1f} | "
-              f"{row['per_flake_atom_mean']:+.2f} | {row['per_flake_atom_max']:.2f} |")  # fmt: skip
+        print(f"| {row['seed']} | {row['flake']} | {row['height']:.1f} | "
+              f"{row['atom_scale']:+.1f} | {row['flake_atoms']:+.1f} | "
+              f"{row['molecule_atoms']:+.1f} | {row['per_flake_atom_mean']:+.2f} | "
+              f"{row['per_flake_atom_max']:.2f} |")  # fmt: skip
 
     print("\nEach flake's own energy: thermal flakes alone (the first 8 of each set's flakes),")
     print("mean signed error per atom against GFN2-xTB, meV (mean ± sd over seeds)")
