@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from training_cost import CONFIGS, _data_key, _split
+from training_cost import each_with_data, protocol_configs
 
 ROOT = Path(__file__).resolve().parent
 TERMS = ("energy", "forces", "interaction")
@@ -126,28 +126,17 @@ def _percent(decrease: float) -> str:
 
 
 def main() -> None:
-    from muse_explore.training.config import TrainConfig
-
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--configs", nargs="+", default=None, help="protocol config names")
     p.add_argument("--batches", type=int, default=24, help="batches of epoch 1 per config")
     p.add_argument("--json", default=str(ROOT / "gradient_balance.json"))
     args = p.parse_args()
-    names = args.configs or sorted(f.stem for f in CONFIGS.glob("*.yaml"))
-    unknown = [n for n in names if not (CONFIGS / f"{n}.yaml").is_file()]
-    if unknown:
-        known = sorted(f.stem for f in CONFIGS.glob("*.yaml"))
-        raise SystemExit(f"no protocol config {unknown}; known: {known}")
+    configs = protocol_configs(args.configs)
 
     t0 = time.perf_counter()
-    configs = {n: TrainConfig.from_yaml(CONFIGS / f"{n}.yaml") for n in names}
-    data: dict[str, tuple] = {}
     rows = []
-    for name, cfg in configs.items():
-        key = _data_key(cfg)
-        if key not in data:
-            data[key] = _split(cfg)
-        rows.append({"config": name, **_norms(cfg, data[key], args.batches)})
+    for name, cfg, data in each_with_data(configs):
+        rows.append({"config": name, **_norms(cfg, data, args.batches)})
         print(f"{name}: done", flush=True)
     print()
     print(

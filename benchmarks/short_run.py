@@ -25,9 +25,7 @@ import tempfile
 from pathlib import Path
 
 import yaml
-
-ROOT = Path(__file__).resolve().parent
-CONFIGS = ROOT.parent / "sample_data" / "configs" / "protocol"
+from training_cost import CONFIGS, protocol_configs
 
 
 def apply(config: dict, assignment: str) -> None:
@@ -60,11 +58,8 @@ def main() -> None:
     p.add_argument("--full", action="store_true", help="the config's data unchanged")
     p.add_argument("--run-dir", default=None)
     args = p.parse_args()
-    path = CONFIGS / f"{args.config}.yaml"
-    if not path.is_file():
-        known = sorted(f.stem for f in CONFIGS.glob("*.yaml"))
-        raise SystemExit(f"no protocol config {args.config!r}; known: {known}")
-    config = yaml.safe_load(path.read_text())
+    protocol_configs([args.config])  # a clear error for an unknown name
+    config = yaml.safe_load((CONFIGS / f"{args.config}.yaml").read_text())
     if not args.full:
         config["data"]["train_only_files"] = []
         config["data"]["max_structures"] = args.structures

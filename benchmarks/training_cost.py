@@ -40,6 +40,27 @@ def _data_key(cfg) -> str:
     return json.dumps(cfg.to_dict()["data"], sort_keys=True)
 
 
+def protocol_configs(names: list[str] | None) -> dict:
+    """The protocol configs called ``names`` (all of them for ``None``), by name."""
+    from muse_explore.training.config import TrainConfig
+
+    known = sorted(f.stem for f in CONFIGS.glob("*.yaml"))
+    unknown = [n for n in names or [] if n not in known]
+    if unknown:
+        raise SystemExit(f"no protocol config {unknown}; known: {known}")
+    return {n: TrainConfig.from_yaml(CONFIGS / f"{n}.yaml") for n in names or known}
+
+
+def each_with_data(configs: dict):
+    """(name, config, its run's data from :func:`_split`), splitting each data section once."""
+    data: dict[str, tuple] = {}
+    for name, cfg in configs.items():
+        key = _data_key(cfg)
+        if key not in data:
+            data[key] = _split(cfg)
+        yield name, cfg, data[key]
+
+
 def _split(cfg):
     """The run's structures, training positions, groups and batches of epoch 1 (as the trainer)."""
     from muse_explore.training import dataset as ds
@@ -149,31 +170,20 @@ def _runnable_others() -> int | None:
 
 
 def main() -> None:
-    from muse_explore.training.config import TrainConfig
-
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--configs", nargs="+", default=None, help="protocol config names")
     p.add_argument("--steps", type=int, default=20, help="timed training steps per config")
     p.add_argument("--json", default=str(ROOT / "training_cost.json"))
     args = p.parse_args()
-    names = args.configs or sorted(f.stem for f in CONFIGS.glob("*.yaml"))
-    unknown = [n for n in names if not (CONFIGS / f"{n}.yaml").is_file()]
-    if unknown:
-        known = sorted(f.stem for f in CONFIGS.glob("*.yaml"))
-        raise SystemExit(f"no protocol config {unknown}; known: {known}")
+    configs = protocol_configs(args.configs)
 
     import os
 
     t_start = time.perf_counter()
     busy = _runnable_others()
-    configs = {n: TrainConfig.from_yaml(CONFIGS / f"{n}.yaml") for n in names}
-    data: dict[str, tuple] = {}
     rows = []
-    for name, cfg in configs.items():
-        key = _data_key(cfg)
-        if key not in data:
-            data[key] = _split(cfg)
-        row = {"config": name, **_cost(cfg, data[key], args.steps)}
+    for name, cfg, data in each_with_data(configs):
+        row = {"config": name, **_cost(cfg, data, args.steps)}
         rows.append(row)
         print(
             f"{name}: {row['step_s'] * 1e3:.0f} ms CPU per step ({row['step_wall_s'] * 1e3:.0f} "
