@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from training_cost import each_with_data, protocol_configs
+from training_cost import each_with_data, first_batches, protocol_configs
 
 ROOT = Path(__file__).resolve().parent
 TERMS = ("energy", "forces", "interaction")
@@ -42,16 +42,13 @@ TERMS = ("energy", "forces", "interaction")
 def _norms(cfg, data, batches: int) -> dict:
     """Per-batch gradient norms of each weighted term and of their sum, at initialisation."""
     import torch
-    from torch_geometric.loader import DataLoader
 
     from muse_explore.calc.derivatives import compute_properties
     from muse_explore.data.graph import batch_to
     from muse_explore.models.muse import MuSE
-    from muse_explore.training import dataset as ds
     from muse_explore.training.loss import loss_terms
     from muse_explore.training.trainer import DTYPES
 
-    structures, train, _, gids, sampler = data
     if cfg.num_threads:
         torch.set_num_threads(cfg.num_threads)
     dtype = DTYPES[cfg.dtype]
@@ -65,12 +62,7 @@ def _norms(cfg, data, batches: int) -> dict:
         "interaction": cfg.loss.interaction_weight,
     }
     rows, flat = [], {name: [] for name in (*TERMS, "total")}
-    for k, positions in enumerate(sampler):
-        if k == batches:
-            break
-        idx = [train[i] for i in positions]
-        graphs = ds.to_graphs(structures, idx, converter, gids)
-        batch = next(iter(DataLoader(graphs, batch_size=len(graphs))))
+    for batch in first_batches(data, converter, batches):
         batch = batch_to(batch, torch.device("cpu"), dtype)
         pred = compute_properties(model, batch, forces=True, create_graph=True)
         terms = loss_terms(pred, batch, cfg.loss)

@@ -51,6 +51,20 @@ def protocol_configs(names: list[str] | None) -> dict:
     return {n: TrainConfig.from_yaml(CONFIGS / f"{n}.yaml") for n in names or known}
 
 
+def first_batches(data: tuple, converter, n: int):
+    """The first ``n`` training batches of a run's first epoch, from :func:`_split`'s data."""
+    from torch_geometric.loader import DataLoader
+
+    from muse_explore.training import dataset as ds
+
+    structures, train, _, gids, sampler = data
+    for k, positions in enumerate(sampler):
+        if k == n:
+            return
+        graphs = ds.to_graphs(structures, [train[i] for i in positions], converter, gids)
+        yield next(iter(DataLoader(graphs, batch_size=len(graphs))))
+
+
 def each_with_data(configs: dict):
     """(name, config, its run's data from :func:`_split`), splitting each data section once."""
     data: dict[str, tuple] = {}
@@ -106,13 +120,7 @@ def _cost(cfg, data, steps: int) -> dict:
     converter = model.graph_converter(torch.float64)
     optimiser = torch.optim.Adam(model.parameters(), lr=cfg.optim.lr)
 
-    batches = []
-    for positions in sampler:
-        if len(batches) == steps + WARMUP:
-            break
-        idx = [train[k] for k in positions]
-        graphs = ds.to_graphs(structures, idx, converter, gids)
-        batches.append(next(iter(DataLoader(graphs, batch_size=len(graphs)))))
+    batches = list(first_batches(data, converter, steps + WARMUP))
     times, walls, atoms = [], [], []
     model.train()
     for batch in batches:
