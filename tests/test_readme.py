@@ -129,11 +129,34 @@ def _hessian_cell(data, row, column):
     return [scale * v for v in data["summary_seeds"][label]["autograd"][key]]
 
 
+#: ``graphene_profiles.json``'s summary field behind each README column heading: a distance
+#: range of the per-range MAE, or a field of the wells' comparison
+PROFILE_COLUMNS = {
+    "6–10 Å (meV)": "6–10 Å",
+    "all heights (meV)": "all",
+    "well position (Å)": "d_min_mae",
+    "well depth (meV)": "e_min_mae_mev",
+}
+
+
+def _profiles_cell(data, row, column):
+    """The values (one per training seed) behind one cell of ``graphene_profiles.json``'s
+    summary: the model named in ``row``, the measure named by ``column``."""
+    label, _, name = row.partition(" ")
+    assert data["models"][label] == name.strip("()`"), f"row {row!r} names another model"
+    summary, key = data["summary"][label], PROFILE_COLUMNS[column]
+    if key in summary:
+        return summary.get(f"{key}_seeds", [summary[key]])
+    r = next(r for r in summary["ranges"] if r["range"] == key)
+    return r.get("mae_seeds", [r["mae"]])
+
+
 #: How a README table reads the JSON file that its paragraph names, by file name.
 SOURCES = {
     "long_range.json": _long_range_cell,
     "conformers.json": _conformers_cell,
     "hessian.json": _hessian_cell,
+    "graphene_profiles.json": _profiles_cell,
 }
 
 _NUMBER = re.compile(r"[-−+]?\d+(?:[.,]\d+)*")
@@ -259,6 +282,15 @@ def test_the_checks_fail_on_numbers_that_no_json_backs():
     hessians = next(t for t in _tables(README) if "adsorbate block (eV/Å²)" in t[1])
     row = "| " + " | ".join(hessians[2][0]) + " |"
     cell = hessians[2][0][1]
+    mean = cell.partition(" ± ")[0]
+    bumped = f"{float(mean) + 1:.1f}"
+    changed = row.replace(f"| {cell} |", f"| {cell.replace(mean, bumped, 1)} |", 1)
+    assert changed != row and row in README
+    assert any(bumped in p for p in table_problems(README.replace(row, changed)))
+    # and a changed profile cell
+    profiles = next(t for t in _tables(README) if "well depth (meV)" in t[1])
+    row = "| " + " | ".join(profiles[2][0]) + " |"
+    cell = profiles[2][0][4]
     mean = cell.partition(" ± ")[0]
     bumped = f"{float(mean) + 1:.1f}"
     changed = row.replace(f"| {cell} |", f"| {cell.replace(mean, bumped, 1)} |", 1)
