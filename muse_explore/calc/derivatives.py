@@ -131,6 +131,30 @@ def atom_energy_gradient(model, batch: Batch, atom: int) -> torch.Tensor:
     return torch.zeros_like(pos) if g is None else g.detach()
 
 
+def scale_forces(model, batch: Batch) -> torch.Tensor:
+    """Each scale's share of the forces, (n, L+1, 3) in eV/Å: −∂E_l/∂r_i per level l, atoms first.
+
+    The energy is the sum of the scale energies (``MuSEOutput.scale_energies``), so the
+    shares sum over levels to the forces of :func:`compute_properties`. A share is what one
+    scale's energy term pulls on each atom; with a shared down pass the atom scale's term
+    already depends on the coarse levels, so a share is not "the forces the atoms alone
+    would give".
+    """
+    b = copy.copy(batch)
+    pos = batch.pos.detach().clone().requires_grad_(True)
+    b.pos = pos
+    with torch.enable_grad():
+        scales = model(b).scale_energies
+        shares = []
+        for level in range(scales.shape[1]):
+            (g,) = torch.autograd.grad(
+                scales[:, level].sum(), pos, retain_graph=level + 1 < scales.shape[1],
+                allow_unused=True,
+            )  # fmt: skip
+            shares.append(torch.zeros_like(pos) if g is None else -g.detach())
+    return torch.stack(shares, dim=1)
+
+
 def _hessian_rows(model, batch: Batch, dof: torch.Tensor, chunk_size: int) -> torch.Tensor:
     """Rows ``dof`` (flattened coordinates) of the Hessian, all 3N columns."""
     if int(batch.num_graphs) != 1:

@@ -55,3 +55,30 @@ def test_hessian_indices_are_checked():
     ]:
         with pytest.raises(MuSEInputError, match=fragment):
             mx.hessian(calc, water, indices=indices)
+
+
+@pytest.mark.parametrize("backbone", ["painn", "mace"])
+def test_scale_forces_sum_to_the_forces_and_each_is_translation_free(benzene, water_on_coronene,
+                                                                     backbone):  # fmt: skip
+    """Each scale's force share is an energy gradient: shares add up to the forces, each
+    share sums to zero over a structure's atoms, and the coarse levels pull on the atoms."""
+    from muse_explore.calc.derivatives import scale_forces
+
+    model = small_model(backbone).double()
+    frames = [molecule("C6H6"), benzene, water_on_coronene]  # exact, rattled, a complex
+    batch = model.graph_converter(dtype=torch.float64).batch(frames)
+    shares = scale_forces(model, batch)
+    assert shares.shape == (len(batch.pos), 3, 3)
+    total = compute_properties(model, batch)["forces"].detach()
+    torch.testing.assert_close(shares.sum(dim=1), total, atol=1e-10, rtol=1e-8)
+    for b in range(len(frames)):
+        per_scale = shares[batch.batch == b].sum(dim=0)  # (L+1, 3)
+        assert per_scale.abs().max() < 1e-9, per_scale
+    # symmetric benzene (ASE's, symmetric to ~1e-6 Å): every share is in-plane and equal on
+    # the six carbons; a seeding that broke the ring's symmetry would differ by ~1e-2 eV/Å
+    sym = shares[batch.batch == 0]
+    assert sym[:, :, 2].abs().max() < 1e-10
+    carbon = sym[:6].norm(dim=-1)
+    torch.testing.assert_close(carbon, carbon[:1].expand_as(carbon), atol=1e-6, rtol=0)
+    # the coarse levels carry forces of their own on the complex
+    assert shares[batch.batch == 2][:, 1:].abs().max() > 1e-6
