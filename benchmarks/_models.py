@@ -50,6 +50,20 @@ def parse_models(items, known: dict[str, str], reference: bool = False) -> dict[
     return models
 
 
+def shipped_models(items, known: dict[str, str]) -> dict[str, str]:
+    """:func:`parse_models` for scripts that read shipped models only (with their data and
+    split from the models folder): stops with a message naming any label whose model is not
+    shipped there."""
+    from muse_explore.pretrained import list_pretrained, models_dir
+
+    shipped = set(list_pretrained())
+    models = parse_models(items, known)
+    for label, name in models.items():
+        if name not in shipped:
+            raise SystemExit(f"{label}: {name} is not shipped (in {models_dir()})")
+    return models
+
+
 def model_file(spec: str) -> Path:
     """The file behind a shipped name or a model path, with a clear error for anything else."""
     from muse_explore.pretrained import list_pretrained, pretrained_path

@@ -35,14 +35,14 @@ from _models import (
     backbone_of,
     graphene_labels,
     mean_sd,
-    parse_models,
     pm,
     seed_models,
+    shipped_models,
 )
 
 import muse_explore as mx
 from muse_explore.analysis import errors_by_range, interaction_energies, predict
-from muse_explore.pretrained import list_pretrained, model_data, models_dir, pretrained_path
+from muse_explore.pretrained import model_data, models_dir, pretrained_path
 from muse_explore.training.dataset import load_splits, read_structures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -58,11 +58,7 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(2)
     t0 = time.perf_counter()
-    shipped = set(list_pretrained())
-    models = parse_models(args.models, known)
-    for label, name in models.items():
-        if name not in shipped:
-            raise SystemExit(f"{label}: {name} is not shipped (in {models_dir()})")
+    models = shipped_models(args.models, known)
     first = next(iter(models.values()))
     data = model_data(first)  # split files and training-only files: the same for every model
     splits = load_splits(models_dir() / f"{first}.splits.json")

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _models import DATA, graphene_labels, parse_models, pm, seed_models
+from _models import DATA, graphene_labels, pm, seed_models, shipped_models
 
 import muse_explore as mx
 from muse_explore.calc.derivatives import scale_forces
@@ -56,11 +56,7 @@ def main() -> None:
     torch.set_num_threads(1)
     t0 = time.perf_counter()
     items = args.models or [k for k, v in known.items() if k != "LES" and v in list_pretrained()]
-    models = parse_models(items, known)
-    shipped = set(list_pretrained())
-    for label, name in models.items():
-        if name not in shipped:
-            raise SystemExit(f"{label}: {name} is not shipped (in {models_dir()})")
+    models = shipped_models(items, known)
     first = next(iter(models.values()))
     data = model_data(first)
     splits = load_splits(models_dir() / f"{first}.splits.json")
