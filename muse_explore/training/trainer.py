@@ -640,8 +640,15 @@ class Trainer:
 
     def test(self) -> dict:
         """Metrics of the best EMA weights on the test split (written to test_metrics.json)."""
-        best = self.ckpt_dir / "best.pt"
-        model = load_for_evaluation(best) if best.is_file() else self.eval_model
+        # the best epoch's checkpoint, else its model file (a run folder carried to another
+        # machine keeps best_model.pt and last.pt, not best.pt); the current EMA weights
+        # only where no epoch was ever saved as best
+        for best in (self.ckpt_dir / "best.pt", self.run_dir / "best_model.pt"):
+            if best.is_file():
+                model = load_for_evaluation(best)
+                break
+        else:
+            model = self.eval_model
         graphs = ds.to_graphs(self.structures, self.splits["test"], self._converter, self._groups)
         loss, metrics = self.evaluate_graphs(graphs, model=model)
         result = {"loss": loss, **metrics, "structures": len(graphs)}

@@ -15,6 +15,7 @@ from muse_explore.cli.main import main
 from muse_explore.errors import MuSEConfigError, MuSEFileError
 from muse_explore.models.muse import MuSE
 from muse_explore.training import TrainConfig, Trainer
+from muse_explore.training import dataset as ds
 from muse_explore.training.evaluation import load_for_evaluation
 
 from .conftest import PERIODIC, ROOT, SCANS
@@ -298,6 +299,35 @@ def test_early_stopping_and_time_limit(write_config):
     assert summary["stopped_by"] == "time limit" and summary["epochs"] == 1
     summary = Trainer(TrainConfig.from_dict(cfg), resume=True, progress=False).fit()
     assert summary["epochs"] == 2  # resumed, then stopped by the limit again
+
+
+
+def test_test_metrics_are_the_best_epochs_without_best_pt(write_config, tmp_path):
+    # a run folder carried to another machine keeps best_model.pt and last.pt (what is
+    # committed), not checkpoints/best.pt: its test metrics must still be the best epoch's,
+    # not those of the weights in last.pt
+    from muse_explore.training.checkpoint import load_checkpoint, save_checkpoint
+
+    _, cfg = write_config(optim__epochs=1)
+    Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
+    ckpt = tmp_path / "run" / "checkpoints"
+    (ckpt / "best.pt").unlink()
+    state = load_checkpoint(ckpt / "last.pt")  # later weights than the best epoch's
+    gen = torch.Generator().manual_seed(0)
+    for value in state["ema"].values():
+        if value.is_floating_point():
+            value += 0.3 * torch.randn(value.shape, generator=gen, dtype=value.dtype)
+    save_checkpoint(ckpt / "last.pt", state)
+    trainer = Trainer(TrainConfig.from_dict(cfg), resume=True, progress=False)
+    graphs = ds.to_graphs(trainer.structures, trainer.splits["test"], trainer._converter,
+                          trainer._groups)  # fmt: skip
+    best = load_for_evaluation(tmp_path / "run" / "best_model.pt")
+    expected = trainer.evaluate_graphs(graphs, model=best)[1]
+    later = trainer.evaluate_graphs(graphs, model=trainer.eval_model)[1]
+    assert later["forces_mae"] != pytest.approx(expected["forces_mae"], rel=1e-3)
+    got = trainer.test()
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, rel=1e-6, nan_ok=True), key
 
 
 @pytest.mark.parametrize("augment", [None, [[1], [3]]])
