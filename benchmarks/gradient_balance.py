@@ -2,6 +2,10 @@
 
     OMP_NUM_THREADS=1 python benchmarks/gradient_balance.py                 # every protocol config
     OMP_NUM_THREADS=1 python benchmarks/gradient_balance.py --configs mace-graphene painn-graphene
+    OMP_NUM_THREADS=1 python benchmarks/gradient_balance.py --trained   # where training ended
+
+``--trained`` takes the same measures at the weights of the shipped model of each config (same
+name; configs without one are skipped): which term still drives a model where its run ended.
 
 For each config in ``sample_data/configs/protocol/`` it builds the model from the config's model
 section with the run's seed (the random weights a run starts from), takes the first batches of
@@ -39,8 +43,9 @@ ROOT = Path(__file__).resolve().parent
 TERMS = ("energy", "forces", "interaction")
 
 
-def _norms(cfg, data, batches: int) -> dict:
-    """Per-batch gradient norms of each weighted term and of their sum, at initialisation."""
+def _norms(cfg, data, batches: int, weights_from: str | None = None) -> dict:
+    """Per-batch gradient norms of each weighted term and of their sum, at initialisation or,
+    with ``weights_from`` (a shipped model's name), at that model's trained weights."""
     import torch
 
     from muse_explore.calc.derivatives import compute_properties
@@ -53,7 +58,13 @@ def _norms(cfg, data, batches: int) -> dict:
         torch.set_num_threads(cfg.num_threads)
     dtype = DTYPES[cfg.dtype]
     torch.manual_seed(cfg.seed)
-    model = MuSE(cfg.model).to(dtype).train()
+    if weights_from is None:
+        model = MuSE(cfg.model).to(dtype).train()
+    else:  # the shipped model trained from this config: where its training ended
+        from muse_explore.models.serialization import load_model
+        from muse_explore.pretrained import pretrained_path
+
+        model = load_model(pretrained_path(weights_from)).to(dtype).train()
     converter = model.graph_converter(torch.float64)
     params = [p for p in model.parameters() if p.requires_grad]
     weights = {
@@ -121,18 +132,30 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--configs", nargs="+", default=None, help="protocol config names")
     p.add_argument("--batches", type=int, default=24, help="batches of epoch 1 per config")
-    p.add_argument("--json", default=str(ROOT / "gradient_balance.json"))
+    p.add_argument("--trained", action="store_true",
+                   help="at the shipped model of each config (same name) instead of its "
+                        "initial weights; default json: gradient_balance_trained.json")  # fmt: skip
+    p.add_argument("--json", default=None)
     args = p.parse_args()
     configs = protocol_configs(args.configs)
+    if args.trained:
+        from muse_explore.pretrained import list_pretrained
+
+        shipped = set(list_pretrained())
+        configs = {name: path for name, path in configs.items() if name in shipped}
+    stem = "gradient_balance_trained" if args.trained else "gradient_balance"
+    args.json = args.json or str(ROOT / f"{stem}.json")
+    where = "at the shipped models' weights" if args.trained else "at initialisation"
 
     t0 = time.perf_counter()
     rows = []
     for name, cfg, data in each_with_data(configs):
-        rows.append({"config": name, **_norms(cfg, data, args.batches)})
+        weights_from = name if args.trained else None
+        rows.append({"config": name, **_norms(cfg, data, args.batches, weights_from)})
         print(f"{name}: done", flush=True)
     print()
     print(
-        "Gradient norms of each weighted loss term at initialisation, the first "
+        f"Gradient norms of each weighted loss term {where}, the first "
         f"{args.batches} batches of epoch 1 (median over batches)"
     )
     print()
@@ -154,7 +177,7 @@ def main() -> None:
     from muse_explore.atomic import atomic_open
 
     with atomic_open(args.json) as fh:
-        json.dump({"batches": args.batches, "rows": rows}, fh, indent=1)
+        json.dump({"batches": args.batches, "trained": args.trained, "rows": rows}, fh, indent=1)
     print(f"\nwrote {args.json} in {time.perf_counter() - t0:.0f} s")
 
 
