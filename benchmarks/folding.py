@@ -160,6 +160,11 @@ def advance(
     if st is not None and st.get("fingerprint") != print_:
         print(f"  {key}: the model changed since this run started; starting again", flush=True)
         st = None
+    if st is not None and st["md"] is not None and not traj_path.is_file():
+        # the spot checks read the trajectory: a resume without its earlier frames would
+        # check only part of the run
+        print(f"  {key}: its trajectory {traj_path.name} is missing; starting again", flush=True)
+        st = None
     start = alanine_peptide(residues, conformation="extended")
     calc = calculator(spec)
     if st is None:
