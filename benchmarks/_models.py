@@ -43,8 +43,7 @@ def parse_models(items, known: dict[str, str], reference: bool = False) -> dict[
                 spec = known[label]
             else:
                 raise SystemExit(
-                    f"unknown model label {label!r}; use one of {list(known)} "
-                    "or LABEL=NAME_OR_PATH"
+                    f"unknown model label {label!r}; use one of {list(known)} or LABEL=NAME_OR_PATH"
                 )
         models[label] = spec
     return models

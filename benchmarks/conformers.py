@@ -93,11 +93,13 @@ def main() -> None:
                    help=f"labels from {list(MODELS)} or LABEL=NAME_OR_PATH")  # fmt: skip
     p.add_argument("--no-fit", action="store_true",
                    help="skip the per-length energy errors on the training-only sets")  # fmt: skip
-    p.add_argument("--out", default=None,
-                   help="results JSON, the plot beside it (default benchmarks/conformers.json)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="results JSON, the plot beside it (default benchmarks/conformers.json)",
+    )
     args = p.parse_args()
     from ase import Atoms
-
 
     lengths = (4, 6) if args.quick else LENGTHS
     fmax = 0.2 if args.quick else 0.05

@@ -15,7 +15,9 @@ HERE = Path(__file__).resolve().parent
 
 NOTEBOOKS = {
     "01_quickstart": [
-        ("md", """# MuSE quickstart: soft assignments and per-scale energies
+        (
+            "md",
+            """# MuSE quickstart: soft assignments and per-scale energies
 
 A pretrained MuSE-PaiNN model (trained on GFN2-xTB molecule–graphene data, see
 `muse_explore/pretrained/muse-painn-graphene.md`) evaluated on benzene 3.4 Å above
@@ -29,18 +31,27 @@ circumcoronene. The explorer below has three tabs:
   seen from the side. Between about 6 and 12 Å MuSE's E_int is slightly *positive*: so is
   its GFN2-xTB reference there (stacked π systems repel through their quadrupoles in
   GFN2-xTB; notebook 02 shows it), and the baseline reads 0 because it cannot see that far.
-* **influence**: which atoms act on a chosen atom, backbone alone against MuSE."""),
-        ("code", """import muse_explore as mx
+* **influence**: which atoms act on a chosen atom, backbone alone against MuSE.""",
+        ),
+        (
+            "code",
+            """import muse_explore as mx
 from muse_explore import widgets
 from muse_explore.reference import benzene_on_graphene
 
 atoms = benzene_on_graphene(3.4)
 print(mx.list_pretrained())
 explorer = widgets.explore(model="muse-painn-graphene", atoms=atoms, baseline="painn-graphene")
-explorer"""),
-        ("md", """The same numbers without widgets: the data layer `muse_explore.explore` turns a model
-output into arrays (this is what the widgets draw)."""),
-        ("code", """from muse_explore import explore
+explorer""",
+        ),
+        (
+            "md",
+            """The same numbers without widgets: the data layer `muse_explore.explore` turns a model
+output into arrays (this is what the widgets draw).""",
+        ),
+        (
+            "code",
+            """from muse_explore import explore
 
 snap = explore.snapshots("muse-painn-graphene", atoms)[0]
 print(f"total energy {snap.energy:.4f} eV; per scale (atoms, level 1, level 2):",
@@ -48,22 +59,31 @@ print(f"total energy {snap.energy:.4f} eV; per scale (atoms, level 1, level 2):"
 for level in (1, 2):
     m = snap.membership(level)
     print(f"level {level}: {snap.num_nodes(level)} nodes; each atom's largest share "
-          f"{m.max(axis=1).mean():.2f} on average; rows sum to {m.sum(axis=1).min():.6f}")"""),
+          f"{m.max(axis=1).mean():.2f} on average; rows sum to {m.sum(axis=1).min():.6f}")""",
+        ),
     ],
     "02_graphene_scans": [
-        ("md", """# What-if scans: a molecule approaching graphene
+        (
+            "md",
+            """# What-if scans: a molecule approaching graphene
 
 E_int(d) = E(complex) − E(flake) − E(molecule) as the molecule's centroid moves from 2.8 to
 14 Å above the flake. The PaiNN baseline sees nothing beyond its 5 Å cutoff; MuSE's coarse
 levels (cutoffs 10 and 20 Å) carry the interaction further. Change the molecule, flake,
 offset, rotation, tilt or range and press *scan*; move the distance slider; untick
 *coarse levels* to drop them from the MuSE model; tick *GFN2-xTB* for the reference (about
-a second per point)."""),
-        ("code", """from muse_explore import widgets
+a second per point).""",
+        ),
+        (
+            "code",
+            """from muse_explore import widgets
 
 scan = widgets.show_scan(models={"MuSE": "muse-painn-graphene", "baseline": "painn-graphene"})
-scan"""),
-        ("md", """Scans are plain functions too: every molecule of the training set at one offset,
+scan""",
+        ),
+        (
+            "md",
+            """Scans are plain functions too: every molecule of the training set at one offset,
 MuSE against the baseline, in meV, one panel per molecule and zoomed on 5–14 Å, where the
 local model has gone blind and MuSE has not.
 
@@ -73,8 +93,11 @@ negative out-of-plane quadrupole (their π clouds), and two such quadrupoles sta
 face repel. In GFN2-xTB that repulsion outweighs the dispersion between about 6 and 12 Å
 (benzene at 8 Å: +31 meV), while GFN1-xTB, without multipoles, stays attractive (−18 meV):
 `python benchmarks/reference_bump.py` prints both. MuSE learned the reference, bump
-included; the baseline shows 0 because it cannot see that far."""),
-        ("code", """import numpy as np
+included; the baseline shows 0 because it cannot see that far.""",
+        ),
+        (
+            "code",
+            """import numpy as np
 from plotly.subplots import make_subplots
 from muse_explore.explore import SCALE_COLORS, ScanSetup, interaction_curves
 from muse_explore.reference.molecules import MOLECULES
@@ -96,10 +119,13 @@ for col, name in enumerate(names, start=1):
           f"{1000 * np.abs(c['baseline']['e_int'][beyond]).max():.2f} meV")
 fig.update_yaxes(title_text="E_int (meV)", row=1, col=1)
 fig.update_layout(height=360)
-fig"""),
+fig""",
+        ),
     ],
     "03_why_local_models_miss_long_range": [
-        ("md", """# Why local models miss long range
+        (
+            "md",
+            """# Why local models miss long range
 
 A message-passing model with cutoff r_c and T interaction blocks passes information along
 edges shorter than r_c, T hops at most: an atom's energy depends on atoms up to T·r_c away
@@ -111,14 +137,20 @@ have longer cutoffs (10 and 20 Å) and sends what they learn back to the atoms.
 
 The **influence map** makes this visible: pick an atom (red); every other atom is coloured
 by the norm of its Hessian block with the picked one, ‖∂²E/∂r_i∂r_j‖. Left the backbone
-alone, right MuSE, on one colour scale."""),
-        ("code", """from muse_explore import widgets
+alone, right MuSE, on one colour scale.""",
+        ),
+        (
+            "code",
+            """from muse_explore import widgets
 from muse_explore.reference import benzene_on_graphene
 
 far = benzene_on_graphene(7.0)
 influence = widgets.show_influence(model="muse-painn-graphene", atoms=far, atom=len(far) - 1)
-influence"""),
-        ("code", """import numpy as np
+influence""",
+        ),
+        (
+            "code",
+            """import numpy as np
 from muse_explore.explore import influence as influence_of
 from muse_explore.explore import resolve_model
 
@@ -127,8 +159,11 @@ flake = np.arange(len(far) - 12)  # the flake's atoms come first, benzene's 12 l
 for name, m in [("backbone alone", model.backbone_only()), ("MuSE", model)]:
     h = influence_of(m, far, len(far) - 1)
     print(f"{name:15s} coupling of a benzene H to the flake: max {h[flake].max():.2e} eV/Å², "
-          f"{int((h[flake] > 1e-10).sum())} of {len(flake)} flake atoms above 1e-10 eV/Å²")"""),
-        ("md", """## Soft versus hard assignments
+          f"{int((h[flake] > 1e-10).sum())} of {len(flake)} flake atoms above 1e-10 eV/Å²")""",
+        ),
+        (
+            "md",
+            """## Soft versus hard assignments
 
 MuSE's assignments are *soft*: an atom shares itself among nearby coarse nodes, with
 weights that change smoothly with the geometry. A *hard* assignment gives each atom to one
@@ -142,8 +177,11 @@ soft and hard curves of a distance scan just run in parallel. Atoms change node 
 fragment *deforms*. Below, the complex moves along a straight line between two slightly
 distorted geometries (every coordinate displaced by about 0.05 Å, as in a thermal snapshot),
 and the plot shows E(hard) − E(soft) along it: nearly flat while the partition holds, a step
-each time an atom switches node. The soft energy itself has no steps."""),
-        ("code", """import copy
+each time an atom switches node. The soft energy itself has no steps.""",
+        ),
+        (
+            "code",
+            """import copy
 import plotly.graph_objects as go
 from muse_explore.analysis import predict
 from muse_explore.testing import interpolate, rattle
@@ -161,21 +199,30 @@ fig.add_scatter(x=t, y=gap, mode="lines+markers", marker={"size": 4}, name="hard
 steps = np.abs(np.diff(gap))
 print(f"E(hard) − E(soft) from frame to frame: median change {np.median(steps):.3f} meV, "
       f"{int((steps > 1.0).sum())} steps above 1 meV, the largest {steps.max():.1f} meV")
-fig"""),
-        ("code", """viewer = widgets.show_assignments(model="muse-painn-graphene", atoms=benzene_on_graphene(3.4))
+fig""",
+        ),
+        (
+            "code",
+            """viewer = widgets.show_assignments(model="muse-painn-graphene", atoms=benzene_on_graphene(3.4))
 viewer.hard.value = "hard"  # flip back to "soft" with the toggle
-viewer"""),
+viewer""",
+        ),
     ],
     "04_train_your_own": [
-        ("md", """# Train your own MuSE model (a small one, on this CPU)
+        (
+            "md",
+            """# Train your own MuSE model (a small one, on this CPU)
 
 The trainer reads the same YAML sections as `muse-explore train CONFIG.yaml` (see
 docs/training.md). Here a small MuSE-PaiNN (one coarse level, 32 features) learns from 180
 structures (60 complexes with their flakes and molecules, thermally distorted, near contact)
 for 8 epochs: a progress bar per epoch and a live loss plot. It takes under a minute on two
 CPU cores, busy or not (the trainer uses only the cores the load leaves idle); the models of
-the training protocol train for hours."""),
-        ("code", """import tempfile
+the training protocol train for hours.""",
+        ),
+        (
+            "code",
+            """import tempfile
 import plotly.graph_objects as go
 from muse_explore.samples import repository_file
 from muse_explore.training import TrainConfig, Trainer
@@ -204,30 +251,45 @@ def plot(row):
             trace.x = list(trace.x) + [row["epoch"]]
             trace.y = list(trace.y) + [row[key]]
 
-curve"""),
-        ("code", """trainer = Trainer(config, callbacks=[plot])
+curve""",
+        ),
+        (
+            "code",
+            """trainer = Trainer(config, callbacks=[plot])
 summary = trainer.fit()
 trainer.close()
 print({k: v for k, v in summary.items() if k != "test"})
-print("test set:", {k: round(v, 2) for k, v in summary["test"].items() if isinstance(v, float)})"""),
-        ("md", """The run folder holds `best_model.pt`, `metrics.csv`, `splits.json` and the checkpoints;
+print("test set:", {k: round(v, 2) for k, v in summary["test"].items() if isinstance(v, float)})""",
+        ),
+        (
+            "md",
+            """The run folder holds `best_model.pt`, `metrics.csv`, `splits.json` and the checkpoints;
 `--resume` (or `Trainer(config, resume=True)`) continues a killed run exactly. Load the
-model and look at it like any other:"""),
-        ("code", """import muse_explore as mx
+model and look at it like any other:""",
+        ),
+        (
+            "code",
+            """import muse_explore as mx
 from muse_explore import widgets
 from muse_explore.reference import benzene_on_graphene
 
 mine = mx.load_model(f"{run_dir}/best_model.pt")
-widgets.show_energies(model=mine, atoms=benzene_on_graphene(3.4))"""),
+widgets.show_energies(model=mine, atoms=benzene_on_graphene(3.4))""",
+        ),
     ],
     "05_folding": [
-        ("md", """# A peptide trajectory with its coarse nodes
+        (
+            "md",
+            """# A peptide trajectory with its coarse nodes
 
 Ac-(Ala)6-NHMe from a GFN2-xTB Langevin run at 500 K (the peptide set of `sample_data/`),
 with the pretrained `muse-painn-peptide` model: the coarse nodes follow the chain as it
 moves. The frame slider walks the trajectory; the chart below shows the per-scale energies
-against frame (the current frame dotted)."""),
-        ("code", """import ipywidgets
+against frame (the current frame dotted).""",
+        ),
+        (
+            "code",
+            """import ipywidgets
 from muse_explore import widgets
 from muse_explore.samples import repository_file
 from muse_explore.training.dataset import read_structures
@@ -237,8 +299,11 @@ frames = [a for a in read_structures([repository_file("sample_data/data/peptide.
 print(len(frames), "frames of", len(frames[0]), "atoms; start:", frames[0].info["start"])
 viewer = widgets.show_assignments(model="muse-painn-peptide", trajectory=frames, level=1)
 energies = widgets.show_energies(viewer=viewer)
-ipywidgets.VBox([viewer, energies])"""),
-        ("code", """from muse_explore.analysis.peptide import (
+ipywidgets.VBox([viewer, energies])""",
+        ),
+        (
+            "code",
+            """from muse_explore.analysis.peptide import (
     count_backbone_hbonds, end_to_end_distance, radius_of_gyration)
 from muse_explore.explore import snapshots
 
@@ -248,8 +313,11 @@ for i in range(0, len(frames), 5):
     print(f"frame {i:2d}: end-to-end {end_to_end_distance(a):5.2f} Å, Rg "
           f"{radius_of_gyration(a):4.2f} Å, H-bonds {count_backbone_hbonds(a)}, "
           f"coarse energy {1000 * s.scale_energies[1:].sum():7.1f} meV, "
-          f"GFN2-xTB − MuSE {1000 * (a.get_potential_energy() - s.energy) / len(a):6.2f} meV/atom")"""),
-        ("md", """## MuSE's own MD: a longer chain
+          f"GFN2-xTB − MuSE {1000 * (a.get_potential_energy() - s.energy) / len(a):6.2f} meV/atom")""",
+        ),
+        (
+            "md",
+            """## MuSE's own MD: a longer chain
 
 A longer peptide, Ac-(Ala)15-NHMe (162 atoms), from the extended β strand: one picosecond of
 Langevin MD at 300 K with the same model, run right here (under a minute on one laptop
@@ -257,8 +325,11 @@ core). `PeptideLangevin` is resumable: `md.state()` is a JSON-ready snapshot fro
 object continues the same trajectory, which is how `benchmarks/folding.py` runs 3 seeds ×
 100 ps per model over several sessions and tracks whether each model folds the helix
 (results in `benchmarks/README.md`). Here, watch the level-1 nodes: each stays on its
-stretch of backbone while the chain moves."""),
-        ("code", """import torch
+stretch of backbone while the chain moves.""",
+        ),
+        (
+            "code",
+            """import torch
 import muse_explore as mx
 from muse_explore.analysis.peptide import helix_fraction
 from muse_explore.reference.peptide import PeptideLangevin, alanine_peptide
@@ -273,7 +344,8 @@ print(f"{len(run)} frames of {len(last)} atoms, to {last.info['md_step'] / 1000:
       f"helix content {helix_fraction(first):.2f} -> {helix_fraction(last):.2f}, "
       f"backbone H-bonds {count_backbone_hbonds(first)} -> {count_backbone_hbonds(last)}")
 chain = widgets.show_assignments(model="muse-painn-peptide", trajectory=run, level=1)
-ipywidgets.VBox([chain, widgets.show_energies(viewer=chain)])"""),
+ipywidgets.VBox([chain, widgets.show_energies(viewer=chain)])""",
+        ),
     ],
 }
 

@@ -39,8 +39,7 @@ def attach_partitions(
     for g in graphs:
         atoms = structures[int(g.idx)]
         masks = [g.seed_mask] + [
-            torch.as_tensor(s.topology(atoms).seed_mask, dtype=g.seed_mask.dtype)
-            for s in seeders
+            torch.as_tensor(s.topology(atoms).seed_mask, dtype=g.seed_mask.dtype) for s in seeders
         ]
         g.seed_masks = torch.stack(masks, dim=-1)
 

@@ -104,9 +104,7 @@ def test_helix_fraction_counts_residues_in_the_alpha_basin(shapes):
     assert helix_fraction(shapes["extended"]) == 0.0
     assert helix_fraction(shapes["ppii"]) == 0.0
     # half helix, half strand: the fraction follows the residues that turned
-    mixed = alanine_peptide(
-        6, phi=[-57.0] * 3 + [-135.0] * 3, psi=[-47.0] * 3 + [135.0] * 3
-    )
+    mixed = alanine_peptide(6, phi=[-57.0] * 3 + [-135.0] * 3, psi=[-47.0] * 3 + [135.0] * 3)
     assert helix_fraction(mixed) == pytest.approx(0.5)
     # the left-handed helix is not the right-handed α basin
     assert helix_fraction(alanine_peptide(6, phi=57.0, psi=47.0)) == 0.0

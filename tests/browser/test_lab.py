@@ -572,8 +572,7 @@ class Checks:
             said = [
                 line[:300]
                 for line in self.lab.console
-                if line.startswith(("error", "warning", "pageerror"))
-                or "anywidget" in line.lower()
+                if line.startswith(("error", "warning", "pageerror")) or "anywidget" in line.lower()
             ][-8:]
             self.fail(
                 where,
@@ -809,9 +808,7 @@ def _warm_run_all(lab: Lab) -> tuple[float, float]:
     finished = time.monotonic() - t0
     canvas = lab.panel.locator(".jp-OutputArea-output canvas:not(.js-plotly-plot canvas)").first
     canvas.wait_for(state="visible", timeout=RENDER_TIMEOUT_S * 1000)
-    _wait_until(
-        lambda: _canvas_is_drawn(*_pixel_stats(canvas.screenshot())), RENDER_TIMEOUT_S, 0.1
-    )
+    _wait_until(lambda: _canvas_is_drawn(*_pixel_stats(canvas.screenshot())), RENDER_TIMEOUT_S, 0.1)
     return finished, time.monotonic() - t0
 
 

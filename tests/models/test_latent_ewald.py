@@ -17,9 +17,7 @@ from muse_explore.testing import (
 
 
 def les_model(levels=0, neutral="none"):
-    m = mx.build_model(
-        levels=levels, long_range="les", long_range_neutral=neutral, seed=0
-    ).double()
+    m = mx.build_model(levels=levels, long_range="les", long_range_neutral=neutral, seed=0).double()
     with torch.no_grad():  # the head starts with tiny charges; give it larger ones
         g = torch.Generator().manual_seed(1)
         m.long_range.charge[-1].weight.copy_(0.05 * torch.randn(1, m.config.hidden, generator=g))

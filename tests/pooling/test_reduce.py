@@ -63,7 +63,6 @@ def test_shared_unpool_adds_up_to_one_message_per_coarse_node():
     torch.testing.assert_close(shared.scalar[1], expected)
 
 
-
 def test_coarse_positions_equivariant_and_minimum_image(periodic_sheet):
     model = small_model().double()
     conv = model.graph_converter(dtype=torch.float64)

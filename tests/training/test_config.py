@@ -65,8 +65,10 @@ def test_unseeded_names_are_not_taken_for_seeded_ones(name):
         ({"data__augment_hops": [[3], [3]]}, "given twice"),
         ({"data__augment_hops": [[2, 3]]}, "has 1 coarse level(s), so each set needs 1"),
         ({"data__augment_hops": [[2]]}, "the model's own hops"),
-        ({"data__augment_hops": [[3]], "model": {"elements": ["H", "C"], "levels": 0}},
-         "needs a model with coarse levels"),  # fmt: skip
+        (
+            {"data__augment_hops": [[3]], "model": {"elements": ["H", "C"], "levels": 0}},
+            "needs a model with coarse levels",
+        ),  # fmt: skip
     ],
 )
 def test_bad_configs_name_the_key(tmp_path, over, message):

@@ -301,7 +301,6 @@ def test_early_stopping_and_time_limit(write_config):
     assert summary["epochs"] == 2  # resumed, then stopped by the limit again
 
 
-
 def test_test_metrics_are_the_best_epochs_without_best_pt(write_config, tmp_path):
     # a run folder carried to another machine keeps best_model.pt and last.pt (what is
     # committed), not checkpoints/best.pt: its test metrics must still be the best epoch's,
@@ -635,9 +634,7 @@ def test_resume_a_run_saved_before_a_field_existed(write_config, tmp_path, secti
     assert [r["epoch"] for r in _rows(tmp_path / "old")] == ["1", "2"]
 
 
-def test_augment_hops_trains_on_other_partitions(
-    write_config, tmp_path, monkeypatch
-):
+def test_augment_hops_trains_on_other_partitions(write_config, tmp_path, monkeypatch):
     """Training batches reach the model through drawn partitions, validation batches through
     the model's own; the model card says so."""
     from muse_explore.training import trainer as trainer_module
