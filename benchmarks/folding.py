@@ -14,9 +14,12 @@ fraction of residues in the α basin of the Ramachandran map), end-to-end distan
 N-methyl N), heavy-atom radius of gyration, α-helical (i ← i+4) and all backbone H-bonds, and
 the potential energy. When a run is complete, 20 frames of its trajectory are recomputed with
 GFN2-xTB: the energy and force errors *along the model's own trajectory* show whether it stays
-where it was trained. Seed 0 then runs 0.5 ps of NVE (velocity Verlet, 0.5 fs) from its last
-frame: the drift (linear fit, meV/atom/ps) and RMS fluctuation of the total energy. Speed is
-the wall time per MD step on one CPU core (float64 calculators).
+where it was trained. The energy error is reported as its mean absolute value and as its
+spread (standard deviation over the frames): a constant offset, shared by every conformation
+of the chain, does not change the dynamics; the spread is the error of the energy differences
+between the frames, which does. Seed 0 then runs 0.5 ps of NVE (velocity Verlet, 0.5 fs)
+from its last frame: the drift (linear fit, meV/atom/ps) and RMS fluctuation of the total
+energy. Speed is the wall time per MD step on one CPU core (float64 calculators).
 
 A run is advanced in chunks (--chunk-ps) and its state (positions, momenta, the noise
 generator, the sampled series) is saved atomically after each chunk in
@@ -121,11 +124,17 @@ def _spot_checks(traj_path: Path) -> dict:
         ref.calc = gfn2_calculator()
         de.append((frames[i].get_potential_energy() - ref.get_potential_energy()) / len(ref))
         df.append(np.abs(frames[i].get_forces() - ref.get_forces()).mean())
+    de = 1000 * np.array(de)
     return {
         "frames": len(pick),
-        "energy_mae_mev_per_atom": float(1000 * np.mean(np.abs(de))),
-        "energy_mean_error_mev_per_atom": float(1000 * np.mean(de)),
+        "energy_mae_mev_per_atom": float(np.mean(np.abs(de))),
+        "energy_mean_error_mev_per_atom": float(np.mean(de)),
+        # what is left once the offset is taken out: the error that differs between frames,
+        # i.e. the error of the energy differences that drive the run
+        "energy_sd_mev_per_atom": float(np.std(de, ddof=1)) if len(de) > 1 else 0.0,
         "forces_mae_mev_per_a": float(1000 * np.mean(df)),
+        "energy_errors_mev_per_atom": [round(float(x), 4) for x in de],
+        "times_ps": [round(float(frames[i].info.get("time_ps", np.nan)), 4) for i in pick],
     }
 
 
@@ -202,7 +211,8 @@ def advance(
         print(f"  {key}: {md.step * TIMESTEP_FS / 1000:g} / {ps:g} ps, "
               f"{st['ms_per_step']:.1f} ms/step", flush=True)  # fmt: skip
     if md.step >= total and time.time() < deadline:
-        if spec != "GFN2-xTB" and "check" not in st:
+        if spec != "GFN2-xTB" and "energy_sd_mev_per_atom" not in st.get("check", {}):
+            # (also the checks of a run finished before the spread was recorded)
             st["check"] = _spot_checks(traj_path)
             _save(state_path, st)
         if seed == 0 and nve_ps > 0 and "nve" not in st:
@@ -245,7 +255,8 @@ def summarise(runs: list[dict]) -> dict:
         }  # fmt: skip
         checks = [r["check"] for r in mine if "check" in r]
         if checks:
-            s["check"] = {k: _mean_sd([c[k] for c in checks]) for k in checks[0]}
+            scalar = [k for k, v in checks[0].items() if not isinstance(v, list)]
+            s["check"] = {k: _mean_sd([c.get(k) for c in checks]) for k in scalar}
         nve = [r["nve"] for r in mine if "nve" in r]
         if nve:
             s["nve"] = nve[0]
@@ -264,9 +275,9 @@ def _print(summary: dict, residues: int, ps: float, temperature: float) -> None:
     print(f"\nAc-(Ala){residues}-NHMe, Langevin {temperature:.0f} K, {ps:g} ps per run from the "
           "extended chain; second-half means, mean ± sd over seeds")  # fmt: skip
     print("| model | runs | helix content | end-to-end (Å) | Rg (Å) | α H-bonds | "
-          "time to half helix (ps) | E err. on own traj. (meV/atom) | F err. (meV/Å) | "
-          "NVE drift (meV/atom/ps) | ms/step (1 core) |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "time to half helix (ps) | E err. on own traj. (meV/atom) | its spread (meV/atom) | "
+          "F err. (meV/Å) | NVE drift (meV/atom/ps) | ms/step (1 core) |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, s in summary.items():
         late, chk, nve = s["second_half"], s.get("check"), s.get("nve")
         half = ", ".join("-" if h is None else f"{h:.0f}" for h in s["half_helix_ps"])
@@ -274,6 +285,7 @@ def _print(summary: dict, residues: int, ps: float, temperature: float) -> None:
             str(s["runs"]), _fmt(late["helix"], 2), _fmt(late["end_to_end"], 1),
             _fmt(late["rg"], 2), _fmt(late["alpha_hbonds"], 1), half,
             _fmt(chk["energy_mae_mev_per_atom"], 2) if chk else "reference",
+            _fmt(chk["energy_sd_mev_per_atom"], 2) if chk else "reference",
             _fmt(chk["forces_mae_mev_per_a"], 0) if chk else "reference",
             f"{nve['drift_mev_per_atom_ps']:.3f}" if nve else "-", _fmt(s["ms_per_step"], 0),
         ]  # fmt: skip
@@ -393,7 +405,8 @@ def main() -> None:
                 c = r["check"]
                 print(f"  {run_key(r['label'], r['residues'], r['seed'], args.ps)} done; along "
                       f"its trajectory vs GFN2-xTB: E {c['energy_mae_mev_per_atom']:.2f} "
-                      f"meV/atom, F {c['forces_mae_mev_per_a']:.0f} meV/Å", flush=True)  # fmt: skip
+                      f"meV/atom (spread {c['energy_sd_mev_per_atom']:.2f}), "
+                      f"F {c['forces_mae_mev_per_a']:.0f} meV/Å", flush=True)  # fmt: skip
     left = [r for r in runs if not r["done"]]
     summary = summarise(runs)
     _print(summary, args.residues, args.ps, args.temperature)
