@@ -138,6 +138,37 @@ def _spot_checks(traj_path: Path) -> dict:
     }
 
 
+def _faults(traj_path: Path, residues: int) -> dict:
+    """Geometry faults (``muse_explore.analysis.geometry_faults``) in every trajectory frame.
+
+    Contacts (atoms more than two bonds apart within 1.4 Å) and folded bond angles (a 1–3
+    pair below 75 % of its distance in the extended start): where the run walked into a hole
+    of its model. The first frame with one, how many frames have one, and each such frame's
+    worst fault.
+    """
+    from ase.io import read
+
+    from muse_explore.analysis import geometry_faults
+    from muse_explore.reference.peptide import alanine_peptide, peptide_bonds
+
+    start, bonds = alanine_peptide(residues, conformation="extended"), peptide_bonds(residues)
+    frames = read(traj_path, ":")
+    found = []
+    for f in frames:
+        worst = geometry_faults(f, bonds, start)[:1]
+        if worst:
+            w = worst[0]
+            found.append({"time_ps": round(float(f.info["time_ps"]), 4), "kind": w["kind"],
+                          "atoms": list(w["atoms"]), "symbols": "".join(w["symbols"]),
+                          "distance": round(w["distance"], 3)})  # fmt: skip
+    return {
+        "frames": len(frames),
+        "frames_with_faults": len(found),
+        "first_fault_ps": found[0]["time_ps"] if found else None,
+        "faults": found,
+    }
+
+
 def _save(path: Path, data: dict) -> None:
     from muse_explore.atomic import atomic_open
 
@@ -215,6 +246,9 @@ def advance(
             # (also the checks of a run finished before the spread was recorded)
             st["check"] = _spot_checks(traj_path)
             _save(state_path, st)
+        if "faults" not in st:
+            st["faults"] = _faults(traj_path, residues)
+            _save(state_path, st)
         if seed == 0 and nve_ps > 0 and "nve" not in st:
             final = md.atoms.copy()
             final.set_constraint()
@@ -257,6 +291,12 @@ def summarise(runs: list[dict]) -> dict:
         if checks:
             scalar = [k for k, v in checks[0].items() if not isinstance(v, list)]
             s["check"] = {k: _mean_sd([c.get(k) for c in checks]) for k in scalar}
+        faults = [r["faults"] for r in mine if "faults" in r]
+        if faults:
+            s["first_fault_ps"] = [f["first_fault_ps"] for f in faults]
+            s["frames_with_faults"] = _mean_sd(
+                [f["frames_with_faults"] / f["frames"] for f in faults]
+            )
         nve = [r["nve"] for r in mine if "nve" in r]
         if nve:
             s["nve"] = nve[0]
@@ -275,15 +315,20 @@ def _print(summary: dict, residues: int, ps: float, temperature: float) -> None:
     print(f"\nAc-(Ala){residues}-NHMe, Langevin {temperature:.0f} K, {ps:g} ps per run from the "
           "extended chain; second-half means, mean ± sd over seeds")  # fmt: skip
     print("| model | runs | helix content | end-to-end (Å) | Rg (Å) | α H-bonds | "
-          "time to half helix (ps) | E err. on own traj. (meV/atom) | its spread (meV/atom) | "
+          "time to half helix (ps) | first geometry fault (ps) | frames with one | "
+          "E err. on own traj. (meV/atom) | its spread (meV/atom) | "
           "F err. (meV/Å) | NVE drift (meV/atom/ps) | ms/step (1 core) |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, s in summary.items():
         late, chk, nve = s["second_half"], s.get("check"), s.get("nve")
         half = ", ".join("-" if h is None else f"{h:.0f}" for h in s["half_helix_ps"])
+        first = ", ".join("-" if h is None else f"{h:.0f}" for h in s.get("first_fault_ps", []))
+        share = s.get("frames_with_faults")
         cells = [
             str(s["runs"]), _fmt(late["helix"], 2), _fmt(late["end_to_end"], 1),
-            _fmt(late["rg"], 2), _fmt(late["alpha_hbonds"], 1), half,
+            _fmt(late["rg"], 2), _fmt(late["alpha_hbonds"], 1), half, first or "-",
+            _fmt({k: v if k == "n" or v is None else 100 * v for k, v in share.items()}, 0) + " %"
+            if share else "-",
             _fmt(chk["energy_mae_mev_per_atom"], 2) if chk else "reference",
             _fmt(chk["energy_sd_mev_per_atom"], 2) if chk else "reference",
             _fmt(chk["forces_mae_mev_per_a"], 0) if chk else "reference",

@@ -1,5 +1,6 @@
-"""Analysis of structures and trajectories: interaction energies, peptide observables."""
+"""Analysis of structures and trajectories: interaction energies, peptides, geometry faults."""
 
+from muse_explore.analysis.geometry import geometry_faults
 from muse_explore.analysis.interaction import (
     RANGES,
     errors_by_range,
@@ -20,6 +21,7 @@ from muse_explore.analysis.peptide import (
 
 __all__ = [
     "RANGES",
+    "geometry_faults",
     "errors_by_range",
     "interaction_energies",
     "interaction_energy",
