@@ -42,7 +42,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
-from _models import calculator, fingerprint, parse_models
+from _models import DATA, calculator, fingerprint, parse_models
 
 ROOT = Path(__file__).resolve().parent
 OUT = ROOT / "folding"
@@ -167,6 +167,42 @@ def _faults(traj_path: Path, residues: int) -> dict:
         "first_fault_ps": found[0]["time_ps"] if found else None,
         "faults": found,
     }
+
+
+PEPTIDE_SETS = ("peptide", "peptide_lengths", "peptide_segments")
+
+
+def training_extremes() -> dict:
+    """How close the peptide training sets come to a geometry fault, per set.
+
+    The closest pair more than two bonds apart (and the closest such H···H pair), and the
+    smallest 1–3 distance as a fraction of its distance in the extended chain of that length:
+    the same measures as :func:`_faults`, on every structure the peptide models trained on.
+    """
+    from ase.io import read
+
+    from muse_explore.analysis.geometry import bond_hops
+    from muse_explore.reference.peptide import alanine_peptide, peptide_bonds, residue_count
+
+    out, topology = {}, {}
+    for name in PEPTIDE_SETS:
+        contact, hh, folded = [], [], []
+        for f in read(DATA / f"{name}.extxyz.xz", ":"):
+            n = residue_count(f)
+            if n not in topology:
+                start = alanine_peptide(n, conformation="extended")
+                hydrogen = start.numbers == 1
+                topology[n] = (start.get_all_distances(), bond_hops(peptide_bonds(n), len(start)),
+                               hydrogen[:, None] & hydrogen[None, :])  # fmt: skip
+            d0, hops, both_h = topology[n]
+            d = f.get_all_distances()
+            contact.append(d[hops > 2].min())
+            hh.append(d[(hops > 2) & both_h].min())
+            folded.append((d[hops == 2] / d0[hops == 2]).min())
+        out[name] = {"structures": len(contact), "closest_contact": round(float(min(contact)), 3),
+                     "closest_hh_contact": round(float(min(hh)), 3),
+                     "most_folded_13_fraction": round(float(min(folded)), 3)}  # fmt: skip
+    return out
 
 
 def _save(path: Path, data: dict) -> None:
@@ -419,6 +455,9 @@ def main() -> None:
     p.add_argument("--models", nargs="+", default=list(MODELS),
                    help=f"labels from {list(MODELS)}, GFN2-xTB, or LABEL=NAME_OR_PATH")  # fmt: skip
     p.add_argument("--quick", action="store_true", help="Ala4, 0.2 ps, one seed, 0.05 ps NVE")
+    p.add_argument("--training-extremes", action="store_true",
+                   help="only print how close the peptide training sets come to a geometry "
+                   "fault (about a minute)")  # fmt: skip
     p.add_argument("--speed", action="store_true",
                    help="only time 300 steps per model (ms/step, one thread) and the hours a run "
                    "takes; runs and results are left as they are")  # fmt: skip
@@ -429,6 +468,20 @@ def main() -> None:
             hours = ms * args.ps * 1000 / TIMESTEP_FS / 3.6e6
             print(f"{label} ({spec}): {ms:.0f} ms/step, {hours:.1f} h per {args.ps:g} ps run",
                   flush=True)  # fmt: skip
+        return
+    if args.training_extremes:
+        print("| set | structures | closest contact (Å) | closest H···H contact (Å) | "
+              "most folded 1–3 pair (of its extended-chain distance) |")  # fmt: skip
+        print("|---|---:|---:|---:|---:|")
+        for name, e in training_extremes().items():
+            cells = (
+                f"`{name}`",
+                str(e["structures"]),
+                f"{e['closest_contact']:.2f}",
+                f"{e['closest_hh_contact']:.2f}",
+                f"{e['most_folded_13_fraction']:.0%}",
+            )
+            print("| " + " | ".join(cells) + " |")
         return
     if args.quick:
         args.residues, args.ps, args.seeds, args.nve_ps, args.chunk_ps = 4, 0.2, 1, 0.05, 0.1

@@ -21,13 +21,14 @@ from __future__ import annotations
 import numpy as np
 from ase import Atoms
 
-__all__ = ["geometry_faults"]
+__all__ = ["bond_hops", "geometry_faults"]
 
 CONTACT = 1.4
 FOLDED = 0.75
 
 
-def _hops(bonds: np.ndarray, atoms: int) -> np.ndarray:
+def bond_hops(bonds: np.ndarray, atoms: int) -> np.ndarray:
+    """(atoms, atoms) number of bonds between each pair along the bond graph (inf: none)."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import shortest_path
 
@@ -73,7 +74,7 @@ def geometry_faults(
     pos = frame.get_positions()
     if not np.isfinite(pos).all():
         raise ValueError("frame has non-finite coordinates")
-    hops = _hops(bonds, n)
+    hops = bond_hops(bonds, n)
     d = np.linalg.norm(pos[:, None] - pos[None], axis=-1)
     d0 = reference.get_all_distances()
     limit = np.where(hops > 2, contact, np.where(hops == 2, folded * d0, 0.0))
