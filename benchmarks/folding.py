@@ -181,8 +181,12 @@ def training_extremes() -> dict:
     """
     from ase.io import read
 
-    from muse_explore.analysis.geometry import bond_hops
-    from muse_explore.reference.peptide import alanine_peptide, peptide_bonds, residue_count
+    from muse_explore.reference.peptide import (
+        alanine_peptide,
+        bond_hops,
+        peptide_bonds,
+        residue_count,
+    )
 
     out, topology = {}, {}
     for name in PEPTIDE_SETS:

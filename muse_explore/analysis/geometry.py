@@ -21,19 +21,12 @@ from __future__ import annotations
 import numpy as np
 from ase import Atoms
 
-__all__ = ["bond_hops", "geometry_faults"]
+from muse_explore.reference.peptide import bond_hops
+
+__all__ = ["geometry_faults"]
 
 CONTACT = 1.4
 FOLDED = 0.75
-
-
-def bond_hops(bonds: np.ndarray, atoms: int) -> np.ndarray:
-    """(atoms, atoms) number of bonds between each pair along the bond graph (inf: none)."""
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import shortest_path
-
-    graph = coo_matrix((np.ones(len(bonds)), (bonds[:, 0], bonds[:, 1])), shape=(atoms, atoms))
-    return shortest_path(graph, directed=False, unweighted=True)
 
 
 def geometry_faults(

@@ -7,7 +7,9 @@ test only), ``periodic`` (molecule on a periodic sheet, with stress), ``peptide`
 alanine hexapeptide from GFN2-xTB MD), ``peptide-lengths`` (Ac-(Ala)n-NHMe, n = 4 to 15,
 from the helix, the extended and the PPII chain at 300–600 K) and ``peptide-segments``
 (Ac-(Ala)n-NHMe, every n = 4 to 15, chains of helical, PPII and extended segments, briefly
-relaxed with GFN2-xTB; no model in the loop).
+relaxed with GFN2-xTB; no model in the loop) and ``peptide-faults`` (such chains with one
+hydrogen turned into a contact or a folded bond angle, GFN2-xTB single points: the wall that
+the folding runs' models lacked).
 
 Thermal sets (triples around GFN2-xTB minima, whose Hessians are cached in
 ``sample_data/data/minima/``): ``thermal`` (relaxed circumcoronene and molecules displaced by
@@ -43,6 +45,11 @@ DEFAULTS = {
         "n": 360,
         "seed": 5,
         "out": "sample_data/data/peptide_segments.extxyz.xz",
+    },
+    "peptide-faults": {
+        "n": 300,
+        "seed": 6,
+        "out": "sample_data/data/peptide_faults.extxyz.xz",
     },
     "thermal": {"n": 2000, "seed": 20, "out": "sample_data/data/graphene_thermal.extxyz.xz"},
     "thermal-contact": {
@@ -107,7 +114,7 @@ def add_parser(sub) -> None:
         default=None,
         help="configurations (graphene, contact, periodic and the thermal sets), "
         "orientations per molecule (scans), "
-        "MD runs (peptide, peptide-lengths), draws (peptide-segments); default: "
+        "MD runs (peptide, peptide-lengths), draws (peptide-segments, peptide-faults); default: "
         + ", ".join(f"{k} {v['n']}" for k, v in DEFAULTS.items()),
     )
     p.add_argument("--seed", type=int, default=None, help="random seed (default per set)")
@@ -158,6 +165,10 @@ def jobs(name: str, n: int, seed: int, minima_folder=MINIMA):
 
     if name in THERMAL_SETS:
         return _thermal_jobs(name, n, seed, minima_folder)
+    if name == "peptide-faults":
+        from muse_explore.reference.peptide_faults import build_fault_frames, fault_specs
+
+        return fault_specs(n, seed=seed), build_fault_frames, False
     if name in ("graphene", "contact"):
         kw = {}
         if name == "contact":

@@ -161,6 +161,15 @@ def backbone_indices(n: int) -> dict[str, list[int]]:
     }
 
 
+def bond_hops(bonds: np.ndarray, atoms: int) -> np.ndarray:
+    """(atoms, atoms) number of bonds between each pair along the bond graph (inf: none)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import shortest_path
+
+    graph = coo_matrix((np.ones(len(bonds)), (bonds[:, 0], bonds[:, 1])), shape=(atoms, atoms))
+    return shortest_path(graph, directed=False, unweighted=True)
+
+
 def peptide_bonds(n: int) -> np.ndarray:
     """Covalent bonds of Ac-(Ala)_n-NHMe as an (10 n + 11, 2) int array of atom index pairs."""
     if n < 1:

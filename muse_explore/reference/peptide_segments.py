@@ -54,9 +54,7 @@ def segment_specs(n: int, *, seed: int = 5, lengths: tuple[int, ...] = LENGTHS) 
     Draw ``k`` has ``lengths[k % len(lengths)]`` residues, so every length gets the same
     number of draws (to within one). The draws are a function of ``seed`` alone.
     """
-    from scipy.sparse.csgraph import shortest_path
-
-    from muse_explore.reference.peptide import alanine_peptide, peptide_bonds
+    from muse_explore.reference.peptide import alanine_peptide, bond_hops, peptide_bonds
 
     if n < 1:
         raise ValueError(f"n must be >= 1, got {n}")
@@ -67,7 +65,7 @@ def segment_specs(n: int, *, seed: int = 5, lengths: tuple[int, ...] = LENGTHS) 
     while len(specs) < n:
         residues = int(lengths[len(specs) % len(lengths)])
         if residues not in far:
-            far[residues] = _far_pairs(peptide_bonds(residues), 10 * residues + 12, shortest_path)
+            far[residues] = bond_hops(peptide_bonds(residues), 10 * residues + 12) > 3
         bounds = _segment_bounds(residues, rng)
         basins = []
         for _ in range(len(bounds) - 1):  # neighbouring segments lie in different basins
@@ -102,15 +100,6 @@ def _segment_bounds(residues: int, rng: np.random.Generator) -> list[int]:
         bounds = [0, *map(int, cuts), residues]
         if min(np.diff(bounds)) >= MIN_SEGMENT:
             return bounds
-
-
-def _far_pairs(bonds: np.ndarray, atoms: int, shortest_path) -> np.ndarray:
-    """(atoms, atoms) bool mask of the pairs more than three bonds apart."""
-    from scipy.sparse import coo_matrix
-
-    graph = coo_matrix((np.ones(len(bonds)), (bonds[:, 0], bonds[:, 1])), shape=(atoms, atoms))
-    hops = shortest_path(graph, directed=False, unweighted=True)
-    return hops > 3
 
 
 def build_segment_frames(spec: dict, calc=None) -> list[Atoms]:
