@@ -17,7 +17,11 @@ GFN2-xTB: the energy and force errors *along the model's own trajectory* show wh
 where it was trained. The energy error is reported as its mean absolute value and as its
 spread (standard deviation over the frames): a constant offset, shared by every conformation
 of the chain, does not change the dynamics; the spread is the error of the energy differences
-between the frames, which does. Seed 0 then runs 0.5 ps of NVE (velocity Verlet, 0.5 fs)
+between the frames, which does. Every trajectory frame is also checked for geometry faults
+(``muse_explore.analysis.geometry_faults``: two atoms more than two bonds apart within 1.4 Å,
+or a bond angle folded below 75 % of its 1–3 distance in the start): where the run walked into
+a hole of its model (``--training-extremes`` shows how close the training sets come to one).
+Seed 0 then runs 0.5 ps of NVE (velocity Verlet, 0.5 fs)
 from its last frame: the drift (linear fit, meV/atom/ps) and RMS fluctuation of the total
 energy. Speed is the wall time per MD step on one CPU core (float64 calculators).
 
