@@ -33,7 +33,8 @@ up to :data:`MD_FAULTS_PER_RUN` frames with a geometry fault
 spread over the run (written atomically every 10 frames: a killed collection resumes). For
 every model the **depth of a hole** is its energy error on a fault frame minus its mean error
 on the clean frames of the same run (which removes the model's constant offset on that run):
-negative means the fault is too cheap; reported with the force MAE on both kinds of frame.
+negative means the fault is too cheap; reported with the share of *deep* holes (deeper than
+:data:`DEEP_EV`) and the force MAE on both kinds of frame.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ CACHE = ROOT / "peptide_holes_reference.json"
 MD_FRAMES = ROOT / "peptide_holes_md.extxyz.xz"
 MD_FAULTS_PER_RUN = 12
 MD_CLEAN_PER_RUN = 6
+#: a hole deeper than this counts as "deep": about twice the clean frames' energy scatter (eV)
+DEEP_EV = 0.5
 MODELS = {"MuSE": "muse-painn-peptide", "baseline": "painn-peptide", "LES": "painn-lr-peptide"}
 #: The draws' seed: not the training set's (``make-data peptide-faults`` uses 6).
 SEED = 60
@@ -165,6 +168,7 @@ def _md_measures(frames: list, energies, forces) -> dict:
             "frames": int(m.sum()),
             "depth_mean_eV": float(depth[m].mean()),
             "depth_worst_eV": float(depth[m].min()),
+            "deep": float((depth[m] < -DEEP_EV).mean()),
             "depth_mean_meV_per_atom": float(1000 * np.mean(depth[m] / natoms[m])),
             "forces_mae_meV_per_A": float(1000 * fmae[m].mean()),
         }  # fmt: skip
@@ -284,9 +288,9 @@ def main() -> None:
         print(f"\nThe folding runs' own faults: {len(md_frames)} frames of "
               f"{', '.join(result['md']['sources'])}; depth = energy error on a fault frame "
               f"minus the mean error on the same run's clean frames")  # fmt: skip
-        print("| model | fault | frames | depth mean (eV) | (meV/atom) | worst (eV) "
+        print("| model | fault | frames | depth mean (eV) | (meV/atom) | worst (eV) | deep "
               "| F MAE (meV/Å) | clean: E sd (meV/atom) | clean: F MAE (meV/Å) |")  # fmt: skip
-        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
         for label, s in result["md"]["summary"].items():
             c = s["clean"]
             for kind in ("contact", "folded angle", "all"):
@@ -296,6 +300,7 @@ def main() -> None:
                 print(f"| {label} | {kind} | {k['frames'][0]} | {pm(k['depth_mean_eV'], '+.2f')} | "
                       f"{pm(k['depth_mean_meV_per_atom'], '+.1f')} | "
                       f"{pm(k['depth_worst_eV'], '+.2f')} | "
+                    f"{pm([100 * x for x in k['deep']], '.0f')} % | "
                       f"{pm(k['forces_mae_meV_per_A'], '.0f')} | "
                       f"{pm(c['energy_sd_meV_per_atom'], '.2f')} | "
                       f"{pm(c['forces_mae_meV_per_A'], '.0f')} |")  # fmt: skip
