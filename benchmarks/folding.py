@@ -21,7 +21,8 @@ between the frames, which does. Every trajectory frame is also checked for geome
 (``muse_explore.analysis.geometry_faults``: two atoms more than two bonds apart within 1.4 Å,
 or a bond angle folded below 75 % of its 1–3 distance in the start): where the run walked into
 a hole of its model (``--training-extremes`` shows how close the training sets come to one).
-Seed 0 then runs 0.5 ps of NVE (velocity Verlet, 0.5 fs)
+A run still under way reports its faults so far (``faults_so_far`` in its state, ``runs`` in
+folding.json, and a table printed at the end). Seed 0 then runs 0.5 ps of NVE (velocity Verlet, 0.5 fs)
 from its last frame: the drift (linear fit, meV/atom/ps) and RMS fluctuation of the total
 energy. Speed is the wall time per MD step on one CPU core (float64 calculators).
 
@@ -285,6 +286,11 @@ def advance(
         _save(state_path, st)
         print(f"  {key}: {md.step * TIMESTEP_FS / 1000:g} / {ps:g} ps, "
               f"{st['ms_per_step']:.1f} ms/step", flush=True)  # fmt: skip
+    if md.step < total and traj_path.is_file():
+        # where a run still under way stands: its faults so far (recomputed as frames arrive)
+        if st.get("faults_so_far", {}).get("frames") != md.step // stride:
+            st["faults_so_far"] = _faults(traj_path, residues)
+            _save(state_path, st)
     if md.step >= total and time.time() < deadline:
         if spec != "GFN2-xTB" and "energy_sd_mev_per_atom" not in st.get("check", {}):
             # (also the checks of a run finished before the spread was recorded)
@@ -390,13 +396,19 @@ def running_mean(t: np.ndarray, y: np.ndarray, w: int) -> tuple[np.ndarray, np.n
 
 
 def progress(runs: list[dict]) -> list[dict]:
-    """Where each run stands: label, model, seed, time reached (ps), speed, done."""
-    return [
-        {"label": r["label"], "model": r["model"], "seed": r["seed"],
-         "time_ps": r["series"]["time_ps"][-1], "of_ps": r["steps"] * r["timestep_fs"] / 1000,
-         "ms_per_step": r.get("ms_per_step"), "done": r["done"]}
-        for r in runs
-    ]  # fmt: skip
+    """Where each run stands: label, model, seed, time reached (ps), speed, done, and its
+    geometry faults so far (first one, share of the frames saved so far)."""
+    out = []
+    for r in runs:
+        f = r.get("faults") or r.get("faults_so_far") or {}
+        out.append({
+            "label": r["label"], "model": r["model"], "seed": r["seed"],
+            "time_ps": r["series"]["time_ps"][-1], "of_ps": r["steps"] * r["timestep_fs"] / 1000,
+            "ms_per_step": r.get("ms_per_step"), "done": r["done"],
+            "frames": f.get("frames"), "frames_with_faults": f.get("frames_with_faults"),
+            "first_fault_ps": f.get("first_fault_ps"),
+        })  # fmt: skip
+    return out
 
 
 def _plot(runs: list[dict], residues: int, path: Path) -> None:
@@ -518,6 +530,16 @@ def main() -> None:
     _print(summary, args.residues, args.ps, args.temperature)
     if left:
         print(f"{len(left)} run(s) not complete; rerun the same command to continue")
+        print("| run | reached (ps) | frames | with a geometry fault | first fault (ps) |")
+        print("|---|---:|---:|---:|---:|")
+        for r in progress(left):
+            if r["frames"] is None:  # no frame checked yet
+                first = frames = faulted = "-"
+            else:
+                frames, faulted = r["frames"], r["frames_with_faults"]
+                first = "none" if r["first_fault_ps"] is None else f"{r['first_fault_ps']:g}"
+            print(f"| {r['label']} seed {r['seed']} | {r['time_ps']:g} | {frames} | {faulted} "
+                  f"| {first} |")  # fmt: skip
     if not args.quick:
         from muse_explore.atomic import atomic_open
 
