@@ -9,7 +9,8 @@ from the helix, the extended and the PPII chain at 300–600 K) and ``peptide-se
 (Ac-(Ala)n-NHMe, every n = 4 to 15, chains of helical, PPII and extended segments, briefly
 relaxed with GFN2-xTB; no model in the loop) and ``peptide-faults`` (such chains with one
 hydrogen turned into a contact or a folded bond angle, GFN2-xTB single points: the wall that
-the folding runs' models lacked).
+the folding runs' models lacked) and ``peptide-ramachandran`` (such chains with one or two
+residues at a (φ, ψ) drawn over the whole Ramachandran map, GFN2-xTB single points).
 
 Thermal sets (triples around GFN2-xTB minima, whose Hessians are cached in
 ``sample_data/data/minima/``): ``thermal`` (relaxed circumcoronene and molecules displaced by
@@ -50,6 +51,11 @@ DEFAULTS = {
         "n": 300,
         "seed": 6,
         "out": "sample_data/data/peptide_faults.extxyz.xz",
+    },
+    "peptide-ramachandran": {
+        "n": 300,
+        "seed": 7,
+        "out": "sample_data/data/peptide_ramachandran.extxyz.xz",
     },
     "thermal": {"n": 2000, "seed": 20, "out": "sample_data/data/graphene_thermal.extxyz.xz"},
     "thermal-contact": {
@@ -114,7 +120,8 @@ def add_parser(sub) -> None:
         default=None,
         help="configurations (graphene, contact, periodic and the thermal sets), "
         "orientations per molecule (scans), "
-        "MD runs (peptide, peptide-lengths), draws (peptide-segments, peptide-faults); default: "
+        "MD runs (peptide, peptide-lengths), draws (peptide-segments, peptide-faults, "
+        "peptide-ramachandran); default: "
         + ", ".join(f"{k} {v['n']}" for k, v in DEFAULTS.items()),
     )
     p.add_argument("--seed", type=int, default=None, help="random seed (default per set)")
@@ -169,6 +176,13 @@ def jobs(name: str, n: int, seed: int, minima_folder=MINIMA):
         from muse_explore.reference.peptide_faults import build_fault_frames, fault_specs
 
         return fault_specs(n, seed=seed), build_fault_frames, False
+    if name == "peptide-ramachandran":
+        from muse_explore.reference.peptide_ramachandran import (
+            build_ramachandran_frames,
+            ramachandran_specs,
+        )
+
+        return ramachandran_specs(n, seed=seed), build_ramachandran_frames, False
     if name in ("graphene", "contact"):
         kw = {}
         if name == "contact":
