@@ -22,9 +22,9 @@ between the frames, which does. Every trajectory frame is also checked for geome
 or a bond angle folded below 75 % of its 1–3 distance in the start): where the run walked into
 a hole of its model (``--training-extremes`` shows how close the training sets come to one).
 A run still under way reports its faults so far (``faults_so_far`` in its state, ``runs`` in
-folding.json, and a table printed at the end). Seed 0 then runs 0.5 ps of NVE (velocity Verlet, 0.5 fs)
-from its last frame: the drift (linear fit, meV/atom/ps) and RMS fluctuation of the total
-energy. Speed is the wall time per MD step on one CPU core (float64 calculators).
+folding.json, and a table printed at the end). Seed 0 then runs 0.5 ps of NVE (velocity
+Verlet, 0.5 fs) from its last frame: the drift (linear fit, meV/atom/ps) and RMS fluctuation
+of the total energy. Speed is the wall time per MD step on one CPU core (float64 calculators).
 
 A run is advanced in chunks (--chunk-ps) and its state (positions, momenta, the noise
 generator, the sampled series) is saved atomically after each chunk in
