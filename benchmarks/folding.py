@@ -174,6 +174,8 @@ def _faults(traj_path: Path, residues: int) -> dict:
     }
 
 
+#: The MD and relaxation sets (the ones the earlier folding runs' models trained on); the
+#: ``peptide_faults`` and ``peptide_ramachandran`` sets put structures on the faults on purpose.
 PEPTIDE_SETS = ("peptide", "peptide_lengths", "peptide_segments")
 
 
@@ -182,7 +184,7 @@ def training_extremes() -> dict:
 
     The closest pair more than two bonds apart (and the closest such H···H pair), and the
     smallest 1–3 distance as a fraction of its distance in the extended chain of that length:
-    the same measures as :func:`_faults`, on every structure the peptide models trained on.
+    the same measures as :func:`_faults`, on every structure of :data:`PEPTIDE_SETS`.
     """
     from ase.io import read
 
@@ -286,7 +288,7 @@ def advance(
         _save(state_path, st)
         print(f"  {key}: {md.step * TIMESTEP_FS / 1000:g} / {ps:g} ps, "
               f"{st['ms_per_step']:.1f} ms/step", flush=True)  # fmt: skip
-    if md.step < total and traj_path.is_file():
+    if "faults" not in st and traj_path.is_file():
         # where a run still under way stands: its faults so far (recomputed as frames arrive)
         if st.get("faults_so_far", {}).get("frames") != md.step // stride:
             st["faults_so_far"] = _faults(traj_path, residues)

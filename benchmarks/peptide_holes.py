@@ -158,10 +158,13 @@ def _md_measures(frames: list, energies, forces) -> dict:
     depth = np.full(len(frames), np.nan)
     for src in np.unique(source):
         clean = (source == src) & (kind == "none")
+        if not clean.any():  # no offset to take: its fault frames are left out
+            print(f"  {src}: no clean frame, its fault frames are left out", flush=True)
+            continue
         depth[source == src] = err[source == src] - err[clean].mean()
     out = {}
     for name in ("contact", "folded angle", "all"):
-        m = kind != "none" if name == "all" else kind == name
+        m = (kind != "none" if name == "all" else kind == name) & np.isfinite(depth)
         if not m.any():
             continue
         out[name] = {
@@ -172,10 +175,13 @@ def _md_measures(frames: list, energies, forces) -> dict:
             "depth_mean_meV_per_atom": float(1000 * np.mean(depth[m] / natoms[m])),
             "forces_mae_meV_per_A": float(1000 * fmae[m].mean()),
         }  # fmt: skip
-    clean = kind == "none"
+    clean = (kind == "none") & np.isfinite(depth)
     out["clean"] = {
         "frames": int(clean.sum()),
-        "energy_sd_meV_per_atom": float(1000 * np.std(depth[clean] / natoms[clean])),
+        # about each run's own mean: one degree of freedom per run
+        "energy_sd_meV_per_atom": float(
+            1000 * np.std(depth[clean] / natoms[clean], ddof=len(np.unique(source[clean])))
+        ),
         "forces_mae_meV_per_A": float(1000 * fmae[clean].mean()),
     }
     return out
@@ -218,6 +224,8 @@ def main() -> None:
     specs = fault_specs(draws, seed=SEED)
     ref = references(specs, cache)
     ref_de = np.array([r["faulted"] - r["chain"] for r in ref])
+    if args.collect_md and args.quick:
+        raise SystemExit(f"--collect-md writes {MD_FRAMES.name}: run it without --quick")
     if args.collect_md:
         missing = [str(t) for t in args.collect_md if not t.is_file()]
         if missing:

@@ -120,8 +120,8 @@ def _measures(points, ref, model) -> dict:
         "accessible_mae_meV": float(1000 * np.abs(err[access]).mean()),
         "accessible_mean_error_meV": float(1000 * err[access].mean()),
         "holes": int(hole.sum()),
-        "hole_share": float(hole.sum() / ok.sum()),
-        "deepest_hole_eV": float(err[hole].min()) if hole.any() else 0.0,
+        "hole_share": float(hole.sum() / ok.sum()),  # of the points not left out
+        "deepest_hole_eV": float(err[hole].min()) if hole.any() else None,
         "deepest_hole_at": None,
         "too_low_share": float(low.sum() / ok.sum()),
         "errors_eV": [None if not o else round(float(e), 4) for o, e in zip(ok, err, strict=True)],
@@ -130,6 +130,12 @@ def _measures(points, ref, model) -> dict:
         i = int(np.flatnonzero(hole)[np.argmin(err[hole])])
         out["deepest_hole_at"] = [points[i]["phi"], points[i]["psi"]]
     return out
+
+
+def _pm_some(values, fmt: str) -> str:
+    """:func:`pm` over the seeds that have a value (a model with no hole has no deepest)."""
+    have = [v for v in values if v is not None]
+    return pm(have, fmt) if have else "-"
 
 
 def _plot(result: dict, path: Path) -> None:
@@ -181,7 +187,8 @@ def main() -> None:
     cache = CACHE.with_name("ramachandran_reference_quick.json") if args.quick else CACHE
     points = scan(args.n, args.residue, args.step, args.context)
     chain = alanine_peptide(args.n, conformation=args.context)
-    key = {"n": args.n, "residue": args.residue, "step": args.step, "context": args.context}
+    key = {"n": args.n, "residue": args.residue, "step": args.step, "context": args.context,
+           "overlap_A": OVERLAP_A}  # fmt: skip
     ref_chain, ref_abs = references(points, chain, key, cache)
     ref = [None if e is None else e - ref_chain for e in ref_abs]
     ok = [r is not None for r in ref]
@@ -192,7 +199,7 @@ def main() -> None:
         "title": title, **key, "models": models,
         "grid": np.arange(-180.0, 180.0, args.step).tolist(),
         "points": len(points), "overlaps": int(len(points) - sum(ok)),
-        "accessible_eV": ACCESSIBLE_EV, "hole_eV": HOLE_EV, "overlap_A": OVERLAP_A,
+        "accessible_eV": ACCESSIBLE_EV, "hole_eV": HOLE_EV,
         "reference_eV": [None if r is None else round(r, 4) for r in ref],
         "per_seed": {}, "summary": {},
     }  # fmt: skip
@@ -228,7 +235,7 @@ def main() -> None:
         print(f"| {label} | {pm(s['accessible_mae_meV'], '.0f')} | "
               f"{pm(s['accessible_mean_error_meV'], '+.0f')} | {pm(s['holes'], '.0f')} | "
               f"{pm([100 * x for x in s['hole_share']], '.1f')} % | "
-              f"{pm(s['deepest_hole_eV'], '+.2f')} | {at} | "
+              f"{_pm_some(s['deepest_hole_eV'], '+.2f')} | {at} | "
               f"{pm([100 * x for x in s['too_low_share']], '.0f')} % |")  # fmt: skip
     if not args.quick:
         from muse_explore.atomic import atomic_open

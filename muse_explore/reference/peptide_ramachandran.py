@@ -31,6 +31,8 @@ from ase import Atoms
 #: Closest two atoms more than two bonds apart may come (Å): the peptide-faults contacts go to
 #: 0.95 Å between hydrogens; closer than this the structure is atoms on top of each other.
 MIN_CONTACT = 1.0
+#: Tries per draw before giving up (a few per draw are needed: about one in eight overlaps).
+MAX_TRIES = 1000
 #: Share of draws with one moved residue (the others move two).
 ONE_RESIDUE = 2 / 3
 
@@ -64,7 +66,7 @@ def ramachandran_specs(n: int, *, seed: int = 7) -> list[dict]:
         if residues not in far:
             far[residues] = bond_hops(peptide_bonds(residues), 10 * residues + 12) > 2
         count = 1 if rng.random() < ONE_RESIDUE else 2
-        while True:
+        for _ in range(MAX_TRIES):
             moved = sorted(int(i) for i in rng.choice(residues, size=count, replace=False))
             angles = rng.uniform(-180.0, 180.0, size=(count, 2))
             phi, psi = list(chain["phi"]), list(chain["psi"])
@@ -74,7 +76,9 @@ def ramachandran_specs(n: int, *, seed: int = 7) -> list[dict]:
                     "phi": phi, "psi": psi, "moved": moved}  # fmt: skip
             closest = _closest(_build(spec), far[residues])
             if closest >= MIN_CONTACT:
-                break  # otherwise atoms on top of each other: draw the angles again
+                break  # otherwise atoms on top of each other: draw again
+        else:
+            raise RuntimeError(f"draw {k}: no residue angles without overlap in {MAX_TRIES} tries")
         spec["closest"] = round(closest, 4)
         specs.append(spec)
     return specs
