@@ -23,7 +23,11 @@ Per model (mean ± sd over its shipped training seeds):
   own dynamics can go) while GFN2-xTB puts them more than :data:`HOLE_EV` higher: their
   number, their share of the map and the deepest with its (φ, ψ);
 * **too low**: the share of the whole map where the model is more than :data:`HOLE_EV` below
-  GFN2-xTB (barriers too low, also where both are far uphill).
+  GFN2-xTB (barriers too low, also where both are far uphill);
+* **uphill** (a second table): the mean and the most negative error where GFN2-xTB is above
+  :data:`FAR_EV`, and the lowest model energy anywhere GFN2-xTB puts above
+  :data:`ACCESSIBLE_EV` (with GFN2-xTB's energy there): how close the model's own dynamics
+  can come to ground it should not reach, hole or not.
 
 Grid points with two atoms more than two bonds apart closer than :data:`OVERLAP_A` (atoms
 built on top of each other, tens of eV up) are left out of both and counted. GFN2-xTB
@@ -50,6 +54,8 @@ ACCESSIBLE_EV = 0.5
 #: a model energy this far below GFN2-xTB's (relative energies) is too low; a hole if the
 #: model also puts the point within ACCESSIBLE_EV
 HOLE_EV = 0.3
+#: GFN2-xTB energy above which a grid point counts as far uphill (the second table)
+FAR_EV = 2.0
 #: grid points with a non-bonded pair (more than two bonds apart) closer than this are skipped
 OVERLAP_A = 0.8
 
@@ -115,6 +121,9 @@ def _measures(points, ref, model) -> dict:
     access = ok & (ref_e <= ACCESSIBLE_EV)
     low = ok & (err < -HOLE_EV)
     hole = low & (model <= ACCESSIBLE_EV)
+    far = ok & (ref_e > FAR_EV)
+    uphill = np.flatnonzero(ok & (ref_e > ACCESSIBLE_EV))
+    lowest = int(uphill[np.argmin(model[uphill])]) if uphill.size else None
     out = {
         "accessible_points": int(access.sum()),
         "accessible_mae_meV": float(1000 * np.abs(err[access]).mean()),
@@ -124,6 +133,11 @@ def _measures(points, ref, model) -> dict:
         "deepest_hole_eV": float(err[hole].min()) if hole.any() else None,
         "deepest_hole_at": None,
         "too_low_share": float(low.sum() / ok.sum()),
+        "far_points": int(far.sum()),
+        "far_mean_error_meV": float(1000 * err[far].mean()) if far.any() else None,
+        "far_worst_error_eV": float(err[far].min()) if far.any() else None,
+        "lowest_uphill_eV": None if lowest is None else float(model[lowest]),
+        "lowest_uphill_reference_eV": None if lowest is None else float(ref_e[lowest]),
         "errors_eV": [None if not o else round(float(e), 4) for o, e in zip(ok, err, strict=True)],
     }
     if hole.any():
@@ -237,6 +251,19 @@ def main() -> None:
               f"{pm([100 * x for x in s['hole_share']], '.1f')} % | "
               f"{_pm_some(s['deepest_hole_eV'], '+.2f')} | {at} | "
               f"{pm([100 * x for x in s['too_low_share']], '.0f')} % |")  # fmt: skip
+    far_n = next(iter(result["summary"].values()))["far_points"][0]
+    print(f"\nUphill: the {far_n} points GFN2-xTB puts above {FAR_EV} eV, and the lowest model "
+          f"energy where GFN2-xTB is above {ACCESSIBLE_EV} eV (eV)")  # fmt: skip
+    print(
+        f"| model | mean error above {FAR_EV} eV (meV) | most negative error (eV) "
+        "| lowest model energy uphill (eV) | GFN2-xTB there (eV) |"
+    )
+    print("|---|---:|---:|---:|---:|")
+    for label, s in result["summary"].items():
+        print(f"| {label} | {_pm_some(s['far_mean_error_meV'], '+.0f')} | "
+              f"{_pm_some(s['far_worst_error_eV'], '+.2f')} | "
+              f"{_pm_some(s['lowest_uphill_eV'], '.2f')} | "
+              f"{_pm_some(s['lowest_uphill_reference_eV'], '.2f')} |")  # fmt: skip
     if not args.quick:
         from muse_explore.atomic import atomic_open
 
