@@ -34,7 +34,9 @@ spread over the run (written atomically every 10 frames: a killed collection res
 every model the **depth of a hole** is its energy error on a fault frame minus its mean error
 on the clean frames of the same run (which removes the model's constant offset on that run):
 negative means the fault is too cheap; reported with the share of *deep* holes (deeper than
-:data:`DEEP_EV`) and the force MAE on both kinds of frame.
+:data:`DEEP_EV`) and the force MAE on both kinds of frame; a third table lists every fault
+frame deeper than :data:`DEEP_EV` for any model, with each model's depth there (each frame's
+depth is in the JSON, ``md.per_seed.LABEL[i].depths_eV``).
 """
 
 from __future__ import annotations
@@ -184,7 +186,34 @@ def _md_measures(frames: list, energies, forces) -> dict:
         ),
         "forces_mae_meV_per_A": float(1000 * fmae[clean].mean()),
     }
+    # each frame's depth (None for clean frames and for runs left out): which frames stay deep
+    out["depths_eV"] = [
+        None if k == "none" or not np.isfinite(d) else round(float(d), 4)
+        for k, d in zip(kind, depth, strict=True)
+    ]
     return out
+
+
+def _print_deep_frames(frames: list, per_seed: dict) -> None:
+    """The fault frames deeper than :data:`DEEP_EV` for any model: each model's depth there
+    (mean over its seeds), so that one sees which holes every model shares."""
+    labels = list(per_seed)
+    depth = {
+        label: np.array(
+            [[np.nan if d is None else d for d in s["depths_eV"]] for s in seeds], dtype=float
+        ).mean(axis=0)
+        for label, seeds in per_seed.items()
+    }
+    deep = [i for i in range(len(frames)) if any(depth[m][i] < -DEEP_EV for m in labels)]
+    print(f"\nFault frames deeper than {DEEP_EV} eV for any model: depth (eV), mean over seeds")
+    print("| run | time (ps) | fault | atoms | distance (Å) | " + " | ".join(labels) + " |")
+    print("|---|---:|---|---|---:|" + "---:|" * len(labels))
+    for i in deep:
+        info = frames[i].info
+        atoms = "–".join(str(int(a)) for a in np.atleast_1d(info["fault_atoms"]))
+        print(f"| {info['source']} | {info['time_ps']:g} | {info['fault']} | {atoms} | "
+              f"{float(info['fault_distance']):.2f} | "
+              + " | ".join(f"{depth[m][i]:+.2f}" for m in labels) + " |")  # fmt: skip
 
 
 def _measures(ref_de, model_de, kinds, force_mae) -> dict:
@@ -277,6 +306,7 @@ def main() -> None:
             result["md"]["summary"][label] = {
                 kind: {key: [s[kind][key] for s in md_seed] for key in md_seed[0][kind]}
                 for kind in md_seed[0]
+                if kind != "depths_eV"
             }
     ref_cost = result["reference"]["cost_eV"]
     print(f"\nGeometry faults in Ac-(Ala)n-NHMe, {draws} draws (seed {SEED}); GFN2-xTB's cost "
@@ -312,6 +342,7 @@ def main() -> None:
                       f"{pm(k['forces_mae_meV_per_A'], '.0f')} | "
                       f"{pm(c['energy_sd_meV_per_atom'], '.2f')} | "
                       f"{pm(c['forces_mae_meV_per_A'], '.0f')} |")  # fmt: skip
+        _print_deep_frames(md_frames, result["md"]["per_seed"])
     if not args.quick:
         from muse_explore.atomic import atomic_open
 
