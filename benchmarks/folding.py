@@ -312,11 +312,12 @@ def advance(
 
 
 def _mean_sd(values) -> dict:
+    """Mean, sample sd and count over seeds, and the per-seed values behind them."""
     v = np.array([x for x in values if x is not None], dtype=float)
     if not len(v):
-        return {"mean": None, "sd": None, "n": 0}
+        return {"mean": None, "sd": None, "n": 0, "values": []}
     return {"mean": float(v.mean()), "sd": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
-            "n": int(len(v))}  # fmt: skip
+            "n": int(len(v)), "values": v.tolist()}  # fmt: skip
 
 
 def summarise(runs: list[dict]) -> dict:

@@ -151,12 +151,37 @@ def _profiles_cell(data, row, column):
     return r.get("mae_seeds", [r["mae"]])
 
 
+#: ``folding.json``'s summary field (a path into it, and its scale) behind each README column
+#: heading
+FOLDING_COLUMNS = {
+    "frames with a geometry fault (%)": (("frames_with_faults",), 100),
+    "E error along its run (meV/atom)": (("check", "energy_mae_mev_per_atom"), 1),
+    "its spread (meV/atom)": (("check", "energy_sd_mev_per_atom"), 1),
+    "F error along its run (meV/Å)": (("check", "forces_mae_mev_per_a"), 1),
+    "helix content": (("second_half", "helix"), 1),
+    "end-to-end (Å)": (("second_half", "end_to_end"), 1),
+}
+
+
+def _folding_cell(data, row, column):
+    """The values (one per MD seed) behind one cell of ``folding.json``'s summary: the model
+    named in ``row``, the measure named by ``column``."""
+    label, _, name = row.partition(" ")
+    summary = data["summary"][label]
+    assert summary["model"] == name.strip("()`"), f"row {row!r} names another model"
+    path, scale = FOLDING_COLUMNS[column]
+    for key in path:
+        summary = summary[key]
+    return [scale * v for v in summary["values"]]
+
+
 #: How a README table reads the JSON file that its paragraph names, by file name.
 SOURCES = {
     "long_range.json": _long_range_cell,
     "conformers.json": _conformers_cell,
     "hessian.json": _hessian_cell,
     "graphene_profiles.json": _profiles_cell,
+    "folding.json": _folding_cell,
 }
 
 _NUMBER = re.compile(r"[-−+]?\d+(?:[.,]\d+)*")
@@ -288,6 +313,14 @@ def test_the_checks_fail_on_numbers_that_no_json_backs():
         changed = row.replace(f"| {cell} |", f"| {cell.replace(mean, bumped, 1)} |", 1)
         assert changed != row and row in README
         assert any(bumped in p for p in table_problems(README.replace(row, changed))), heading
+    folding = next(t for t in _tables(README) if "its spread (meV/atom)" in t[1])
+    row = "| " + " | ".join(folding[2][0]) + " |"
+    cell = folding[2][0][2]
+    mean = cell.partition(" ± ")[0]
+    bumped = f"{float(mean) + 0.5:.2f}"
+    changed = row.replace(f"| {cell} |", f"| {cell.replace(mean, bumped, 1)} |", 1)
+    assert changed != row and row in README
+    assert any(bumped in p for p in table_problems(README.replace(row, changed))), "folding"
     for claim in ("MuSE costs 1.19 times its backbone.", "MD ran 20x slower.", "at 5Å"):
         assert prose_problems(f"{README}\n{claim}\n"), claim
 
