@@ -10,7 +10,9 @@ from the helix, the extended and the PPII chain at 300–600 K) and ``peptide-se
 relaxed with GFN2-xTB; no model in the loop) and ``peptide-faults`` (such chains with one
 hydrogen turned into a contact or a folded bond angle, GFN2-xTB single points: the wall that
 the folding runs' models lacked) and ``peptide-ramachandran`` (such chains with one or two
-residues at a (φ, ψ) drawn over the whole Ramachandran map, GFN2-xTB single points).
+residues at a (φ, ψ) drawn over the whole Ramachandran map, GFN2-xTB single points) and
+``peptide-minima`` (chains of two or three segments, n = 6 to 15, relaxed with GFN2-xTB to
+0.05 eV/Å: the last stretch of relaxation that ``peptide-segments`` stops short of).
 
 Thermal sets (triples around GFN2-xTB minima, whose Hessians are cached in
 ``sample_data/data/minima/``): ``thermal`` (relaxed circumcoronene and molecules displaced by
@@ -56,6 +58,11 @@ DEFAULTS = {
         "n": 300,
         "seed": 7,
         "out": "sample_data/data/peptide_ramachandran.extxyz.xz",
+    },
+    "peptide-minima": {
+        "n": 120,
+        "seed": 8,
+        "out": "sample_data/data/peptide_minima.extxyz.xz",
     },
     "thermal": {"n": 2000, "seed": 20, "out": "sample_data/data/graphene_thermal.extxyz.xz"},
     "thermal-contact": {
@@ -121,7 +128,7 @@ def add_parser(sub) -> None:
         help="configurations (graphene, contact, periodic and the thermal sets), "
         "orientations per molecule (scans), "
         "MD runs (peptide, peptide-lengths), draws (peptide-segments, peptide-faults, "
-        "peptide-ramachandran); default: "
+        "peptide-ramachandran, peptide-minima); default: "
         + ", ".join(f"{k} {v['n']}" for k, v in DEFAULTS.items()),
     )
     p.add_argument("--seed", type=int, default=None, help="random seed (default per set)")
@@ -222,6 +229,10 @@ def run(args) -> int:
         from muse_explore.reference.peptide_segments import generate_segment_set
 
         generate_segment_set(out, n=n, seed=seed, progress=not args.quiet)
+    elif args.set == "peptide-minima":
+        from muse_explore.reference.peptide_minima import generate_minima_set
+
+        generate_minima_set(out, n=n, seed=seed, progress=not args.quiet)
     else:
         specs, build, stress = jobs(args.set, n, seed, args.minima)
         meta = {
