@@ -32,7 +32,7 @@ def test_an_experiment_changes_one_thing_against_its_protocol_config(path):
     base.pop("run_dir")
     files, protocol_files = exp["data"]["train_only_files"], base["data"]["train_only_files"]
     added = [f for f in files if f not in protocol_files]
-    assert all((ROOT / f).name.startswith("graphene_") for f in added)
+    assert all((ROOT / f).name.startswith(("graphene_", "peptide_")) for f in added)
     exp["data"]["train_only_files"] = [f for f in files if f not in added]
     model_changes = {k for k in exp["model"].keys() | base["model"].keys()
                      if exp["model"].get(k) != base["model"].get(k)}  # fmt: skip
