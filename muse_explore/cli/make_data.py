@@ -31,6 +31,7 @@ command again to resume.
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 
 DEFAULTS = {
@@ -134,6 +135,13 @@ def add_parser(sub) -> None:
     p.add_argument("--seed", type=int, default=None, help="random seed (default per set)")
     p.add_argument("--out", default=None, help="output extxyz file (default sample_data/data/)")
     p.add_argument("--chunk", type=_positive, default=20, help="jobs per checkpoint")
+    p.add_argument(
+        "--jobs",
+        type=_positive,
+        default=1,
+        help="worker processes labelling checkpoints at once (default 1); "
+        "set OMP_NUM_THREADS so that jobs x threads fits the cores",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--minima", default=MINIMA, help=f"cache of GFN2-xTB minima (default {MINIMA})")
 
@@ -145,16 +153,28 @@ def _relaxed_molecules(names) -> dict:
     return {name: relax(small_molecule(name)) for name in names}
 
 
+class _Minima:
+    """GFN2-xTB minima by name, read (or computed) once per process; picklable for ``--jobs``."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self._cache: dict = {}
+
+    def __call__(self, name: str):
+        from muse_explore.reference.minima import minimum
+
+        if name not in self._cache:
+            self._cache[name] = minimum(name, folder=self.folder)
+        return self._cache[name]
+
+
 def _thermal_jobs(name: str, n: int, seed: int, minima_folder):
-    from functools import cache, partial
-
     from muse_explore.reference import graphene_set as gs
-    from muse_explore.reference.minima import minimum
 
-    minima = cache(partial(minimum, folder=minima_folder))
+    minima = _Minima(minima_folder)
     if name == "curvature":
         specs = gs.curvature_specs(n, seed=seed)
-        return specs, lambda spec: gs.build_curvature_triple(spec, minima), False
+        return specs, partial(gs.build_curvature_triple, minima=minima), False
     kw = {
         "thermal": {},
         "thermal-contact": {"bands": gs.CONTACT_BANDS, "set_name": "graphene-thermal-contact"},
@@ -165,7 +185,7 @@ def _thermal_jobs(name: str, n: int, seed: int, minima_folder):
         "thermal-rattled": {"rattle": 0.05, "set_name": "graphene-thermal-rattled"},
     }[name]
     specs = gs.thermal_specs(n, minima, seed=seed, **kw)
-    return specs, lambda spec: gs.build_thermal_triple(spec, minima), False
+    return specs, partial(gs.build_thermal_triple, minima=minima), False
 
 
 def jobs(name: str, n: int, seed: int, minima_folder=MINIMA):
@@ -197,16 +217,16 @@ def jobs(name: str, n: int, seed: int, minima_folder=MINIMA):
         specs = graphene_set.sample_specs(n, seed=seed, **kw)
         mols = _relaxed_molecules({s["molecule"] for s in specs})
         flake = graphene_flake(2)
-        return specs, lambda spec: graphene_set.build_triple(spec, flake, mols), False
+        return specs, partial(graphene_set.build_triple, flake=flake, molecules=mols), False
     if name == "scans":
         specs = graphene_set.scan_specs(seed=seed, orientations=n)
         mols = _relaxed_molecules({s["molecule"] for s in specs})
         flake = graphene_flake(2)
-        return specs, lambda spec: graphene_set.build_scan(spec, flake, mols), False
+        return specs, partial(graphene_set.build_scan, flake=flake, molecules=mols), False
     if name == "periodic":
         specs = periodic_set.sample_specs(n, seed=seed)
         mols = _relaxed_molecules({s["molecule"] for s in specs})
-        return specs, lambda spec: periodic_set.build_periodic(spec, mols), True
+        return specs, partial(periodic_set.build_periodic, molecules=mols), True
     raise ValueError(f"unknown data set {name!r}")
 
 
@@ -223,16 +243,16 @@ def run(args) -> int:
 
         generate_peptide_set(
             out, runs=n, seed=seed, lengths=args.set == "peptide-lengths",
-            progress=not args.quiet,
+            progress=not args.quiet, jobs=args.jobs,
         )  # fmt: skip
     elif args.set == "peptide-segments":
         from muse_explore.reference.peptide_segments import generate_segment_set
 
-        generate_segment_set(out, n=n, seed=seed, progress=not args.quiet)
+        generate_segment_set(out, n=n, seed=seed, progress=not args.quiet, jobs=args.jobs)
     elif args.set == "peptide-minima":
         from muse_explore.reference.peptide_minima import generate_minima_set
 
-        generate_minima_set(out, n=n, seed=seed, progress=not args.quiet)
+        generate_minima_set(out, n=n, seed=seed, progress=not args.quiet, jobs=args.jobs)
     else:
         specs, build, stress = jobs(args.set, n, seed, args.minima)
         meta = {
@@ -242,8 +262,9 @@ def run(args) -> int:
             "command": f"muse-explore make-data {args.set} --n {n} --seed {seed}",
         }
         generate(
-            specs, build, out, chunk=args.chunk, stress=stress, meta=meta, progress=not args.quiet
-        )
+            specs, build, out, chunk=args.chunk, stress=stress, meta=meta,
+            progress=not args.quiet, jobs=args.jobs,
+        )  # fmt: skip
     print(
         f"wrote {out} ({summary_path(out).name} has the counts and timings); "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"

@@ -7,16 +7,23 @@ killed run loses at most one chunk and ``generate`` called again resumes where i
 When every chunk exists the parts are joined into ``out`` (compressed when its name ends in
 ``.xz`` or ``.gz``), with a JSON summary beside it (``<name>.json``: counts, seed, CPU time,
 tblite version), and the parts folder is removed.
+
+With ``jobs > 1`` the chunks are labelled by that many worker processes at once (spawned, each
+taking the next unfinished chunk; ``build`` and the calculator factory must then be picklable:
+module-level functions or ``functools.partial`` of them). The parts, and so the joined file, are
+the same as with one. Set ``OMP_NUM_THREADS`` so that jobs × threads fits the cores.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pickle
 import platform
 import shutil
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import ase.io
@@ -60,6 +67,7 @@ def generate(
     meta: dict | None = None,
     progress: bool = True,
     labelled: bool = False,
+    jobs: int = 1,
 ) -> Path:
     """Label every structure of every job with GFN2-xTB and write them to ``out``.
 
@@ -76,19 +84,23 @@ def generate(
         progress: show a tqdm progress bar.
         labelled: ``build`` returns structures already labelled (e.g. MD frames carrying
             the energies and forces of the run itself): they are stored as they are.
+        jobs: worker processes labelling chunks at once (1: in this process).
 
     Returns:
         ``out``.
 
     Raises:
         MuSEFileError: when ``<out>.parts`` holds a different, unfinished generation.
+        ValueError: when ``jobs`` is below 1.
     """
+    if int(jobs) < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
     out = Path(out)
     parts = out.with_name(out.name + ".parts")
     _open_plan(parts, {"specs": list(specs), "chunk": int(chunk), "stress": bool(stress)})
     starts = range(0, len(specs), chunk)
     _label_parts(specs, build, parts, starts, chunk, out.name, progress, labelled,
-                 lambda a: single_point(a, calculator(), stress=stress))  # fmt: skip
+                 partial(_label_one, calculator=calculator, stress=stress), int(jobs))  # fmt: skip
     _assemble(parts, starts, out, {"jobs": len(specs), **(meta or {})})
     shutil.rmtree(parts)
     return out
@@ -108,7 +120,29 @@ def _open_plan(parts: Path, plan: dict) -> None:
         _atomic_write_json(plan_file, plan)
 
 
-def _label_parts(specs, build, parts, starts, chunk, name, progress, labelled, label) -> None:
+def _label_one(atoms: Atoms, calculator: Callable[[], object], stress: bool) -> Atoms:
+    """One GFN2-xTB single point with a fresh calculator."""
+    return single_point(atoms, calculator(), stress=stress)
+
+
+def _label_chunk(specs, build, label, labelled: bool, part: Path) -> int:
+    """Label one chunk of jobs into its part file (and its timing); returns its job count."""
+    t0, w0 = time.process_time(), time.perf_counter()
+    built = [atoms for spec in specs for atoms in build(spec)]
+    frames = built if labelled else [label(a) for a in built]
+    _atomic_write_json(
+        part.with_suffix(".json"),
+        {
+            "cpu_seconds": time.process_time() - t0,
+            "wall_seconds": time.perf_counter() - w0,
+            "structures": len(frames),
+        },
+    )
+    atomic_write_structures(part, frames)
+    return len(specs)
+
+
+def _label_parts(specs, build, parts, starts, chunk, name, progress, labelled, label, jobs=1):
     """Label the chunks not yet on disk, one checkpointed part file (and its timing) each."""
     from tqdm.auto import tqdm
 
@@ -119,21 +153,38 @@ def _label_parts(specs, build, parts, starts, chunk, name, progress, labelled, l
         desc=name,
         disable=not progress,
     )
-    for start in todo:
-        t0, w0 = time.process_time(), time.perf_counter()
-        built = [atoms for spec in specs[start : start + chunk] for atoms in build(spec)]
-        frames = built if labelled else [label(a) for a in built]
-        _atomic_write_json(
-            parts / f"part-{start:06d}.json",
-            {
-                "cpu_seconds": time.process_time() - t0,
-                "wall_seconds": time.perf_counter() - w0,
-                "structures": len(frames),
-            },
-        )
-        atomic_write_structures(parts / f"part-{start:06d}.extxyz", frames)
-        bar.update(min(chunk, len(specs) - start))
-    bar.close()
+    args = [(specs[s : s + chunk], build, label, labelled, parts / f"part-{s:06d}.extxyz")
+            for s in todo]  # fmt: skip
+    try:
+        if jobs == 1 or len(todo) <= 1:
+            for a in args:
+                bar.update(_label_chunk(*a))
+        else:
+            _label_in_workers(args, jobs, bar)
+    finally:
+        bar.close()
+
+
+def _label_in_workers(args, jobs: int, bar) -> None:
+    """Label the chunks in ``jobs`` spawned processes (a forked one can hang in OpenMP)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    try:
+        pickle.dumps(args[0][1:3])
+    except Exception as exc:  # noqa: BLE001 - any pickling failure means the same thing
+        raise ValueError(
+            "jobs > 1 needs a picklable build function and calculator factory "
+            f"(module-level functions or functools.partial of them): {exc}"
+        ) from exc
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(jobs, len(args)), mp_context=ctx) as pool:
+        try:
+            for done in as_completed([pool.submit(_label_chunk, *a) for a in args]):
+                bar.update(done.result())
+        except BaseException:  # a failed chunk: start no other, keep those finished
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 def _assemble(parts: Path, starts, out: Path, meta: dict) -> None:

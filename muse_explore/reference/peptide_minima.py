@@ -100,7 +100,7 @@ def build_minimum_frames(spec: dict, calc=None) -> list[Atoms]:
     return frames
 
 
-def generate_minima_set(out, *, n: int = 120, seed: int = 8, progress: bool = True):
+def generate_minima_set(out, *, n: int = 120, seed: int = 8, progress: bool = True, jobs: int = 1):
     """Generate (or resume) the ``peptide-minima`` set into ``out``; 5 draws per checkpoint."""
     from muse_explore.reference.generate import generate
 
@@ -108,5 +108,12 @@ def generate_minima_set(out, *, n: int = 120, seed: int = 8, progress: bool = Tr
     command = f"muse-explore make-data peptide-minima --n {n} --seed {seed}"
     meta = {"set": "peptide-minima", "n": n, "seed": seed, "command": command}
     return generate(
-        specs, build_minimum_frames, out, chunk=5, meta=meta, progress=progress, labelled=True
+        specs,
+        build_minimum_frames,
+        out,
+        chunk=5,
+        meta=meta,
+        progress=progress,
+        labelled=True,
+        jobs=jobs,
     )

@@ -142,7 +142,7 @@ def build_segment_frames(spec: dict, calc=None) -> list[Atoms]:
     return frames
 
 
-def generate_segment_set(out, *, n: int = 360, seed: int = 5, progress: bool = True):
+def generate_segment_set(out, *, n: int = 360, seed: int = 5, progress: bool = True, jobs: int = 1):
     """Generate (or resume) the ``peptide-segments`` set into ``out``; 10 draws per checkpoint."""
     from muse_explore.reference.generate import generate
 
@@ -150,5 +150,12 @@ def generate_segment_set(out, *, n: int = 360, seed: int = 5, progress: bool = T
     command = f"muse-explore make-data peptide-segments --n {n} --seed {seed}"
     meta = {"set": "peptide-segments", "n": n, "seed": seed, "command": command}
     return generate(
-        specs, build_segment_frames, out, chunk=10, meta=meta, progress=progress, labelled=True
+        specs,
+        build_segment_frames,
+        out,
+        chunk=10,
+        meta=meta,
+        progress=progress,
+        labelled=True,
+        jobs=jobs,
     )

@@ -111,6 +111,7 @@ def generate_peptide_set(
     steps: int | None = None,
     lengths: bool = False,
     progress: bool = True,
+    jobs: int = 1,
 ):
     """Generate (or resume) a peptide set into ``out``; one checkpoint per run.
 
@@ -129,4 +130,5 @@ def generate_peptide_set(
     steps = specs[0]["steps"] if specs else steps
     meta = {"set": name, "n": runs, "seed": seed, "steps": steps,
             "command": f"muse-explore make-data {name} --n {runs} --seed {seed}"}  # fmt: skip
-    return generate(specs, run_md, out, chunk=1, meta=meta, progress=progress, labelled=True)
+    return generate(specs, run_md, out, chunk=1, meta=meta, progress=progress, labelled=True,
+                    jobs=jobs)  # fmt: skip

@@ -55,3 +55,35 @@ def test_generation_resumes_after_a_crash_and_matches_a_clean_run(tmp_path):
     summary = json.loads(summary_path(out).read_text())
     assert summary["structures"] == 8 and summary["seed"] == 7
     assert summary["reference"].startswith("GFN2-xTB") and summary["wall_seconds"] >= 0
+
+
+def test_parallel_workers_write_the_same_parts_as_one_process(tmp_path):
+    serial, parallel = tmp_path / "serial.extxyz", tmp_path / "parallel.extxyz"
+    generate(SPECS, _build, serial, chunk=1, progress=False)
+    generate(SPECS, _build, parallel, chunk=1, progress=False, jobs=2)
+    import ase.io
+
+    a, b = ase.io.read(serial, ":"), ase.io.read(parallel, ":")
+    assert [x.info["job"] for x in a] == [x.info["job"] for x in b] == [0, 0, 1, 1, 2, 2, 3, 3]
+    for x, y in zip(a, b, strict=True):
+        assert x.get_potential_energy() == pytest.approx(y.get_potential_energy(), abs=1e-9)
+    with pytest.raises(ValueError, match="jobs must be at least 1"):
+        generate(SPECS, _build, tmp_path / "none.extxyz", progress=False, jobs=0)
+
+
+def _failing(spec):
+    if spec["job"] == 0:
+        raise RuntimeError("chunk 0 fails")
+    return _build(spec)
+
+
+def test_a_failing_worker_stops_the_run_and_keeps_finished_parts(tmp_path):
+    out = tmp_path / "w.extxyz"
+    with pytest.raises(RuntimeError, match="chunk 0 fails"):
+        generate(SPECS, _failing, out, chunk=1, progress=False, jobs=2)
+    with pytest.raises(ValueError, match="picklable build function"):
+        generate(SPECS, lambda s: _build(s), tmp_path / "l.extxyz", chunk=1, progress=False, jobs=2)
+    parts = tmp_path / "w.extxyz.parts"
+    assert not (parts / "part-000000.extxyz").exists() and not out.exists()
+    generate(SPECS, _build, out, chunk=1, progress=False, jobs=2)  # resumes and finishes
+    assert not parts.exists()
