@@ -652,8 +652,12 @@ class Trainer:
         graphs = ds.to_graphs(self.structures, self.splits["test"], self._converter, self._groups)
         loss, metrics = self.evaluate_graphs(graphs, model=model)
         result = {"loss": loss, **metrics, "structures": len(graphs)}
-        if self.dist.main:
-            _atomic_write_text(self.run_dir / "test_metrics.json", json.dumps(result, indent=2))
+        if self.dist.main:  # metrics that do not apply (NaN) are null: standard JSON
+            plain = {k: None if isinstance(v, float) and not math.isfinite(v) else v
+                     for k, v in result.items()}  # fmt: skip
+            _atomic_write_text(
+                self.run_dir / "test_metrics.json", json.dumps(plain, indent=2, allow_nan=False)
+            )
         return result
 
     def close(self) -> None:

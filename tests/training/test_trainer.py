@@ -1,4 +1,5 @@
 import csv
+import json
 import math
 import os
 import shutil
@@ -53,6 +54,13 @@ def test_train_cli_writes_run_folder_and_evaluate_reads_it(write_config, capsys,
     ]:
         assert (run / name).is_file(), name
     assert list((run / "tensorboard").iterdir())
+
+    def refuse(constant):
+        raise AssertionError(f"test_metrics.json holds {constant}, not standard JSON")
+
+    test_metrics = json.loads((run / "test_metrics.json").read_text(), parse_constant=refuse)
+    assert test_metrics["structures"] == 6 and test_metrics["forces_mae"] > 0
+    assert None in test_metrics.values(), test_metrics  # a metric that does not apply: null
     rows = _rows(run)
     assert [r["epoch"] for r in rows] == ["1", "2"]
     assert float(rows[-1]["val_forces_mae"]) > 0
