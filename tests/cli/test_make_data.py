@@ -1,6 +1,8 @@
 import json
+import pickle
 
 import ase.io
+import numpy as np
 import pytest
 
 from muse_explore.cli.main import main
@@ -21,6 +23,12 @@ def test_make_data_periodic_writes_labelled_cells_and_a_summary(tmp_path, monkey
     summary = json.loads((tmp_path / "p.json").read_text())
     assert summary["set"] == "periodic" and summary["structures"] == 2
     assert summary["command"] == "muse-explore make-data periodic --n 2 --seed 2"
+    two = tmp_path / "two.extxyz"  # two worker processes write the same file
+    args = ["make-data", "periodic", "--n", "2", "--chunk", "1", "--quiet", "--jobs", "2"]
+    assert main([*args, "--out", str(two)]) == 0
+    for x, y in zip(ase.io.read(two, ":"), frames, strict=True):
+        assert x.get_potential_energy() == pytest.approx(y.get_potential_energy(), abs=1e-9)
+        np.testing.assert_allclose(x.get_stress(), y.get_stress(), atol=1e-9)
 
 
 @pytest.mark.parametrize("name", ["graphene", "scans"])
@@ -33,6 +41,14 @@ def test_graphene_jobs_build_triples_and_scans(name):
     parts = [a.info["part"] for a in frames]
     assert parts.count("flake") == 1 and parts.count("molecule") == 1
     assert parts.count("complex") == (1 if name == "graphene" else 22)
+    _same_frames(pickle.loads(pickle.dumps(build))(specs[0]), frames)  # as --jobs workers get it
+
+
+def _same_frames(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        assert x.get_chemical_symbols() == y.get_chemical_symbols() and x.info == y.info
+        np.testing.assert_array_equal(x.positions, y.positions)
 
 
 @pytest.mark.parametrize(
@@ -64,6 +80,7 @@ def test_thermal_jobs_use_the_shipped_minima(name, monkeypatch):
     assert [a.info["part"] for a in frames] == ["complex", "flake", "molecule"]
     flake_atoms = {"thermal-coronene": 36, "thermal-ribbon": 92}.get(name, 72)  # else C54H18
     assert len(frames[1]) == flake_atoms and frames[0].info["set"].startswith("graphene-")
+    _same_frames(pickle.loads(pickle.dumps(build))(specs[-1]), frames)  # as --jobs workers get it
 
 
 def test_the_rattled_training_draw_is_not_the_rattled_test_set():
