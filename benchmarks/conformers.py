@@ -33,6 +33,9 @@ script prints GFN2-xTB's energy drop from those training chains to the benchmark
 each model's error on it, and each model's error of ΔE(helix − extended) on the training
 chains themselves (``relaxation`` in the JSON; also skipped by ``--no-fit``): a model's helix
 error on the benchmark is the last plus its error on the helix's drop minus the strand's.
+The same drop on mixed chains (two or three segments) comes from ``peptide-minima``, from
+its structures after 32 BFGS steps to their minima (``relaxation.mixed``): training data for
+the models trained on that set, unseen by the others.
 
 GFN2-xTB geometries and energies are cached in benchmarks/conformers_reference.json (written
 atomically after every structure: a killed run resumes; --recompute redoes them). Writes
@@ -175,6 +178,7 @@ def main() -> None:
         result["fit"] = fit_floor(models)
         _print_fit(result["fit"])
         result["relaxation"] = relaxation_gap(models, ref, lengths)
+        result["relaxation"]["mixed"] = mixed_chain_drop(models)
         _print_relaxation(result["relaxation"])
     from muse_explore.atomic import atomic_open
 
@@ -285,6 +289,55 @@ def relaxation_gap(models: dict[str, list[str]], ref: dict, lengths) -> dict:
     return {"models": list(models), "rows": rows}
 
 
+MINIMA_SET = "peptide_minima.extxyz.xz"
+#: the first structure kept along each peptide-minima relaxation (BFGS steps)
+MIXED_FROM = 32
+
+
+def mixed_chain_drop(models: dict[str, list[str]]) -> dict:
+    """The last stretch of relaxation on mixed chains (``peptide-minima``), per chain length.
+
+    Each of that set's chains (two or three segments in different basins) is kept after
+    :data:`MIXED_FROM` BFGS steps and at its GFN2-xTB minimum. Per n: GFN2-xTB's energy drop
+    between the two (mean over the chains) and each model's error on it (mean over the chains,
+    one value per training seed). A model trained on that set is tested on its own training
+    structures here: a fit, not a test.
+    """
+    from _models import model_file
+
+    import muse_explore as mx
+    from muse_explore.calc.evaluate import evaluate_batches
+    from muse_explore.training.dataset import read_structures
+
+    chains: dict = {}
+    for a in read_structures([DATA / MINIMA_SET]):
+        chains.setdefault(int(a.info["config"]), []).append(a)
+    pairs = []  # (n, structure after MIXED_FROM steps, the minimum)
+    for frames in chains.values():
+        start = [a for a in frames if int(a.info["relax_step"]) == MIXED_FROM]
+        end = max(frames, key=lambda a: int(a.info["relax_step"]))
+        if start and end is not start[0] and bool(end.info["converged"]):
+            pairs.append((int(end.info["n_residues"]), start[0], end))
+    lengths = sorted({n for n, _, _ in pairs})
+    n_of = np.array([n for n, _, _ in pairs])
+    ref = 1000.0 * np.array([b.get_potential_energy() - a.get_potential_energy()
+                             for _, a, b in pairs])  # fmt: skip
+    out = {"from_step": MIXED_FROM, "lengths": lengths,
+           "chains": [int((n_of == n).sum()) for n in lengths],
+           "GFN2-xTB": [float(ref[n_of == n].mean()) for n in lengths]}  # fmt: skip
+    flat = [s for _, a, b in pairs for s in (a, b)]
+    for label, specs in models.items():
+        out[label] = []
+        for spec in specs:
+            model = mx.load_model(model_file(spec))
+            pred = []
+            for _, _, res in evaluate_batches(model, flat, batch_size=16):
+                pred += res["energy"].detach().double().tolist()
+            err = 1000.0 * (np.array(pred[1::2]) - np.array(pred[0::2])) - ref
+            out[label].append([float(err[n_of == n].mean()) for n in lengths])
+    return out
+
+
 def _print_relaxation(block: dict) -> None:
     labels = block["models"]
     print("the last stretch of relaxation: energy drop from peptide-segments' most relaxed "
@@ -313,6 +366,17 @@ def _print_relaxation(block: dict) -> None:
             for k in labels
         )
         print(f"| {n} | {cells} |")
+    mixed = block.get("mixed")
+    if mixed:
+        print(f"mixed chains (peptide-minima): energy drop from {mixed['from_step']} BFGS steps "
+              "to the GFN2-xTB minimum, meV, mean over the chains; GFN2-xTB and each model's "
+              "error on it (mean ± sd over training seeds; training data for a model trained "
+              "on that set)")  # fmt: skip
+        print("| n | chains | GFN2-xTB | " + " | ".join(f"{k} error" for k in labels) + " |")
+        print("|---:|---:|---:|" + "---:|" * len(labels))
+        for i, n in enumerate(mixed["lengths"]):
+            cells = " | ".join(pm([seed[i] for seed in mixed[k]], "+.0f") for k in labels)
+            print(f"| {n} | {mixed['chains'][i]} | {mixed['GFN2-xTB'][i]:.0f} | {cells} |")
 
 
 def _print_fit(fit: dict) -> None:
