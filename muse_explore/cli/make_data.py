@@ -139,8 +139,8 @@ def add_parser(sub) -> None:
         "--jobs",
         type=_positive,
         default=1,
-        help="worker processes labelling checkpoints at once (default 1); "
-        "set OMP_NUM_THREADS so that jobs x threads fits the cores",
+        help="worker processes labelling checkpoints at once (default 1); they die with this "
+        "process; OMP_NUM_THREADS applies to each (unset: the cores shared out among them)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--minima", default=MINIMA, help=f"cache of GFN2-xTB minima (default {MINIMA})")
@@ -154,7 +154,11 @@ def _relaxed_molecules(names) -> dict:
 
 
 class _Minima:
-    """GFN2-xTB minima by name, read (or computed) once per process; picklable for ``--jobs``."""
+    """GFN2-xTB minima by name, read (or computed) once and kept; picklable for ``--jobs``.
+
+    The workers get the minima read so far with every chunk, so the parent reads them all
+    before the workers start.
+    """
 
     def __init__(self, folder):
         self.folder = folder
@@ -174,6 +178,8 @@ def _thermal_jobs(name: str, n: int, seed: int, minima_folder):
     minima = _Minima(minima_folder)
     if name == "curvature":
         specs = gs.curvature_specs(n, seed=seed)
+        for spec in specs:  # read (or compute) each minimum here once, not in every worker
+            minima(spec["flake"]), minima(f"{spec['molecule']}/{spec['flake']}")
         return specs, partial(gs.build_curvature_triple, minima=minima), False
     kw = {
         "thermal": {},

@@ -11,7 +11,10 @@ tblite version), and the parts folder is removed.
 With ``jobs > 1`` the chunks are labelled by that many worker processes at once (spawned, each
 taking the next unfinished chunk; ``build`` and the calculator factory must then be picklable:
 module-level functions or ``functools.partial`` of them). The parts, and so the joined file, are
-the same as with one. Set ``OMP_NUM_THREADS`` so that jobs × threads fits the cores.
+the same as with one, given the same ``OMP_NUM_THREADS`` (a GFN2-xTB relaxation inside a
+builder ends at slightly different geometries on one and on two threads). ``OMP_NUM_THREADS``
+applies to every worker; unset, the cores are shared out among them. The workers die with
+the parent process (Linux), and a failure or an interrupt starts no further chunk.
 """
 
 from __future__ import annotations
@@ -165,10 +168,29 @@ def _label_parts(specs, build, parts, starts, chunk, name, progress, labelled, l
         bar.close()
 
 
+def _exit_with_parent() -> None:
+    """Worker initializer: on Linux, die when the parent does (no orphan labelling on)."""
+    import ctypes
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):  # pragma: no cover - no prctl: orphans possible
+            pass
+
+
 def _label_in_workers(args, jobs: int, bar) -> None:
-    """Label the chunks in ``jobs`` spawned processes (a forked one can hang in OpenMP)."""
+    """Label the chunks in ``jobs`` spawned processes (a forked one can hang in OpenMP).
+
+    At most ``jobs`` chunks are handed out at a time, the next one only when a chunk has
+    finished cleanly, so that a failure or an interrupt starts no further chunk. Where
+    ``OMP_NUM_THREADS`` is unset, each worker gets an equal share of the cores.
+    """
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     try:
         pickle.dumps(args[0][1:3])
@@ -177,14 +199,24 @@ def _label_in_workers(args, jobs: int, bar) -> None:
             "jobs > 1 needs a picklable build function and calculator factory "
             f"(module-level functions or functools.partial of them): {exc}"
         ) from exc
+    workers = min(jobs, len(args))
+    threads_unset = "OMP_NUM_THREADS" not in os.environ
+    if threads_unset:  # spawned workers read it at start: K workers share the cores
+        os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(min(jobs, len(args)), mp_context=ctx) as pool:
-        try:
-            for done in as_completed([pool.submit(_label_chunk, *a) for a in args]):
-                bar.update(done.result())
-        except BaseException:  # a failed chunk: start no other, keep those finished
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+    try:
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_exit_with_parent) as pool:
+            queue = list(args)
+            running = {pool.submit(_label_chunk, *queue.pop(0)) for _ in range(workers)}
+            while running:
+                done, running = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    bar.update(future.result())  # a failed chunk raises here: none starts
+                    if queue:
+                        running.add(pool.submit(_label_chunk, *queue.pop(0)))
+    finally:
+        if threads_unset:
+            del os.environ["OMP_NUM_THREADS"]
 
 
 def _assemble(parts: Path, starts, out: Path, meta: dict) -> None:

@@ -10,8 +10,21 @@ from muse_explore.cli.main import main
 pytest.importorskip("tblite")
 
 
-def test_make_data_periodic_writes_labelled_cells_and_a_summary(tmp_path, monkeypatch):
+@pytest.fixture
+def one_thread(monkeypatch):
+    """OpenMP on one thread in this process as in the workers: the conftest gives torch two,
+    and tblite shares torch's OpenMP runtime; a GFN2-xTB relaxation on two threads ends at a
+    slightly different geometry (the periodic set's molecules: 37 meV in the cell)."""
+    import torch
+
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_make_data_periodic_writes_labelled_cells_and_a_summary(tmp_path, one_thread):
     out = tmp_path / "p.extxyz.xz"
     assert (
         main(["make-data", "periodic", "--n", "2", "--chunk", "1", "--quiet", "--out", str(out)])

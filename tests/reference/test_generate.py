@@ -85,5 +85,7 @@ def test_a_failing_worker_stops_the_run_and_keeps_finished_parts(tmp_path):
         generate(SPECS, lambda s: _build(s), tmp_path / "l.extxyz", chunk=1, progress=False, jobs=2)
     parts = tmp_path / "w.extxyz.parts"
     assert not (parts / "part-000000.extxyz").exists() and not out.exists()
+    # chunks are handed out one per free worker: after the failure no further one starts
+    assert not (parts / "part-000003.extxyz").exists()
     generate(SPECS, _build, out, chunk=1, progress=False, jobs=2)  # resumes and finishes
     assert not parts.exists()
