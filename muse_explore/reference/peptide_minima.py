@@ -64,36 +64,9 @@ def build_minimum_frames(spec: dict, calc=None) -> list[Atoms]:
     ``calc`` relaxes and labels (a fresh GFN2-xTB calculator by default). Every kept
     structure carries the energy and forces of the relaxation's own call at that geometry.
     """
-    from ase.calculators.singlepoint import SinglePointCalculator
-    from ase.optimize import BFGS
+    from muse_explore.reference.peptide_segments import relax_keeping
 
-    from muse_explore.reference.peptide import alanine_peptide
-    from muse_explore.reference.xtb import gfn2_calculator
-
-    atoms = alanine_peptide(spec["residues"], phi=spec["phi"], psi=spec["psi"])
-    work = Atoms(atoms.numbers, positions=atoms.positions)
-    work.calc = calc if calc is not None else gfn2_calculator()
-    opt = BFGS(work, logfile=None, maxstep=0.1)
-    frames = []
-
-    def keep(step: int) -> None:
-        frame = Atoms(work.numbers, positions=work.positions.copy())
-        frame.calc = SinglePointCalculator(
-            frame, energy=work.get_potential_energy(), forces=work.get_forces().copy()
-        )
-        frame.info.update({
-            "set": "peptide-minima", "part": "peptide", "config": spec["config"],
-            "n_residues": spec["residues"], "segments": spec["segments"],
-            "relax_step": int(step), "helix_fraction": spec["helix_fraction"],
-        })  # fmt: skip
-        frames.append(frame)
-
-    # irun yields once before the first step and once after every step
-    for step, _ in enumerate(opt.irun(fmax=FMAX, steps=MAX_STEPS)):
-        if step in KEEP:
-            keep(step)
-    if opt.nsteps not in KEEP:
-        keep(opt.nsteps)  # where it stopped: the minimum, or the last step allowed
+    frames = relax_keeping(spec, "peptide-minima", KEEP, fmax=FMAX, max_steps=MAX_STEPS, calc=calc)
     converged = bool((frames[-1].get_forces() ** 2).sum(axis=1).max() ** 0.5 < FMAX)
     for frame in frames:
         frame.info["converged"] = converged

@@ -102,12 +102,17 @@ def _segment_bounds(residues: int, rng: np.random.Generator) -> list[int]:
             return bounds
 
 
-def build_segment_frames(spec: dict, calc=None) -> list[Atoms]:
-    """The kept structures of one draw's brief GFN2-xTB relaxation, with their labels.
+def relax_keeping(
+    spec: dict, set_name: str, keep: tuple[int, ...], *, fmax: float, max_steps: int, calc=None
+) -> list[Atoms]:
+    """Relax one draw's chain with BFGS (step at most 0.1 Å) and keep structures along the way.
 
-    ``calc`` relaxes and labels (a fresh GFN2-xTB calculator by default, so that a draw's
-    labels do not depend on the draws before it): each kept structure carries the energy and
-    forces of the relaxation's own call at that geometry.
+    The chain of ``spec`` (:func:`segment_specs`'s form) is relaxed to ``fmax`` (eV/Å) in at
+    most ``max_steps`` steps; the structures after the steps in ``keep`` are kept, and the one
+    where the relaxation stopped if that is not among them. ``calc`` relaxes and labels (a
+    fresh GFN2-xTB calculator by default, so that a draw's labels do not depend on the draws
+    before it): each kept structure carries the energy and forces of the relaxation's own
+    call at that geometry, and ``info`` names ``set_name`` and the draw.
     """
     from ase.calculators.singlepoint import SinglePointCalculator
     from ase.optimize import BFGS
@@ -121,25 +126,36 @@ def build_segment_frames(spec: dict, calc=None) -> list[Atoms]:
     opt = BFGS(work, logfile=None, maxstep=0.1)
     frames = []
 
-    def keep(step: int) -> None:
+    def keep_frame(step: int) -> None:
         frame = Atoms(work.numbers, positions=work.positions.copy())
         frame.calc = SinglePointCalculator(
             frame, energy=work.get_potential_energy(), forces=work.get_forces().copy()
         )
         frame.info.update({
-            "set": "peptide-segments", "part": "peptide", "config": spec["config"],
+            "set": set_name, "part": "peptide", "config": spec["config"],
             "n_residues": spec["residues"], "segments": spec["segments"],
             "relax_step": int(step), "helix_fraction": spec["helix_fraction"],
         })  # fmt: skip
         frames.append(frame)
 
     # irun yields once before the first step and once after every step
-    for step, _ in enumerate(opt.irun(fmax=0.05, steps=RELAX_STEPS)):
-        if step in KEEP:
-            keep(step)
-    if opt.nsteps not in KEEP:  # converged before the last kept step: keep where it stopped
-        keep(opt.nsteps)
+    for step, _ in enumerate(opt.irun(fmax=fmax, steps=max_steps)):
+        if step in keep:
+            keep_frame(step)
+    if opt.nsteps not in keep:  # where it stopped: converged early, or the last step allowed
+        keep_frame(opt.nsteps)
     return frames
+
+
+def build_segment_frames(spec: dict, calc=None) -> list[Atoms]:
+    """The kept structures of one draw's brief GFN2-xTB relaxation, with their labels.
+
+    :data:`RELAX_STEPS` BFGS steps, kept after the steps in :data:`KEEP` (see
+    :func:`relax_keeping`; ``calc`` defaults to a fresh GFN2-xTB calculator).
+    """
+    return relax_keeping(
+        spec, "peptide-segments", KEEP, fmax=0.05, max_steps=RELAX_STEPS, calc=calc
+    )
 
 
 def generate_segment_set(out, *, n: int = 360, seed: int = 5, progress: bool = True, jobs: int = 1):
