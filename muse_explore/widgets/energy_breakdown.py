@@ -33,41 +33,47 @@ class EnergyBreakdown(widgets.VBox):
         self.header = widgets.HTML()
         from plotly.subplots import make_subplots  # after require(): plotly is there
 
-        # both bar charts in one figure: each plotly FigureWidget sends its 5 MB bundle
-        self.figure = go.FigureWidget(
-            make_subplots(
-                rows=1, cols=2, horizontal_spacing=0.14,
-                subplot_titles=("energy per scale", "energy per node, level 1"),
-            )
+        # Each chart is drawn in full as a go.Figure and only then wrapped in a FigureWidget:
+        # the browser draws a FigureWidget from the state it had when it was created, and the
+        # changes sent after that (traces added, bars refilled) are lost while plotly's 5 MB
+        # bundle is still loading, which left the first chart of a busy page empty.
+        # Both bar charts are in one figure: each FigureWidget sends that bundle.
+        figure = make_subplots(
+            rows=1, cols=2, horizontal_spacing=0.14,
+            subplot_titles=("energy per scale", "energy per node, level 1"),
         )  # fmt: skip
-        self.figure.update_layout(
+        figure.update_layout(
             height=320, width=940, showlegend=False,
             margin={"l": 70, "r": 10, "t": 40, "b": 40},
         )  # fmt: skip
-        self.figure.update_yaxes(title_text="energy per scale (meV)", row=1, col=1)
-        self.figure.update_yaxes(title_text="energy per node (meV)", row=1, col=2)
-        self.figure.add_bar(x=[], y=[], name="coarse scales", row=1, col=1)
-        self.figure.add_bar(x=[], y=[], name="nodes", row=1, col=2)
+        figure.update_yaxes(title_text="energy per scale (meV)", row=1, col=1)
+        figure.update_yaxes(title_text="energy per node (meV)", row=1, col=2)
+        figure.add_bar(x=[], y=[], name="coarse scales", row=1, col=1)
+        figure.add_bar(x=[], y=[], name="nodes", row=1, col=2)
+        self._draw_bars(figure, viewer.node)
+        self.figure = go.FigureWidget(figure)
         self.node_bars.on_click(self._clicked)
         charts = [self.figure]
         self.trajectory = None
         if len(viewer.frames) > 1:
-            self.trajectory = go.FigureWidget(
+            trajectory = go.Figure(
                 layout=_layout("energy along the trajectory", "energy (meV)", width=940,
                                height=420)
             )  # fmt: skip
-            self.trajectory.update_layout(
+            trajectory.update_layout(
                 legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
                 margin={"t": 80},
             )
-            self.trajectory.add_vline(x=0, line_dash="dot")
-            self._trajectory_series()
+            trajectory.add_vline(x=0, line_dash="dot")
+            self._trajectory_series(trajectory)
+            self._mark_frame(trajectory)
+            self.trajectory = go.FigureWidget(trajectory)
             charts.append(self.trajectory)
         super().__init__([self.header, *charts])
         traitlets.link((viewer, "node"), (self, "node"))
         viewer.observe(lambda _c: self.refresh(), ["level", "frame"])
         viewer.observe(self._pooling_changed, "revision")
-        self.refresh()
+        self.refresh()  # the header; the charts already show these values
 
     @property
     def scale_bars(self):
@@ -86,22 +92,45 @@ class EnergyBreakdown(widgets.VBox):
 
     def _pooling_changed(self, _change) -> None:
         if self.trajectory is not None:
-            self._trajectory_series()
+            self._trajectory_series(self.trajectory)
         self.refresh()
 
-    def _trajectory_series(self) -> None:
+    def _trajectory_series(self, figure) -> None:
         """(Re)draw the per-scale energies of every frame with the viewer's pooling."""
         snaps = self.viewer.all_snapshots()
         series = trajectory_energies(snaps, unit="meV")
         self._frame_x = series["x"]
-        with self.trajectory.batch_update():
-            self.trajectory.data = []
+        with figure.batch_update():
+            figure.data = []
             for name, ys in series["series"].items():
-                self.trajectory.add_scatter(
+                figure.add_scatter(
                     x=series["x"], y=ys, mode="lines", name=name,
                     line_color=series["colors"][name],
                 )  # fmt: skip
-            self.trajectory.layout.xaxis.title.text = series["x_title"]
+            figure.layout.xaxis.title.text = series["x_title"]
+
+    def _mark_frame(self, figure) -> None:
+        """Move the dotted line of the trajectory chart to the viewer's frame."""
+        x = self._frame_x[self.viewer.frame]
+        figure.layout.shapes[0].x0 = x
+        figure.layout.shapes[0].x1 = x
+
+    def _draw_bars(self, figure, node: int):
+        """Fill both bar charts of ``figure`` from the viewer's frame and level; the scale bars."""
+        snap = self.viewer.snapshot()
+        level = self.viewer.level
+        sb = scale_energy_bars(snap, unit="meV")
+        nb = node_energy_bars(snap, level, highlight=node if node >= 0 else None, unit="meV")
+        with figure.batch_update():
+            bar = figure.data[0]
+            bar.x, bar.y, bar.marker.color = sb["x"], sb["y"], sb["colors"]
+            bar = figure.data[1]
+            bar.x, bar.y = nb["x"], nb["y"]
+            bar.marker.color = nb["colors"]
+            bar.marker.line.width = nb["line_widths"]
+            bar.marker.line.color = "black"
+            figure.layout.annotations[1].text = f"energy per node, level {level}"
+        return sb
 
     def _clicked(self, trace, points, _state) -> None:
         if points.point_inds:
@@ -113,30 +142,14 @@ class EnergyBreakdown(widgets.VBox):
 
     def refresh(self) -> None:
         """Redraw from the viewer's current frame, level and node."""
-        snap = self.viewer.snapshot()
-        level = self.viewer.level
-        sb = scale_energy_bars(snap, unit="meV")
-        nb = node_energy_bars(
-            snap, level, highlight=self.node if self.node >= 0 else None, unit="meV"
-        )
-        with self.figure.batch_update():
-            bar = self.scale_bars
-            bar.x, bar.y, bar.marker.color = sb["x"], sb["y"], sb["colors"]
-            bar = self.node_bars
-            bar.x, bar.y = nb["x"], nb["y"]
-            bar.marker.color = nb["colors"]
-            bar.marker.line.width = nb["line_widths"]
-            bar.marker.line.color = "black"
-            self.figure.layout.annotations[1].text = f"energy per node, level {level}"
+        sb = self._draw_bars(self.figure, self.node)
         if self.trajectory is not None:
-            x = self._frame_x[self.viewer.frame]
-            self.trajectory.layout.shapes[0].x0 = x
-            self.trajectory.layout.shapes[0].x1 = x
+            self._mark_frame(self.trajectory)
         self.header.value = (
             "coarse scales: "
             + ", ".join(f"{n} {e:.1f} meV" for n, e in zip(sb["x"], sb["y"], strict=True))
-            + f"; total {1000 * snap.energy:,.1f} meV, of which the atom scale "
-            f"{sb['atoms_total']:,.1f} meV (it carries the element shifts)"
+            + f"; total {1000 * self.viewer.snapshot().energy:,.1f} meV, of which the atom "
+            f"scale {sb['atoms_total']:,.1f} meV (it carries the element shifts)"
         )
 
 

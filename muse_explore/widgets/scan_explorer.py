@@ -90,14 +90,18 @@ class ScanExplorer(widgets.VBox):
         )  # fmt: skip
         for control in (self.molecule, self.upload, *geometry, self.distance):
             labelled(control, width="100px")
-        self.figure = None if defer else _new_figure()  # plotly: 5 MB to the browser
+        # the chart is created, drawn in full, by the first scan (plotly: 5 MB to the browser)
+        self.figure = None
         self.frames = scan_frames(self.setup)
         # deferred: the chart and the 3D view are created with the first scan, while the tab
         # is visible (a hidden nglview costs the browser a WebGL stage and gets a 0x0 canvas,
         # and every plotly FigureWidget sends its 5 MB bundle)
         self.view: StructureView | None = None if defer else _side_view(self.frames[2][0])
         self._view_atoms = self.frames[2][0]
-        waiting = widgets.HTML("<i>the chart and the side view appear with the first scan</i>")
+        waiting = widgets.HTML(
+            f"<i>the chart {'and the side view appear' if defer else 'appears'} with the first "
+            "scan</i>"
+        )
         controls = widgets.VBox(
             [self.molecule, self.upload, self.flake, self.offset_x, self.offset_y, self.rotation,
              self.tilt, self.range, self.points, widgets.HBox([self.coarse, self.xtb]),
@@ -105,7 +109,7 @@ class ScanExplorer(widgets.VBox):
             layout=widgets.Layout(width="400px"),
         )  # fmt: skip
         super().__init__(
-            [widgets.HBox([controls, waiting if defer else self.figure]),
+            [widgets.HBox([controls, waiting]),
              widgets.VBox([widgets.HTML() if defer else self.view.widget, self.distance])]
         )  # fmt: skip
         self.button.on_click(lambda _b: self.run())
@@ -221,52 +225,71 @@ class ScanExplorer(widgets.VBox):
             return
         with self.figure.batch_update():
             for trace in self.figure.data:
-                trace.opacity = 0.3 if busy else 1.0
+                trace.opacity = 0.3 if busy else None  # None: plotly's own, fully opaque
 
     def _draw(self) -> None:
         d = self.curves["distances"]
-        colors = model_colors([bool(m.levels) for m in self.models.values()])
-        if self.figure is None:  # a deferred explorer's first scan
-            self.figure = _new_figure()
-            top = self.children[0]
-            top.children = (top.children[0], self.figure)
-        with self.figure.batch_update():
-            self.figure.data = []
-            first_muse = next((k for k, m in self.models.items() if m.levels), None)
-            for label, color in zip(self.models, colors, strict=True):
-                c = self.curves[label]
-                suffix = (
-                    "" if self.coarse.value or not self.models[label].levels else " (backbone only)"
-                )
-                self.figure.add_scatter(
-                    x=d, y=1000 * c["e_int"], mode="lines", name=label + suffix, line_color=color
-                )
-                if label == first_muse and self.coarse.value:
-                    names = scale_names(c["scales"].shape[0] - 1)
-                    for name, ys in zip(names, c["scales"], strict=True):
-                        self.figure.add_scatter(
-                            x=d, y=1000 * ys, mode="lines", name=f"{label}: {name}",
-                            line={"dash": "dash", "width": 1.5, "color": scale_color(name)},
-                        )  # fmt: skip
-            if self.reference is not None:
-                self.figure.add_scatter(
-                    x=self.reference["distances"], y=1000 * self.reference["e_int"],
-                    mode="markers", name="GFN2-xTB", marker_color=scale_color("reference"),
-                )  # fmt: skip
-            self.figure.add_scatter(
-                x=[d[0]], y=[0.0], mode="markers", name="current",
-                marker={"size": 14, "symbol": "circle-open", "color": colors[0],
-                        "line": {"width": 3}},
-            )  # fmt: skip
         before = self.distance.value if len(self.distance.options) > 1 else None
         options = [round(float(x), 3) for x in d]
         keep = options[int(np.argmin(np.abs(d - before)))] if before is not None else options[0]
+        figure = self._chart(options.index(keep))
+        if self.figure is None:
+            # The first chart is wrapped only once drawn in full: the browser draws a
+            # FigureWidget from the state it had when it was created, and the changes sent
+            # after that are lost while plotly's 5 MB bundle is still loading.
+            self.figure = go.FigureWidget(figure)
+            top = self.children[0]
+            top.children = (top.children[0], self.figure)
+        else:  # shown by now: the browser applies the changes
+            with self.figure.batch_update():
+                self.figure.data = []
+                self.figure.add_traces(list(figure.data))
         self.distance.unobserve(self._moved, "value")
         self.distance.options = options
         self.distance.value = keep
         self.distance.observe(self._moved, "value")
         self.view = _replace_view(self, self.frames[2][0])
         self._moved({"new": self.distance.value})
+
+    def _chart(self, current: int):
+        """The E_int(d) chart of the current curves as a go.Figure, height ``current`` marked."""
+        d = self.curves["distances"]
+        colors = model_colors([bool(m.levels) for m in self.models.values()])
+        figure = go.Figure(
+            layout={
+                "title": {"text": "interaction energy E_int(d)"},
+                "xaxis": {"title": {"text": "height above the flake (Å)"}},
+                "yaxis": {"title": {"text": "E_int (meV)"}},
+                "height": 420, "width": 620, "margin": {"l": 70, "r": 10, "t": 40, "b": 50},
+            }
+        )  # fmt: skip
+        first_muse = next((k for k, m in self.models.items() if m.levels), None)
+        for label, color in zip(self.models, colors, strict=True):
+            c = self.curves[label]
+            bare = not self.coarse.value and self.models[label].levels
+            suffix = " (backbone only)" if bare else ""
+            figure.add_scatter(
+                x=d, y=1000 * c["e_int"], mode="lines", name=label + suffix, line_color=color
+            )
+            if label == first_muse and self.coarse.value:
+                names = scale_names(c["scales"].shape[0] - 1)
+                for name, ys in zip(names, c["scales"], strict=True):
+                    figure.add_scatter(
+                        x=d, y=1000 * ys, mode="lines", name=f"{label}: {name}",
+                        line={"dash": "dash", "width": 1.5, "color": scale_color(name)},
+                    )  # fmt: skip
+        if self.reference is not None:
+            figure.add_scatter(
+                x=self.reference["distances"], y=1000 * self.reference["e_int"],
+                mode="markers", name="GFN2-xTB", marker_color=scale_color("reference"),
+            )  # fmt: skip
+        first = self.curves[next(iter(self.models))]["e_int"]
+        figure.add_scatter(
+            x=[d[current]], y=[1000 * first[current]], mode="markers", name="current",
+            marker={"size": 14, "symbol": "circle-open", "color": colors[0],
+                    "line": {"width": 3}},
+        )  # fmt: skip
+        return figure
 
     def _moved(self, change) -> None:
         """Move the molecule to the slider's height and mark the point on the curve."""
@@ -315,18 +338,6 @@ class ScanExplorer(widgets.VBox):
 def _element_colors(atoms) -> list[str]:
     table = {1: "#dddddd", 6: "#555555", 7: "#3050f8", 8: "#ff0d0d"}
     return [table.get(int(z), "#ff69b4") for z in atoms.numbers]
-
-
-def _new_figure():
-    """The E_int(d) chart, empty."""
-    return go.FigureWidget(
-        layout={
-            "title": {"text": "interaction energy E_int(d)"},
-            "xaxis": {"title": {"text": "height above the flake (Å)"}},
-            "yaxis": {"title": {"text": "E_int (meV)"}},
-            "height": 420, "width": 620, "margin": {"l": 70, "r": 10, "t": 40, "b": 50},
-        }
-    )  # fmt: skip
 
 
 def _side_view(atoms) -> StructureView:

@@ -13,3 +13,21 @@ def model():
 @pytest.fixture
 def atoms():
     return benzene_on_graphene(3.4, rings=1)
+
+
+@pytest.fixture
+def first_drawn():
+    """The figure a browser draws when it first shows a plotly FigureWidget, as JSON.
+
+    That is the widget's state when it was created (``_widget_data``, ``_widget_layout``):
+    plotly sends later changes as messages, which are lost if they arrive while its bundle is
+    still loading. A chart must therefore match it at once.
+    """
+    go = pytest.importorskip("plotly.graph_objects")
+    pio = pytest.importorskip("plotly.io")
+
+    def drawn(figure) -> tuple[str, str]:
+        sent = go.Figure(data=figure._widget_data, layout=figure._widget_layout)
+        return pio.to_json(sent, validate=False), pio.to_json(go.Figure(figure), validate=False)
+
+    return drawn

@@ -100,6 +100,24 @@ def test_trajectory_viewer_and_energy_against_frame(model):
         widgets.show_assignments(model=model, atoms=frames[0], level=3)
 
 
+def test_energy_charts_are_complete_when_the_browser_first_draws_them(model, first_drawn):
+    """Each chart is created drawn in full: messages sent before plotly's bundle has loaded
+    are lost, so bars added after creation left the first chart of a busy page empty."""
+    frames = [benzene_on_graphene(h, rings=1) for h in (3.2, 3.6, 4.0)]
+    viewer = widgets.show_assignments(model=model, trajectory=frames, level=2)
+    viewer.frame, viewer.node = 1, 3
+    e = widgets.show_energies(viewer=viewer)
+    for chart in (e.figure, e.trajectory):
+        sent, now = first_drawn(chart)
+        assert sent == now
+    assert e.node_title == "energy per node, level 2"
+    assert e.node_bars.marker.line.width[3] > 0 and e.trajectory.layout.shapes[0].x0 == 1
+    assert len(e.scale_bars.y) == 2 and [t.name for t in e.trajectory.data][1:3] == [
+        "level 1",
+        "level 2",
+    ]
+
+
 def test_scan_explorer_curves_slider_and_coarse_switch(model):
     s = widgets.show_scan(models={"MuSE": model, "base": model.backbone_only()})
     d = s.curves["distances"]
