@@ -30,9 +30,10 @@ What the benchmark adds to that fit: the last stretch of relaxation. ``peptide-s
 stops after 16 BFGS steps and holds all-helix, all-PPII and all-extended chains among its
 mixed ones; the benchmark's chains are relaxed to convergence. Per n and conformation the
 script prints GFN2-xTB's energy drop from those training chains to the benchmark's minimum,
-each model's error on it, and each model's error of ΔE(helix − extended) on the training
-chains themselves (``relaxation`` in the JSON; also skipped by ``--no-fit``): a model's helix
-error on the benchmark is the last plus its error on the helix's drop minus the strand's.
+each model's error on it, and each model's error of ΔE(helix − extended) and ΔE(PPII −
+extended) on the training chains themselves (``relaxation`` in the JSON; also skipped by
+``--no-fit``): a model's helix error on the benchmark is the last plus its error on the
+helix's drop minus the strand's, and likewise for PPII.
 The same drop on mixed chains (two or three segments) comes from ``peptide-minima``, from
 its structures after 32 BFGS steps to their minima (``relaxation.mixed``): training data for
 the models trained on that set, unseen by the others.
@@ -350,22 +351,26 @@ def _print_relaxation(block: dict) -> None:
         cells = " | ".join(pm(r[k], "+.0f") for k in labels)
         print(f"| {r['n']} | {r['conformation']} | {r['chains']} | {r['relax_step']} | "
               f"{r['GFN2-xTB']:.0f} | {cells} |")  # fmt: skip
-    print("the same chains in training: the error of ΔE(helix − extended) between "
-          "peptide-segments' most relaxed all-helix and all-extended chains, meV (mean ± sd "
-          "over training seeds); the benchmark's helix error is this plus the helix's error "
-          "on its last stretch of relaxation minus the extended chain's")  # fmt: skip
-    print("| n | " + " | ".join(f"{k} error" for k in labels) + " |")
-    print("|---:|" + "---:|" * len(labels))
+    print("the same chains in training: the error of ΔE(helix − extended) and ΔE(PPII − "
+          "extended) between peptide-segments' most relaxed chains of one conformation, meV "
+          "(mean ± sd over training seeds); the benchmark's error is this plus the "
+          "conformation's error on its last stretch of relaxation minus the extended "
+          "chain's")  # fmt: skip
+    print("| n | " + " | ".join(f"helix: {k} error" for k in labels) + " | "
+          + " | ".join(f"PPII: {k} error" for k in labels) + " |")  # fmt: skip
+    print("|---:|" + "---:|" * (2 * len(labels)))
     by = {(r["n"], r["conformation"]): r for r in block["rows"]}
     for n in sorted({r["n"] for r in block["rows"]}):
-        if (n, "helix") not in by or (n, "extended") not in by:
-            continue
-        h, e = by[n, "helix"], by[n, "extended"]
-        cells = " | ".join(
-            pm(np.subtract(h[f"{k}:trained_error"], e[f"{k}:trained_error"]), "+.0f")
-            for k in labels
-        )
-        print(f"| {n} | {cells} |")
+        e = by.get((n, "extended"))
+        cells = []
+        for conf in ("helix", "ppii"):
+            c = by.get((n, conf))
+            for k in labels:
+                cells.append(
+                    "–" if c is None or e is None else
+                    pm(np.subtract(c[f"{k}:trained_error"], e[f"{k}:trained_error"]), "+.0f")
+                )  # fmt: skip
+        print(f"| {n} | " + " | ".join(cells) + " |")
     mixed = block.get("mixed")
     if mixed:
         print(f"mixed chains (peptide-minima): energy drop from {mixed['from_step']} BFGS steps "
