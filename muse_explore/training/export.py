@@ -179,7 +179,8 @@ def _data_lines(cfg: dict) -> list[str]:
         lines.append(
             f"- `{Path(f).name}`: {info.get('structures', '?')} structures, "
             f"{info.get('reference', 'reference labels')}, made by "
-            f"`{info.get('command', '?')}` in {info.get('wall_seconds', '?')} s"
+            f"`{info.get('command', '?')}` in {info.get('wall_seconds', '?')} s of labelling "
+            "(the wall times of its checkpointed chunks, summed)"
             + (" (training split only)" if f in train_only else "")
         )
     return lines

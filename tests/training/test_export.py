@@ -25,6 +25,7 @@ def test_export_writes_model_and_card(write_config, tmp_path, monkeypatch, capsy
         "meV/Å",
         "1 epochs",
         "--split",
+        "s of labelling (the wall times of its checkpointed chunks, summed)",
     ]:
         assert text in card, text
     split = str(out / "tiny-test.splits.json")
