@@ -15,7 +15,8 @@ extended strand) residue ``--residue`` takes every (φ, ψ) of a ``--step``° gr
 GFN2-xTB and with every model. Energies are relative to the all-context chain, each method
 against its own.
 
-Per model (mean ± sd over its shipped training seeds):
+Per model (mean ± sd over its shipped training seeds; the number of holes and the deepest one
+are listed seed by seed, ``;`` between seeds):
 
 * **accessible MAE**: the error over the grid points GFN2-xTB puts within
   :data:`ACCESSIBLE_EV` of the all-context chain, where a run at 300–700 K can go;
@@ -146,6 +147,11 @@ def _measures(points, ref, model) -> dict:
     return out
 
 
+def _per_seed(values, fmt: str) -> str:
+    """One value per seed, ``-`` for a seed without one (a model with no hole has no deepest)."""
+    return "; ".join("-" if v is None else format(v, fmt) for v in values)
+
+
 def _pm_some(values, fmt: str) -> str:
     """:func:`pm` over the seeds that have a value (a model with no hole has no deepest)."""
     have = [v for v in values if v is not None]
@@ -246,10 +252,11 @@ def main() -> None:
         at = "; ".join(
             "-" if a is None else f"({a[0]:g}°, {a[1]:g}°)" for a in s["deepest_hole_at"]
         )
+        holes = "; ".join(str(h) for h in s["holes"])
         print(f"| {label} | {pm(s['accessible_mae_meV'], '.0f')} | "
-              f"{pm(s['accessible_mean_error_meV'], '+.0f')} | {pm(s['holes'], '.0f')} | "
+              f"{pm(s['accessible_mean_error_meV'], '+.0f')} | {holes} | "
               f"{pm([100 * x for x in s['hole_share']], '.1f')} % | "
-              f"{_pm_some(s['deepest_hole_eV'], '+.2f')} | {at} | "
+              f"{_per_seed(s['deepest_hole_eV'], '+.2f')} | {at} | "
               f"{pm([100 * x for x in s['too_low_share']], '.0f')} % |")  # fmt: skip
     far_n = next(iter(result["summary"].values()))["far_points"][0]
     print(f"\nUphill: the {far_n} points GFN2-xTB puts above {FAR_EV} eV, and the lowest model "

@@ -167,6 +167,16 @@ def _hardware(last: dict, cfg: dict, hardware: str | None) -> str:
     return f"{last.get('device_name') or device} x {last.get('world_size', 1)} process(es)"
 
 
+def _split_seed(cfg: dict) -> int:
+    """The seed that drew the split.
+
+    ``data.split_seed`` where the config sets it (one split for every training seed), else the
+    run's seed.
+    """
+    split_seed = cfg["data"].get("split_seed")
+    return cfg["seed"] if split_seed is None else split_seed
+
+
 def _data_lines(cfg: dict) -> list[str]:
     """One line per data file: structures, reference, the command that made it."""
     from muse_explore.reference.generate import summary_path
@@ -275,9 +285,9 @@ def _card(
 
 ## Data
 {chr(10).join(_data_lines(cfg))}
-- split by `{cfg["data"]["group_by"]}` with seed {cfg["seed"]}: {len(splits["train"])} training,
-  {len(splits["val"])} validation and {len(splits["test"])} test structures
-  (`{name}.splits.json`){extra_note}
+- split by `{cfg["data"]["group_by"]}` with seed {_split_seed(cfg)}:
+  {len(splits["train"])} training, {len(splits["val"])} validation and
+  {len(splits["test"])} test structures (`{name}.splits.json`){extra_note}
 
 ## Training
 - command: `muse-explore train {config_file}`{stage}

@@ -181,3 +181,16 @@ def test_card_says_why_a_run_ended_early(last, best, note):
 
     rows = [{"epoch": str(e)} for e in range(1, last + 1)]
     assert _stopped(rows, {"epochs": 40, "early_stopping_patience": 6}, best) == note
+
+
+@pytest.mark.parametrize("split_seed", [None, 3])
+def test_card_names_the_seed_that_drew_the_split(write_config, tmp_path, split_seed):
+    # a protocol fixes data.split_seed so that every training seed shares one split: the card
+    # must name that seed, not the run's
+    _, cfg = write_config("seeded", optim__epochs=1, seed=7, data__split_seed=split_seed)
+    Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
+    out = tmp_path / "models"
+    assert main(["export", str(tmp_path / "seeded"), "tiny-seeded", "--out", str(out)]) == 0
+    card = (out / "tiny-seeded.md").read_text()
+    drew = 7 if split_seed is None else split_seed
+    assert f"with seed {drew}:\n" in card
