@@ -36,7 +36,11 @@ extended) on the training chains themselves (``relaxation`` in the JSON; also sk
 helix's drop minus the strand's, and likewise for PPII.
 The same drop on mixed chains (two or three segments) comes from ``peptide-minima``, from
 its structures after 32 BFGS steps to their minima (``relaxation.mixed``): training data for
-the models trained on that set, unseen by the others.
+the models trained on that set, unseen by the others. Over all those chains it also prints the
+share of GFN2-xTB's drop each model predicts and its miss per residue in each basin of the
+Ramachandran map at the minimum (strand, helix, PPII, other; a least-squares fit of the
+chains' errors on their residue counts): whether a model under-predicts the relaxation as a
+whole and which residues carry it.
 
 GFN2-xTB geometries and energies are cached in benchmarks/conformers_reference.json (written
 atomically after every structure: a killed run resumes; --recompute redoes them). Writes
@@ -293,6 +297,8 @@ def relaxation_gap(models: dict[str, list[str]], ref: dict, lengths) -> dict:
 MINIMA_SET = "peptide_minima.extxyz.xz"
 #: the first structure kept along each peptide-minima relaxation (BFGS steps)
 MIXED_FROM = 32
+#: The basins the mixed chains' residues are counted in (:func:`residue_basins`).
+BASINS = ("strand", "helix", "ppii", "other")
 
 
 def mixed_chain_drop(models: dict[str, list[str]]) -> dict:
@@ -307,6 +313,7 @@ def mixed_chain_drop(models: dict[str, list[str]]) -> dict:
     from _models import model_file
 
     import muse_explore as mx
+    from muse_explore.analysis import residue_basins
     from muse_explore.calc.evaluate import evaluate_batches
     from muse_explore.training.dataset import read_structures
 
@@ -326,9 +333,14 @@ def mixed_chain_drop(models: dict[str, list[str]]) -> dict:
     out = {"from_step": MIXED_FROM, "lengths": lengths,
            "chains": [int((n_of == n).sum()) for n in lengths],
            "GFN2-xTB": [float(ref[n_of == n].mean()) for n in lengths]}  # fmt: skip
+    # residues per basin at the minimum: the chain's drop is regressed on these counts
+    counts = np.array([[basins.count(b) for b in BASINS]
+                       for basins in (residue_basins(b) for _, _, b in pairs)], float)  # fmt: skip
+    out["basin_residues"] = dict(zip(BASINS, counts.sum(axis=0).astype(int).tolist(), strict=True))
+    out["share"], out["per_residue_miss"] = {}, {}
     flat = [s for _, a, b in pairs for s in (a, b)]
     for label, specs in models.items():
-        out[label] = []
+        out[label], out["share"][label], out["per_residue_miss"][label] = [], [], []
         for spec in specs:
             model = mx.load_model(model_file(spec))
             pred = []
@@ -336,6 +348,10 @@ def mixed_chain_drop(models: dict[str, list[str]]) -> dict:
                 pred += res["energy"].detach().double().tolist()
             err = 1000.0 * (np.array(pred[1::2]) - np.array(pred[0::2])) - ref
             out[label].append([float(err[n_of == n].mean()) for n in lengths])
+            # the share of the drop it predicts: least squares through the origin, all chains
+            out["share"][label].append(float(((ref + err) @ ref) / (ref @ ref)))
+            miss, *_ = np.linalg.lstsq(counts, err, rcond=None)
+            out["per_residue_miss"][label].append(dict(zip(BASINS, miss.tolist(), strict=True)))
     return out
 
 
@@ -382,6 +398,20 @@ def _print_relaxation(block: dict) -> None:
         for i, n in enumerate(mixed["lengths"]):
             cells = " | ".join(pm([seed[i] for seed in mixed[k]], "+.0f") for k in labels)
             print(f"| {n} | {mixed['chains'][i]} | {mixed['GFN2-xTB'][i]:.0f} | {cells} |")
+        if "share" in mixed:
+            counts = mixed["basin_residues"]
+            print("the same chains, all lengths: the share of GFN2-xTB's drop each model "
+                  "predicts (least squares through the origin) and its miss per residue in "
+                  "each basin at the minimum (least squares of the error on the chain's "
+                  "residue counts; residues: "
+                  + ", ".join(f"{b} {counts[b]}" for b in BASINS) + "), meV, mean ± sd over "
+                  "training seeds")  # fmt: skip
+            print("| model | share of the drop | " + " | ".join(BASINS) + " |")
+            print("|---|---:|" + "---:|" * len(BASINS))
+            for k in labels:
+                miss = [[seed[b] for seed in mixed["per_residue_miss"][k]] for b in BASINS]
+                print(f"| {k} | {pm(mixed['share'][k], '.2f')} | "
+                      + " | ".join(pm(m, "+.1f") for m in miss) + " |")  # fmt: skip
 
 
 def _print_fit(fit: dict) -> None:

@@ -17,6 +17,7 @@ from muse_explore.analysis.peptide import (
     helix_fraction,
     peptide_indices,
     radius_of_gyration,
+    residue_basins,
 )
 
 __all__ = [
@@ -34,4 +35,5 @@ __all__ = [
     "helix_fraction",
     "peptide_indices",
     "radius_of_gyration",
+    "residue_basins",
 ]

@@ -22,6 +22,7 @@ __all__ = [
     "helix_fraction",
     "peptide_indices",
     "radius_of_gyration",
+    "residue_basins",
 ]
 
 
@@ -144,3 +145,41 @@ def helix_fraction(atoms: Atoms, *, phi=HELIX_PHI, psi=HELIX_PSI) -> float:
     phis, psis = dihedral_angles(atoms)
     inside = (phis >= phi[0]) & (phis <= phi[1]) & (psis >= psi[0]) & (psis <= psi[1])
     return float(inside.mean())
+
+
+#: The polyproline II basin of :func:`residue_basins`, degrees: around (−75°, 145°), φ above the
+#: strand's bound.
+PPII_PHI = (-110.0, -45.0)
+PPII_PSI = (90.0, 180.0)
+#: The β strand's basin of :func:`residue_basins`: φ below this, ψ from 90° round to −150°
+#: (the β basin's centre near (−135°, 135°) and the flat C5 region near (−160°, 170°)).
+STRAND_PHI_BELOW = -110.0
+STRAND_PSI = (90.0, -150.0)
+
+
+def residue_basins(atoms: Atoms) -> list[str]:
+    """Each residue's basin of the Ramachandran map: ``helix``, ``ppii``, ``strand`` or ``other``.
+
+    ``helix`` is :func:`helix_fraction`'s α box; ``ppii`` is φ in :data:`PPII_PHI` with ψ in
+    :data:`PPII_PSI`; ``strand`` is φ below :data:`STRAND_PHI_BELOW` with ψ from 90° through
+    180° to −150° (:data:`STRAND_PSI`), which holds the extended strand as built and as
+    GFN2-xTB relaxes it, flattening toward C5; anything else is ``other``.
+
+    Args:
+        atoms: an Ac-(Ala)_n-NHMe frame.
+
+    Returns:
+        One name per residue, N- to C-terminus.
+    """
+    phis, psis = dihedral_angles(atoms)
+    out = []
+    for phi, psi in zip(phis, psis, strict=True):
+        if HELIX_PHI[0] <= phi <= HELIX_PHI[1] and HELIX_PSI[0] <= psi <= HELIX_PSI[1]:
+            out.append("helix")
+        elif PPII_PHI[0] <= phi <= PPII_PHI[1] and PPII_PSI[0] <= psi <= PPII_PSI[1]:
+            out.append("ppii")
+        elif phi < STRAND_PHI_BELOW and (psi >= STRAND_PSI[0] or psi <= STRAND_PSI[1]):
+            out.append("strand")
+        else:
+            out.append("other")
+    return out

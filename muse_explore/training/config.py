@@ -148,9 +148,13 @@ class LossConfig:
             )
 
 
+#: The learning-rate schedules after the warm-up (``optim.schedule``).
+SCHEDULES = ("plateau", "cosine")
+
+
 @dataclass
 class OptimConfig:
-    """Adam with AMSGrad, linear warm-up, reduce-on-plateau, EMA, clipping, early stopping.
+    """Adam with AMSGrad, linear warm-up, a learning-rate schedule, EMA, clipping, early stopping.
 
     Args:
         lr: peak learning rate.
@@ -159,9 +163,16 @@ class OptimConfig:
         batch_size: structures per optimisation step (the global batch under DDP).
         epochs: maximum number of epochs.
         warmup_steps: steps of linear learning-rate warm-up.
+        schedule: the learning rate after the warm-up. ``"plateau"``: reduced by
+            ``plateau_factor`` when the validation loss has not improved for
+            ``plateau_patience`` epochs (PyTorch's ``ReduceLROnPlateau``). ``"cosine"``:
+            annealed from ``lr`` to ``min_lr`` along half a cosine over the whole budget,
+            ``epochs`` × batches per epoch (Loshchilov and Hutter, "SGDR", ICLR 2017, without
+            restarts), a function of the step alone, so that every run of a budget ends
+            annealed whatever its validation curve did.
         plateau_factor: learning-rate factor when the validation loss stops improving.
         plateau_patience: epochs without improvement before reducing the learning rate.
-        min_lr: learning rate floor.
+        min_lr: learning rate floor (and the cosine schedule's end).
         ema_decay: decay of the exponential moving average of the weights (0 disables it).
         clip_grad_norm: maximum gradient norm (``None``: no clipping).
         early_stopping_patience: epochs without improvement before stopping (``None``: never).
@@ -179,6 +190,7 @@ class OptimConfig:
     batch_size: int = 8
     epochs: int = 100
     warmup_steps: int = 100
+    schedule: str = "plateau"
     plateau_factor: float = 0.5
     plateau_patience: int = 5
     min_lr: float = 1e-6
@@ -194,6 +206,10 @@ class OptimConfig:
             raise MuSEConfigError("optim.lr must be positive")
         if self.batch_size < 1 or self.epochs < 1:
             raise MuSEConfigError("optim.batch_size and optim.epochs must be at least 1")
+        if self.schedule not in SCHEDULES:
+            raise MuSEConfigError(
+                f"optim.schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}"
+            )
         if not 0 < self.plateau_factor < 1:
             raise MuSEConfigError("optim.plateau_factor must be in (0, 1)")
         if not 0 <= self.ema_decay < 1:

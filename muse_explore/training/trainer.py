@@ -5,7 +5,8 @@ in every run, so that a run on G processes sees exactly the batches of a one-pro
 forces (and stress) by autograd with ``create_graph=True``, the Huber loss of
 :mod:`muse_explore.training.loss`, gradient clipping, Adam with AMSGrad, linear warm-up, an EMA
 of the weights. After each epoch the EMA
-weights are validated, the learning rate is reduced on plateau, metrics go to ``metrics.csv``
+weights are validated, the learning rate is reduced on plateau (or follows the cosine schedule of
+:mod:`muse_explore.training.schedule`, step by step), metrics go to ``metrics.csv``
 and TensorBoard, and the checkpoints ``last.pt`` (always) and ``best.pt`` plus the plain
 model file ``best_model.pt`` (on improvement) are written atomically. ``resume=True``
 continues from ``last.pt`` with the optimiser, scheduler, EMA, RNG state and epoch restored.
@@ -70,6 +71,7 @@ from muse_explore.training.loss import combine, loss_terms
 from muse_explore.training.metrics import ErrorAccumulator
 from muse_explore.training.partitions import attach_partitions, draw_partitions
 from muse_explore.training.sampler import GroupBatchSampler
+from muse_explore.training.schedule import cosine_lr
 from muse_explore.training.shifts import fit_energy_shifts
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -432,6 +434,9 @@ class Trainer:
             if self.step < o.warmup_steps:
                 for g in self.optimizer.param_groups:
                     g["lr"] = o.lr * (self.step + 1) / o.warmup_steps
+            elif o.schedule == "cosine":
+                for g in self.optimizer.param_groups:
+                    g["lr"] = cosine_lr(self.step, o, o.epochs * batches)
             self.optimizer.zero_grad(set_to_none=True)
             (loss * self.dist.world_size).backward()
             norm = torch.nn.utils.clip_grad_norm_(
@@ -581,7 +586,7 @@ class Trainer:
                     if self.graphs["val"]
                     else (train_loss, {})
                 )
-                if self.step >= o.warmup_steps:
+                if self.step >= o.warmup_steps and o.schedule == "plateau":
                     self.plateau.step(val_loss)
                 self.epoch += 1
                 # as ReduceLROnPlateau: an improvement must exceed 1e-4 of the best loss

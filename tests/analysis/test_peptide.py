@@ -11,6 +11,7 @@ from muse_explore.analysis import (
     helix_fraction,
     peptide_indices,
     radius_of_gyration,
+    residue_basins,
 )
 from muse_explore.reference.peptide import alanine_peptide
 
@@ -108,3 +109,18 @@ def test_helix_fraction_counts_residues_in_the_alpha_basin(shapes):
     assert helix_fraction(mixed) == pytest.approx(0.5)
     # the left-handed helix is not the right-handed α basin
     assert helix_fraction(alanine_peptide(6, phi=57.0, psi=47.0)) == 0.0
+
+
+def test_residue_basins_name_each_residue(shapes):
+    for conformation, name in (("helix", "helix"), ("ppii", "ppii"), ("extended", "strand")):
+        assert residue_basins(shapes[conformation]) == [name] * 6
+    # the flat C5 region, past ψ = 180°, is still the strand
+    c5 = alanine_peptide(4, phi=[-160.0, -165.0, -160.0, -170.0], psi=[170.0, -175.0, 180.0, 160.0])
+    assert residue_basins(c5) == ["strand"] * 4
+    # mixed segments, residue by residue, and the left-handed helix is none of the three
+    mixed = alanine_peptide(
+        6,
+        phi=[-57.0, -57.0, -75.0, -135.0, 57.0, -135.0],
+        psi=[-47.0, -47.0, 145.0, 135.0, 47.0, 135.0],
+    )
+    assert residue_basins(mixed) == ["helix", "helix", "ppii", "strand", "other", "strand"]

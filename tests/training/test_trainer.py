@@ -214,13 +214,16 @@ trainer.Trainer(cfg, progress=False).fit()
 """
 
 
-@pytest.mark.parametrize("augment", [None, [[1], [3]]])
-def test_resume_within_an_epoch_continues_exactly(write_config, tmp_path, augment):
+@pytest.mark.parametrize(
+    "augment, schedule", [(None, "plateau"), ([[1], [3]], "plateau"), (None, "cosine")]
+)
+def test_resume_within_an_epoch_continues_exactly(write_config, tmp_path, augment, schedule):
     """optim.checkpoint_minutes saves last.pt part-way through an epoch (0: after every
     step); a run killed there resumes at the next batch and ends with exactly the weights,
-    and the same per-epoch training losses, as a run that was never interrupted (also with
-    partitions drawn per step, ``data.augment_hops``)."""
-    over = {"optim__epochs": 3, "optim__checkpoint_minutes": 0}
+    and the same per-epoch training losses and learning rates, as a run that was never
+    interrupted (also with partitions drawn per step, ``data.augment_hops``, and under the
+    cosine schedule)."""
+    over = {"optim__epochs": 3, "optim__checkpoint_minutes": 0, "optim__schedule": schedule}
     if augment:
         over["data__augment_hops"] = augment
     path, _ = write_config("killed", **over)
@@ -239,7 +242,7 @@ def test_resume_within_an_epoch_continues_exactly(write_config, tmp_path, augmen
         torch.testing.assert_close(a, b, rtol=0, atol=0)
     rows, rows_full = _rows(tmp_path / "killed"), _rows(tmp_path / "full")
     assert [r["step"] for r in rows] == [r["step"] for r in rows_full]
-    for key in ("train_loss", "val_loss"):
+    for key in ("train_loss", "val_loss", "lr"):
         assert [float(r[key]) for r in rows] == [float(r[key]) for r in rows_full]
     with pytest.raises(MuSEConfigError, match="checkpoint_minutes"):
         TrainConfig.from_dict(dict(cfg_full, optim={"checkpoint_minutes": -1}))
