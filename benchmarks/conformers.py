@@ -39,8 +39,8 @@ its structures after 32 BFGS steps to their minima (``relaxation.mixed``): train
 the models trained on that set, unseen by the others. Over all those chains it also prints the
 share of GFN2-xTB's drop each model predicts and its miss per residue in each basin of the
 Ramachandran map at the minimum (strand, helix, PPII, other; a least-squares fit of the
-chains' errors on their residue counts): whether a model under-predicts the relaxation as a
-whole and which residues carry it.
+chains' errors on their residue counts and a constant per chain): whether a model
+under-predicts the relaxation as a whole and which residues carry it.
 
 GFN2-xTB geometries and energies are cached in benchmarks/conformers_reference.json (written
 atomically after every structure: a killed run resumes; --recompute redoes them). Writes
@@ -350,8 +350,11 @@ def mixed_chain_drop(models: dict[str, list[str]]) -> dict:
             out[label].append([float(err[n_of == n].mean()) for n in lengths])
             # the share of the drop it predicts: least squares through the origin, all chains
             out["share"][label].append(float(((ref + err) @ ref) / (ref @ ref)))
-            miss, *_ = np.linalg.lstsq(counts, err, rcond=None)
-            out["per_residue_miss"][label].append(dict(zip(BASINS, miss.tolist(), strict=True)))
+            # per residue of each basin, plus a constant per chain (the caps' share, say)
+            design = np.column_stack([counts, np.ones(len(counts))])
+            miss, *_ = np.linalg.lstsq(design, err, rcond=None)
+            keys = (*BASINS, "per chain")
+            out["per_residue_miss"][label].append(dict(zip(keys, miss.tolist(), strict=True)))
     return out
 
 
@@ -402,14 +405,15 @@ def _print_relaxation(block: dict) -> None:
             counts = mixed["basin_residues"]
             print("the same chains, all lengths: the share of GFN2-xTB's drop each model "
                   "predicts (least squares through the origin) and its miss per residue in "
-                  "each basin at the minimum (least squares of the error on the chain's "
-                  "residue counts; residues: "
+                  "each basin at the minimum, with a constant per chain (least squares of the "
+                  "error on the chain's residue counts; residues: "
                   + ", ".join(f"{b} {counts[b]}" for b in BASINS) + "), meV, mean ± sd over "
                   "training seeds")  # fmt: skip
-            print("| model | share of the drop | " + " | ".join(BASINS) + " |")
-            print("|---|---:|" + "---:|" * len(BASINS))
+            keys = (*BASINS, "per chain")
+            print("| model | share of the drop | " + " | ".join(keys) + " |")
+            print("|---|---:|" + "---:|" * len(keys))
             for k in labels:
-                miss = [[seed[b] for seed in mixed["per_residue_miss"][k]] for b in BASINS]
+                miss = [[seed[b] for seed in mixed["per_residue_miss"][k]] for b in keys]
                 print(f"| {k} | {pm(mixed['share'][k], '.2f')} | "
                       + " | ".join(pm(m, "+.1f") for m in miss) + " |")  # fmt: skip
 

@@ -148,22 +148,23 @@ def helix_fraction(atoms: Atoms, *, phi=HELIX_PHI, psi=HELIX_PSI) -> float:
 
 
 #: The polyproline II basin of :func:`residue_basins`, degrees: around (−75°, 145°), φ above the
-#: strand's bound.
+#: strand's bound, ψ from 90° round through 180° to −150°.
 PPII_PHI = (-110.0, -45.0)
-PPII_PSI = (90.0, 180.0)
-#: The β strand's basin of :func:`residue_basins`: φ below this, ψ from 90° round to −150°
-#: (the β basin's centre near (−135°, 135°) and the flat C5 region near (−160°, 170°)).
+#: The β strand's basin of :func:`residue_basins`: φ below this (φ above 150° counts as
+#: φ − 360°, the fully extended chain), ψ as PPII's (the β basin's centre near (−135°, 135°)
+#: and the flat C5 region near (−160°, 170°)).
 STRAND_PHI_BELOW = -110.0
-STRAND_PSI = (90.0, -150.0)
+#: ψ of the PPII and strand basins: from the first value round through 180° to the second.
+UPPER_PSI = (90.0, -150.0)
 
 
 def residue_basins(atoms: Atoms) -> list[str]:
     """Each residue's basin of the Ramachandran map: ``helix``, ``ppii``, ``strand`` or ``other``.
 
-    ``helix`` is :func:`helix_fraction`'s α box; ``ppii`` is φ in :data:`PPII_PHI` with ψ in
-    :data:`PPII_PSI`; ``strand`` is φ below :data:`STRAND_PHI_BELOW` with ψ from 90° through
-    180° to −150° (:data:`STRAND_PSI`), which holds the extended strand as built and as
-    GFN2-xTB relaxes it, flattening toward C5; anything else is ``other``.
+    ``helix`` is :func:`helix_fraction`'s α box; ``ppii`` is φ in :data:`PPII_PHI` and
+    ``strand`` φ below :data:`STRAND_PHI_BELOW` (φ above 150° wrapped to φ − 360°), both with
+    ψ from 90° through 180° to −150° (:data:`UPPER_PSI`), which holds the extended strand as
+    built and as GFN2-xTB relaxes it, flattening toward C5; anything else is ``other``.
 
     Args:
         atoms: an Ac-(Ala)_n-NHMe frame.
@@ -174,11 +175,13 @@ def residue_basins(atoms: Atoms) -> list[str]:
     phis, psis = dihedral_angles(atoms)
     out = []
     for phi, psi in zip(phis, psis, strict=True):
+        phi = phi - 360.0 if phi > 150.0 else phi
+        upper = psi >= UPPER_PSI[0] or psi <= UPPER_PSI[1]
         if HELIX_PHI[0] <= phi <= HELIX_PHI[1] and HELIX_PSI[0] <= psi <= HELIX_PSI[1]:
             out.append("helix")
-        elif PPII_PHI[0] <= phi <= PPII_PHI[1] and PPII_PSI[0] <= psi <= PPII_PSI[1]:
+        elif PPII_PHI[0] <= phi <= PPII_PHI[1] and upper:
             out.append("ppii")
-        elif phi < STRAND_PHI_BELOW and (psi >= STRAND_PSI[0] or psi <= STRAND_PSI[1]):
+        elif phi < STRAND_PHI_BELOW and upper:
             out.append("strand")
         else:
             out.append("other")

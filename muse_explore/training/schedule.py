@@ -19,7 +19,9 @@ def cosine_lr(step: int, optim: OptimConfig, total_steps: int) -> float:
 
     Steps before ``optim.warmup_steps`` are the warm-up's, not this schedule's; from the
     warm-up's end to ``total_steps`` the rate goes from ``optim.lr`` to ``optim.min_lr``, and
-    it stays at ``optim.min_lr`` beyond.
+    it stays at ``optim.min_lr`` beyond. The trainer counts the steps it takes: a batch whose
+    step was skipped (a non-finite loss) does not advance the schedule, so a run with k
+    skipped steps ends k steps short of ``min_lr``.
     """
     span = max(total_steps - optim.warmup_steps, 1)
     progress = min(max(step - optim.warmup_steps, 0) / span, 1.0)

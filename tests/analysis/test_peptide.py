@@ -117,6 +117,9 @@ def test_residue_basins_name_each_residue(shapes):
     # the flat C5 region, past ψ = 180°, is still the strand
     c5 = alanine_peptide(4, phi=[-160.0, -165.0, -160.0, -170.0], psi=[170.0, -175.0, 180.0, 160.0])
     assert residue_basins(c5) == ["strand"] * 4
+    # past φ = 180° too (the fully extended chain), and PPII past ψ = 180°
+    wrapped = alanine_peptide(3, phi=[179.0, -75.0, -75.0], psi=[174.0, -179.0, 179.0])
+    assert residue_basins(wrapped) == ["strand", "ppii", "ppii"]
     # mixed segments, residue by residue, and the left-handed helix is none of the three
     mixed = alanine_peptide(
         6,
