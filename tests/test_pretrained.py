@@ -1,6 +1,7 @@
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -176,3 +177,16 @@ def test_every_shipped_model_names_the_data_its_split_indexes():
             assert (ROOT / f).is_file(), (name, f)
         splits = load_splits(pretrained_path(name).with_suffix(".splits.json"))
         assert splits["test"], name
+
+
+def test_the_docs_count_and_list_every_shipped_model():
+    """docs/training.md's "The shipped models" names how many ship and has a row for each."""
+    text = (ROOT / "docs" / "training.md").read_text()
+    words = "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+    words += "fourteen fifteen sixteen seventeen eighteen nineteen twenty"
+    number = {w: i for i, w in enumerate(words.split())}
+    said = re.search(r"^(\w+) models ship inside the package", text, flags=re.M)
+    shipped = list_pretrained()
+    assert said and number.get(said.group(1).lower()) == len(shipped), said
+    rows = set(re.findall(r"^\| `([\w-]+)` \|", text, flags=re.M))
+    assert set(shipped) <= rows, set(shipped) - rows
