@@ -40,7 +40,9 @@ the models trained on that set, unseen by the others. Over all those chains it a
 share of GFN2-xTB's drop each model predicts and its miss per residue in each basin of the
 Ramachandran map at the minimum (strand, helix, PPII, other; a least-squares fit of the
 chains' errors on their residue counts and a constant per chain): whether a model
-under-predicts the relaxation as a whole and which residues carry it.
+under-predicts the relaxation as a whole and which residues carry it. The same again on
+``peptide-pure`` (chains all in one conformation at n = 5, 7, 9, 11, 13 and 14, none of the
+benchmark's lengths) when that file exists (``relaxation.pure``).
 
 GFN2-xTB geometries and energies are cached in benchmarks/conformers_reference.json (written
 atomically after every structure: a killed run resumes; --recompute redoes them). Writes
@@ -184,6 +186,8 @@ def main() -> None:
         _print_fit(result["fit"])
         result["relaxation"] = relaxation_gap(models, ref, lengths)
         result["relaxation"]["mixed"] = mixed_chain_drop(models)
+        if (DATA / PURE_SET).exists():
+            result["relaxation"]["pure"] = mixed_chain_drop(models, PURE_SET)
         _print_relaxation(result["relaxation"])
     from muse_explore.atomic import atomic_open
 
@@ -295,16 +299,19 @@ def relaxation_gap(models: dict[str, list[str]], ref: dict, lengths) -> dict:
 
 
 MINIMA_SET = "peptide_minima.extxyz.xz"
+#: The same relaxations of chains all in one conformation, at lengths the benchmark leaves out.
+PURE_SET = "peptide_pure.extxyz.xz"
 #: the first structure kept along each peptide-minima relaxation (BFGS steps)
 MIXED_FROM = 32
 #: The basins the mixed chains' residues are counted in (:func:`residue_basins`).
 BASINS = ("strand", "helix", "ppii", "other")
 
 
-def mixed_chain_drop(models: dict[str, list[str]]) -> dict:
-    """The last stretch of relaxation on mixed chains (``peptide-minima``), per chain length.
+def mixed_chain_drop(models: dict[str, list[str]], set_file: str = MINIMA_SET) -> dict:
+    """The last stretch of relaxation on ``set_file``'s chains, per chain length.
 
-    Each of that set's chains (two or three segments in different basins) is kept after
+    That is ``peptide-minima`` (two or three segments in different basins) by default, or
+    ``peptide-pure`` (:data:`PURE_SET`, one basin). Each of the set's chains is kept after
     :data:`MIXED_FROM` BFGS steps and at its GFN2-xTB minimum. Per n: GFN2-xTB's energy drop
     between the two (mean over the chains) and each model's error on it (mean over the chains,
     one value per training seed). A model trained on that set is tested on its own training
@@ -318,7 +325,7 @@ def mixed_chain_drop(models: dict[str, list[str]]) -> dict:
     from muse_explore.training.dataset import read_structures
 
     chains: dict = {}
-    for a in read_structures([DATA / MINIMA_SET]):
+    for a in read_structures([DATA / set_file]):
         chains.setdefault(int(a.info["config"]), []).append(a)
     pairs = []  # (n, structure after MIXED_FROM steps, the minimum)
     for frames in chains.values():
@@ -390,9 +397,15 @@ def _print_relaxation(block: dict) -> None:
                     pm(np.subtract(c[f"{k}:trained_error"], e[f"{k}:trained_error"]), "+.0f")
                 )  # fmt: skip
         print(f"| {n} | " + " | ".join(cells) + " |")
-    mixed = block.get("mixed")
+    for key, what in (("mixed", "mixed chains (peptide-minima)"),
+                      ("pure", "chains in one conformation (peptide-pure)")):  # fmt: skip
+        if block.get(key):
+            _print_chain_drop(block[key], labels, what)
+
+
+def _print_chain_drop(mixed: dict, labels: list[str], what: str) -> None:
     if mixed:
-        print(f"mixed chains (peptide-minima): energy drop from {mixed['from_step']} BFGS steps "
+        print(f"{what}: energy drop from {mixed['from_step']} BFGS steps "
               "to the GFN2-xTB minimum, meV, mean over the chains; GFN2-xTB and each model's "
               "error on it (mean ± sd over training seeds; training data for a model trained "
               "on that set)")  # fmt: skip

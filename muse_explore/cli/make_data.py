@@ -12,7 +12,9 @@ hydrogen turned into a contact or a folded bond angle, GFN2-xTB single points: t
 the folding runs' models lacked) and ``peptide-ramachandran`` (such chains with one or two
 residues at a (φ, ψ) drawn over the whole Ramachandran map, GFN2-xTB single points) and
 ``peptide-minima`` (chains of two or three segments, n = 6 to 15, relaxed with GFN2-xTB to
-0.05 eV/Å: the last stretch of relaxation that ``peptide-segments`` stops short of).
+0.05 eV/Å: the last stretch of relaxation that ``peptide-segments`` stops short of) and
+``peptide-pure`` (chains all in one conformation at n = 5, 7, 9, 11, 13, 14, none of the
+conformer benchmark's lengths, relaxed the same way).
 
 Thermal sets (triples around GFN2-xTB minima, whose Hessians are cached in
 ``sample_data/data/minima/``): ``thermal`` (relaxed circumcoronene and molecules displaced by
@@ -64,6 +66,11 @@ DEFAULTS = {
         "n": 120,
         "seed": 8,
         "out": "sample_data/data/peptide_minima.extxyz.xz",
+    },
+    "peptide-pure": {
+        "n": 36,
+        "seed": 9,
+        "out": "sample_data/data/peptide_pure.extxyz.xz",
     },
     "thermal": {"n": 2000, "seed": 20, "out": "sample_data/data/graphene_thermal.extxyz.xz"},
     "thermal-contact": {
@@ -129,7 +136,7 @@ def add_parser(sub) -> None:
         help="configurations (graphene, contact, periodic and the thermal sets), "
         "orientations per molecule (scans), "
         "MD runs (peptide, peptide-lengths), draws (peptide-segments, peptide-faults, "
-        "peptide-ramachandran, peptide-minima); default: "
+        "peptide-ramachandran, peptide-minima, peptide-pure); default: "
         + ", ".join(f"{k} {v['n']}" for k, v in DEFAULTS.items()),
     )
     p.add_argument("--seed", type=int, default=None, help="random seed (default per set)")
@@ -259,6 +266,10 @@ def run(args) -> int:
         from muse_explore.reference.peptide_minima import generate_minima_set
 
         generate_minima_set(out, n=n, seed=seed, progress=not args.quiet, jobs=args.jobs)
+    elif args.set == "peptide-pure":
+        from muse_explore.reference.peptide_pure import generate_pure_set
+
+        generate_pure_set(out, n=n, seed=seed, progress=not args.quiet, jobs=args.jobs)
     else:
         specs, build, stress = jobs(args.set, n, seed, args.minima)
         meta = {

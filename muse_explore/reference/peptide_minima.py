@@ -58,15 +58,16 @@ def minima_specs(n: int, *, seed: int = 8) -> list[dict]:
     return [dict(s, config=k) for k, s in enumerate(specs)]
 
 
-def build_minimum_frames(spec: dict, calc=None) -> list[Atoms]:
+def build_minimum_frames(spec: dict, calc=None, *, set_name: str = "peptide-minima") -> list[Atoms]:
     """The kept structures of one draw's GFN2-xTB relaxation to :data:`FMAX`, with labels.
 
     ``calc`` relaxes and labels (a fresh GFN2-xTB calculator by default). Every kept
-    structure carries the energy and forces of the relaxation's own call at that geometry.
+    structure carries the energy and forces of the relaxation's own call at that geometry,
+    and ``info["set"]`` is ``set_name``.
     """
     from muse_explore.reference.peptide_segments import relax_keeping
 
-    frames = relax_keeping(spec, "peptide-minima", KEEP, fmax=FMAX, max_steps=MAX_STEPS, calc=calc)
+    frames = relax_keeping(spec, set_name, KEEP, fmax=FMAX, max_steps=MAX_STEPS, calc=calc)
     converged = bool((frames[-1].get_forces() ** 2).sum(axis=1).max() ** 0.5 < FMAX)
     for frame in frames:
         frame.info["converged"] = converged
