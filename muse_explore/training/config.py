@@ -182,6 +182,16 @@ class OptimConfig:
             have passed since the last save, so that a killed run resumes from there and not
             from the epoch's start (``None``: at the end of each epoch only). The resumed
             run takes exactly the steps the uninterrupted one would have taken.
+        final_epochs: the last this many epochs of the budget are a final stage (0: none),
+            as mace-torch's stage two (``--swa``, without the weight averaging): the
+            learning rate is ``final_lr`` at every step, the energy weight of the loss is
+            ``final_energy_weight`` (training and validation alike), the best model and the
+            early-stopping count start afresh when the stage begins (its validation loss is
+            on another scale), and neither the plateau rule nor the cosine applies. Early
+            stopping waits for the stage: before it the run goes on to it whatever the
+            validation curve does.
+        final_lr: the final stage's learning rate (``None``: ``min_lr``).
+        final_energy_weight: the final stage's ``loss.energy_weight`` (``None``: unchanged).
     """
 
     lr: float = 1e-3
@@ -199,6 +209,9 @@ class OptimConfig:
     early_stopping_patience: int | None = 30
     time_limit_minutes: float | None = None
     checkpoint_minutes: float | None = 15.0
+    final_epochs: int = 0
+    final_lr: float | None = None
+    final_energy_weight: float | None = None
 
     def check(self) -> None:
         """Raise :class:`MuSEConfigError` for impossible values."""
@@ -224,6 +237,21 @@ class OptimConfig:
             raise MuSEConfigError("optim.checkpoint_minutes must be >= 0 (or null: epoch ends)")
         if self.early_stopping_patience is not None and self.early_stopping_patience < 1:
             raise MuSEConfigError("optim.early_stopping_patience must be >= 1 (or null: never)")
+        if not 0 <= self.final_epochs < self.epochs:
+            raise MuSEConfigError(
+                f"optim.final_epochs must be in [0, optim.epochs = {self.epochs}), got "
+                f"{self.final_epochs}: the final stage is the end of the budget"
+            )
+        if self.final_lr is not None and self.final_lr <= 0:
+            raise MuSEConfigError("optim.final_lr must be positive (or null: min_lr)")
+        if self.final_energy_weight is not None and self.final_energy_weight < 0:
+            raise MuSEConfigError("optim.final_energy_weight must be >= 0 (or null: unchanged)")
+        if not self.final_epochs and (
+            self.final_lr is not None or self.final_energy_weight is not None
+        ):
+            raise MuSEConfigError(
+                "optim.final_lr and optim.final_energy_weight need optim.final_epochs > 0"
+            )
 
 
 @dataclass

@@ -364,10 +364,23 @@ class Trainer:
     def _lr(self) -> float:
         return self.optimizer.param_groups[0]["lr"]
 
+    def _final(self) -> bool:
+        """Whether the epoch being trained (``self.epoch``, from 0) is in the final stage."""
+        o = self.cfg.optim
+        return o.final_epochs > 0 and self.epoch >= o.epochs - o.final_epochs
+
+    def _loss_config(self):
+        """The loss of the epoch being trained: the final stage's energy weight in that stage."""
+        o = self.cfg.optim
+        if self._final() and o.final_energy_weight is not None:
+            return replace(self.cfg.loss, energy_weight=o.final_energy_weight)
+        return self.cfg.loss
+
     def _train_epoch(self) -> float:
         from tqdm.auto import tqdm
 
-        cfg, o = self.cfg, self.cfg.optim
+        o = self.cfg.optim
+        loss_cfg, final = self._loss_config(), self._final()
         self.net.train()
         self.sampler.set_epoch(self.epoch)
         order = self.sampler.order_digest()
@@ -414,7 +427,7 @@ class Trainer:
                 pred = compute_properties(
                     self.net, batch, forces=True, stress=bool(flags[0] > 0), create_graph=True
                 )
-                terms = loss_terms(pred, batch, cfg.loss)
+                terms = loss_terms(pred, batch, loss_cfg)
                 sums = [v[0].detach() for v in terms.values()]
                 bad = bool(sums) and not bool(torch.isfinite(torch.stack(sums)).all())
             except MuSENumericalError:  # features overflowed: no loss, no gradients
@@ -430,8 +443,11 @@ class Trainer:
                 self._skip_step(batch, total)
                 self.in_epoch += 1
                 continue
-            loss = combine(terms, dict(zip(TERMS, counts[:-1].tolist(), strict=True)), cfg.loss)
-            if self.step < o.warmup_steps:
+            loss = combine(terms, dict(zip(TERMS, counts[:-1].tolist(), strict=True)), loss_cfg)
+            if final:
+                for g in self.optimizer.param_groups:
+                    g["lr"] = o.final_lr if o.final_lr is not None else o.min_lr
+            elif self.step < o.warmup_steps:
                 for g in self.optimizer.param_groups:
                     g["lr"] = o.lr * (self.step + 1) / o.warmup_steps
             elif o.schedule == "cosine":
@@ -525,7 +541,7 @@ class Trainer:
             stress=True, batches=batches,
         ):  # fmt: skip
             acc.update(pred, batch)
-            terms = loss_terms(pred, batch, self.cfg.loss)
+            terms = loss_terms(pred, batch, self._loss_config())
             for k, name in enumerate(TERMS):
                 if name in terms:
                     sums[k] += float(terms[name][0].detach())
@@ -535,7 +551,7 @@ class Trainer:
         n = len(TERMS)
         counts = dict(zip(TERMS, sums[n:].tolist(), strict=True))
         terms = {name: (float(sums[k]), None) for k, name in enumerate(TERMS)}
-        loss = float(combine(terms, counts, self.cfg.loss, allow_empty=True))
+        loss = float(combine(terms, counts, self._loss_config(), allow_empty=True))
         return loss, acc.result()
 
     # -------------------------------------------------------------------- run
@@ -576,7 +592,13 @@ class Trainer:
         patience = o.early_stopping_patience
         try:
             while self.epoch < o.epochs:
-                if patience is not None and self.since_best >= patience:
+                if self._final() and self.epoch == o.epochs - o.final_epochs:
+                    # the stage's first epoch (again, if resumed within it): its validation
+                    # loss is on another scale, so the best model and the early-stopping
+                    # count start afresh
+                    self.best, self.since_best = math.inf, 0
+                waiting = o.final_epochs > 0 and not self._final()  # stop in the stage only
+                if patience is not None and self.since_best >= patience and not waiting:
                     reason = "early stopping"
                     break
                 train_loss = self._train_epoch()
@@ -586,7 +608,7 @@ class Trainer:
                     if self.graphs["val"]
                     else (train_loss, {})
                 )
-                if self.step >= o.warmup_steps and o.schedule == "plateau":
+                if self.step >= o.warmup_steps and o.schedule == "plateau" and not self._final():
                     self.plateau.step(val_loss)
                 self.epoch += 1
                 # as ReduceLROnPlateau: an improvement must exceed 1e-4 of the best loss

@@ -26,8 +26,8 @@ def test_there_are_experiments():
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
 def test_an_experiment_changes_one_thing_against_its_protocol_config(path):
     """More training data, one model field, one loss field, the training partitions
-    (``data.augment_hops``) or the learning-rate schedule: split, budget and the rest of the
-    optimiser stay."""
+    (``data.augment_hops``), the learning-rate schedule or a final stage (``optim.final_*``):
+    split, budget and the rest of the optimiser stay."""
     exp, base = (yaml.safe_load(p.read_text()) for p in (path, _protocol_twin(path)))
     assert exp.pop("run_dir") == f"runs/experiments/{path.stem}"
     base.pop("run_dir")
@@ -40,11 +40,15 @@ def test_an_experiment_changes_one_thing_against_its_protocol_config(path):
     loss_changes = {k for k in exp["loss"].keys() | base["loss"].keys()
                     if exp["loss"].get(k) != base["loss"].get(k)}  # fmt: skip
     augment = exp["data"].pop("augment_hops", None) != base["data"].pop("augment_hops", None)
-    # the learning-rate schedule is the one optimiser field an experiment may change: the
-    # budget (epochs, batch size, peak rate) stays
+    # the learning-rate schedule is an optimiser change an experiment may make: the budget
+    # (epochs, batch size, peak rate) stays
     schedule = exp["optim"].pop("schedule", "plateau") != base["optim"].pop("schedule", "plateau")
-    changes = len(added) + len(model_changes) + len(loss_changes) + augment + schedule
-    assert changes == 1, (added, model_changes, loss_changes, augment, schedule)
+    # so is a final stage (optim.final_*: its length, rate and energy weight, one block)
+    final = [(exp["optim"].pop(k, None), base["optim"].pop(k, None))
+             for k in ("final_epochs", "final_lr", "final_energy_weight")]  # fmt: skip
+    final = any(a != b for a, b in final)
+    changes = len(added) + len(model_changes) + len(loss_changes) + augment + schedule + final
+    assert changes == 1, (added, model_changes, loss_changes, augment, schedule, final)
     exp["model"], base["model"] = {}, {}
     for key in loss_changes:
         exp["loss"].pop(key, None), base["loss"].pop(key, None)

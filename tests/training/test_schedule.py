@@ -50,3 +50,49 @@ def test_a_cosine_run_logs_the_annealed_rates(write_config, tmp_path):
         assert float(row["lr"]) == pytest.approx(cosine_lr(int(row["step"]) - 1, o, total))
     lrs = [float(r["lr"]) for r in rows]
     assert lrs[0] > lrs[1] > lrs[2] and lrs[-1] < 0.1 * o.lr  # the last step is near the floor
+
+
+def test_a_final_stage_runs_at_its_rate_and_energy_weight_and_picks_its_own_best(
+    write_config, tmp_path
+):
+    """optim.final_epochs: the last epochs of the budget run at final_lr with
+    final_energy_weight; the best model is chosen within the stage, and early stopping
+    waits for it."""
+    _, cfg = write_config(
+        "final",
+        optim__epochs=4,
+        optim__final_epochs=2,
+        optim__final_lr=3e-5,
+        optim__final_energy_weight=100.0,
+        optim__early_stopping_patience=1,  # would stop before the stage without the wait
+    )
+    trainer = Trainer(TrainConfig.from_dict(cfg), progress=False)
+    summary = trainer.fit()
+    with open(tmp_path / "final" / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert summary["epochs"] == 4 and len(rows) == 4
+    lrs = [float(r["lr"]) for r in rows]
+    assert lrs[2] == lrs[3] == pytest.approx(3e-5) and lrs[1] > 3e-5
+    assert trainer.best_epoch in (3, 4)  # the stage's best, whatever epochs 1-2 reached
+    # the stage's validation loss weighs the energy term by 100: evaluate both ways
+    trainer.epoch = 0
+    before, metrics = trainer.evaluate_graphs(trainer.graphs["val"])
+    trainer.epoch = 3
+    during, same = trainer.evaluate_graphs(trainer.graphs["val"])
+    assert metrics == same and during > before
+    assert trainer.best == pytest.approx(min(float(r["val_loss"]) for r in rows[2:]))
+
+
+@pytest.mark.parametrize(
+    "over, match",
+    [
+        ({"final_epochs": 3}, "final_epochs must be in"),
+        ({"final_epochs": -1}, "final_epochs must be in"),
+        ({"final_epochs": 1, "final_lr": 0.0}, "final_lr must be positive"),
+        ({"final_epochs": 1, "final_energy_weight": -1.0}, "final_energy_weight must be"),
+        ({"final_lr": 1e-4}, "need optim.final_epochs"),
+    ],
+)
+def test_a_final_stage_that_cannot_run_is_named(over, match):
+    with pytest.raises(MuSEConfigError, match=match):
+        OptimConfig(epochs=3, **over).check()

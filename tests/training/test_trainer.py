@@ -215,15 +215,20 @@ trainer.Trainer(cfg, progress=False).fit()
 
 
 @pytest.mark.parametrize(
-    "augment, schedule", [(None, "plateau"), ([[1], [3]], "plateau"), (None, "cosine")]
+    "augment, schedule",
+    [(None, "plateau"), ([[1], [3]], "plateau"), (None, "cosine"), (None, "final")],
 )
 def test_resume_within_an_epoch_continues_exactly(write_config, tmp_path, augment, schedule):
     """optim.checkpoint_minutes saves last.pt part-way through an epoch (0: after every
     step); a run killed there resumes at the next batch and ends with exactly the weights,
     and the same per-epoch training losses and learning rates, as a run that was never
     interrupted (also with partitions drawn per step, ``data.augment_hops``, and under the
-    cosine schedule)."""
-    over = {"optim__epochs": 3, "optim__checkpoint_minutes": 0, "optim__schedule": schedule}
+    cosine schedule, and killed in the first epoch of a final stage)."""
+    over = {"optim__epochs": 3, "optim__checkpoint_minutes": 0}
+    if schedule == "final":  # the stage is epochs 2 and 3: the kill falls in its first epoch
+        over.update(optim__final_epochs=2, optim__final_lr=2e-4, optim__final_energy_weight=50.0)
+    else:
+        over["optim__schedule"] = schedule
     if augment:
         over["data__augment_hops"] = augment
     path, _ = write_config("killed", **over)
