@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-from ase.calculators.calculator import Calculator, all_changes
 
 from muse_explore.reference.peptide import alanine_peptide, bond_hops, peptide_bonds
 from muse_explore.reference.peptide_minima import FMAX, KEEP
@@ -13,6 +12,8 @@ from muse_explore.reference.peptide_pure import (
     pure_specs,
 )
 from muse_explore.reference.peptide_segments import BASINS, JITTER, MIN_DISTANCE
+
+from .test_peptide_minima import _Springs  # a cheap surface with a known minimum
 
 
 @pytest.fixture(scope="module")
@@ -49,21 +50,6 @@ def test_no_chain_runs_into_itself(specs):
         atoms = alanine_peptide(s["residues"], phi=s["phi"], psi=s["psi"])
         far = bond_hops(peptide_bonds(s["residues"]), len(atoms)) > 3
         assert atoms.get_all_distances()[far].min() >= MIN_DISTANCE
-
-
-class _Springs(Calculator):
-    """Harmonic springs to a fixed target geometry: a cheap surface with a known minimum."""
-
-    implemented_properties = ("energy", "forces")
-
-    def __init__(self, target, k=2.0):
-        super().__init__()
-        self.target, self.k = target, k
-
-    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
-        super().calculate(atoms, properties, system_changes)
-        d = self.atoms.positions - self.target
-        self.results = {"energy": 0.5 * self.k * (d**2).sum(), "forces": -self.k * d}
 
 
 def test_a_draw_is_relaxed_as_the_minima_set_and_named_pure(specs):
