@@ -14,7 +14,9 @@ than on the strand segments of the mixed chains it trained on (``benchmarks/conf
   again;
 * the lengths are n = 5, 7, 9, 11, 13 and 14 (:data:`LENGTHS`): inside the benchmark's range
   n = 4…15 but none of its lengths (4, 6, 8, 10, 12, 15), so no benchmark structure is in
-  training and n = 15 stays one residue beyond every pure chain trained on;
+  training and n = 15 stays one residue beyond every pure chain relaxed to its minimum
+  (``peptide-segments`` and ``peptide-lengths`` hold pure chains at every n, but only
+  briefly relaxed or from MD);
 * draw ``k`` has length ``LENGTHS[k % 6]`` and basin ``k // 6 % 3`` (helix, PPII,
   extended), so 18 draws hold every length in every basin once;
 * the chain is relaxed exactly as ``peptide-minima``'s

@@ -153,6 +153,7 @@ class Trainer:
         self.step = 0
         self.best = math.inf
         self.best_epoch = 0
+        self.best_key: list | None = None  # set by _stage_key() when the first epoch starts
         self.since_best = 0
         self.elapsed = 0.0
         # part-way through an epoch (a checkpoint within it, see optim.checkpoint_minutes):
@@ -317,6 +318,7 @@ class Trainer:
             "best": self.best,
             "since_best": self.since_best,
             "best_epoch": self.best_epoch,
+            "best_key": self.best_key,
             "elapsed": self.elapsed,
             "in_epoch": self.in_epoch,
             "epoch_total": self.epoch_total.tolist(),
@@ -343,6 +345,8 @@ class Trainer:
             self.epoch, self.step = int(state["epoch"]), int(state["step"])
             self.best, self.since_best = float(state["best"]), int(state["since_best"])
             self.best_epoch = int(state.get("best_epoch", 0))
+            # saved before final stages: the best is on the loss of the epoch that set it
+            self.best_key = state.get("best_key") or self._stage_key(max(self.best_epoch - 1, 0))
             self.elapsed = float(state["elapsed"])
             self.in_epoch = int(state.get("in_epoch", 0))
             # the saved sum is global: rank 0 carries it, the others start from zero
@@ -364,17 +368,25 @@ class Trainer:
     def _lr(self) -> float:
         return self.optimizer.param_groups[0]["lr"]
 
-    def _final(self) -> bool:
-        """Whether the epoch being trained (``self.epoch``, from 0) is in the final stage."""
+    def _final(self, epoch: int | None = None) -> bool:
+        """Whether ``epoch`` (from 0; the one being trained by default) is in the final stage."""
         o = self.cfg.optim
-        return o.final_epochs > 0 and self.epoch >= o.epochs - o.final_epochs
+        epoch = self.epoch if epoch is None else epoch
+        return o.final_epochs > 0 and epoch >= o.epochs - o.final_epochs
 
-    def _loss_config(self):
-        """The loss of the epoch being trained: the final stage's energy weight in that stage."""
+    def _loss_config(self, epoch: int | None = None):
+        """The loss of ``epoch`` (the one being trained by default).
+
+        In the final stage its energy weight is ``optim.final_energy_weight``.
+        """
         o = self.cfg.optim
-        if self._final() and o.final_energy_weight is not None:
+        if self._final(epoch) and o.final_energy_weight is not None:
             return replace(self.cfg.loss, energy_weight=o.final_energy_weight)
         return self.cfg.loss
+
+    def _stage_key(self, epoch: int | None = None) -> list:
+        """What a validation loss is comparable under: the stage and the loss's energy weight."""
+        return [self._final(epoch), float(self._loss_config(epoch).energy_weight)]
 
     def _train_epoch(self) -> float:
         from tqdm.auto import tqdm
@@ -592,11 +604,11 @@ class Trainer:
         patience = o.early_stopping_patience
         try:
             while self.epoch < o.epochs:
-                if self._final() and self.epoch == o.epochs - o.final_epochs:
-                    # the stage's first epoch (again, if resumed within it): its validation
-                    # loss is on another scale, so the best model and the early-stopping
-                    # count start afresh
-                    self.best, self.since_best = math.inf, 0
+                if self._stage_key() != self.best_key:
+                    # a final stage begins (or the run was resumed under another stage or
+                    # energy weight): the validation loss is on another scale, so the best
+                    # model and the early-stopping count start afresh
+                    self.best, self.since_best, self.best_key = math.inf, 0, self._stage_key()
                 waiting = o.final_epochs > 0 and not self._final()  # stop in the stage only
                 if patience is not None and self.since_best >= patience and not waiting:
                     reason = "early stopping"

@@ -64,7 +64,6 @@ def test_a_final_stage_runs_at_its_rate_and_energy_weight_and_picks_its_own_best
         optim__final_epochs=2,
         optim__final_lr=3e-5,
         optim__final_energy_weight=100.0,
-        optim__early_stopping_patience=1,  # would stop before the stage without the wait
     )
     trainer = Trainer(TrainConfig.from_dict(cfg), progress=False)
     summary = trainer.fit()
@@ -81,6 +80,34 @@ def test_a_final_stage_runs_at_its_rate_and_energy_weight_and_picks_its_own_best
     during, same = trainer.evaluate_graphs(trainer.graphs["val"])
     assert metrics == same and during > before
     assert trainer.best == pytest.approx(min(float(r["val_loss"]) for r in rows[2:]))
+    # the stage trains on the weighted loss too: the same run without the weight (identical
+    # up to the stage) has a smaller training loss in the stage's first epoch
+    _, plain = write_config("plain", optim__epochs=4, optim__final_epochs=2, optim__final_lr=3e-5)
+    Trainer(TrainConfig.from_dict(plain), progress=False).fit()
+    with open(tmp_path / "plain" / "metrics.csv") as f:
+        other = list(csv.DictReader(f))
+    assert other[1]["train_loss"] == rows[1]["train_loss"]
+    assert float(rows[2]["train_loss"]) > 1.5 * float(other[2]["train_loss"])
+
+
+def test_early_stopping_waits_for_the_final_stage_and_applies_within_it(
+    write_config, tmp_path, monkeypatch
+):
+    """A flat validation curve: without the wait the run would stop after 2 epochs; it goes
+    on to the stage (epochs 4-6), starts its count afresh there and stops after epoch 5."""
+    _, cfg = write_config(
+        "wait",
+        optim__epochs=6,
+        optim__final_epochs=3,
+        optim__final_lr=1e-4,
+        optim__early_stopping_patience=1,
+    )
+    trainer = Trainer(TrainConfig.from_dict(cfg), progress=False)
+    monkeypatch.setattr(trainer, "evaluate_graphs", lambda graphs, **kw: (1.0, {}))
+    monkeypatch.setattr(trainer, "test", lambda: {})
+    summary = trainer.fit()
+    assert summary["stopped_by"] == "early stopping" and summary["epochs"] == 5
+    assert trainer.best_epoch == 4  # the stage's first epoch: the flat loss never improves
 
 
 @pytest.mark.parametrize(
