@@ -4,6 +4,7 @@ import csv
 import math
 
 import pytest
+import torch
 
 from muse_explore.errors import MuSEConfigError
 from muse_explore.training import TrainConfig, Trainer
@@ -123,3 +124,33 @@ def test_early_stopping_waits_for_the_final_stage_and_applies_within_it(
 def test_a_final_stage_that_cannot_run_is_named(over, match):
     with pytest.raises(MuSEConfigError, match=match):
         OptimConfig(epochs=3, **over).check()
+
+
+@pytest.mark.parametrize("stage_at_save", [False, True])
+def test_a_checkpoint_saved_before_best_key_existed_infers_it(
+    write_config, tmp_path, stage_at_save
+):
+    """Checkpoints written before the best model was tied to its stage have no best_key: it
+    is inferred from the epoch that set the best. A best set before the stage is dropped when
+    the stage begins; one set within the stage is kept."""
+    first = (
+        {"optim__epochs": 3, "optim__final_epochs": 1} if stage_at_save else {"optim__epochs": 2}
+    )
+    stage = {"optim__final_lr": 3e-5, "optim__final_energy_weight": 100.0}
+    _, cfg = write_config("old", **first, **(stage if stage_at_save else {}))
+    Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
+    last = tmp_path / "old" / "checkpoints" / "last.pt"
+    state = torch.load(last, weights_only=False)
+    del state["best_key"]
+    torch.save(state, last)
+    _, longer = write_config("old", optim__epochs=4, optim__final_epochs=2, **stage)
+    trainer = Trainer(TrainConfig.from_dict(longer), resume=True, progress=False)
+    assert trainer.best == state["best"]
+    assert trainer.best_key == [stage_at_save, 100.0 if stage_at_save else 1.0]
+    trainer.fit()
+    with open(tmp_path / "old" / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4
+    # the best is the stage's (epochs 3-4), never the unweighted loss of epochs 1-2
+    assert trainer.best_epoch in (3, 4)
+    assert trainer.best == pytest.approx(min(float(r["val_loss"]) for r in rows[2:]))
