@@ -187,9 +187,11 @@ class OptimConfig:
             learning rate is ``final_lr`` at every step, the energy weight of the loss is
             ``final_energy_weight`` (training and validation alike), the best model and the
             early-stopping count start afresh when the stage begins (its validation loss is
-            on another scale), and neither the plateau rule nor the cosine applies. Early
-            stopping waits for the stage: before it the run goes on to it whatever the
-            validation curve does.
+            on another scale; the best model so far is kept as
+            ``best_model_before_final.pt``), and neither the plateau rule nor the cosine
+            applies (the cosine anneals to ``min_lr`` over the epochs before the stage).
+            Early stopping waits for the stage: before it the run goes on to it whatever
+            the validation curve does.
         final_lr: the final stage's learning rate (``None``: ``min_lr``).
         final_energy_weight: the final stage's ``loss.energy_weight`` (``None``: unchanged).
     """

@@ -87,6 +87,11 @@ TERMS = ("energy", "forces", "stress", "interaction", "coarse")
 MAX_SKIPPED_IN_A_ROW = 10
 
 
+#: The best model before a final stage (``optim.final_epochs``), kept beside ``best_model.pt``
+#: when the stage begins: the stage's best model overwrites that one.
+BEFORE_FINAL = "best_model_before_final.pt"
+
+
 def _atomic_write_text(path: Path, text: str) -> None:
     with atomic_open(path) as fh:
         fh.write(text)
@@ -464,7 +469,8 @@ class Trainer:
                     g["lr"] = o.lr * (self.step + 1) / o.warmup_steps
             elif o.schedule == "cosine":
                 for g in self.optimizer.param_groups:
-                    g["lr"] = cosine_lr(self.step, o, o.epochs * batches)
+                    # the cosine anneals over the epochs before a final stage
+                    g["lr"] = cosine_lr(self.step, o, (o.epochs - o.final_epochs) * batches)
             self.optimizer.zero_grad(set_to_none=True)
             (loss * self.dist.world_size).backward()
             norm = torch.nn.utils.clip_grad_norm_(
@@ -608,6 +614,11 @@ class Trainer:
                     # a final stage begins (or the run was resumed under another stage or
                     # energy weight): the validation loss is on another scale, so the best
                     # model and the early-stopping count start afresh
+                    begins = self._final() and self.best_key is not None and not self.best_key[0]
+                    if begins and self.dist.main and (self.run_dir / "best_model.pt").is_file():
+                        # keep the best model before the stage: the stage's overwrites it
+                        with atomic_open(self.run_dir / BEFORE_FINAL, "wb") as fh:
+                            fh.write((self.run_dir / "best_model.pt").read_bytes())
                     self.best, self.since_best, self.best_key = math.inf, 0, self._stage_key()
                 waiting = o.final_epochs > 0 and not self._final()  # stop in the stage only
                 if patience is not None and self.since_best >= patience and not waiting:

@@ -9,7 +9,9 @@ import torch
 from muse_explore.errors import MuSEConfigError
 from muse_explore.training import TrainConfig, Trainer
 from muse_explore.training.config import OptimConfig
+from muse_explore.training.evaluation import load_for_evaluation
 from muse_explore.training.schedule import cosine_lr
+from muse_explore.training.trainer import BEFORE_FINAL
 
 
 def test_cosine_goes_from_lr_to_min_lr_after_the_warmup():
@@ -81,6 +83,21 @@ def test_a_final_stage_runs_at_its_rate_and_energy_weight_and_picks_its_own_best
     during, same = trainer.evaluate_graphs(trainer.graphs["val"])
     assert metrics == same and during > before
     assert trainer.best == pytest.approx(min(float(r["val_loss"]) for r in rows[2:]))
+    # the best model before the stage is kept beside the stage's: epoch 1 or 2's weights
+    run = tmp_path / "final"
+    before, after = (
+        load_for_evaluation(run / BEFORE_FINAL),
+        load_for_evaluation(run / "best_model.pt"),
+    )
+    best_before = min((1, 2), key=lambda e: float(rows[e - 1]["val_loss"]))
+    assert best_before in (1, 2)
+    trainer.epoch = 0  # the loss before the stage: the before-final model has the pre-stage best
+    loss_before, _ = trainer.evaluate_graphs(trainer.graphs["val"], model=before)
+    assert loss_before == pytest.approx(float(rows[best_before - 1]["val_loss"]), rel=1e-5)
+    assert any(
+        not torch.equal(a, b)
+        for a, b in zip(before.state_dict().values(), after.state_dict().values(), strict=True)
+    )
     # the stage trains on the weighted loss too: the same run without the weight (identical
     # up to the stage) has a smaller training loss in the stage's first epoch
     _, plain = write_config("plain", optim__epochs=4, optim__final_epochs=2, optim__final_lr=3e-5)
@@ -89,6 +106,29 @@ def test_a_final_stage_runs_at_its_rate_and_energy_weight_and_picks_its_own_best
         other = list(csv.DictReader(f))
     assert other[1]["train_loss"] == rows[1]["train_loss"]
     assert float(rows[2]["train_loss"]) > 1.5 * float(other[2]["train_loss"])
+
+
+def test_a_cosine_anneals_to_min_lr_before_the_final_stage(write_config, tmp_path):
+    _, cfg = write_config(
+        "cosine_final",
+        optim__epochs=4,
+        optim__final_epochs=1,
+        optim__final_lr=1e-4,
+        optim__schedule="cosine",
+        optim__min_lr=1e-5,
+        optim__early_stopping_patience=None,
+    )
+    trainer = Trainer(TrainConfig.from_dict(cfg), progress=False)
+    trainer.fit()
+    with open(tmp_path / "cosine_final" / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    o, per_epoch = trainer.cfg.optim, int(rows[0]["step"])
+    for row in rows[:3]:  # the cosine spans epochs 1-3 and ends at min_lr
+        step = int(row["step"]) - 1
+        assert float(row["lr"]) == pytest.approx(cosine_lr(step, o, 3 * per_epoch))
+    last = int(rows[2]["step"]) - 1  # not the cosine over the whole budget: it ends higher
+    assert float(rows[2]["lr"]) < 0.5 * cosine_lr(last, o, 4 * per_epoch)
+    assert float(rows[3]["lr"]) == pytest.approx(1e-4)
 
 
 def test_early_stopping_waits_for_the_final_stage_and_applies_within_it(
