@@ -183,14 +183,19 @@ def test_a_checkpoint_saved_before_best_key_existed_infers_it(
     state = torch.load(last, weights_only=False)
     del state["best_key"]
     torch.save(state, last)
+    run = tmp_path / "old"
+    # the best before the stage: the resumed run keeps it when its stage begins (False), or
+    # the first run kept it when its own stage began (True) and the resume leaves it
+    before = (run / (BEFORE_FINAL if stage_at_save else "best_model.pt")).read_bytes()
     _, longer = write_config("old", optim__epochs=4, optim__final_epochs=2, **stage)
     trainer = Trainer(TrainConfig.from_dict(longer), resume=True, progress=False)
     assert trainer.best == state["best"]
     assert trainer.best_key == [stage_at_save, 100.0 if stage_at_save else 1.0]
     trainer.fit()
-    with open(tmp_path / "old" / "metrics.csv") as f:
+    with open(run / "metrics.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 4
     # the best is the stage's (epochs 3-4), never the unweighted loss of epochs 1-2
     assert trainer.best_epoch in (3, 4)
     assert trainer.best == pytest.approx(min(float(r["val_loss"]) for r in rows[2:]))
+    assert (run / BEFORE_FINAL).read_bytes() == before
