@@ -23,6 +23,7 @@ import copy
 import csv
 import json
 import math
+import shutil
 import time
 import warnings
 from collections.abc import Callable
@@ -34,7 +35,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch_geometric.loader import DataLoader
 
-from muse_explore.atomic import atomic_open, remove_stale_temporaries
+from muse_explore.atomic import atomic_open, atomic_path, remove_stale_temporaries
 from muse_explore.calc.allocator import tune_cpu_allocator
 from muse_explore.calc.derivatives import compute_properties
 from muse_explore.calc.evaluate import evaluate_batches
@@ -617,8 +618,8 @@ class Trainer:
                     begins = self._final() and self.best_key is not None and not self.best_key[0]
                     if begins and self.dist.main and (self.run_dir / "best_model.pt").is_file():
                         # keep the best model before the stage: the stage's overwrites it
-                        with atomic_open(self.run_dir / BEFORE_FINAL, "wb") as fh:
-                            fh.write((self.run_dir / "best_model.pt").read_bytes())
+                        with atomic_path(self.run_dir / BEFORE_FINAL) as tmp:
+                            shutil.copyfile(self.run_dir / "best_model.pt", tmp)
                     self.best, self.since_best, self.best_key = math.inf, 0, self._stage_key()
                 waiting = o.final_epochs > 0 and not self._final()  # stop in the stage only
                 if patience is not None and self.since_best >= patience and not waiting:
