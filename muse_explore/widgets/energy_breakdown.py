@@ -7,6 +7,7 @@ import traitlets
 from muse_explore.explore.energies import node_energy_bars, scale_energy_bars, trajectory_energies
 from muse_explore.widgets._deps import require
 from muse_explore.widgets.assignment_viewer import AssignmentViewer
+from muse_explore.widgets.figure_widget import FigureWidget
 
 widgets, _, go = require()
 
@@ -33,10 +34,10 @@ class EnergyBreakdown(widgets.VBox):
         self.header = widgets.HTML()
         from plotly.subplots import make_subplots  # after require(): plotly is there
 
-        # Each chart is drawn in full as a go.Figure and only then wrapped in a FigureWidget:
-        # the browser draws a FigureWidget from the state it had when it was created, and the
-        # changes sent after that (traces added, bars refilled) are lost while plotly's 5 MB
-        # bundle is still loading, which left the first chart of a busy page empty.
+        # Each chart is drawn in full as a go.Figure and only then wrapped in a FigureWidget
+        # that sends it whole in its first message (figure_widget.py): the browser draws a
+        # FigureWidget from its initial state, and the changes sent after that (traces added,
+        # bars refilled) are lost while plotly's 5 MB bundle is still loading.
         # Both bar charts are in one figure: each FigureWidget sends that bundle.
         figure = make_subplots(
             rows=1, cols=2, horizontal_spacing=0.14,
@@ -51,7 +52,7 @@ class EnergyBreakdown(widgets.VBox):
         figure.add_bar(x=[], y=[], name="coarse scales", row=1, col=1)
         figure.add_bar(x=[], y=[], name="nodes", row=1, col=2)
         self._draw_bars(figure, viewer.node)
-        self.figure = go.FigureWidget(figure)
+        self.figure = FigureWidget(figure)
         self.node_bars.on_click(self._clicked)
         charts = [self.figure]
         self.trajectory = None
@@ -67,7 +68,7 @@ class EnergyBreakdown(widgets.VBox):
             trajectory.add_vline(x=0, line_dash="dot")
             self._trajectory_series(trajectory)
             self._mark_frame(trajectory)
-            self.trajectory = go.FigureWidget(trajectory)
+            self.trajectory = FigureWidget(trajectory)
             charts.append(self.trajectory)
         super().__init__([self.header, *charts])
         traitlets.link((viewer, "node"), (self, "node"))

@@ -21,6 +21,7 @@ from muse_explore.explore.scans import (
 from muse_explore.reference.molecules import MOLECULES
 from muse_explore.reference.xtb import tblite_available
 from muse_explore.widgets._deps import require
+from muse_explore.widgets.figure_widget import FigureWidget
 from muse_explore.widgets.layout import labelled
 from muse_explore.widgets.structure_view import StructureView
 
@@ -234,10 +235,11 @@ class ScanExplorer(widgets.VBox):
         keep = options[int(np.argmin(np.abs(d - before)))] if before is not None else options[0]
         figure = self._chart(options.index(keep))
         if self.figure is None:
-            # The first chart is wrapped only once drawn in full: the browser draws a
-            # FigureWidget from the state it had when it was created, and the changes sent
-            # after that are lost while plotly's 5 MB bundle is still loading.
-            self.figure = go.FigureWidget(figure)
+            # The first chart is wrapped only once drawn in full, by a FigureWidget that sends
+            # it whole in its first message (figure_widget.py): the browser draws a
+            # FigureWidget from its initial state, and the changes sent after that are lost
+            # while plotly's 5 MB bundle is still loading.
+            self.figure = FigureWidget(figure)
             top = self.children[0]
             top.children = (top.children[0], self.figure)
         else:  # shown by now: the browser applies the changes
