@@ -161,6 +161,20 @@ def backbone_indices(n: int) -> dict[str, list[int]]:
     }
 
 
+def residue_of_atoms(n: int) -> np.ndarray:
+    """Residue of each atom of Ac-(Ala)_n-NHMe as built by :func:`alanine_peptide`.
+
+    Returns an int array of length 10 n + 12: 0 for the acetyl cap, i for the i-th alanine
+    (its N, H, CA, HA, CB with its three H, C and O), n + 1 for the N-methyl cap.
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    out = np.zeros(_ACE + _RES * n + _ACE, dtype=int)
+    for i, first in enumerate(backbone_indices(n)["N"]):  # each alanine's N, then the cap's
+        out[first:] = i + 1
+    return out
+
+
 def bond_hops(bonds: np.ndarray, atoms: int) -> np.ndarray:
     """(atoms, atoms) number of bonds between each pair along the bond graph (inf: none)."""
     from scipy.sparse import coo_matrix

@@ -13,6 +13,7 @@ from muse_explore.reference.peptide import (
     dihedral_angles,
     peptide_bonds,
     peptide_md,
+    residue_of_atoms,
 )
 
 CONFORMATIONS = ["extended", "helix", "ppii"]
@@ -72,6 +73,22 @@ def test_atom_count_formula_and_placement(n):
     for key, element in [("N", "N"), ("H", "H"), ("CA", "C"), ("C", "C"), ("O", "O"), ("CB", "C")]:
         assert set(atoms[idx[key]].get_chemical_symbols()) == {element}
     assert len(peptide_bonds(n)) == len(atoms) - 1  # a tree: no rings
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_each_atom_has_its_residue(n):
+    atoms, res = alanine_peptide(n), residue_of_atoms(n)
+    assert len(res) == len(atoms)
+    assert np.bincount(res).tolist() == [6] + [10] * n + [6]  # caps CH3-C=O, N-H-CH3
+    idx = backbone_indices(n)
+    for i in range(n):  # each alanine holds its own backbone atoms and side chain
+        for key in ("N", "H", "CA", "HA", "CB"):
+            assert res[idx[key][i]] == i + 1
+        assert res[idx["C"][i + 1]] == res[idx["O"][i + 1]] == i + 1
+    assert res[idx["C"][0]] == res[idx["CH3"][0]] == 0 and res[idx["N"][n]] == n + 1
+    assert (np.diff(res) >= 0).all()
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        residue_of_atoms(0)
 
 
 @pytest.mark.parametrize("conformation", CONFORMATIONS)
