@@ -25,7 +25,7 @@ difference is the quadrature's error). It also prints, per chain, how far the ch
 the minimum (RMSD after alignment) and its backbone H-bonds against the minimum's.
 
 GFN2-xTB takes a few seconds per point at n = 15; the forces are computed once per run
-(not cached). Writes benchmarks/relaxation_path.json (or ``--out``).
+(not cached). Writes benchmarks/relaxation_path.json (or ``--out``), with each atom's c.
 """
 
 from __future__ import annotations
@@ -138,6 +138,7 @@ def main() -> None:
             row[label] = {
                 "error": 1000.0 * (pred_e[-1] - pred_e[0]) - row["GFN2-xTB"],
                 "sum": float(work.sum()),
+                "per_atom": np.round(work, 2).tolist(),
                 "per_residue": np.bincount(residue, weights=work,
                                            minlength=args.n + 2).tolist(),
             }  # fmt: skip
