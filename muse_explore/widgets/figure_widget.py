@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from copy import deepcopy
-
 from muse_explore.widgets._deps import require
 
 _, _, go = require()
@@ -31,8 +29,8 @@ class FigureWidget(go.FigureWidget):
             super().__init__(*args, **kwargs)
         finally:
             self._hold_comm = False
-        self._widget_layout = deepcopy(self._layout_obj._props)
-        self._widget_data = deepcopy(self._data)
+        # plotly's constructor ends by copying the figure into _widget_layout/_widget_data
+        # (plotly 7.1, pinned), so the comm opened here carries it; the tests check that.
         self.open()
 
     def open(self) -> None:
