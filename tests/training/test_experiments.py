@@ -26,8 +26,8 @@ def test_there_are_experiments():
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
 def test_an_experiment_changes_one_thing_against_its_protocol_config(path):
     """More training data, one model field, one loss field, the training partitions
-    (``data.augment_hops``), the learning-rate schedule or a final stage (``optim.final_*``):
-    split, budget and the rest of the optimiser stay."""
+    (``data.augment_hops``), the learning-rate schedule, a final stage (``optim.final_*``) or
+    the epoch budget (``optim.epochs``): the split and the rest of the optimiser stay."""
     exp, base = (yaml.safe_load(p.read_text()) for p in (path, _protocol_twin(path)))
     assert exp.pop("run_dir") == f"runs/experiments/{path.stem}"
     base.pop("run_dir")
@@ -47,8 +47,11 @@ def test_an_experiment_changes_one_thing_against_its_protocol_config(path):
     final = [(exp["optim"].pop(k, None), base["optim"].pop(k, None))
              for k in ("final_epochs", "final_lr", "final_energy_weight")]  # fmt: skip
     final = any(a != b for a, b in final)
-    changes = len(added) + len(model_changes) + len(loss_changes) + augment + schedule + final
-    assert changes == 1, (added, model_changes, loss_changes, augment, schedule, final)
+    # and so is the epoch budget alone (a longer run: batch size and rates stay)
+    budget = exp["optim"].pop("epochs") != base["optim"].pop("epochs")
+    changes = (len(added) + len(model_changes) + len(loss_changes) + augment + schedule + final
+               + budget)  # fmt: skip
+    assert changes == 1, (added, model_changes, loss_changes, augment, schedule, final, budget)
     exp["model"], base["model"] = {}, {}
     for key in loss_changes:
         exp["loss"].pop(key, None), base["loss"].pop(key, None)
