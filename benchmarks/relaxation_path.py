@@ -2,7 +2,7 @@
 
     OMP_NUM_THREADS=1 python benchmarks/relaxation_path.py                 # shipped seed 0, n = 15
     OMP_NUM_THREADS=1 python benchmarks/relaxation_path.py --models \
-        MuSE=runs/experiments/muse-painn-peptide-long/best_model.pt --out /tmp/path.json
+        MuSE=runs/protocol/muse-painn-peptide/best_model.pt --out /tmp/path.json
 
 ``benchmarks/conformers.py`` measures each model's error on the energy drop from the
 ``peptide-segments`` chains of one conformation (all helix or all extended, after 16 BFGS
