@@ -9,13 +9,15 @@ against GFN2-xTB, in meV/Å:
 
 * the force MAE of the model, on all atoms and on the flake's and the molecule's atoms;
 * for a MuSE model, the MAE of its atom scale's share alone and the RMS size of each coarse
-  level's share: whether the coarse levels' forces repair or add to the atom scale's error.
+  level's share: whether the coarse levels' forces repair or add to the atom scale's error;
+* for LES (``long_range: les``), the same split between its latent Ewald term
+  (``muse_explore.calc.derivatives.long_range_forces``) and the rest, its local part.
 
 A share is one scale's energy term differentiated: with the shared down pass the atom scale's
 term already depends on the coarse levels, so "the atom scale's share alone" is not a model
 without coarse levels, only what the coarse energy terms add on top.
 
-    OMP_NUM_THREADS=1 python benchmarks/scale_forces.py               # every shipped pair
+    OMP_NUM_THREADS=1 python benchmarks/scale_forces.py               # every shipped model
     OMP_NUM_THREADS=1 python benchmarks/scale_forces.py --models MuSE-MACE MACE --out /tmp/sf
 
 A run in progress is measured as the other graphene scripts do, from an export into a folder
@@ -34,7 +36,7 @@ import torch
 from _models import DATA, graphene_labels, pm, seed_models, shipped_models
 
 import muse_explore as mx
-from muse_explore.calc.derivatives import scale_forces
+from muse_explore.calc.derivatives import long_range_forces, scale_forces
 from muse_explore.calc.evaluate import evaluation_model
 from muse_explore.pretrained import list_pretrained, model_data, models_dir, pretrained_path
 from muse_explore.training.dataset import load_splits, read_structures
@@ -47,7 +49,7 @@ def main() -> None:
     known = graphene_labels()
     p.add_argument("--models", nargs="+", default=None,
                    help=f"labels from {list(known)} or LABEL=NAME (a shipped model); "
-                        "default: every shipped one but LES")  # fmt: skip
+                        "default: every shipped one")  # fmt: skip
     p.add_argument(
         "--limit", type=int, default=100, help="structures per set (the first ones; default 100)"
     )
@@ -55,7 +57,7 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(1)
     t0 = time.perf_counter()
-    items = args.models or [k for k, v in known.items() if k != "LES" and v in list_pretrained()]
+    items = args.models or [k for k, v in known.items() if v in list_pretrained()]
     models = shipped_models(items, known)
     first = next(iter(models.values()))
     data = model_data(first)
@@ -88,13 +90,19 @@ def main() -> None:
 
 
 def _measure(model, frames, sizes: dict, batch_size: int = 8) -> dict:
-    """Force MAE (meV/Å) in all, on flake and molecule atoms; per-scale shares for MuSE."""
+    """Force MAE (meV/Å) in all, on flake and molecule atoms; per-scale shares for MuSE, the
+    long-range term's share for LES."""
     errors, shares_all, flake_mask = [], [], []
+    long_range = getattr(model, "long_range", None) is not None
     with evaluation_model(model, torch.float64) as run:
         conv = run.graph_converter(dtype=torch.float64)
         for s in range(0, len(frames), batch_size):
             chunk = frames[s : s + batch_size]
-            shares = scale_forces(run, conv.batch(chunk)).numpy()  # (n, L+1, 3)
+            batch = conv.batch(chunk)
+            shares = scale_forces(run, batch).numpy()  # (n, L+1, 3)
+            if long_range:  # LES: its term's share split off the atom level's, last
+                lr = long_range_forces(run, batch).numpy()[:, None]
+                shares = np.concatenate([shares[:, :1] - lr, shares[:, 1:], lr], axis=1)
             ref = np.concatenate([a.get_forces() for a in chunk])
             shares_all.append(shares)
             errors.append(shares.sum(axis=1) - ref)
@@ -109,8 +117,11 @@ def _measure(model, frames, sizes: dict, batch_size: int = 8) -> dict:
         out["mae_molecule"] = 1000 * float(np.abs(err[~flake]).mean())
     if shares.shape[1] > 1:
         out["mae_atom_share"] = 1000 * float(np.abs(shares[:, 0] - ref).mean())
-        for level in range(1, shares.shape[1]):
-            out[f"rms_level{level}"] = 1000 * float(np.sqrt((shares[:, level] ** 2).mean()))
+        rms = [1000 * float(np.sqrt((shares[:, k] ** 2).mean())) for k in range(shares.shape[1])]
+        if long_range:
+            out["rms_long_range"] = rms.pop()
+        for level in range(1, len(rms)):
+            out[f"rms_level{level}"] = rms[level]
     return out
 
 
@@ -133,10 +144,12 @@ def _on_flake(atoms, sizes: dict) -> np.ndarray:
 def _print(set_name: str, n: int, rows: dict) -> None:
     print(f"\n{set_name} ({n} structures), force MAE against GFN2-xTB, meV/Å "
           "(mean ± sd over seeds)")  # fmt: skip
-    print("| model | seeds | all atoms | flake atoms | molecule atoms | atom scale's share alone "
-          "| RMS share, level 1 | RMS share, level 2 |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    keys = ("mae", "mae_flake", "mae_molecule", "mae_atom_share", "rms_level1", "rms_level2")
+    print("| model | seeds | all atoms | flake atoms | molecule atoms "
+          "| atom scale's (LES: local) share alone | RMS share, level 1 | RMS share, level 2 "
+          "| RMS share, LES term |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    keys = ("mae", "mae_flake", "mae_molecule", "mae_atom_share", "rms_level1", "rms_level2",
+            "rms_long_range")  # fmt: skip
     for label, r in rows.items():
         cells = [pm(r[k]) if k in r else "–" for k in keys]
         print(f"| {label} | {len(r['seeds'])} | " + " | ".join(cells) + " |")

@@ -155,6 +155,37 @@ def scale_forces(model, batch: Batch) -> torch.Tensor:
     return torch.stack(shares, dim=1)
 
 
+def long_range_forces(model, batch: Batch) -> torch.Tensor:
+    """The long-range term's share of the forces, (n, 3) in eV/Å: −∂E_LR/∂r_i.
+
+    ``E_LR`` is the latent Ewald energy of a model with ``long_range="les"`` (docs/method.md,
+    Section 9), which the model adds to its atom level. Its share is what that term pulls on
+    each atom, through the pair geometry and through the latent charges, which the local
+    features set; the forces less it are the rest of the model's (the local part's) share,
+    as :func:`scale_forces` splits a MuSE model by level.
+    """
+    from muse_explore.errors import MuSEInputError
+
+    module = getattr(model, "long_range", None)
+    if module is None:
+        raise MuSEInputError(
+            "the model has no long-range term (long_range: les in its model section)"
+        )
+    b = copy.copy(batch)
+    pos = batch.pos.detach().clone().requires_grad_(True)
+    b.pos = pos
+    terms = []
+    handle = module.register_forward_hook(lambda _module, _args, out: terms.append(out))
+    try:
+        with torch.enable_grad():
+            model(b)
+            (energy,) = terms  # (n,) the term's per-atom energies
+            (g,) = torch.autograd.grad(energy.sum(), pos, allow_unused=True)
+    finally:
+        handle.remove()
+    return torch.zeros_like(pos) if g is None else -g.detach()
+
+
 def _hessian_rows(model, batch: Batch, dof: torch.Tensor, chunk_size: int) -> torch.Tensor:
     """Rows ``dof`` (flattened coordinates) of the Hessian, all 3N columns."""
     if int(batch.num_graphs) != 1:

@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -82,3 +84,51 @@ def test_scale_forces_sum_to_the_forces_and_each_is_translation_free(benzene, wa
     torch.testing.assert_close(carbon, carbon[:1].expand_as(carbon), atol=1e-6, rtol=0)
     # the coarse levels carry forces of their own on the complex
     assert shares[batch.batch == 2][:, 1:].abs().max() > 1e-6
+
+
+@pytest.mark.parametrize("neutral", ["none", "fragment"])
+def test_long_range_forces_are_the_latent_ewald_terms_share(benzene, water_on_coronene, neutral):
+    """The LES term's share is an energy gradient: the forces less it are exactly those of
+    the same model without the term, it sums to zero over each structure's atoms, and on
+    the exactly symmetric benzene it is in-plane and the same on the six carbons."""
+    from muse_explore.calc.derivatives import long_range_forces
+
+    from ..models.test_latent_ewald import les_model
+
+    model = les_model(neutral=neutral)
+    frames = [_exact_benzene(), benzene, water_on_coronene]  # exact, rattled, a complex
+    batch = model.graph_converter(dtype=torch.float64).batch(frames)
+    share = long_range_forces(model, batch)
+    assert share.shape == batch.pos.shape
+    total = compute_properties(model, batch)["forces"].detach()
+    local = copy.deepcopy(model)
+    local.long_range = None
+    rest = compute_properties(local, batch)["forces"].detach()
+    torch.testing.assert_close(total - share, rest, atol=1e-10, rtol=1e-8)
+    for b in range(len(frames)):
+        assert share[batch.batch == b].sum(dim=0).abs().max() < 1e-10
+    sym = share[batch.batch == 0]
+    assert sym[:, 2].abs().max() < 1e-10
+    carbon = sym[:6].norm(dim=-1)
+    torch.testing.assert_close(carbon, carbon[:1].expand_as(carbon), atol=1e-12, rtol=1e-10)
+    assert carbon.min() > 1e-4  # the term pulls on the ring
+    assert share[batch.batch == 2].abs().max() > 1e-6  # and on the complex
+
+
+def _exact_benzene():
+    """Benzene with D6h symmetry to machine precision (ASE's is symmetric to ~1e-6 Å)."""
+    from ase import Atoms
+
+    angles = np.arange(6) * np.pi / 3
+    ring = np.stack([np.cos(angles), np.sin(angles), np.zeros(6)], axis=1)
+    return Atoms("C6H6", positions=np.concatenate([1.39 * ring, 2.47 * ring]))
+
+
+def test_long_range_forces_need_a_long_range_term(benzene):
+    from muse_explore.calc.derivatives import long_range_forces
+    from muse_explore.errors import MuSEInputError
+
+    model = small_model().double()
+    batch = model.graph_converter(dtype=torch.float64).batch(benzene)
+    with pytest.raises(MuSEInputError, match="no long-range term"):
+        long_range_forces(model, batch)
