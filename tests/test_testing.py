@@ -193,3 +193,19 @@ def test_legacy_core_is_caught_by_the_new_checks():
         T.assert_supercell_consistent(calc, _small_cells()["diamond (2 atoms)"])
     with pytest.raises(AssertionError, match="finite differences"):
         T.assert_hessian_matches_fd(calc, molecule("H2O"))
+
+
+def test_path_energy_and_work_sees_a_jump_and_nothing_else():
+    """On E = Σ r², whose forces are its gradient, the work matches every energy change;
+    a step added to the energy from one frame on shows up once, as its own size."""
+    from muse_explore.testing import path_energy_and_work
+
+    start, end = np.random.default_rng(0).normal(size=(2, 5, 3))
+    t = np.linspace(0.0, 1.0, 21)[:, None, None]
+    pos = (1 - t) * start + t * end
+    energy = (pos**2).sum(axis=(1, 2))
+    change, work = path_energy_and_work(energy, -2 * pos, pos)
+    np.testing.assert_allclose(change, work, atol=1e-12)
+    stepped = energy + 0.25 * (np.arange(21) >= 7)  # frames 6 → 8 is pair 3
+    change, work = path_energy_and_work(stepped, -2 * pos, pos)
+    np.testing.assert_allclose(change - work, 0.25 * (np.arange(10) == 3), atol=1e-12)
