@@ -17,9 +17,9 @@ model section) likewise, its "hard" row being the model as trained. Per model an
   MAE (meV/atom) and force MAE;
 * **smoothness** along thermal paths: ``--paths`` straight lines, each between two copies of
   a test structure rattled by 0.05 Å (the size of a thermal displacement), 121 frames. Over
-  each pair of steps the energy change is compared with the forces' work
-  (:func:`muse_explore.testing.path_energy_and_work`); reported are the jumps (pairs of
-  steps where they differ by more than 1 meV) per path and the largest mismatch (meV);
+  each pair of steps the energy change is compared with the change the forces account for,
+  −∫F·dr (:func:`muse_explore.testing.path_energy_and_work`); reported are the jumps (pairs
+  of steps where they differ by more than 1 meV) per path and the largest mismatch (meV);
 * **energy conservation**: ``--nve-ps`` of NVE (velocity Verlet, 0.5 fs, velocities drawn at
   300 K with a fixed seed, centre-of-mass motion and rotation removed) from the first test
   structure: the total energy's spread (max − min, meV) and the largest change in one step.
@@ -27,7 +27,11 @@ model section) likewise, its "hard" row being the model as trained. Per model an
 Models: ``--models`` labels of the shipped MuSE models (graphene: ``MuSE``, ``MuSE-MACE``,
 ``MuSE-SO3krates``; peptide: ``MuSE``) or ``LABEL=NAME_OR_PATH``; shipped seeds are averaged
 (mean ± sd). The data and split are those of the task's shipped MuSE-PaiNN model, shared by
-every model and seed of a protocol (``data.split_seed``). Writes benchmarks/soft_hard.json.
+every model and seed of a protocol (``data.split_seed``). The calculators keep the first
+frame's covalent topology (``freeze_topology``), so that only the assignments can switch.
+A model trained hard learns no assignment term: the one-hot weights carry no gradient, so its
+query and key projections keep their initial values. Writes benchmarks/soft_hard.json after
+each task.
 """
 
 from __future__ import annotations
@@ -40,20 +44,22 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _models import graphene_labels, parse_models, pm, seed_models
+from _models import graphene_labels, model_file, parse_models, pm, seed_models
 
 import muse_explore as mx
 from muse_explore.analysis import interaction_energies, predict
-from muse_explore.pretrained import model_data, models_dir, pretrained_path
+from muse_explore.pretrained import model_data, models_dir
 from muse_explore.testing import interpolate, path_energies_forces, path_energy_and_work, rattle
 from muse_explore.training.dataset import load_splits, read_structures
 
 ROOT = Path(__file__).resolve().parents[1]
 #: the task's shipped MuSE-PaiNN model, whose data and split every model of the task shares
 TASK_MODEL = {"graphene": "muse-painn-graphene", "peptide": "muse-painn-peptide"}
-#: a mismatch between the energy change and the forces' work above this is a jump (eV)
-JUMP = 1e-3
-FRAMES = 121
+#: a mismatch between the energy change and what the forces account for above this is a jump
+JUMP = 1e-3  # eV
+FRAMES = 121  # frames per path
+RATTLE = 0.05  # Å, each end of a path
+TIMESTEP = 0.5  # fs, NVE
 
 
 def labels(task: str) -> dict[str, str]:
@@ -78,10 +84,14 @@ def main() -> None:
     torch.set_num_threads(1)
     t0 = time.perf_counter()
     tasks = ["graphene", "peptide"] if args.task == "both" else [args.task]
-    result = {"settings": {k: getattr(args, k) for k in ("limit", "paths", "nve_ps")},
-              "tasks": {}}  # fmt: skip
-    for task in tasks:
-        models = parse_models(args.models, labels(task))
+    if args.models is not None and len(tasks) > 1:
+        raise SystemExit("--models belong to one task: give --task graphene or --task peptide")
+    chosen = {task: parse_models(args.models, labels(task)) for task in tasks}  # checked first
+    settings = {k: getattr(args, k) for k in ("limit", "paths", "nve_ps")}
+    settings |= {"frames": FRAMES, "jump_ev": JUMP, "rattle_a": RATTLE, "timestep_fs": TIMESTEP}
+    result = {"settings": settings, "tasks": {}}
+    out = Path(args.out)
+    for task, models in chosen.items():
         test = _test_structures(task)
         rows = {}
         for label, spec in models.items():
@@ -93,17 +103,19 @@ def main() -> None:
             print(f"{task} {label}: done ({time.perf_counter() - t0:.0f} s)", flush=True)
         result["tasks"][task] = rows
         _print(task, rows)
-    from muse_explore.atomic import atomic_open
-
-    out = Path(args.out)
-    with atomic_open(out) as fh:
-        fh.write(json.dumps(result, indent=1) + "\n")
+        _write(out, result)  # after each task: a later failure loses nothing measured
     print(f"wrote {out} in {time.perf_counter() - t0:.0f} s")
 
 
+def _write(out: Path, result: dict) -> None:
+    from muse_explore.atomic import atomic_open
+
+    with atomic_open(out) as fh:
+        fh.write(json.dumps(result, indent=1) + "\n")
+
+
 def _load(spec: str):
-    path = Path(spec)
-    return mx.load_model(path if path.suffix == ".pt" else pretrained_path(spec))
+    return mx.load_model(model_file(spec))
 
 
 def _test_structures(task: str) -> list:
@@ -165,12 +177,12 @@ def _accuracy(model, task: str, test: list, limit: int) -> dict:
 
 def _paths(model, task: str, test: list, count: int) -> dict:
     """Jumps per path and the largest energy-work mismatch (meV) along thermal paths."""
-    calc = mx.MuSECalculator(model)
+    calc = mx.MuSECalculator(model, freeze_topology=True)  # seeds fixed: only S can jump
     start = _first(task, test)
     jumps, worst = [], 0.0
     for k in range(count):
-        a = rattle(start, 0.05, seed=2 * k + 1)
-        b = rattle(start, 0.05, seed=2 * k + 2)
+        a = rattle(start, RATTLE, seed=2 * k + 1)
+        b = rattle(start, RATTLE, seed=2 * k + 2)
         frames = interpolate(a, b, FRAMES)
         e, f = path_energies_forces(calc, frames)
         change, work = path_energy_and_work(e, f, np.array([x.positions for x in frames]))
@@ -187,13 +199,13 @@ def _nve(model, atoms, ps: float) -> dict:
     from ase.md.verlet import VelocityVerlet
 
     work = atoms.copy()
-    work.calc = mx.MuSECalculator(model)
+    work.calc = mx.MuSECalculator(model, freeze_topology=True)
     thermalize_momenta(work, temperature_K=300, rng=np.random.default_rng(0))
     Stationary(work)
     ZeroRotation(work)
-    dyn = VelocityVerlet(work, timestep=0.5 * units.fs)
+    dyn = VelocityVerlet(work, timestep=TIMESTEP * units.fs)
     total = [work.get_total_energy()]
-    steps = round(ps * 1000 / 0.5)
+    steps = round(ps * 1000 / TIMESTEP)
     for _ in range(steps):
         dyn.run(1)
         total.append(work.get_total_energy())

@@ -150,15 +150,25 @@ def interpolate(a: Atoms, b: Atoms, count: int) -> list[Atoms]:
 def path_energy_and_work(
     energies: np.ndarray, forces: np.ndarray, positions: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The energy change over each pair of steps of a path, and the forces' work over it.
+    """The energy change over each pair of steps of a path, and the change its forces imply.
 
     ``positions`` (T, n, 3) are equally spaced on a straight line, T odd; ``energies`` (T,)
     and ``forces`` (T, n, 3) are a model's along it. Returns the energy changes over frames
-    2k → 2k + 2 and the work of the forces against them over the same stretch, by Simpson's
-    rule (error O(h^5)). The two agree for an energy whose forces are its gradient along the
-    whole path; where the energy jumps and the forces do not see it (a hard assignment
-    switching node) they differ by the jump.
+    2k → 2k + 2 and the work done against the forces over the same stretch, −∫F·dr, by
+    Simpson's rule (error O(h^5)). The two agree for an energy whose forces are its gradient
+    along the whole path; where the energy jumps and the forces do not see it (a hard
+    assignment switching node) they differ by the jump.
     """
+    positions, forces = np.asarray(positions), np.asarray(forces)
+    energies = np.asarray(energies)
+    t = len(positions)
+    if t < 3 or t % 2 == 0:
+        raise ValueError(f"a path needs an odd number (>= 3) of frames, got {t}")
+    if energies.shape != (t,) or forces.shape != positions.shape:
+        raise ValueError(
+            f"energies {energies.shape}, forces {forces.shape} and positions "
+            f"{positions.shape} do not describe the same {t} frames"
+        )
     step = positions[1] - positions[0]
     power = (forces * step).sum(axis=(1, 2))  # F . dr/dt per unit step
     work = -(power[:-2:2] + 4 * power[1:-1:2] + power[2::2]) / 3.0
@@ -194,7 +204,7 @@ def assert_smooth_path(
     k = int(np.argmax(mismatch - tol))
     assert mismatch[k] < tol[k], (
         f"energy jumps between frames {2 * k} and {2 * k + 2}: "
-        f"ΔE = {change[k]:.4g} eV but the forces do {work[k]:.4g} eV of work"
+        f"ΔE = {change[k]:.4g} eV but the forces account for {work[k]:.4g} eV"
     )
     flat = f.reshape(len(frames), -1)
     one = np.linalg.norm(np.diff(flat, axis=0), axis=1)

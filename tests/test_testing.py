@@ -196,16 +196,25 @@ def test_legacy_core_is_caught_by_the_new_checks():
 
 
 def test_path_energy_and_work_sees_a_jump_and_nothing_else():
-    """On E = Σ r², whose forces are its gradient, the work matches every energy change;
-    a step added to the energy from one frame on shows up once, as its own size."""
+    """On E = Σ r⁴, whose forces are its gradient, the work matches every energy change
+    (F·dr is cubic along the line: Simpson's rule is exact, the trapezoid rule is not); a
+    step added to the energy from one frame on shows up once, as its own size."""
     from muse_explore.testing import path_energy_and_work
 
     start, end = np.random.default_rng(0).normal(size=(2, 5, 3))
     t = np.linspace(0.0, 1.0, 21)[:, None, None]
     pos = (1 - t) * start + t * end
-    energy = (pos**2).sum(axis=(1, 2))
-    change, work = path_energy_and_work(energy, -2 * pos, pos)
+    energy = (pos**4).sum(axis=(1, 2))
+    change, work = path_energy_and_work(energy, -4 * pos**3, pos)
     np.testing.assert_allclose(change, work, atol=1e-12)
+    power = (-4 * pos**3 * (pos[1] - pos[0])).sum(axis=(1, 2))
+    trapezoid = -(power[:-2:2] + 2 * power[1:-1:2] + power[2::2]) / 2
+    assert np.abs(change - trapezoid).max() > 1e-4  # so the rule matters here
     stepped = energy + 0.25 * (np.arange(21) >= 7)  # frames 6 → 8 is pair 3
-    change, work = path_energy_and_work(stepped, -2 * pos, pos)
+    change, work = path_energy_and_work(stepped, -4 * pos**3, pos)
     np.testing.assert_allclose(change - work, 0.25 * (np.arange(10) == 3), atol=1e-12)
+    for bad in (pos[:4], pos[:1]):
+        with pytest.raises(ValueError, match="odd number"):
+            path_energy_and_work(energy[: len(bad)], -4 * bad**3, bad)
+    with pytest.raises(ValueError, match="do not describe the same"):
+        path_energy_and_work(energy[:5], -4 * pos**3, pos)

@@ -179,8 +179,12 @@ def long_range_forces(model, batch: Batch) -> torch.Tensor:
     try:
         with torch.enable_grad():
             model(b)
-            (energy,) = terms  # (n,) the term's per-atom energies
-            (g,) = torch.autograd.grad(energy.sum(), pos, allow_unused=True)
+            if len(terms) != 1:
+                raise RuntimeError(
+                    f"the long-range term ran {len(terms)} times in one forward pass; "
+                    "long_range_forces needs it called exactly once, as a module"
+                )
+            (g,) = torch.autograd.grad(terms[0].sum(), pos, allow_unused=True)
     finally:
         handle.remove()
     return torch.zeros_like(pos) if g is None else -g.detach()

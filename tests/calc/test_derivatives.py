@@ -86,8 +86,10 @@ def test_scale_forces_sum_to_the_forces_and_each_is_translation_free(benzene, wa
     assert shares[batch.batch == 2][:, 1:].abs().max() > 1e-6
 
 
-@pytest.mark.parametrize("neutral", ["none", "fragment"])
-def test_long_range_forces_are_the_latent_ewald_terms_share(benzene, water_on_coronene, neutral):
+@pytest.mark.parametrize(("neutral", "levels"), [("none", 0), ("fragment", 0), ("fragment", 2)])
+def test_long_range_forces_are_the_latent_ewald_terms_share(
+    benzene, water_on_coronene, neutral, levels
+):
     """The LES term's share is an energy gradient: the forces less it are exactly those of
     the same model without the term, it sums to zero over each structure's atoms, and on
     the exactly symmetric benzene it is in-plane and the same on the six carbons."""
@@ -95,10 +97,11 @@ def test_long_range_forces_are_the_latent_ewald_terms_share(benzene, water_on_co
 
     from ..models.test_latent_ewald import les_model
 
-    model = les_model(neutral=neutral)
+    model = les_model(levels=levels, neutral=neutral)
     frames = [_exact_benzene(), benzene, water_on_coronene]  # exact, rattled, a complex
     batch = model.graph_converter(dtype=torch.float64).batch(frames)
     share = long_range_forces(model, batch)
+    assert not model.long_range._forward_hooks  # the hook is gone
     assert share.shape == batch.pos.shape
     total = compute_properties(model, batch)["forces"].detach()
     local = copy.deepcopy(model)
