@@ -413,6 +413,9 @@ def bad_inputs() -> dict[str, tuple[Atoms, str]]:
     flat_cell = Atoms(
         "C2", positions=[[0, 0, 0], [1.4, 0, 0]], cell=[[3, 0, 0], [6, 0, 0], [0, 0, 5]], pbc=True
     )
+    dense_cell = Atoms(
+        "C2", positions=[[0, 0, 0], [0.75, 0.75, 0.75]], cell=[1.5, 1.5, 1.5], pbc=True
+    )
     return {
         "unknown element": (Atoms("UH", positions=[[0, 0, 0], [2, 0, 0]]), "unknown element"),
         "NaN coordinates": (nan, "NaN coordinates"),
@@ -421,6 +424,7 @@ def bad_inputs() -> dict[str, tuple[Atoms, str]]:
         "atoms on top of each other": (overlap, "on top of each other"),
         "cell too small": (tiny_cell, "cell too small"),
         "degenerate cell": (flat_cell, "cell too small"),
+        "cell too dense": (dense_cell, "cell too dense"),
     }
 
 

@@ -24,6 +24,19 @@ def test_cell_too_small_for_cutoff():
         validate_atoms(atoms, cutoff=25.0)
 
 
+def test_cell_too_dense_names_the_density_and_compressed_diamond_passes():
+    from ase.build import bulk
+
+    atoms = bulk("C", "diamond", 3.57, cubic=True)  # 8 atoms, 0.176 atoms/Å³
+    validate_atoms(atoms, cutoff=5.0)
+    atoms.set_cell(atoms.cell * 0.75, scale_atoms=True)  # 2.4 times denser: 0.42 atoms/Å³
+    validate_atoms(atoms, cutoff=5.0)
+    atoms = bulk("C", "diamond", 0.357, cubic=True)  # the cell in nm, read as Å
+    message = r"cell too dense: 8 atom\(s\).*999.0 times diamond.*in Å\?"
+    with pytest.raises(MuSEInputError, match=message):
+        validate_atoms(atoms, cutoff=5.0)
+
+
 def test_not_atoms():
     with pytest.raises(MuSEInputError, match="ase.Atoms"):
         validate_atoms([1, 2, 3])
