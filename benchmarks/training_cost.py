@@ -2,6 +2,8 @@
 
     OMP_NUM_THREADS=1 python benchmarks/training_cost.py                 # every protocol config
     OMP_NUM_THREADS=1 python benchmarks/training_cost.py --configs muse-mace-graphene mace-graphene
+    OMP_NUM_THREADS=1 python benchmarks/training_cost.py --json /tmp/wide.json \
+        --configs muse-painn-graphene sample_data/configs/experiments/muse-painn-graphene-wide.yaml
 
 For each config in ``sample_data/configs/protocol/`` it reads the config's data and splits it as
 ``muse-explore train`` does (so the number of steps per epoch is the run's own), builds the
@@ -41,14 +43,16 @@ def _data_key(cfg) -> str:
 
 
 def protocol_configs(names: list[str] | None) -> dict:
-    """The protocol configs called ``names`` (all of them for ``None``), by name."""
+    """The protocol configs called ``names`` (all of them for ``None``), by name; a name
+    that is the path of a YAML file (an experiment's config) is read from there."""
     from muse_explore.training.config import TrainConfig
 
     known = sorted(f.stem for f in CONFIGS.glob("*.yaml"))
-    unknown = [n for n in names or [] if n not in known]
+    paths = {n: Path(n) if n.endswith(".yaml") else CONFIGS / f"{n}.yaml" for n in names or known}
+    unknown = [n for n, path in paths.items() if not path.is_file()]
     if unknown:
-        raise SystemExit(f"no protocol config {unknown}; known: {known}")
-    return {n: TrainConfig.from_yaml(CONFIGS / f"{n}.yaml") for n in names or known}
+        raise SystemExit(f"no protocol config or config file {unknown}; known: {known}")
+    return {path.stem: TrainConfig.from_yaml(path) for path in paths.values()}
 
 
 def first_batches(data: tuple, converter, n: int):
@@ -179,7 +183,9 @@ def _runnable_others() -> int | None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--configs", nargs="+", default=None, help="protocol config names")
+    p.add_argument(
+        "--configs", nargs="+", default=None, help="protocol config names, or config files"
+    )
     p.add_argument("--steps", type=int, default=20, help="timed training steps per config")
     p.add_argument("--json", default=str(ROOT / "training_cost.json"))
     args = p.parse_args()
