@@ -17,7 +17,7 @@ MAX_IMAGES_PER_AXIS = 40
 #: Atoms per Å³ of diamond, the densest solid at ambient pressure.
 DIAMOND_NUMBER_DENSITY = 0.176
 #: A fully periodic cell denser than this (about three times diamond) is refused: no force field
-#: trained at ambient pressure means anything there, and the usual cause is a cell in nm or bohr.
+#: trained at ambient pressure means anything there, and the usual cause is a cell in nm.
 MAX_NUMBER_DENSITY = 0.5  # atoms / Å³
 
 
@@ -31,10 +31,10 @@ def validate_atoms(
     """Raise :class:`MuSEInputError` naming the problem if ``atoms`` cannot be evaluated.
 
     Checks, in order: the structure is not empty; atomic numbers are real elements (and among
-    ``elements`` if given); positions are finite; periodic cells are non-degenerate and not
-    absurdly small for ``cutoff``; a fully periodic cell holds no more than
-    :data:`MAX_NUMBER_DENSITY` atoms per Å³; no two atoms (or an atom and its periodic image)
-    are closer than ``min_distance`` (``overlaps=False`` leaves this last check to a caller that
+    ``elements`` if given); positions are finite; periodic cells are non-degenerate; a fully
+    periodic cell holds no more than :data:`MAX_NUMBER_DENSITY` atoms per Å³; no periodic cell
+    is absurdly small for ``cutoff``; no two atoms (or an atom and its periodic image) are
+    closer than ``min_distance`` (``overlaps=False`` leaves this last check to a caller that
     has the pair distances already: it calls :func:`check_overlaps` when one is short).
     """
     if not isinstance(atoms, Atoms):
@@ -83,6 +83,14 @@ def validate_atoms(
                 "cell too small: the lattice vectors are linearly dependent (zero volume); give "
                 "a full 3D cell, with vacuum along non-periodic directions"
             )
+        density = n / volume
+        if pbc.all() and density > MAX_NUMBER_DENSITY:
+            raise MuSEInputError(
+                f"cell too dense: {n} atom(s) in a {volume:.3g} Å³ periodic cell is "
+                f"{density:.2f} atoms/Å³, {density / DIAMOND_NUMBER_DENSITY:.1f} times diamond "
+                f"(the densest solid at ambient pressure; limit {MAX_NUMBER_DENSITY}); is the "
+                f"cell in Å?"
+            )
         if cutoff is not None:
             heights = volume / np.linalg.norm(np.cross(cell[[1, 2, 0]], cell[[2, 0, 1]]), axis=1)
             images = np.where(pbc, cutoff / heights, 0.0)
@@ -93,14 +101,6 @@ def validate_atoms(
                     f"along axis {worst}, so a {cutoff:g} Å cutoff would need "
                     f"{images[worst]:.0f} periodic images (limit {MAX_IMAGES_PER_AXIS})"
                 )
-        density = n / volume
-        if pbc.all() and density > MAX_NUMBER_DENSITY:
-            raise MuSEInputError(
-                f"cell too dense: {n} atom(s) in a {volume:.3g} Å³ periodic cell is "
-                f"{density:.2f} atoms/Å³, {density / DIAMOND_NUMBER_DENSITY:.1f} times diamond "
-                f"(the densest solid at ambient pressure; limit {MAX_NUMBER_DENSITY}); is the "
-                f"cell in Å?"
-            )
     if overlaps:
         check_overlaps(atoms, min_distance)
 

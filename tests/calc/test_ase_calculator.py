@@ -69,7 +69,7 @@ def test_cuda_without_cuda_is_a_clear_error():
 def test_a_cell_too_small_for_the_coarse_levels_is_refused():
     from ase import Atoms
 
-    tiny = Atoms("C", positions=[[0, 0, 0]], cell=[0.4, 0.4, 0.4], pbc=True)
+    tiny = Atoms("C", positions=[[0, 0, 0]], cell=[0.4, 10, 10], pbc=True)
     tiny.calc = mx.MuSECalculator(small_model())
     with pytest.raises(mx.MuSEInputError, match="cell too small.*20 Å cutoff"):
         tiny.get_potential_energy()
