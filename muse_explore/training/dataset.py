@@ -195,16 +195,20 @@ PART_SIGNS = {"complex": 1, "flake": -1, "molecule": -1}
 
 
 def group_key(atoms: Atoms, group_by: str, index: int):
-    """The group of a structure: its data set (``info["set"]``) and ``info[group_by]``.
+    """The group of a structure: its file, its data set (``info["set"]``) and ``info[group_by]``.
 
     Sets number their configurations independently, so the value alone would merge
-    configuration k of one set with configuration k of another. A structure without the
-    key is a group of its own.
+    configuration k of one set with configuration k of another; and two files may hold two
+    draws of one set (``make-data SET --seed S --out FILE``), numbered alike, so the file
+    (``info["source"]``, ``file:index``, from :func:`read_structures`) is part of the key too.
+    A structure without the key is a group of its own.
     """
     if group_by not in atoms.info:
         return ("", "structure", index)
     value = atoms.info[group_by]
-    return (str(atoms.info.get("set", "")), value.item() if hasattr(value, "item") else value)
+    source = str(atoms.info.get("source", "")).rpartition(":")[0]
+    return (source, str(atoms.info.get("set", "")),
+            value.item() if hasattr(value, "item") else value)  # fmt: skip
 
 
 def group_ids(structures: Sequence[Atoms], group_by: str | None) -> list[int]:

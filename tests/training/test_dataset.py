@@ -4,7 +4,7 @@ from ase.build import molecule
 from muse_explore.errors import MuSEConfigError, MuSEFileError
 from muse_explore.training import dataset as ds
 
-from .conftest import PERIODIC, SCANS
+from .conftest import PERIODIC, ROOT, SCANS
 
 
 def test_read_select_and_grouped_split(tmp_path):
@@ -36,6 +36,23 @@ def test_read_select_and_grouped_split(tmp_path):
     path = tmp_path / "splits.json"
     ds.save_splits(path, splits, [a.info["source"] for a in structures])
     assert ds.load_splits(path) == splits
+
+
+def test_two_draws_of_one_set_in_two_files_are_separate_groups(tmp_path):
+    from ase.io import write
+
+    triples = ds.read_structures([ROOT / "sample_data/data/graphene_thermal.extxyz.xz"])[:6]
+    for a in triples:
+        a.info.pop("source")
+    write(tmp_path / "draw1.extxyz", triples)
+    write(tmp_path / "draw2.extxyz", triples)  # the same set name and config numbers
+    both = ds.read_structures([tmp_path / "draw1.extxyz", tmp_path / "draw2.extxyz"])
+    assert [a.info["config"] for a in both[:6]] == [a.info["config"] for a in both[6:]]
+    ids = ds.group_ids(both, "config")
+    assert ids == [0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3]  # one group per triple and file
+    splits = ds.split(both, range(12), val_fraction=0.25, test_fraction=0.25, seed=0,
+                      group_by="config")  # fmt: skip
+    assert sorted(len(v) for v in splits.values()) == [3, 3, 6]
 
 
 def test_max_structures_keeps_whole_groups():
