@@ -282,8 +282,26 @@ def run(args) -> int:
             specs, build, out, chunk=args.chunk, stress=stress, meta=meta,
             progress=not args.quiet, jobs=args.jobs,
         )  # fmt: skip
+    if out != Path(d["out"]):
+        _record_out(summary_path(out), out)
     print(
         f"wrote {out} ({summary_path(out).name} has the counts and timings); "
         f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}"
     )
     return 0
+
+
+def _record_out(summary: Path, out: Path) -> None:
+    """Add ``--out OUT`` to the command a summary records, so that it reruns into ``out``.
+
+    Without it the command would write the set's default file.
+    """
+    import json
+
+    from muse_explore.atomic import atomic_open
+
+    data = json.loads(summary.read_text())
+    if "--out" not in data.get("command", "--out"):
+        data["command"] += f" --out {out}"
+        with atomic_open(summary) as fh:
+            fh.write(json.dumps(data, indent=2) + "\n")

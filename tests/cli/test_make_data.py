@@ -35,7 +35,8 @@ def test_make_data_periodic_writes_labelled_cells_and_a_summary(tmp_path, one_th
     assert frames[0].get_stress().shape == (6,) and frames[0].get_forces().shape[1] == 3
     summary = json.loads((tmp_path / "p.json").read_text())
     assert summary["set"] == "periodic" and summary["structures"] == 2
-    assert summary["command"] == "muse-explore make-data periodic --n 2 --seed 2"
+    # the command reruns into the same file: --out is recorded when it is not the default
+    assert summary["command"] == f"muse-explore make-data periodic --n 2 --seed 2 --out {out}"
     two = tmp_path / "two.extxyz"  # two worker processes write the same file
     args = ["make-data", "periodic", "--n", "2", "--chunk", "1", "--quiet", "--jobs", "2"]
     assert main([*args, "--out", str(two)]) == 0
