@@ -49,6 +49,13 @@ def parse_models(items, known: dict[str, str], reference: bool = False) -> dict[
     return models
 
 
+def add_graphene_models(p, known: dict[str, str]) -> None:
+    """The ``--models`` option of the scripts that read shipped graphene models."""
+    p.add_argument("--models", nargs="+", default=None,
+                   help=f"labels from {list(known)} or LABEL=NAME (a shipped model); "
+                        "default: every shipped one")  # fmt: skip
+
+
 def shipped_models(items, known: dict[str, str]) -> dict[str, str]:
     """:func:`parse_models` for scripts that read shipped models only (with their data and
     split from the models folder): stops with a message naming any label whose model is not

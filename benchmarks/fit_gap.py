@@ -38,10 +38,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _models import DATA, graphene_labels, pm, seed_models, shipped_models
+from _models import DATA, add_graphene_models, graphene_labels, pm, seed_models, shipped_models
 
 import muse_explore as mx
-from muse_explore.pretrained import list_pretrained, model_data, models_dir, pretrained_path
+from muse_explore.pretrained import model_data, models_dir, pretrained_path
 from muse_explore.training.dataset import load_splits, read_structures
 from muse_explore.training.evaluation import evaluate
 
@@ -53,9 +53,7 @@ RATTLED = DATA / "graphene_rattled.extxyz.xz"
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     known = graphene_labels()
-    p.add_argument("--models", nargs="+", default=None,
-                   help=f"labels from {list(known)} or LABEL=NAME (a shipped model); "
-                        "default: every shipped one")  # fmt: skip
+    add_graphene_models(p, known)
     p.add_argument("--every", type=int, default=8,
                    help="every k-th configuration of the training split (default 8)")  # fmt: skip
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "fit_gap.json"))
@@ -64,8 +62,7 @@ def main() -> None:
         p.error(f"--every must be at least 1, got {args.every}")
     torch.set_num_threads(1)
     t0 = time.perf_counter()
-    items = args.models or [k for k, v in known.items() if v in list_pretrained()]
-    models = shipped_models(items, known)
+    models = shipped_models(args.models, known)
     result = {"models": models, "every": args.every, "sets": {}, "rows": {}}
     for label, name in models.items():
         names = seed_models(name)

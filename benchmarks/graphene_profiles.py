@@ -25,7 +25,15 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _models import DATA, graphene_labels, mean_sd, parse_models, pm, seed_models
+from _models import (
+    DATA,
+    add_graphene_models,
+    graphene_labels,
+    mean_sd,
+    parse_models,
+    pm,
+    seed_models,
+)
 
 import muse_explore as mx
 from muse_explore.analysis import errors_by_range, interaction_energies, predict, profile_minimum
@@ -53,9 +61,7 @@ def profiles(structures, energies) -> dict[int, dict]:
 def main() -> None:
     known = graphene_labels()
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", nargs="+", default=None,
-                   help=f"labels from {list(known)} or LABEL=NAME (a shipped model); "
-                        "default: every shipped one")  # fmt: skip
+    add_graphene_models(p, known)
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "graphene_profiles"))
     args = p.parse_args()
     torch.set_num_threads(2)

@@ -32,6 +32,7 @@ import torch
 from _models import (
     DATA,
     GRAPHENE_PAIRS,
+    add_graphene_models,
     backbone_of,
     graphene_labels,
     mean_sd,
@@ -51,9 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     known = graphene_labels()
-    p.add_argument("--models", nargs="+", default=None,
-                   help=f"labels from {list(known)} or LABEL=NAME (a shipped model); "
-                        "default: every shipped one")  # fmt: skip
+    add_graphene_models(p, known)
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "long_range"))
     args = p.parse_args()
     torch.set_num_threads(2)

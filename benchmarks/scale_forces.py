@@ -33,12 +33,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _models import DATA, graphene_labels, pm, seed_models, shipped_models
+from _models import DATA, add_graphene_models, graphene_labels, pm, seed_models, shipped_models
 
 import muse_explore as mx
 from muse_explore.calc.derivatives import long_range_forces, scale_forces
 from muse_explore.calc.evaluate import evaluation_model
-from muse_explore.pretrained import list_pretrained, model_data, models_dir, pretrained_path
+from muse_explore.pretrained import model_data, models_dir, pretrained_path
 from muse_explore.training.dataset import load_splits, read_structures
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,9 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     known = graphene_labels()
-    p.add_argument("--models", nargs="+", default=None,
-                   help=f"labels from {list(known)} or LABEL=NAME (a shipped model); "
-                        "default: every shipped one")  # fmt: skip
+    add_graphene_models(p, known)
     p.add_argument(
         "--limit", type=int, default=100, help="structures per set (the first ones; default 100)"
     )
@@ -57,8 +55,7 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(1)
     t0 = time.perf_counter()
-    items = args.models or [k for k, v in known.items() if v in list_pretrained()]
-    models = shipped_models(items, known)
+    models = shipped_models(args.models, known)
     first = next(iter(models.values()))
     data = model_data(first)
     splits = load_splits(models_dir() / f"{first}.splits.json")
