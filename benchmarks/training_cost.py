@@ -48,10 +48,15 @@ def protocol_configs(names: list[str] | None) -> dict:
     from muse_explore.training.config import TrainConfig
 
     known = sorted(f.stem for f in CONFIGS.glob("*.yaml"))
-    paths = {n: Path(n) if n.endswith(".yaml") else CONFIGS / f"{n}.yaml" for n in names or known}
+    paths = {n: Path(n) if n.endswith((".yaml", ".yml")) else CONFIGS / f"{n}.yaml"
+             for n in names or known}  # fmt: skip
     unknown = [n for n, path in paths.items() if not path.is_file()]
     if unknown:
         raise SystemExit(f"no protocol config or config file {unknown}; known: {known}")
+    stems = [path.stem for path in paths.values()]
+    twice = sorted({s for s in stems if stems.count(s) > 1})
+    if twice:
+        raise SystemExit(f"two configs named {twice}: give each config once, or rename one")
     return {path.stem: TrainConfig.from_yaml(path) for path in paths.values()}
 
 
