@@ -272,6 +272,9 @@ def _test_only_sets(seeds: dict[str, list[str]]) -> dict:
                     by_part[part] = float(1000 * np.abs(err).mean())
                 per.append(by_part)
             out["rattled_force_mae"][label] = _mean_dict(per)
+            out.setdefault("rattled_force_mae_seeds", {})[label] = {
+                part: [d[part] for d in per] for part in ("flake", "complex")
+            }
             print(
                 f"rattled set (0.05 Å on thermal flakes), force MAE, {label}: flakes "
                 f"{pm([d['flake'] for d in per])}, complexes {pm([d['complex'] for d in per])} "
