@@ -4,7 +4,7 @@
     python benchmarks/targets.py --json /tmp/t.json
 
 Runs no model. It reads what the benchmark scripts wrote (``long_range.json``,
-``hessian.json``, ``conformers.json`` in this folder) and prints two tables:
+``hessian.json``, ``conformers.json``, ``folding.json`` in this folder) and prints two tables:
 
 * **the targets**: every target of issue #15 with MuSE-PaiNN's value (the headline pair,
   mean ± sd over training seeds), its baseline's and LES's beside it, and whether it is met;
@@ -156,6 +156,19 @@ def hessian_rows(h: dict) -> list[dict]:
     ]  # fmt: skip
 
 
+def folding_rows(f: dict) -> list[dict]:
+    """The folding runs' extent: finished runs of at least 100 ps per model (#15: ≥ 3 seeds)."""
+    done = {}
+    for run in f["runs"]:
+        if run["done"] and run["time_ps"] >= 100.0:
+            done[run["label"]] = done.get(run["label"], 0) + 1
+    counts = [done.get(label, 0) for label in ("MuSE", "baseline", "LES")]
+    row = _row("peptide folding", "Ac-(Ala)15-NHMe: 3 MD seeds or more of 100 ps per model",
+               "max", 0.0, *([n] for n in counts), ".0f", "runs")  # fmt: skip
+    row["met"] = "yes" if min(counts) >= 3 else f"no (fewest: {min(counts)} of 3)"
+    return [row]
+
+
 def peptide_rows(c: dict) -> list[dict]:
     """The helix- and PPII-against-extended targets, Ac-(Ala)n-NHMe, n = 4…15."""
     g = "peptide conformers"
@@ -250,11 +263,11 @@ def main() -> None:
     args = p.parse_args()
     folder = Path(args.dir)
     try:
-        lr, h, c = (json.loads((folder / f"{n}.json").read_text())
-                    for n in ("long_range", "hessian", "conformers"))  # fmt: skip
+        lr, h, c, f = (json.loads((folder / f"{n}.json").read_text())
+                       for n in ("long_range", "hessian", "conformers", "folding"))  # fmt: skip
     except FileNotFoundError as err:
         raise SystemExit(f"{err.filename} is missing: run its benchmark script first") from None
-    targets = graphene_rows(lr) + hessian_rows(h) + peptide_rows(c)
+    targets = graphene_rows(lr) + hessian_rows(h) + peptide_rows(c) + folding_rows(f)
     per_backbone = backbone_rows(lr, h)
     print("Issue #15's targets (mean ± sd over training seeds, the number of seeds in brackets):\n")
     print(markdown(targets, "demonstration"))
@@ -272,7 +285,8 @@ def main() -> None:
           f"{100 * fd:.1f} % (relative) and give {verdicts} verdicts")  # fmt: skip
     out = {"targets": targets, "per_backbone": per_backbone, "hessian_fd_max_relative": fd,
            "hessian_fd_same_verdicts": same,
-           "sources": ["long_range.json", "hessian.json", "conformers.json"]}  # fmt: skip
+           "sources": ["long_range.json", "hessian.json", "conformers.json",
+                       "folding.json"]}  # fmt: skip
     path = Path(args.json)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
