@@ -4,6 +4,8 @@ PaiNN baseline and the LES long-range baseline, with GFN2-xTB spot checks along 
     OMP_NUM_THREADS=1 python benchmarks/folding.py --max-hours 2   # resumes; stops after 2 h
     OMP_NUM_THREADS=1 python benchmarks/folding.py --quick         # ~1 min: Ala4, 0.2 ps, scratch
     OMP_NUM_THREADS=1 python benchmarks/folding.py --speed         # ms per step of each model
+    OMP_NUM_THREADS=1 python benchmarks/folding.py --out runs/folding \
+        --models MuSE=runs/protocol/muse-painn-peptide/best_model.pt ...  # models not shipped yet
 
 Every run starts from the same extended β strand (phi, psi = -135°, 135°) of Ac-(Ala)n-NHMe
 (n = 15 by default, 162 atoms) with Maxwell–Boltzmann velocities of its seed, and is
@@ -33,7 +35,10 @@ benchmarks/folding/KEY.extxyz.xz (KEY = LABEL-nN-seedS-Tps). A killed or time-li
 benchmark resumes where it stopped, bit for bit the same trajectory; a run whose model file
 changed (sha256) starts again. Writes the summary benchmarks/folding.json (mean ± standard
 deviation over seeds, of the complete runs), where every run stands (``runs``: time reached,
-ms per step), and the plot benchmarks/folding.png of every run so far.
+ms per step), and the plot benchmarks/folding.png of every run so far. ``--out DIR`` puts all
+of it under DIR instead (DIR/folding/ for the states and trajectories), so that runs of models
+not shipped yet leave the committed results alone; a run's state follows it when moved into
+benchmarks/folding/ (the same key, and the same model file's sha256 once it is shipped).
 """
 
 from __future__ import annotations
@@ -252,6 +257,8 @@ def advance(
         # check only part of the run
         print(f"  {key}: its trajectory {traj_path.name} is missing; starting again", flush=True)
         st = None
+    if st is not None:
+        st["model"] = spec  # the same file (fingerprint): a run moved from --out is shipped now
     start = alanine_peptide(residues, conformation="extended")
     calc = calculator(spec)
     if st is None:
@@ -478,6 +485,10 @@ def main() -> None:
     p.add_argument("--models", nargs="+", default=list(MODELS),
                    help=f"labels from {list(MODELS)}, GFN2-xTB, or LABEL=NAME_OR_PATH")  # fmt: skip
     p.add_argument("--quick", action="store_true", help="Ala4, 0.2 ps, one seed, 0.05 ps NVE")
+    p.add_argument("--out", type=Path, default=None,
+                   help="a folder for the runs' states and trajectories, folding.json and "
+                   "folding.png (default: benchmarks/folding/ and benchmarks/), for runs of "
+                   "models not shipped yet; resume with the same --out")  # fmt: skip
     p.add_argument("--training-extremes", action="store_true",
                    help="only print how close the peptide training sets come to a geometry "
                    "fault (about a minute)")  # fmt: skip
@@ -509,7 +520,11 @@ def main() -> None:
     if args.quick:
         args.residues, args.ps, args.seeds, args.nve_ps, args.chunk_ps = 4, 0.2, 1, 0.05, 0.1
     models = parse_models(args.models, MODELS, reference=True)
-    out = Path(tempfile.mkdtemp(prefix="muse-folding-")) if args.quick else OUT
+    results = ROOT if args.out is None else args.out
+    if args.quick:
+        out = Path(tempfile.mkdtemp(prefix="muse-folding-"))
+    else:
+        out = OUT if args.out is None else args.out / "folding"
     deadline = time.time() + 3600.0 * args.max_hours
     # seed-major: every model's seed 0 first, so that a partial run already compares them
     jobs = [(label, spec, s) for s in range(args.seeds) for label, spec in models.items()]
@@ -549,10 +564,11 @@ def main() -> None:
         result = {"ps": args.ps, "residues": args.residues, "temperature_K": args.temperature,
                   "complete": len(runs) - len(left), "incomplete": len(left),
                   "runs": progress(runs), "summary": summary}  # fmt: skip
-        with atomic_open(ROOT / "folding.json") as fh:
+        results.mkdir(parents=True, exist_ok=True)
+        with atomic_open(results / "folding.json") as fh:
             fh.write(json.dumps(result, indent=1) + "\n")
-        _plot(runs, args.residues, ROOT / "folding.png")
-        print(f"wrote benchmarks/folding.json and benchmarks/folding.png in "
+        _plot(runs, args.residues, results / "folding.png")
+        print(f"wrote {results / 'folding.json'} and {results / 'folding.png'} in "
               f"{time.perf_counter() - t0:.0f} s")  # fmt: skip
 
 
