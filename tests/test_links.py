@@ -9,7 +9,11 @@ dropped, spaces to hyphens, ``-1``, ``-2`` ... for repeated headings).
 
 from __future__ import annotations
 
+import functools
+import html
 import re
+import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -19,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: ``[text](target)`` or ``[text](target "title")``; the text may hold one level of brackets.
 LINK = re.compile(r"\[(?:[^\[\]]|\[[^\]]*\])*\]\(([^()\s]+)(?:\s+\"[^\"]*\")?\)")
 FENCE = re.compile(r"```.*?```", flags=re.S)
-HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", flags=re.M)
+HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$", flags=re.M)
 
 
 def markdown_files() -> list[Path]:
@@ -33,24 +37,44 @@ def markdown_files() -> list[Path]:
     )
 
 
+def _kept(c: str) -> bool:
+    """github-slugger keeps letters, marks, digits, letter numbers, connectors, space, hyphen."""
+    category = unicodedata.category(c)
+    return c in " -" or category[0] in "LM" or category in ("Nd", "Nl", "Pc")
+
+
 def slug(heading: str) -> str:
-    """GitHub's anchor for a heading's text."""
-    text = re.sub(r"<[^>]+>", "", heading).strip().lower()
-    text = re.sub(r"[`*~]", "", text)
+    """GitHub's anchor for a heading's text (github-slugger on the rendered text)."""
+    text = re.sub(r"<[A-Za-z/][^>]*>", "", heading)  # HTML tags, not a literal "<"
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # a link in a heading keeps its text
-    return "".join(c for c in text if c.isalnum() or c in " -_").replace(" ", "-")
+    text = html.unescape(re.sub(r"[`*~]", "", text)).strip().lower()
+    return "".join(c for c in text if _kept(c)).replace(" ", "-")
 
 
 def anchors(text: str) -> set[str]:
-    """The anchors of every heading of a Markdown text (outside code fences)."""
-    found: set[str] = set()
+    """The anchors of every heading of a Markdown text (outside code fences); a repeated
+    heading gets -1, -2, ... as github-slugger numbers them."""
     seen: dict[str, int] = {}
     for m in HEADING.finditer(FENCE.sub("", text)):
-        s = slug(m.group(1))
-        n = seen.get(s, 0)
-        seen[s] = n + 1
-        found.add(s if n == 0 else f"{s}-{n}")
-    return found
+        base = result = slug(m.group(1))
+        while result in seen:
+            seen[base] += 1
+            result = f"{base}-{seen[base]}"
+        seen[result] = 0
+    return set(seen)
+
+
+@functools.cache
+def tracked() -> frozenset[Path] | None:
+    """The files git tracks (and their folders), or None outside a git work tree."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(ROOT), "ls-files", "-z"], capture_output=True, check=True
+        ).stdout.decode()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    files = [ROOT / name for name in out.split("\0") if name]
+    return frozenset(files) | frozenset(p for f in files for p in f.parents)
 
 
 def broken_links(path: Path, text: str | None = None) -> list[str]:
@@ -65,6 +89,13 @@ def broken_links(path: Path, text: str | None = None) -> list[str]:
         dest = (path.parent / file).resolve() if file else path
         if not dest.exists():
             problems.append(f"{target}: no file {dest}")
+            continue
+        if not dest.is_relative_to(ROOT) and path.is_relative_to(ROOT):
+            problems.append(f"{target}: outside the repository")
+            continue
+        files = tracked()
+        if files is not None and path.is_relative_to(ROOT) and dest not in files:
+            problems.append(f"{target}: {dest} is not in git (a clone would not have it)")
             continue
         if anchor and dest.suffix == ".md":
             dest_text = text if dest == path else dest.read_text()
@@ -99,3 +130,12 @@ def test_the_check_finds_a_missing_file_a_missing_anchor_and_keeps_good_links(tm
     problems = broken_links(page)
     assert len(problems) == 3, problems
     assert "gone.md" in problems[0] and "#profiles" in problems[1] and "#nowhere" in problems[2]
+
+
+def test_slugs_follow_github():
+    assert slug("Hessians (eV/Å²)") == "hessians-evå"  # superscripts go, letters stay
+    assert slug("E_int < 4 Å and > 10 Å") == "e_int--4-å-and--10-å"  # a literal < is text
+    assert slug("Fish &amp; chips") == "fish--chips"
+    assert slug("See [the docs](x.md#y) `now`") == "see-the-docs-now"
+    assert anchors("# A\n## A\n## A-1\n") == {"a", "a-1", "a-1-1"}
+    assert anchors("# A\n## A-1\n## A\n") == {"a", "a-1", "a-2"}
