@@ -496,6 +496,8 @@ def main() -> None:
                    help="only time 300 steps per model (ms/step, one thread) and the hours a run "
                    "takes; runs and results are left as they are")  # fmt: skip
     args = p.parse_args()
+    if args.quick and args.out is not None:
+        p.error("--quick writes to a scratch folder of its own; leave out --out")
     if args.speed:
         for label, spec in parse_models(args.models, MODELS, reference=True).items():
             ms = speed(spec, args.residues, args.temperature)
