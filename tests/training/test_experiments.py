@@ -57,3 +57,11 @@ def test_an_experiment_changes_one_thing_against_its_protocol_config(path):
         exp["loss"].pop(key, None), base["loss"].pop(key, None)
     assert exp == base
     TrainConfig.from_dict(yaml.safe_load(path.read_text()))
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
+def test_every_experiment_is_in_docs_experiments(path):
+    """docs/experiments.md names every experiment config, answered or under way."""
+    assert f"`{path.stem}`" in (ROOT / "docs" / "experiments.md").read_text(), (
+        f"docs/experiments.md does not name {path.stem}: add its answer, or list it under way"
+    )
