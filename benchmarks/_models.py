@@ -49,10 +49,12 @@ def parse_models(items, known: dict[str, str], reference: bool = False) -> dict[
     return models
 
 
-def add_graphene_models(p, known: dict[str, str]) -> None:
-    """The ``--models`` option of the scripts that read shipped graphene models."""
+def add_graphene_models(p, known: dict[str, str], files: bool = False) -> None:
+    """The ``--models`` option of the graphene scripts: shipped models only, or (``files``)
+    model files too."""
+    spec = "LABEL=NAME_OR_PATH" if files else "LABEL=NAME (a shipped model)"
     p.add_argument("--models", nargs="+", default=None,
-                   help=f"labels from {list(known)} or LABEL=NAME (a shipped model); "
+                   help=f"labels from {list(known)} or {spec}; "
                         "default: every shipped one")  # fmt: skip
 
 

@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 from _models import (
     DATA,
+    add_graphene_models,
     calculator,
     graphene_labels,
     parse_models,
@@ -147,9 +148,7 @@ def relax_adsorbate(atoms, indices, calc, reference_energy: float, reference_cal
 def main() -> None:
     known = graphene_labels()
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", nargs="+", default=None,
-                   help=f"labels from {list(known)} or LABEL=NAME_OR_PATH; "
-                        "default: every shipped one")  # fmt: skip
+    add_graphene_models(p, known, files=True)
     p.add_argument("--out", default=str(ROOT / "adsorbate_minima"))
     args = p.parse_args()
     import torch

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 from _models import (
     DATA,
+    add_graphene_models,
     backbone_of,
     calculator,
     graphene_labels,
@@ -60,9 +61,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 
     known = graphene_labels()
-    p.add_argument("--models", nargs="+", default=None,
-                   help=f"labels from {list(known)} or LABEL=NAME_OR_PATH; "
-                        "default: every shipped one")  # fmt: skip
+    add_graphene_models(p, known, files=True)
     p.add_argument("--out", default=str(ROOT / "flake_size.json"))
     args = p.parse_args()
     models = parse_models(args.models, known)

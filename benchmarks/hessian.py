@@ -32,7 +32,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _models import DATA, calculator, graphene_labels, mean_sd, parse_models, pm, seed_models
+from _models import (
+    DATA,
+    add_graphene_models,
+    calculator,
+    graphene_labels,
+    mean_sd,
+    parse_models,
+    pm,
+    seed_models,
+)
 
 ROOT = Path(__file__).resolve().parent
 MINIMA = DATA / "minima"
@@ -65,9 +74,7 @@ def fd_hessian(calc, atoms, indices, delta: float) -> np.ndarray:
 def main() -> None:
     known = graphene_labels()
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--models", nargs="+", default=None,
-                   help=f"labels from {list(known)} or LABEL=NAME_OR_PATH; "
-                        "default: every shipped one")  # fmt: skip
+    add_graphene_models(p, known, files=True)
     p.add_argument("--out", default=str(ROOT / "hessian"))
     args = p.parse_args()
     import torch
