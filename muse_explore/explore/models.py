@@ -8,6 +8,9 @@ from muse_explore.errors import MuSEInputError
 def resolve_model(model):
     """A :class:`muse_explore.MuSE` from a model, a calculator, a pretrained name or a file.
 
+    A file is a model file (``best_model.pt``, an exported model) or a training checkpoint
+    (``checkpoints/last.pt``, whose EMA weights are taken), as ``muse-explore evaluate`` reads.
+
     Raises:
         MuSEInputError: for anything else, naming what was given.
     """
@@ -16,6 +19,7 @@ def resolve_model(model):
     from muse_explore.calc import MuSECalculator
     from muse_explore.models import MuSE, load_model
     from muse_explore.pretrained import list_pretrained, pretrained_path
+    from muse_explore.training.evaluation import load_for_evaluation
 
     if isinstance(model, MuSE):
         return model
@@ -25,10 +29,10 @@ def resolve_model(model):
         if str(model) in list_pretrained():
             return load_model(pretrained_path(str(model)))
         if Path(model).is_file():
-            return load_model(model)
+            return load_for_evaluation(model)
         raise MuSEInputError(
-            f"{model!r} is neither a pretrained model ({', '.join(list_pretrained())}) "
-            "nor a model file"
+            f"{str(model)!r} is neither a pretrained model ({', '.join(list_pretrained())}) "
+            "nor an existing file"
         )
     raise MuSEInputError(
         f"expected a MuSE model, a MuSECalculator, a pretrained name or a file, got "
