@@ -8,10 +8,15 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "evaluate",
         help="errors of a model or checkpoint on labelled data",
-        description="Evaluate a model file or training checkpoint on extxyz/ASE-db data: "
-        "prints energy, force (and stress) MAE/RMSE and writes per-structure predictions.",
+        description="Evaluate a pretrained model, a model file or a training checkpoint on "
+        "extxyz/ASE-db data: prints energy, force (and stress) MAE/RMSE and writes "
+        "per-structure predictions.",
     )
-    p.add_argument("model", help="a model file (best_model.pt) or a checkpoint (last.pt)")
+    p.add_argument(
+        "model",
+        help="a pretrained model's name, a model file (best_model.pt) or a checkpoint "
+        "(last.pt, its EMA weights)",
+    )
     p.add_argument("data", nargs="+", help="extxyz files or ASE databases with labels")
     p.add_argument("--out", default=None, help="predictions file, .extxyz or .csv")
     p.add_argument("--dtype", choices=["float32", "float64"], default="float64")
@@ -46,15 +51,11 @@ def run(args) -> int:
     """Evaluate; returns the exit status."""
     import torch
 
+    from muse_explore.explore.models import resolve_model
     from muse_explore.training import dataset as ds
-    from muse_explore.training.evaluation import (
-        evaluate,
-        format_metrics,
-        load_for_evaluation,
-        write_predictions,
-    )
+    from muse_explore.training.evaluation import evaluate, format_metrics, write_predictions
 
-    model = load_for_evaluation(args.model)
+    model = resolve_model(args.model)
     structures = ds.read_structures(args.data)
     if args.split:
         import json
