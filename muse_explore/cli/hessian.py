@@ -14,7 +14,10 @@ def add_parser(sub) -> None:
         "pretrained name or a model file. --reference adds GFN2-xTB's Hessian by finite "
         "differences (needs the [reference] extra).",
     )
-    p.add_argument("model", help=f"a pretrained model ({pretrained_names()}) or a model file")
+    p.add_argument(
+        "model",
+        help=f"a pretrained model ({pretrained_names()}), a model file or a training checkpoint",
+    )
     p.add_argument("structure", help="structure file (xyz, extxyz, ...; the first frame)")
     p.add_argument(
         "--atoms",
