@@ -37,7 +37,9 @@ def test_make_data_help_is_its_docstring_in_plain_paragraphs(capsys):
 
 def test_hessian_help_lists_the_pretrained_models(capsys):
     out = " ".join(_help(capsys, "hessian").split())
-    (listed,) = re.findall(r"a pretrained model \((.*?)\) or a model file", out)
+    (listed,) = re.findall(
+        r"a pretrained model \((.*?)\), a model file or a training checkpoint", out
+    )
     assert listed.split(", ") == list_pretrained() != []
     assert "demo lists" not in out  # the demo prints no list
 
@@ -51,4 +53,6 @@ def test_hessian_help_survives_a_missing_or_broken_registry(capsys, tmp_path, mo
     assert "print(mx.list_pretrained())' lists them" in " ".join(_help(capsys, "hessian").split())
     registry = {"format": 1, "models": {"my-model": {"file": "my-model.pt"}}}
     (tmp_path / "models" / "registry.json").write_text(json.dumps(registry))
-    assert "(my-model) or a model file" in " ".join(_help(capsys, "hessian").split())
+    assert "(my-model), a model file or a training checkpoint" in " ".join(
+        _help(capsys, "hessian").split()
+    )
