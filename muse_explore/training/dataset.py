@@ -23,11 +23,12 @@ SPLITS = ("train", "val", "test")
 def read_structures(paths: Sequence[str | os.PathLike]) -> list[Atoms]:
     """Read every structure of extxyz files (``.xz``/``.gz`` too) or ASE databases (``.db``).
 
-    Each structure must carry an energy and forces; ``info["source"]`` records
-    ``file:index``.
+    Each structure must carry an energy and forces, finite and of the right shape (and a
+    stress, if it has one, finite); ``info["source"]`` records ``file:index``.
 
     Raises:
-        MuSEFileError: a missing, unreadable or malformed file, or a structure without labels.
+        MuSEFileError: a missing, unreadable or malformed file, or a structure without labels
+            or with NaN, infinite or misshapen ones (named by file, index and atom).
     """
     out: list[Atoms] = []
     for path in paths:
@@ -51,9 +52,31 @@ def read_structures(paths: Sequence[str | os.PathLike]) -> list[Atoms]:
                 raise MuSEFileError(f"{path}: structure {i} has no energy")
             if "forces" not in results:
                 raise MuSEFileError(f"{path}: structure {i} has no forces")
+            _check_labels(path, i, atoms, results)
             atoms.info["source"] = f"{path.name}:{i}"
             out.append(atoms)
     return out
+
+
+def _check_labels(path: Path, i: int, atoms: Atoms, results: dict) -> None:
+    """Refuse NaN, infinite or misshapen labels: one would turn every loss it enters into NaN."""
+    energy = np.asarray(results["energy"], dtype=float)
+    if energy.size != 1 or not np.isfinite(energy).all():
+        shown = energy.item() if energy.size == 1 else energy.tolist()
+        raise MuSEFileError(f"{path}: structure {i} has energy {shown} (one finite number wanted)")
+    forces = np.asarray(results["forces"], dtype=float)
+    if forces.shape != (len(atoms), 3):
+        raise MuSEFileError(
+            f"{path}: structure {i} has forces of shape {forces.shape} for {len(atoms)} atoms"
+        )
+    bad = np.flatnonzero(~np.isfinite(forces).all(axis=1))
+    if bad.size:
+        raise MuSEFileError(
+            f"{path}: structure {i} has non-finite forces on atom {bad[0]} "
+            f"({forces[bad[0]].tolist()}; {bad.size} atom(s) affected)"
+        )
+    if "stress" in results and not np.isfinite(np.asarray(results["stress"], float)).all():
+        raise MuSEFileError(f"{path}: structure {i} has a non-finite stress")
 
 
 def _read_frames(path: Path):

@@ -1,5 +1,8 @@
+import ase.io
+import numpy as np
 import pytest
 from ase.build import molecule
+from ase.calculators.singlepoint import SinglePointCalculator
 
 from muse_explore.errors import MuSEConfigError, MuSEFileError
 from muse_explore.training import dataset as ds
@@ -79,6 +82,44 @@ def test_graphs_carry_targets_and_nan_stress():
     assert graphs[0].stress.isnan().all() and not graphs[1].stress.isnan().any()
     assert graphs[1].idx.item() == periodic
     assert graphs[1].energy.item() == pytest.approx(structures[periodic].get_potential_energy())
+
+
+@pytest.mark.parametrize(
+    ("label", "value", "message"),
+    [
+        ("energy", float("nan"), "structure 1 has energy nan"),
+        ("energy", float("inf"), "structure 1 has energy inf"),
+        (
+            "forces",
+            "nan",
+            r"structure 1 has non-finite forces on atom 2 \(\[nan, 0.0, 0.0\]; 1 atom",
+        ),
+        (
+            "forces",
+            "inf",
+            r"structure 1 has non-finite forces on atom 2 \(\[inf, 0.0, 0.0\]; 1 atom",
+        ),
+        ("stress", float("nan"), "structure 1 has a non-finite stress"),
+    ],
+)
+def test_a_nan_or_infinite_label_is_refused_by_name(tmp_path, label, value, message):
+    # a NaN energy once reached the validation split silently: val_loss nan, no warning
+    frames = []
+    for i in range(3):
+        atoms = molecule("H2O")
+        atoms.rattle(0.05, seed=i)
+        forces = np.zeros((3, 3))
+        results = {"energy": -10.0 + 0.01 * i, "forces": forces}
+        if i == 1 and label == "forces":
+            forces[2, 0] = float(value)
+        elif i == 1:
+            results[label] = value if label == "energy" else np.full(6, value)
+        atoms.calc = SinglePointCalculator(atoms, **results)
+        frames.append(atoms)
+    path = tmp_path / "labels.extxyz"
+    ase.io.write(path, frames)
+    with pytest.raises(MuSEFileError, match=f"labels.extxyz: {message}"):
+        ds.read_structures([path])
 
 
 def test_bad_files(tmp_path):
