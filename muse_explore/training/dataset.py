@@ -23,12 +23,14 @@ SPLITS = ("train", "val", "test")
 def read_structures(paths: Sequence[str | os.PathLike]) -> list[Atoms]:
     """Read every structure of extxyz files (``.xz``/``.gz`` too) or ASE databases (``.db``).
 
-    Each structure must carry an energy and forces, finite and of the right shape (and a
-    stress, if it has one, finite); ``info["source"]`` records ``file:index``.
+    Each structure must have finite coordinates and carry an energy and forces, finite and
+    of the right shape (and a stress, if it has one, finite); ``info["source"]`` records
+    ``file:index``.
 
     Raises:
-        MuSEFileError: a missing, unreadable or malformed file, or a structure without labels
-            or with NaN, infinite or misshapen ones (named by file, index and atom).
+        MuSEFileError: a missing, unreadable or malformed file, or a structure with NaN or
+            infinite coordinates, without labels, or with NaN, infinite or misshapen ones
+            (named by file, index and atom).
     """
     out: list[Atoms] = []
     for path in paths:
@@ -52,14 +54,25 @@ def read_structures(paths: Sequence[str | os.PathLike]) -> list[Atoms]:
                 raise MuSEFileError(f"{path}: structure {i} has no energy")
             if "forces" not in results:
                 raise MuSEFileError(f"{path}: structure {i} has no forces")
-            _check_labels(path, i, atoms, results)
+            _check_frame(path, i, atoms, results)
             atoms.info["source"] = f"{path.name}:{i}"
             out.append(atoms)
     return out
 
 
-def _check_labels(path: Path, i: int, atoms: Atoms, results: dict) -> None:
-    """Refuse NaN, infinite or misshapen labels: one would turn every loss it enters into NaN."""
+def _check_frame(path: Path, i: int, atoms: Atoms, results: dict) -> None:
+    """Refuse non-finite coordinates and NaN, infinite or misshapen labels.
+
+    A NaN label turns every loss it enters into NaN; NaN coordinates make ASE's single-point
+    results unreadable (the structure never equals itself), deep inside the trainer.
+    """
+    bad = np.flatnonzero(~np.isfinite(atoms.positions).all(axis=1))
+    if bad.size:
+        raise MuSEFileError(
+            f"{path}: structure {i} has non-finite coordinates: atom {bad[0]} "
+            f"({atoms[bad[0]].symbol}) at {atoms.positions[bad[0]].tolist()} "
+            f"({bad.size} atom(s) affected)"
+        )
     energy = np.asarray(results["energy"], dtype=float)
     if energy.size != 1 or not np.isfinite(energy).all():
         shown = energy.item() if energy.size == 1 else energy.tolist()

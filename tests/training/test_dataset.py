@@ -100,6 +100,7 @@ def test_graphs_carry_targets_and_nan_stress():
             r"structure 1 has non-finite forces on atom 2 \(\[inf, 0.0, 0.0\]; 1 atom",
         ),
         ("stress", float("nan"), "structure 1 has a non-finite stress"),
+        ("positions", "nan", r"structure 1 has non-finite coordinates: atom 2 \(H\) at \[nan,"),
     ],
 )
 def test_a_nan_or_infinite_label_is_refused_by_name(tmp_path, label, value, message):
@@ -110,9 +111,11 @@ def test_a_nan_or_infinite_label_is_refused_by_name(tmp_path, label, value, mess
         atoms.rattle(0.05, seed=i)
         forces = np.zeros((3, 3))
         results = {"energy": -10.0 + 0.01 * i, "forces": forces}
+        if i == 1 and label == "positions":
+            atoms.positions[2, 0] = float(value)
         if i == 1 and label == "forces":
             forces[2, 0] = float(value)
-        elif i == 1:
+        elif i == 1 and label != "positions":
             results[label] = value if label == "energy" else np.full(6, value)
         atoms.calc = SinglePointCalculator(atoms, **results)
         frames.append(atoms)
