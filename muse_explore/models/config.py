@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields, replace
 from numbers import Integral, Real
 
@@ -118,8 +119,10 @@ class MuSEConfig:
             raise MuSEConfigError(
                 f"long_range must be None or 'les' (latent Ewald), got {self.long_range!r}"
             )
-        if self.long_range_sigma <= 0:
-            raise MuSEConfigError(f"long_range_sigma must be positive, got {self.long_range_sigma}")
+        if not (self.long_range_sigma > 0 and math.isfinite(self.long_range_sigma)):
+            raise MuSEConfigError(
+                f"long_range_sigma must be positive and finite, got {self.long_range_sigma}"
+            )
         if self.long_range_neutral not in LES_NEUTRAL:
             raise MuSEConfigError(
                 f"long_range_neutral must be one of {LES_NEUTRAL}, got {self.long_range_neutral!r}"
@@ -131,7 +134,15 @@ class MuSEConfig:
         unknown = set(self.energy_shifts) - set(self.elements)
         if unknown:
             raise MuSEConfigError(f"energy_shifts for elements not in the model: {sorted(unknown)}")
-        self.energy_shifts = {k: float(v) for k, v in self.energy_shifts.items()}
+        try:
+            self.energy_shifts = {k: float(v) for k, v in self.energy_shifts.items()}
+        except (TypeError, ValueError):
+            raise MuSEConfigError(
+                f"energy_shifts must map elements to numbers (eV), got {self.energy_shifts!r}"
+            ) from None
+        bad = {k: v for k, v in self.energy_shifts.items() if not math.isfinite(v)}
+        if bad:
+            raise MuSEConfigError(f"energy_shifts must be finite (eV), got {bad}")
 
     #: Scalar fields and the types they accept (checked by name before anything else).
     _SCALARS = {
@@ -204,8 +215,8 @@ class MuSEConfig:
         changes = {}
         for name, v in (("sigma", sigma), ("temperature", temperature)):
             if v is not None:
-                if not v > 0:
-                    raise MuSEConfigError(f"{name} must be positive, got {v}")
+                if not (v > 0 and math.isfinite(v)):
+                    raise MuSEConfigError(f"{name} must be positive and finite, got {v}")
                 changes[name] = float(v)
         levels = tuple(
             replace(lev, **changes) if k and level in (None, k) else lev

@@ -10,6 +10,7 @@ of the ``build_model(cutoffs=..., sigma=...)`` shorthand are folded into levels 
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from numbers import Integral, Real
 
@@ -166,8 +167,8 @@ def complete_levels(levels: list) -> tuple[LevelConfig, ...]:
             if not isinstance(v, kind) or isinstance(v, bool):
                 what = "an integer" if kind is Integral else "a number"
                 raise MuSEConfigError(f"{where}.{name} must be {what}, got {v!r}")
-            if v <= 0:
-                raise MuSEConfigError(f"{where}.{name} must be positive, got {v!r}")
+            if not (v > 0 and math.isfinite(v)):  # NaN fails every comparison
+                raise MuSEConfigError(f"{where}.{name} must be positive and finite, got {v!r}")
         if k == 0:
             extra = [
                 n

@@ -8,6 +8,7 @@ mistyped key, a wrong type or an impossible value raises :class:`MuSEConfigError
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
@@ -425,6 +426,13 @@ _TYPES = {"str": str, "int": int, "float": float, "bool": bool, "dict": dict, "l
           "list[list[int]]": list}  # fmt: skip
 
 
+def _finite(value: float, key: str) -> float:
+    """A NaN would pass every range check (each comparison is False) and train on NaN."""
+    if not math.isfinite(value):
+        raise MuSEConfigError(f"{key} must be a finite number, got {value}")
+    return value
+
+
 def _coerce(value, annotation, key):
     """Check a YAML value against a field's annotation (ints are accepted for floats)."""
     options = [a.strip() for a in str(annotation).split("|")]
@@ -437,12 +445,13 @@ def _coerce(value, annotation, key):
         if t is None:
             continue
         if t is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            return _finite(float(value), key)
         if t is float and isinstance(value, str):
             try:  # YAML 1.1 reads 1e-3 as a string
-                return float(value)
+                number = float(value)
             except ValueError:
                 continue
+            return _finite(number, key)
         if t is int and isinstance(value, int) and not isinstance(value, bool):
             return value
         if t is list and isinstance(value, (list, str)):

@@ -38,6 +38,8 @@ def test_with_pooling_returns_a_new_config_and_leaves_the_old_one():
     assert c.backbone_only().levels == c.levels[:1]
     with pytest.raises(MuSEConfigError, match="sigma must be positive"):
         c.with_pooling(sigma=-1.0)
+    with pytest.raises(MuSEConfigError, match="temperature must be positive and finite"):
+        c.with_pooling(temperature=float("inf"))
     with pytest.raises(MuSEConfigError, match="level must be in 1..2"):
         c.with_pooling(sigma=1.0, level=3)
 
@@ -61,6 +63,12 @@ def test_backbone_only_forgets_the_down_pass_with_the_coarse_levels():
         ({"assign_radius": (6.0, 10.0)}, r"levels\[1\].assign_radius = 6.0 Å exceeds"),
         ({"sigma": (0.0, 1.0)}, r"levels\[1\].sigma must be positive"),
         ({"temperature": 0.0}, "temperature must be positive"),
+        ({"levels": [{"cutoff": float("nan")}]}, r"levels\[0\].cutoff must be positive and finite"),
+        ({"levels": [{"cutoff": float("inf")}]}, r"levels\[0\].cutoff must be positive and finite"),
+        ({"sigma": (float("nan"), 1.0)}, r"levels\[1\].sigma must be positive and finite"),
+        ({"long_range_sigma": float("nan")}, "long_range_sigma must be positive and finite"),
+        ({"energy_shifts": {"H": float("nan")}}, "energy_shifts must be finite"),
+        ({"energy_shifts": {"H": "a lot"}}, "energy_shifts must map elements to numbers"),
         ({"energy_shifts": {"N": 1.0}}, "energy_shifts"),
         ({"levels": [{"cutoff": 5.0, "sigma": 1.0}]}, "atom level and has no sigma"),
         ({"levels": [{"cutoff": 5.0}, {"cutoff": 9.0}]}, "coarse level and needs hops and sigma"),

@@ -55,6 +55,11 @@ def test_unseeded_names_are_not_taken_for_seeded_ones(name):
         ({"dtype": "float16"}, "dtype"),
         ({"device": "tpu"}, "device"),
         ({"loss__huber_delta": 0.0}, "huber_delta"),
+        # NaN passes every range check (each comparison is False), and would train on NaN
+        ({"optim__lr": float("nan")}, "optim.lr must be a finite number, got nan"),
+        ({"optim__lr": "nan"}, "optim.lr must be a finite number, got nan"),  # a YAML string
+        ({"loss__energy_weight": float("inf")}, "loss.energy_weight must be a finite number"),
+        ({"optim__ema_decay": float("nan")}, "optim.ema_decay must be a finite number"),
         ({"model": {"elements": ["H", "Xx"]}}, "model: elements"),
         ({"model": {"levels": 1}}, "model.elements"),
         ({"model": {"elements": ["H"], "hiden": 3}}, "hiden"),
