@@ -25,7 +25,12 @@ def add_parser(sub) -> None:
         metavar="SPEC",
         help="atoms of a partial Hessian: comma-separated indices and ranges, e.g. 72-83",
     )
-    p.add_argument("--out", default=None, help="write the Hessian here (.npy)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="write the Hessian (eV/Å²) here: .npy (NumPy), or .txt or .csv (text, one row per "
+        "line)",
+    )
     p.add_argument("--reference", action="store_true", help="compare with GFN2-xTB")
 
 
@@ -62,6 +67,10 @@ def parse_atoms(spec: str | None, n: int) -> list[int] | None:
     return sorted(set(out))
 
 
+#: File types ``--out`` writes.
+OUT_FORMATS = (".npy", ".txt", ".csv")
+
+
 def run(args) -> int:
     """Compute, print, optionally compare and save; returns the exit status."""
     from pathlib import Path
@@ -72,9 +81,14 @@ def run(args) -> int:
     import muse_explore as mx
     from muse_explore.analysis.vibrations import compare_hessians, frequencies
     from muse_explore.atomic import atomic_path
-    from muse_explore.errors import MuSEFileError
+    from muse_explore.errors import MuSEFileError, MuSEInputError
     from muse_explore.explore.models import resolve_model
 
+    suffix = Path(args.out).suffix.lower() if args.out else None
+    if suffix not in (None, *OUT_FORMATS):
+        raise MuSEInputError(
+            f"--out {args.out}: give a file ending in {', '.join(OUT_FORMATS)} (got {suffix!r})"
+        )
     try:
         atoms = read(args.structure, index=0)
     except Exception as err:  # ASE raises many kinds for missing or malformed files
@@ -100,6 +114,17 @@ def run(args) -> int:
     if args.out:
         with atomic_path(Path(args.out)) as tmp:
             with open(tmp, "wb") as fh:
-                np.save(fh, h)
+                if suffix == ".npy":
+                    np.save(fh, h)
+                else:
+                    over = "all atoms" if idx is None else f"atoms {args.atoms}"
+                    np.savetxt(
+                        fh,
+                        h,
+                        fmt="%.10e",
+                        delimiter="," if suffix == ".csv" else " ",
+                        header=f"Hessian of {args.structure} over {over} ({3 * m}x{3 * m}, eV/A^2;"
+                        " rows and columns x, y, z of each atom in turn)",
+                    )
         print(f"wrote {args.out}")
     return 0

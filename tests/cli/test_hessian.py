@@ -32,6 +32,29 @@ def test_hessian_command_prints_frequencies_and_saves(tmp_path, capsys):
     np.testing.assert_allclose(h, mx.hessian(calc, molecule("C6H6"), indices=range(6)))
 
 
+@pytest.mark.parametrize("suffix", [".txt", ".csv"])
+def test_hessian_command_writes_text(tmp_path, capsys, suffix):
+    model = mx.build_model(levels=1, seed=0)
+    model.save(tmp_path / "m.pt")
+    write(tmp_path / "water.xyz", molecule("H2O"))
+    out = tmp_path / f"h{suffix}"
+    args = ["hessian", str(tmp_path / "m.pt"), str(tmp_path / "water.xyz"), "--out", str(out)]
+    assert main(args) == 0
+    assert out.read_text().startswith("# Hessian of ") and "(9x9, eV/A^2;" in out.read_text()
+    h = np.loadtxt(out, delimiter="," if suffix == ".csv" else None)
+    calc = mx.MuSECalculator(mx.load_model(tmp_path / "m.pt"), dtype="float64")
+    np.testing.assert_allclose(h, mx.hessian(calc, molecule("H2O")), rtol=1e-9, atol=1e-12)
+
+
+def test_hessian_command_refuses_another_file_type_before_computing(tmp_path, capsys):
+    write(tmp_path / "water.xyz", molecule("H2O"))
+    out = tmp_path / "h.pkl"
+    assert main(["hessian", "no-such-model", str(tmp_path / "water.xyz"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--out " in err and "give a file ending in .npy, .txt, .csv (got '.pkl')" in err
+    assert not out.exists()
+
+
 def test_hessian_command_bad_file(tmp_path, capsys):
     (tmp_path / "bad.xyz").write_text("not a structure\n")
     assert main(["hessian", "muse-painn-graphene", str(tmp_path / "bad.xyz")]) != 0
