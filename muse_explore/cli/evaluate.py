@@ -18,7 +18,12 @@ def add_parser(sub) -> None:
         "(last.pt, its EMA weights)",
     )
     p.add_argument("data", nargs="+", help="extxyz files or ASE databases with labels")
-    p.add_argument("--out", default=None, help="predictions file, .extxyz or .csv")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="predictions file: .csv (a table) or .extxyz (.xyz, .extxyz.xz, ...: the "
+        "structures with predicted labels)",
+    )
     p.add_argument("--dtype", choices=["float32", "float64"], default="float64")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     p.add_argument("--batch-size", type=int, default=8)
@@ -53,8 +58,15 @@ def run(args) -> int:
 
     from muse_explore.explore.models import resolve_model
     from muse_explore.training import dataset as ds
-    from muse_explore.training.evaluation import evaluate, format_metrics, write_predictions
+    from muse_explore.training.evaluation import (
+        evaluate,
+        format_metrics,
+        prediction_format,
+        write_predictions,
+    )
 
+    if args.out:
+        prediction_format(args.out)  # a wrong name fails before the work
     model = resolve_model(args.model)
     structures = ds.read_structures(args.data)
     if args.split:

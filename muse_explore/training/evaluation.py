@@ -14,7 +14,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 
 from muse_explore.atomic import atomic_open
 from muse_explore.calc.evaluate import evaluate_batches
-from muse_explore.errors import MuSEFileError
+from muse_explore.errors import MuSEFileError, MuSEInputError
 from muse_explore.models.muse import MuSE
 from muse_explore.training import dataset as ds
 from muse_explore.training.metrics import UNITS, ErrorAccumulator
@@ -87,6 +87,22 @@ def format_metrics(metrics: dict) -> str:
     return "\n".join(lines)
 
 
+#: Names ``write_predictions`` writes: a CSV table, or extxyz (plain or compressed).
+PREDICTION_SUFFIXES = (".csv", ".extxyz", ".xyz", ".extxyz.xz", ".extxyz.gz", ".xyz.xz", ".xyz.gz")
+
+
+def prediction_format(path: str | os.PathLike) -> str:
+    """``"csv"`` or ``"extxyz"`` from the name of a predictions file.
+
+    Raises:
+        MuSEInputError: for any other name (a ``.json`` once got extxyz text), naming it.
+    """
+    name = Path(path).name.lower()
+    if not name.endswith(PREDICTION_SUFFIXES):
+        raise MuSEInputError(f"{path}: a predictions file is {', '.join(PREDICTION_SUFFIXES)}")
+    return "csv" if name.endswith(".csv") else "extxyz"
+
+
 def write_predictions(path: str | os.PathLike, structures: Sequence[Atoms], rows) -> None:
     """Per-structure predictions: an extxyz (``.extxyz``) or a CSV table (``.csv``).
 
@@ -99,7 +115,7 @@ def write_predictions(path: str | os.PathLike, structures: Sequence[Atoms], rows
 
     path = Path(path)
     by_index = {r["index"]: r for r in rows}
-    if path.suffix == ".csv":
+    if prediction_format(path) == "csv":
         with atomic_open(path, newline="") as fh:
             w = csv.writer(fh)
             w.writerow(
