@@ -121,6 +121,15 @@ def _positive(text: str) -> int:
     return value
 
 
+def _non_negative(text: str) -> int:
+    import argparse
+
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
 def add_parser(sub) -> None:
     """Register the ``make-data`` subcommand."""
     p = sub.add_parser(
@@ -139,8 +148,15 @@ def add_parser(sub) -> None:
         "peptide-ramachandran, peptide-minima, peptide-pure); default: "
         + ", ".join(f"{k} {v['n']}" for k, v in DEFAULTS.items()),
     )
-    p.add_argument("--seed", type=int, default=None, help="random seed (default per set)")
-    p.add_argument("--out", default=None, help="output extxyz file (default sample_data/data/)")
+    p.add_argument(
+        "--seed", type=_non_negative, default=None, help="random seed, 0 or more (default per set)"
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        help="output extxyz file, .extxyz or .xyz, compressed by a .xz, .gz or .bz2 ending "
+        "(default sample_data/data/)",
+    )
     p.add_argument("--chunk", type=_positive, default=20, help="jobs per checkpoint")
     p.add_argument(
         "--jobs",
@@ -245,12 +261,19 @@ def jobs(name: str, n: int, seed: int, minima_folder=MINIMA):
 
 def run(args) -> int:
     """Generate (or resume) one data set; returns the exit status."""
+    from muse_explore.errors import MuSEInputError
     from muse_explore.reference.generate import generate, summary_path
 
     d = DEFAULTS[args.set]
     n = args.n if args.n is not None else d["n"]
     seed = args.seed if args.seed is not None else d["seed"]
     out = Path(args.out or d["out"])
+    names = tuple(e + c for e in (".extxyz", ".xyz") for c in ("", ".xz", ".gz", ".bz2"))
+    if not out.name.lower().endswith(names):
+        raise MuSEInputError(
+            f"--out {out}: give an extxyz file name (.extxyz or .xyz, optionally .xz, .gz or "
+            ".bz2 after it)"
+        )
     if args.set in ("peptide", "peptide-lengths"):
         from muse_explore.reference.peptide_set import generate_peptide_set
 

@@ -45,6 +45,25 @@ def test_make_data_periodic_writes_labelled_cells_and_a_summary(tmp_path, one_th
         np.testing.assert_allclose(x.get_stress(), y.get_stress(), atol=1e-9)
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--out", "data.json"], "--out data.json: give an extxyz file name"),
+        (["--out", "data.xz"], "--out data.xz: give an extxyz file name"),
+        (["--seed", "-1"], "argument --seed: must be 0 or more, got -1"),
+        (["--n", "0"], "argument --n: must be at least 1, got 0"),
+    ],
+)
+def test_bad_arguments_are_named_before_any_work(tmp_path, capsys, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main(["make-data", "periodic", "--quiet", *args])
+    except SystemExit as exit_:  # argparse's own errors
+        code = exit_.code
+    assert code == 2 and message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("name", ["graphene", "scans"])
 def test_graphene_jobs_build_triples_and_scans(name):
     from muse_explore.cli.make_data import jobs
