@@ -312,6 +312,10 @@ class TrainConfig:
                 raise MuSEConfigError(f"{name} must be 'float32' or 'float64'")
         if self.num_threads is not None and self.num_threads < 1:
             raise MuSEConfigError("num_threads must be >= 1")
+        if self.seed < 0:  # NumPy's generators take none below zero
+            raise MuSEConfigError(f"seed must be 0 or more, got {self.seed}")
+        if self.data.split_seed is not None and self.data.split_seed < 0:
+            raise MuSEConfigError(f"data.split_seed must be 0 or more, got {self.data.split_seed}")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
             raise MuSEConfigError(f"device must be auto, cpu, cuda or cuda:N, got {self.device!r}")
         if self.data.augment_hops:
@@ -344,7 +348,9 @@ class TrainConfig:
         keeps it.
         """
         model = replace(self.model, seed=seed) if self.model.seed == self.seed else self.model
-        return replace(self, seed=seed, run_dir=seeded_run_dir(self.run_dir, seed), model=model)
+        out = replace(self, seed=seed, run_dir=seeded_run_dir(self.run_dir, seed), model=model)
+        out.check()
+        return out
 
     def to_dict(self) -> dict:
         """Plain-Python dictionary (what ``config.yaml`` in the run folder holds)."""
