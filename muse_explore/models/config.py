@@ -131,6 +131,8 @@ class MuSEConfig:
             raise MuSEConfigError(f"unpool must be one of {UNPOOL}, got {self.unpool!r}")
         if self.hidden < 2:
             raise MuSEConfigError(f"hidden must be at least 2, got {self.hidden}")
+        if self.seed is not None and not 0 <= self.seed < 2**63:
+            raise MuSEConfigError(f"seed must be in 0 .. 2**63 - 1 (or None), got {self.seed}")
         unknown = set(self.energy_shifts) - set(self.elements)
         if unknown:
             raise MuSEConfigError(f"energy_shifts for elements not in the model: {sorted(unknown)}")

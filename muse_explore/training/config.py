@@ -312,8 +312,8 @@ class TrainConfig:
                 raise MuSEConfigError(f"{name} must be 'float32' or 'float64'")
         if self.num_threads is not None and self.num_threads < 1:
             raise MuSEConfigError("num_threads must be >= 1")
-        if self.seed < 0:  # NumPy's generators take none below zero
-            raise MuSEConfigError(f"seed must be 0 or more, got {self.seed}")
+        if not 0 <= self.seed < 2**63:  # NumPy takes none below zero, torch none above
+            raise MuSEConfigError(f"seed must be in 0 .. 2**63 - 1, got {self.seed}")
         if self.data.split_seed is not None and self.data.split_seed < 0:
             raise MuSEConfigError(f"data.split_seed must be 0 or more, got {self.data.split_seed}")
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):

@@ -76,6 +76,8 @@ def test_backbone_only_forgets_the_down_pass_with_the_coarse_levels():
         ({"levels": [{"cutoff": 5.0}], "sigma": [1.0]}, "per-level lists go with levels given"),
         ({"unpool": "copy"}, r"unpool must be one of \('member', 'share'\)"),
         ({"mass_weighted": 1}, "mass_weighted must be bool"),
+        ({"seed": -1}, r"seed must be in 0 .. 2\*\*63 - 1"),
+        ({"seed": 2**70}, r"seed must be in 0 .. 2\*\*63 - 1"),
     ],
 )
 def test_invalid_configs_name_the_field(kwargs, message):
