@@ -53,6 +53,14 @@ class AssignmentViewer(widgets.VBox):
         if not 1 <= int(level) <= self.model.levels:
             raise ValueError(f"level must be in 1..{self.model.levels}, got {level}")
         self.frames = [frames] if isinstance(frames, Atoms) else list(frames)
+        first = self.frames[0].get_chemical_symbols()
+        for k, frame in enumerate(self.frames[1:], start=1):
+            if frame.get_chemical_symbols() != first:
+                raise ValueError(
+                    f"trajectory frame {k} is {frame.get_chemical_formula()} ({len(frame)} atoms) "
+                    f"where frame 0 is {self.frames[0].get_chemical_formula()} "
+                    f"({len(first)} atoms): a trajectory keeps its atoms, in one order"
+                )
         self._cache: dict[int, Snapshot] = {}
         self._syncing = False  # set while a level change moves the σ slider to that level's σ
         self.picked_atom: int | None = None

@@ -55,6 +55,8 @@ class InfluenceMap(widgets.VBox):
         first = len(atoms) - 1 if atom is None else int(atom)
         if not 0 <= first < len(atoms):
             raise ValueError(f"atom must be in 0..{len(atoms) - 1}, got {atom}")
+        if kind not in ("hessian", "energy"):
+            raise ValueError(f"kind must be 'hessian' or 'energy', got {kind!r}")
         self.atom = labelled(
             widgets.IntSlider(
                 value=first, min=0, max=len(atoms) - 1, description="atom",

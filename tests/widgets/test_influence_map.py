@@ -35,6 +35,14 @@ def test_weak_long_range_couplings_are_coloured_and_zeros_are_not(model):
     assert "log colour scale" in im.info.value
 
 
+def test_a_bad_atom_or_kind_is_named(model):
+    far = benzene_on_graphene(8.0, rings=1)
+    with pytest.raises(ValueError, match=r"atom must be in 0..47, got 48"):
+        widgets.show_influence(model=model, atoms=far, atom=48)
+    with pytest.raises(ValueError, match="kind must be 'hessian' or 'energy', got 'forces'"):
+        widgets.show_influence(model=model, atoms=far, kind="forces")
+
+
 def test_the_colour_bar_spans_the_scale(model):
     far = benzene_on_graphene(8.0, rings=1)
     im = widgets.show_influence(model=model, atoms=far)
