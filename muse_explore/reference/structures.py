@@ -93,6 +93,8 @@ def graphene_sheet(
     nx: int = 4, ny: int = 4, *, vacuum: float = 10.0, a: float = np.sqrt(3) * CC_BOND
 ) -> Atoms:
     """Periodic graphene (pbc in x and y; ``vacuum`` Å above and below) with nx × ny cells."""
+    if int(nx) < 1 or int(ny) < 1:
+        raise ValueError(f"graphene_sheet needs at least one cell each way, got {nx} × {ny}")
     sheet = graphene(formula="C2", a=a, size=(nx, ny, 1), vacuum=vacuum)
     sheet.pbc = (True, True, False)
     return sheet
@@ -113,8 +115,22 @@ def place_molecule(
     substrate centroid plus ``offset``; it is first laid flat (its plane normal along z),
     rotated by ``rotation`` degrees about z and tilted by ``tilt`` degrees about x.
     Returns substrate + molecule, keeping the substrate's cell and periodicity.
+
+    Raises:
+        ValueError: an unknown molecule name, or a height that is not a positive number.
     """
-    mol = molecule(mol) if isinstance(mol, str) else mol.copy()
+    if not (np.isfinite(height) and height > 0):
+        raise ValueError(f"height must be a positive number of Å above the substrate, got {height}")
+    if isinstance(mol, str):
+        try:
+            mol = molecule(mol)
+        except KeyError:
+            raise ValueError(
+                f"unknown molecule {mol!r}: give an Atoms or a name from ASE's g2 collection "
+                "(ase.collections.g2.names), such as 'H2O', 'C6H6' or 'CH3CONH2'"
+            ) from None
+    else:
+        mol = mol.copy()
     mol.positions -= mol.positions.mean(0)
     if len(mol) >= 3:
         _, _, vt = np.linalg.svd(mol.positions)

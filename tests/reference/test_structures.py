@@ -57,6 +57,20 @@ def test_place_molecule_height_offset_and_periodic_substrate():
     )
 
 
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: place_molecule("XYZ", graphene_flake(1), 3.0), "unknown molecule 'XYZ'"),
+        (lambda: place_molecule("H2O", graphene_flake(1), 0.0), "height must be a positive"),
+        (lambda: benzene_on_graphene(float("nan")), "height must be a positive number"),
+        (lambda: graphene_sheet(0, 2), "at least one cell each way, got 0 × 2"),
+    ],
+)
+def test_bad_structure_requests_are_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
 def test_demo_structure():
     atoms = benzene_on_graphene(3.4)
     assert len(atoms) == 84
