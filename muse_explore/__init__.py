@@ -32,6 +32,7 @@ _LAZY = {
     "MuSEConfig": "muse_explore.models",
     "load_model": "muse_explore.models",
     "from_mace": "muse_explore.models.from_mace",
+    "register_backbone": "muse_explore.backbones",
     "list_pretrained": "muse_explore.pretrained",
     "load_pretrained": "muse_explore.pretrained",
 }
@@ -92,4 +93,5 @@ __all__ = [
     "list_pretrained",
     "load_model",
     "load_pretrained",
+    "register_backbone",
 ]

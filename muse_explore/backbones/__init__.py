@@ -12,6 +12,39 @@ from muse_explore.errors import MuSEConfigError
 #: num_interactions, **specific)``: the atom level gets the atomic numbers of its species (in
 #: species order), coarse levels None.
 BACKBONES: dict[str, type[Backbone]] = {"painn": PaiNN, "mace": MACE, "so3krates": SO3krates}
+#: The backbones that ship with muse_explore (their names cannot be taken by another class).
+BUILT_IN = tuple(BACKBONES)
+
+
+def register_backbone(name: str, cls: type[Backbone]) -> None:
+    """Make ``cls`` a backbone that MuSE builds by ``name`` at every level.
+
+    After it, ``mx.build_model(backbone=name, ...)`` builds models on it, and model files
+    saved with it load (register it again in a new process before ``mx.load_model``).
+    Registering a name again replaces its class (a notebook cell run twice), except for the
+    built-in backbones. See docs/backbones.md, "Your own backbone".
+
+    Raises:
+        MuSEConfigError: a name that is not a word, a built-in name, a class that is not a
+            :class:`Backbone` subclass, one with abstract methods left, or a constructor
+            without the contract's hyperparameters (``hidden``, ``num_interactions``).
+    """
+    import inspect
+
+    if not isinstance(name, str) or not name.replace("-", "_").isidentifier():
+        raise MuSEConfigError(f"a backbone name is a word such as 'cfconv', got {name!r}")
+    if name in BUILT_IN and BACKBONES[name] is not cls:
+        raise MuSEConfigError(f"{name!r} is a built-in backbone; give yours another name")
+    if not (isinstance(cls, type) and issubclass(cls, Backbone)):
+        raise MuSEConfigError(
+            f"register_backbone({name!r}, ...): {cls!r} is not a subclass of "
+            "muse_explore.backbones.Backbone"
+        )
+    if inspect.isabstract(cls):
+        missing = ", ".join(sorted(cls.__abstractmethods__))
+        raise MuSEConfigError(f"backbone {name!r} ({cls.__name__}) does not implement {missing}")
+    _check_hyperparameters(name, cls)
+    BACKBONES[name] = cls
 
 
 def build_backbone(
@@ -22,24 +55,27 @@ def build_backbone(
         cls = BACKBONES[name]
     except KeyError:
         raise MuSEConfigError(
-            f"unknown backbone {name!r}; available: {', '.join(sorted(BACKBONES))}"
+            f"unknown backbone {name!r}; available: {', '.join(sorted(BACKBONES))} (a backbone "
+            "of your own: mx.register_backbone(name, cls) first, also before loading its model "
+            "files)"
         ) from None
-    missing = [k for k in Backbone.HYPERPARAMETERS if k not in _keywords(cls)]
-    if missing:
-        raise MuSEConfigError(
-            f"backbone {name!r} breaks the contract: its constructor takes no "
-            f"{', '.join(missing)} (every backbone takes {', '.join(Backbone.HYPERPARAMETERS)})"
-        )
+    _check_hyperparameters(name, cls)
     try:
         return cls(atomic_numbers, cutoff, **kwargs)
     except TypeError as err:
         raise MuSEConfigError(f"bad hyperparameters for backbone {name!r}: {err}") from None
 
 
-def _keywords(cls) -> set[str]:
+def _check_hyperparameters(name: str, cls) -> None:
     import inspect
 
-    return set(inspect.signature(cls.__init__).parameters)
+    keywords = set(inspect.signature(cls.__init__).parameters)
+    missing = [k for k in Backbone.HYPERPARAMETERS if k not in keywords]
+    if missing:
+        raise MuSEConfigError(
+            f"backbone {name!r} breaks the contract: its constructor takes no "
+            f"{', '.join(missing)} (every backbone takes {', '.join(Backbone.HYPERPARAMETERS)})"
+        )
 
 
 __all__ = [
@@ -51,4 +87,5 @@ __all__ = [
     "PaiNN",
     "SO3krates",
     "build_backbone",
+    "register_backbone",
 ]

@@ -1,0 +1,136 @@
+"""docs/backbones.md, "Your own backbone": its example runs as written, registers, and passes
+the same checks as the built-in backbones, alone and inside MuSE."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from ase.build import molecule
+
+import muse_explore as mx
+from muse_explore import testing as T
+from muse_explore.backbones import BACKBONES, Backbone, build_backbone
+from muse_explore.errors import MuSEConfigError, MuSEFileError
+from muse_explore.reference import graphene_flake, place_molecule
+
+from ..training.conftest import small_config
+from .test_contract import (
+    test_a_node_of_weight_two_sends_what_two_nodes_of_weight_one_send as weight_two_check,
+)
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "backbones.md"
+
+
+@pytest.fixture(scope="module")
+def example():
+    (code,) = [b for b in re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
+               if "register_backbone" in b]  # fmt: skip
+    ns = {}
+    exec(compile(code, str(DOC), "exec"), ns)
+    yield ns
+    BACKBONES.pop("cfconv", None)
+
+
+@pytest.fixture(params=[{"levels": 0}, {"levels": 2}, {"levels": 2, "unpool": "share",
+                                                       "mass_weighted": True}],
+                ids=["alone", "MuSE", "MuSE-share-weighted"])  # fmt: skip
+def calc(request, example):
+    model = mx.build_model(backbone="cfconv", hidden=16, seed=3, **request.param)
+    return mx.MuSECalculator(model, dtype="float64")
+
+
+def test_the_example_builds_muse_on_its_backbone(example):
+    model = example["model"]
+    assert model.levels == 2 and all(isinstance(b, example["CFConv"]) for b in model.backbones)
+    atoms = place_molecule("C6H6", graphene_flake(2), 8.0)
+    atoms.calc = example["calc"]
+    scales = atoms.calc.get_property("scale_energies", atoms)
+    assert scales.shape == (3,) and np.isclose(scales.sum(), atoms.get_potential_energy())
+    n = len(graphene_flake(2))
+    base = mx.MuSECalculator(model.backbone_only(), dtype="float64")
+    assert abs(T.interaction_energy(base, atoms, n)) < 1e-10  # blind beyond its cutoff
+    assert abs(T.interaction_energy(atoms.calc, atoms, n)) > 1e-6  # MuSE is not
+
+
+def test_messages_are_linear_in_the_edge_weight(example):
+    weight_two_check("cfconv")
+
+
+def test_invariance_and_permutations(calc, water_on_coronene):
+    T.assert_invariance(calc, water_on_coronene)
+    T.assert_permutation_invariant(calc, place_molecule("C6H6", graphene_flake(2), 3.4))
+
+
+def test_forces_and_hessian_from_autograd_match_finite_differences(calc, water_on_coronene):
+    T.assert_forces_match_finite_differences(calc, water_on_coronene, indices=[0, 20, 36, 38])
+    T.assert_hessian_matches_finite_differences(calc, molecule("C6H6"))
+
+
+def test_smooth_through_every_cutoff(calc):
+    flake, mol = graphene_flake(1), molecule("H2O")
+    a = T.rattle(place_molecule(mol, flake, 2.6, offset=(0.4, 0.3), tilt=20), 0.03, seed=1)
+    b = T.rattle(place_molecule(mol, flake, 26.0, offset=(0.4, 0.3), tilt=20), 0.03, seed=2)
+    T.assert_smooth_path(calc, T.interpolate(a, b, 801))
+
+
+def test_batches_and_bad_input(calc, benzene, periodic_sheet, water_on_coronene):
+    T.assert_batch_consistent(calc.model, [benzene, periodic_sheet, water_on_coronene])
+    T.assert_bad_input_errors(calc)
+
+
+def test_model_files_load_where_the_backbone_is_registered(example, tmp_path, benzene):
+    model, path = example["model"], tmp_path / "cfconv.pt"
+    model.save(path)
+    energies = []
+    for m in (model, mx.load_model(path)):
+        atoms = benzene.copy()
+        atoms.calc = mx.MuSECalculator(m, dtype="float64")
+        energies.append(atoms.get_potential_energy())
+    assert energies[0] == energies[1]
+    cls = BACKBONES.pop("cfconv")
+    try:
+        with pytest.raises(MuSEFileError, match=r"unknown backbone 'cfconv'.*register_backbone"):
+            mx.load_model(path)
+    finally:
+        mx.register_backbone("cfconv", cls)
+
+
+def test_it_trains(example, tmp_path):
+    from muse_explore.training import TrainConfig, Trainer
+
+    cfg = small_config(tmp_path / "run", optim__epochs=1)
+    cfg["model"] |= {"backbone": "cfconv", "levels": 1}
+    trainer = Trainer(TrainConfig.from_dict(cfg), progress=False)
+    trainer.fit()
+    trained = mx.load_model(tmp_path / "run" / "best_model.pt")
+    assert isinstance(trained.backbones[0], example["CFConv"])
+
+
+def test_registration_is_checked(example):
+    cls = example["CFConv"]
+
+    class Partial(Backbone):
+        def embed_atoms(self, species):
+            raise NotImplementedError
+
+    class Narrow(cls):
+        def __init__(self, atomic_numbers, cutoff, *, width=8):
+            super().__init__(atomic_numbers, cutoff, hidden=width, num_interactions=1)
+
+    cases = [
+        (("painn", cls), "'painn' is a built-in backbone"),
+        (("my backbone", cls), "a backbone name is a word"),
+        (("plain", torch.nn.Linear), "is not a subclass of muse_explore.backbones.Backbone"),
+        (("partial", Partial), "does not implement embed_coarse, interact, readout"),
+        (("narrow", Narrow), "'narrow' breaks the contract.*hidden, num_interactions"),
+    ]
+    for args, message in cases:
+        with pytest.raises(MuSEConfigError, match=message):
+            mx.register_backbone(*args)
+        assert args[0] not in BACKBONES or args[0] == "painn"
+    mx.register_backbone("cfconv", cls)  # again, as a notebook cell run twice does
+    assert build_backbone("cfconv", [1, 6], 5.0, hidden=8, num_interactions=1).scalar_dim == 8
+    with pytest.raises(MuSEConfigError, match=r"unknown backbone 'nope'.*register_backbone"):
+        mx.build_model(backbone="nope")
