@@ -14,6 +14,10 @@ from muse_explore.errors import MuSEConfigError
 BACKBONES: dict[str, type[Backbone]] = {"painn": PaiNN, "mace": MACE, "so3krates": SO3krates}
 #: The backbones that ship with muse_explore (their names cannot be taken by another class).
 BUILT_IN = tuple(BACKBONES)
+#: Environment variable: modules (comma-separated) that register backbones of their own,
+#: imported when a backbone name is not registered. This is how ``muse-explore`` commands
+#: (train, evaluate, hessian, export, torchrun) find a backbone of yours.
+MODULES_ENV = "MUSE_EXPLORE_BACKBONES"
 
 
 def register_backbone(name: str, cls: type[Backbone]) -> None:
@@ -32,9 +36,15 @@ def register_backbone(name: str, cls: type[Backbone]) -> None:
     import inspect
 
     if not isinstance(name, str) or not name.replace("-", "_").isidentifier():
-        raise MuSEConfigError(f"a backbone name is a word such as 'cfconv', got {name!r}")
-    if name in BUILT_IN and BACKBONES[name] is not cls:
-        raise MuSEConfigError(f"{name!r} is a built-in backbone; give yours another name")
+        raise MuSEConfigError(
+            "a backbone name is letters, digits, '_' and '-', not starting with a digit, such "
+            f"as 'cfconv'; got {name!r}"
+        )
+    if name.lower() in BUILT_IN and BACKBONES.get(name) is not cls:
+        raise MuSEConfigError(
+            f"{name!r} is (or differs only in case from) a built-in backbone; give yours "
+            "another name"
+        )
     if not (isinstance(cls, type) and issubclass(cls, Backbone)):
         raise MuSEConfigError(
             f"register_backbone({name!r}, ...): {cls!r} is not a subclass of "
@@ -51,13 +61,15 @@ def build_backbone(
     name: str, atomic_numbers: list[int] | None, cutoff: float, **kwargs
 ) -> Backbone:
     """Instantiate a registered backbone for one level."""
+    if name not in BACKBONES:
+        _import_registering_modules()
     try:
         cls = BACKBONES[name]
     except KeyError:
         raise MuSEConfigError(
             f"unknown backbone {name!r}; available: {', '.join(sorted(BACKBONES))} (a backbone "
             "of your own: mx.register_backbone(name, cls) first, also before loading its model "
-            "files)"
+            f"files; for muse-explore commands, name the module that registers it in {MODULES_ENV})"
         ) from None
     _check_hyperparameters(name, cls)
     try:
@@ -66,11 +78,27 @@ def build_backbone(
         raise MuSEConfigError(f"bad hyperparameters for backbone {name!r}: {err}") from None
 
 
+def _import_registering_modules() -> None:
+    """Import the modules that :data:`MODULES_ENV` names (each registers its backbones)."""
+    import importlib
+    import os
+
+    for module in filter(None, (m.strip() for m in os.environ.get(MODULES_ENV, "").split(","))):
+        try:
+            importlib.import_module(module)
+        except ImportError as err:
+            raise MuSEConfigError(
+                f"{MODULES_ENV}={os.environ[MODULES_ENV]!r}: cannot import {module!r} ({err})"
+            ) from None
+
+
 def _check_hyperparameters(name: str, cls) -> None:
     import inspect
 
-    keywords = set(inspect.signature(cls.__init__).parameters)
-    missing = [k for k in Backbone.HYPERPARAMETERS if k not in keywords]
+    parameters = inspect.signature(cls.__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return  # **kwargs: a wrapper that passes them on (its parent is checked when built)
+    missing = [k for k in Backbone.HYPERPARAMETERS if k not in parameters]
     if missing:
         raise MuSEConfigError(
             f"backbone {name!r} breaks the contract: its constructor takes no "

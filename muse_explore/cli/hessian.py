@@ -11,8 +11,8 @@ def add_parser(sub) -> None:
         description="Hessian of a structure (any file ASE reads) by autograd of the model's "
         "energy, in eV/Å², over all atoms or the chosen ones (the others held fixed, as ASE's "
         "FixAtoms with Vibrations), and its harmonic frequencies in cm⁻¹. MODEL is a "
-        "pretrained name or a model file. --reference adds GFN2-xTB's Hessian by finite "
-        "differences (needs the [reference] extra).",
+        "pretrained name, a model file or a training checkpoint. --reference adds GFN2-xTB's "
+        "Hessian by finite differences (needs the [reference] extra).",
     )
     p.add_argument(
         "model",
@@ -113,18 +113,19 @@ def run(args) -> int:
         )
     if args.out:
         with atomic_path(Path(args.out)) as tmp:
-            with open(tmp, "wb") as fh:
-                if suffix == ".npy":
+            if suffix == ".npy":
+                with open(tmp, "wb") as fh:
                     np.save(fh, h)
-                else:
-                    over = "all atoms" if idx is None else f"atoms {args.atoms}"
-                    np.savetxt(
-                        fh,
-                        h,
-                        fmt="%.10e",
-                        delimiter="," if suffix == ".csv" else " ",
-                        header=f"Hessian of {args.structure} over {over} ({3 * m}x{3 * m}, eV/A^2;"
-                        " rows and columns x, y, z of each atom in turn)",
-                    )
+            else:
+                over = "all atoms" if idx is None else f"atoms {args.atoms}"
+                np.savetxt(
+                    tmp,
+                    h,
+                    fmt="%.10e",
+                    delimiter="," if suffix == ".csv" else " ",
+                    header=f"Hessian of {args.structure} over {over} ({3 * m}x{3 * m}, eV/A^2; "
+                    "rows and columns x, y, z of each atom in turn)",
+                    encoding="utf-8",  # the file name may be any text; NumPy's default is latin-1
+                )
         print(f"wrote {args.out}")
     return 0

@@ -30,14 +30,23 @@ def load_model(path: str | os.PathLike, *, map_location: str | torch.device = "c
     path = Path(path)
     if not path.is_file():
         raise MuSEFileError(f"no model file at {path}")
+    return model_from_payload(read_payload(path, map_location=map_location), path, map_location)
+
+
+def read_payload(path: Path, *, map_location: str | torch.device = "cpu"):
+    """What ``torch.load`` reads from a model file or checkpoint (tensors and plain data only)."""
     try:
-        payload = torch.load(path, map_location=map_location, weights_only=True)
+        return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises many types for truncated/corrupt archives
         # torch's own text suggests weights_only=False (arbitrary code execution): not repeated
         raise MuSEFileError(
             f"{path} is not a readable muse_explore model file (corrupt or truncated, or not a "
             f"model file): torch.load failed with {type(err).__name__}"
         ) from None
+
+
+def model_from_payload(payload, path: Path, map_location: str | torch.device = "cpu"):
+    """The model of a model file's payload (:func:`read_payload`); ``path`` names it in errors."""
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise MuSEFileError(f"{path} is not a muse_explore model file (no '{FORMAT}' header)")
     if payload.get("format_version", 0) > FORMAT_VERSION:

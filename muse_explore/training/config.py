@@ -304,6 +304,11 @@ class TrainConfig:
 
     def check(self) -> None:
         """Validate every section, the model included (builds its :class:`MuSEConfig`)."""
+        for section in ("data", "loss", "optim"):  # configs built in Python skip _coerce
+            for f in fields(getattr(self, section)):
+                value = getattr(getattr(self, section), f.name)
+                if isinstance(value, float):
+                    _finite(value, f"{section}.{f.name}")
         self.data.check()
         self.loss.check()
         self.optim.check()

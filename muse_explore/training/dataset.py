@@ -88,8 +88,15 @@ def _check_frame(path: Path, i: int, atoms: Atoms, results: dict) -> None:
             f"{path}: structure {i} has non-finite forces on atom {bad[0]} "
             f"({forces[bad[0]].tolist()}; {bad.size} atom(s) affected)"
         )
-    if "stress" in results and not np.isfinite(np.asarray(results["stress"], float)).all():
-        raise MuSEFileError(f"{path}: structure {i} has a non-finite stress")
+    if "stress" in results:
+        stress = np.asarray(results["stress"], dtype=float)
+        if stress.shape not in ((6,), (3, 3)):
+            raise MuSEFileError(
+                f"{path}: structure {i} has a stress of shape {stress.shape} (6 Voigt components "
+                "or 3 × 3 wanted)"
+            )
+        if not np.isfinite(stress).all():
+            raise MuSEFileError(f"{path}: structure {i} has a non-finite stress")
 
 
 def _read_frames(path: Path):

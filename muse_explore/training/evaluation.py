@@ -24,28 +24,31 @@ def load_for_evaluation(path: str | os.PathLike) -> MuSE:
     """A model from a model file (``best_model.pt``) or a training checkpoint (EMA weights)."""
     from torch.optim.swa_utils import AveragedModel
 
+    from muse_explore.errors import MuSEConfigError
     from muse_explore.models.serialization import FORMAT as MODEL_FORMAT
-    from muse_explore.models.serialization import load_model
+    from muse_explore.models.serialization import model_from_payload, read_payload
     from muse_explore.training.checkpoint import FORMAT as CKPT_FORMAT
     from muse_explore.training.checkpoint import checkpoint_model_config
 
     path = Path(path)
     if not path.is_file():
         raise MuSEFileError(f"no model or checkpoint at {path}")
-    try:
-        head = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # noqa: BLE001 - let load_model word the error
-        return load_model(path)
+    head = read_payload(path)  # read once: a model file is rebuilt from what was read
     if isinstance(head, dict) and head.get("format") == CKPT_FORMAT:
-        model = MuSE(checkpoint_model_config(head))
-        if head.get("ema") is not None:
-            ema = AveragedModel(model, use_buffers=True)
-            ema.load_state_dict(head["ema"])
-            return ema.module
-        model.load_state_dict(head["model"])
+        try:
+            model = MuSE(checkpoint_model_config(head))
+            if head.get("ema") is not None:
+                ema = AveragedModel(model, use_buffers=True)
+                ema.load_state_dict(head["ema"])
+                return ema.module
+            model.load_state_dict(head["model"])
+        except (KeyError, TypeError, RuntimeError, MuSEConfigError) as err:
+            raise MuSEFileError(
+                f"{path}: a checkpoint this model code cannot rebuild: {err}"
+            ) from None
         return model
     if isinstance(head, dict) and head.get("format") == MODEL_FORMAT:
-        return load_model(path)
+        return model_from_payload(head, path)
     raise MuSEFileError(f"{path} is neither a muse_explore model file nor a checkpoint")
 
 
@@ -88,7 +91,9 @@ def format_metrics(metrics: dict) -> str:
 
 
 #: Names ``write_predictions`` writes: a CSV table, or extxyz (plain or compressed).
-PREDICTION_SUFFIXES = (".csv", ".extxyz", ".xyz", ".extxyz.xz", ".extxyz.gz", ".xyz.xz", ".xyz.gz")
+PREDICTION_SUFFIXES = (".csv",) + tuple(
+    e + c for e in (".extxyz", ".xyz") for c in ("", ".xz", ".gz", ".bz2")
+)
 
 
 def prediction_format(path: str | os.PathLike) -> str:

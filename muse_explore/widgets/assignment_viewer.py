@@ -53,6 +53,8 @@ class AssignmentViewer(widgets.VBox):
         if not 1 <= int(level) <= self.model.levels:
             raise ValueError(f"level must be in 1..{self.model.levels}, got {level}")
         self.frames = [frames] if isinstance(frames, Atoms) else list(frames)
+        if not self.frames:
+            raise ValueError("the trajectory is empty")
         first = self.frames[0].get_chemical_symbols()
         for k, frame in enumerate(self.frames[1:], start=1):
             if frame.get_chemical_symbols() != first:

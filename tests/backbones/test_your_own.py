@@ -19,6 +19,7 @@ from ..training.conftest import small_config
 from .test_contract import (
     test_a_node_of_weight_two_sends_what_two_nodes_of_weight_one_send as weight_two_check,
 )
+from .test_contract import test_unit_edge_weights_change_nothing as unit_weight_check
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "backbones.md"
 
@@ -56,16 +57,42 @@ def test_the_example_builds_muse_on_its_backbone(example):
 
 def test_messages_are_linear_in_the_edge_weight(example):
     weight_two_check("cfconv")
+    unit_weight_check("cfconv")
 
 
-def test_invariance_and_permutations(calc, water_on_coronene):
+def test_invariance_and_permutations(calc, water_on_coronene, periodic_sheet):
     T.assert_invariance(calc, water_on_coronene)
+    T.assert_invariance(calc, periodic_sheet)
     T.assert_permutation_invariant(calc, place_molecule("C6H6", graphene_flake(2), 3.4))
 
 
-def test_forces_and_hessian_from_autograd_match_finite_differences(calc, water_on_coronene):
+def test_forces_stress_and_hessian_match_finite_differences(
+    calc, water_on_coronene, periodic_sheet
+):
     T.assert_forces_match_finite_differences(calc, water_on_coronene, indices=[0, 20, 36, 38])
+    T.assert_forces_match_finite_differences(calc, periodic_sheet, indices=[0, 13, 32, 33, 34])
+    T.assert_stress_matches_finite_differences(calc, periodic_sheet)
     T.assert_hessian_matches_finite_differences(calc, molecule("C6H6"))
+
+
+def test_extensive(calc, benzene):
+    from muse_explore.reference import graphene_sheet
+
+    T.assert_extensive(calc, benzene, T.rattle(graphene_flake(1), 0.03, seed=4), separation=60.0)
+    T.assert_supercell_extensive(calc, T.rattle(graphene_sheet(4, 4), 0.03, seed=5))
+
+
+def test_reach(example):
+    """Alone it feels nothing beyond its cutoff; inside MuSE it does, up to the model's reach."""
+    flake, mol = graphene_flake(2), molecule("C6H6")
+    n = len(flake)
+    muse = mx.MuSECalculator(mx.build_model(backbone="cfconv", levels=2, hidden=16, seed=3))
+    base = mx.MuSECalculator(muse.model.backbone_only())
+    for height in (6.0, 10.0, 16.0):
+        complex_ = place_molecule(mol, flake, height)
+        assert abs(T.interaction_energy(base, complex_, n)) < 1e-10
+        assert abs(T.interaction_energy(muse, complex_, n)) > 1e-6, f"MuSE blind at {height} Å"
+    assert abs(T.interaction_energy(muse, place_molecule(mol, flake, 30.0), n)) < 1e-10
 
 
 def test_smooth_through_every_cutoff(calc):
@@ -120,8 +147,10 @@ def test_registration_is_checked(example):
             super().__init__(atomic_numbers, cutoff, hidden=width, num_interactions=1)
 
     cases = [
-        (("painn", cls), "'painn' is a built-in backbone"),
-        (("my backbone", cls), "a backbone name is a word"),
+        (("painn", cls), "'painn' is .* a built-in backbone"),
+        (("PaiNN", cls), "'PaiNN' is .*differs only in case.* a built-in backbone"),
+        (("my backbone", cls), "letters, digits, '_' and '-', not starting with a digit"),
+        (("3dnet", cls), "not starting with a digit"),
         (("plain", torch.nn.Linear), "is not a subclass of muse_explore.backbones.Backbone"),
         (("partial", Partial), "does not implement embed_coarse, interact, readout"),
         (("narrow", Narrow), "'narrow' breaks the contract.*hidden, num_interactions"),
@@ -130,7 +159,49 @@ def test_registration_is_checked(example):
         with pytest.raises(MuSEConfigError, match=message):
             mx.register_backbone(*args)
         assert args[0] not in BACKBONES or args[0] == "painn"
+    assert BACKBONES["painn"] is not cls
     mx.register_backbone("cfconv", cls)  # again, as a notebook cell run twice does
     assert build_backbone("cfconv", [1, 6], 5.0, hidden=8, num_interactions=1).scalar_dim == 8
     with pytest.raises(MuSEConfigError, match=r"unknown backbone 'nope'.*register_backbone"):
         mx.build_model(backbone="nope")
+
+
+MODULE = """
+import muse_explore as mx
+from muse_explore.backbones import PaiNN
+
+
+class WrappedPaiNN(PaiNN):
+    def __init__(self, *args, **kwargs):  # a wrapper: the hyperparameters pass through
+        super().__init__(*args, **kwargs)
+
+
+mx.register_backbone("wrapped-painn", WrappedPaiNN)
+"""
+
+
+def test_commands_find_a_backbone_through_the_environment(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from ase.io import write
+
+    from muse_explore.cli.main import main
+
+    (tmp_path / "my_backbones_for_test.py").write_text(MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("MUSE_EXPLORE_BACKBONES", "my_backbones_for_test")
+    try:
+        model = mx.build_model(backbone="wrapped-painn", levels=1, hidden=8, seed=0)
+        model.save(tmp_path / "m.pt")
+        write(tmp_path / "water.xyz", molecule("H2O"))
+        BACKBONES.pop("wrapped-painn")  # a fresh process: nothing registered yet
+        sys.modules.pop("my_backbones_for_test")
+        assert main(["hessian", str(tmp_path / "m.pt"), str(tmp_path / "water.xyz")]) == 0
+        assert "frequencies" in capsys.readouterr().out
+        assert type(mx.load_model(tmp_path / "m.pt").backbones[0]).__name__ == "WrappedPaiNN"
+        monkeypatch.setenv("MUSE_EXPLORE_BACKBONES", "no_such_module_here")
+        with pytest.raises(MuSEConfigError, match="cannot import 'no_such_module_here'"):
+            mx.build_model(backbone="still-unknown")
+    finally:
+        BACKBONES.pop("wrapped-painn", None)
+        sys.modules.pop("my_backbones_for_test", None)

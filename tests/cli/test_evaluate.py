@@ -15,7 +15,7 @@ def test_a_pretrained_model_by_name(capsys, tmp_path):
 def test_predictions_compressed_or_refused_by_name(capsys, tmp_path):
     import ase.io
 
-    out = tmp_path / "pred.extxyz.xz"
+    out = tmp_path / "pred.extxyz.bz2"
     assert (
         main(["evaluate", "painn-graphene", str(SCANS), "--select", "scan=3", "--out", str(out)])
         == 0

@@ -37,10 +37,12 @@ def test_hessian_command_writes_text(tmp_path, capsys, suffix):
     model = mx.build_model(levels=1, seed=0)
     model.save(tmp_path / "m.pt")
     write(tmp_path / "water.xyz", molecule("H2O"))
+    write(tmp_path / "вода.xyz", molecule("H2O"))  # the header names it: not latin-1
     out = tmp_path / f"h{suffix}"
-    args = ["hessian", str(tmp_path / "m.pt"), str(tmp_path / "water.xyz"), "--out", str(out)]
+    args = ["hessian", str(tmp_path / "m.pt"), str(tmp_path / "вода.xyz"), "--out", str(out)]
     assert main(args) == 0
-    assert out.read_text().startswith("# Hessian of ") and "(9x9, eV/A^2;" in out.read_text()
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Hessian of ") and "вода.xyz" in text and "(9x9, eV/A^2;" in text
     h = np.loadtxt(out, delimiter="," if suffix == ".csv" else None)
     calc = mx.MuSECalculator(mx.load_model(tmp_path / "m.pt"), dtype="float64")
     np.testing.assert_allclose(h, mx.hessian(calc, molecule("H2O")), rtol=1e-9, atol=1e-12)

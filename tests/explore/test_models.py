@@ -55,6 +55,15 @@ def test_a_training_checkpoint_gives_its_ema_weights(tmp_path, water_on_coronene
     assert abs(e - _energy(model, water_on_coronene)) > 1e-6
 
 
+def test_a_checkpoint_of_an_unknown_backbone_is_a_file_error(tmp_path):
+    model = small_model()
+    config = model.config.to_dict() | {"backbone": "not-registered"}
+    path = tmp_path / "last.pt"
+    save_checkpoint(path, {"model_config": config, "model": model.state_dict(), "ema": None})
+    with pytest.raises(MuSEFileError, match="last.pt: a checkpoint .* unknown backbone"):
+        resolve_model(path)
+
+
 def test_bad_specs_are_named(tmp_path):
     corrupt = tmp_path / "corrupt.pt"
     corrupt.write_bytes(b"not a torch file")

@@ -86,6 +86,15 @@ def test_bad_configs_name_the_key(tmp_path, over, message):
         TrainConfig.from_dict(d)
 
 
+def test_a_nan_set_in_python_is_refused_too(tmp_path):
+    from dataclasses import replace
+
+    cfg = TrainConfig.from_dict(small_config(tmp_path / "run"))
+    bad = replace(cfg, optim=replace(cfg.optim, lr=float("nan")))
+    with pytest.raises(MuSEConfigError, match="optim.lr must be a finite number, got nan"):
+        bad.check()
+
+
 def test_missing_sections_and_files(tmp_path):
     with pytest.raises(MuSEConfigError, match="missing required key 'data'"):
         TrainConfig.from_dict({"run_dir": "x", "model": {"elements": ["H"]}})

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import ase.io
 import numpy as np
 import pytest
@@ -123,6 +125,17 @@ def test_a_nan_or_infinite_label_is_refused_by_name(tmp_path, label, value, mess
     ase.io.write(path, frames)
     with pytest.raises(MuSEFileError, match=f"labels.extxyz: {message}"):
         ds.read_structures([path])
+
+
+def test_a_misshapen_stress_is_refused():
+    # extxyz refuses one when read; an ASE database or another reader may not
+    atoms = molecule("H2O")
+    results = {"energy": -1.0, "forces": np.zeros((3, 3)), "stress": np.zeros(4)}
+    with pytest.raises(MuSEFileError, match=r"x.db: structure 5 has a stress of shape \(4,\)"):
+        ds._check_frame(Path("x.db"), 5, atoms, results)
+    results["forces"] = np.zeros((2, 3))
+    with pytest.raises(MuSEFileError, match=r"forces of shape \(2, 3\) for 3 atoms"):
+        ds._check_frame(Path("x.db"), 5, atoms, results)
 
 
 def test_bad_files(tmp_path):

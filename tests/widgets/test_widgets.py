@@ -101,6 +101,8 @@ def test_trajectory_viewer_and_energy_against_frame(model):
     mixed = frames[:1] + [frames[1][-3:]]  # frame 1 is three atoms of the complex
     with pytest.raises(ValueError, match=r"trajectory frame 1 is .* where frame 0 is"):
         widgets.explore(model=model, trajectory=mixed)
+    with pytest.raises(ValueError, match="the trajectory is empty"):
+        widgets.AssignmentViewer(model, [])
 
 
 def test_energy_charts_are_complete_when_the_browser_first_draws_them(model, first_drawn):
