@@ -12,7 +12,7 @@ from muse_explore.calc.allocator import tune_cpu_allocator
 from muse_explore.calc.derivatives import hessian as _hessian
 from muse_explore.calc.evaluate import evaluate_many
 from muse_explore.calc.threads import apply_thread_default
-from muse_explore.errors import MuSEConfigError
+from muse_explore.errors import MuSEConfigError, MuSEInputError
 from muse_explore.models import MuSE
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -39,11 +39,8 @@ class MuSECalculator(Calculator):
 
     Args:
         model: a MuSE model (``mx.build_model`` / ``mx.load_model``), which is moved to
-            ``device`` and ``dtype`` in place; or a pretrained model's name, a model file
-            (``best_model.pt``, what ``muse-explore export`` or ``model.save`` wrote) or a
-            training checkpoint (its EMA weights), which is loaded. A corrupt file or one of
-            another kind is a ``MuSEFileError``, anything else a ``MuSEInputError`` naming what
-            was given.
+            ``device`` and ``dtype`` in place; anything else is a ``MuSEInputError`` that
+            points to ``mx.load_pretrained(name_or_path)`` for names and model files.
         dtype: ``"float64"`` (default; for tests, Hessians, finite differences) or ``"float32"``.
         device: ``None`` picks CUDA when present, else CPU. On CPU the calculator tunes
             glibc's allocator for speed (:mod:`muse_explore.calc.allocator`;
@@ -94,9 +91,11 @@ class MuSECalculator(Calculator):
         self.dtype = _DTYPES[dtype]
         self.device = _device(device)
         if not isinstance(model, MuSE):
-            from muse_explore.explore.models import resolve_model
-
-            model = resolve_model(model)  # a file, a pretrained name; else a clear error
+            raise MuSEInputError(
+                f"MuSECalculator takes a MuSE model (mx.build_model, mx.load_model), got "
+                f"{type(model).__name__}: for a pretrained model's name or a model file, "
+                "mx.load_pretrained(name_or_path) returns a ready calculator"
+            )
         if self.device.type == "cpu":
             tune_cpu_allocator()
             apply_thread_default()
