@@ -235,6 +235,37 @@ def assert_extensive(
     assert df < atol, f"forces on A change by {df:.3g} eV/Å when B is {separation} Å away"
 
 
+def assert_reach(
+    calc,
+    substrate: Atoms,
+    molecule: Atoms,
+    *,
+    heights: Sequence[float] = (6.0, 10.0, 16.0),
+    beyond: float = 30.0,
+    atol: float = 1e-10,
+    min_interaction: float = 1e-6,
+) -> None:
+    """MuSE sees what its backbone cannot: the molecule ``heights`` Å above the substrate.
+
+    The backbone alone (``calc.model.backbone_only()``) must give an interaction energy of
+    exactly zero at each height beyond its cutoff, MuSE one above ``min_interaction`` eV, and
+    both zero at ``beyond`` Å, past the model's reach.
+    """
+    from muse_explore.calc import MuSECalculator
+    from muse_explore.reference.structures import place_molecule
+
+    base = MuSECalculator(calc.model.backbone_only(), dtype="float64")
+    n = len(substrate)
+    for height in heights:
+        complex_ = place_molecule(molecule, substrate, height)
+        e_base = interaction_energy(base, complex_, n)
+        assert abs(e_base) < atol, f"the backbone alone feels {e_base:.3g} eV at {height} Å"
+        e = interaction_energy(calc, complex_, n)
+        assert abs(e) > min_interaction, f"MuSE blind at {height} Å ({e:.3g} eV)"
+    e = interaction_energy(calc, place_molecule(molecule, substrate, beyond), n)
+    assert abs(e) < atol, f"MuSE still feels {e:.3g} eV at {beyond} Å, past its reach"
+
+
 def assert_supercell_extensive(calc: Calculator, cell: Atoms, *, atol: float = 1e-6) -> None:
     """A periodic 2×1×1 supercell has twice the energy and the same forces per copy."""
     e1 = _fresh(cell, calc).get_potential_energy()

@@ -81,14 +81,7 @@ def test_bad_input_errors(calc):
 def test_reach(name):
     """The backbone alone feels nothing beyond its cutoff; MuSE does, up to its reach."""
     flake, mol = graphene_flake(2), molecule("C6H6")
-    n = len(flake)
-    muse = mx.MuSECalculator(small_model(name, 2))
-    base = mx.MuSECalculator(muse.model.backbone_only())
-    for height in (6.0, 10.0, 16.0):
-        complex_ = place_molecule(mol, flake, height)
-        assert abs(T.interaction_energy(base, complex_, n)) < 1e-10
-        assert abs(T.interaction_energy(muse, complex_, n)) > 1e-6, f"MuSE blind at {height} Å"
-    assert abs(T.interaction_energy(muse, place_molecule(mol, flake, 30.0), n)) < 1e-10
+    T.assert_reach(mx.MuSECalculator(small_model(name, 2)), flake, mol)
 
 
 def test_hard_assignment_is_caught_by_the_smoothness_check():

@@ -84,15 +84,8 @@ def test_extensive(calc, benzene):
 
 def test_reach(example):
     """Alone it feels nothing beyond its cutoff; inside MuSE it does, up to the model's reach."""
-    flake, mol = graphene_flake(2), molecule("C6H6")
-    n = len(flake)
     muse = mx.MuSECalculator(mx.build_model(backbone="cfconv", levels=2, hidden=16, seed=3))
-    base = mx.MuSECalculator(muse.model.backbone_only())
-    for height in (6.0, 10.0, 16.0):
-        complex_ = place_molecule(mol, flake, height)
-        assert abs(T.interaction_energy(base, complex_, n)) < 1e-10
-        assert abs(T.interaction_energy(muse, complex_, n)) > 1e-6, f"MuSE blind at {height} Å"
-    assert abs(T.interaction_energy(muse, place_molecule(mol, flake, 30.0), n)) < 1e-10
+    T.assert_reach(muse, graphene_flake(2), molecule("C6H6"))
 
 
 def test_smooth_through_every_cutoff(calc):
