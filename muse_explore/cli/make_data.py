@@ -262,14 +262,13 @@ def jobs(name: str, n: int, seed: int, minima_folder=MINIMA):
 def run(args) -> int:
     """Generate (or resume) one data set; returns the exit status."""
     from muse_explore.errors import MuSEInputError
-    from muse_explore.reference.generate import generate, summary_path
+    from muse_explore.reference.generate import EXTXYZ_NAMES, generate, summary_path
 
     d = DEFAULTS[args.set]
     n = args.n if args.n is not None else d["n"]
     seed = args.seed if args.seed is not None else d["seed"]
     out = Path(args.out or d["out"])
-    names = tuple(e + c for e in (".extxyz", ".xyz") for c in ("", ".xz", ".gz", ".bz2"))
-    if not out.name.lower().endswith(names):
+    if not out.name.lower().endswith(EXTXYZ_NAMES):
         raise MuSEInputError(
             f"--out {out}: give an extxyz file name (.extxyz or .xyz, optionally .xz, .gz or "
             ".bz2 after it)"

@@ -37,6 +37,8 @@ from muse_explore.errors import MuSEFileError
 from muse_explore.reference.xtb import gfn2_calculator, single_point
 
 _COMPRESSION = (".xz", ".gz", ".bz2")
+#: File name endings of extxyz files, plain or compressed, that ``ase.io`` reads and writes.
+EXTXYZ_NAMES = tuple(e + c for e in (".extxyz", ".xyz") for c in ("", *_COMPRESSION))
 
 
 def summary_path(out: Path) -> Path:

@@ -90,21 +90,18 @@ def format_metrics(metrics: dict) -> str:
     return "\n".join(lines)
 
 
-#: Names ``write_predictions`` writes: a CSV table, or extxyz (plain or compressed).
-PREDICTION_SUFFIXES = (".csv",) + tuple(
-    e + c for e in (".extxyz", ".xyz") for c in ("", ".xz", ".gz", ".bz2")
-)
-
-
 def prediction_format(path: str | os.PathLike) -> str:
     """``"csv"`` or ``"extxyz"`` from the name of a predictions file.
 
     Raises:
         MuSEInputError: for any other name (a ``.json`` once got extxyz text), naming it.
     """
+    from muse_explore.reference.generate import EXTXYZ_NAMES
+
+    suffixes = (".csv", *EXTXYZ_NAMES)  # a table, or the structures with predicted labels
     name = Path(path).name.lower()
-    if not name.endswith(PREDICTION_SUFFIXES):
-        raise MuSEInputError(f"{path}: a predictions file is {', '.join(PREDICTION_SUFFIXES)}")
+    if not name.endswith(suffixes):
+        raise MuSEInputError(f"{path}: a predictions file is {', '.join(suffixes)}")
     return "csv" if name.endswith(".csv") else "extxyz"
 
 
