@@ -47,3 +47,38 @@ def test_demo_output_in_the_docs_is_what_the_demo_prints(capsys):
     for line in shown.strip().splitlines():
         if line.strip():
             assert line.rstrip() in out, f"docs/api.md line not printed: {line!r}"
+
+
+def test_explorer_page_example_runs_as_written():
+    # docs/explorer.md's one code block, copied into a fresh notebook cell (it once used an
+    # `atoms` that nothing on the page defined)
+    from muse_explore.widgets import Explorer, ScanExplorer
+
+    page = (ROOT / "docs" / "explorer.md").read_text()
+    (code,) = re.findall(r"```python\n(.*?)```", page, flags=re.S)
+    lines = [  # keep what each call returns
+        f"_out{i} = {line}" if line.startswith("widgets.") else line
+        for i, line in enumerate(code.splitlines())
+    ]
+    ns = {}
+    exec(compile("\n".join(lines), "docs/explorer.md", "exec"), ns)
+    shown = [v for k, v in ns.items() if k.startswith("_out")]
+    assert [type(v) for v in shown] == [Explorer, ScanExplorer]
+
+
+def test_explorer_page_names_of_the_data_layer_import_from_it():
+    # each name that docs/explorer.md lists under `muse_explore.explore` imports from there
+    # (reference_curve and influence_colors once lived only in their submodules)
+    import importlib
+
+    import muse_explore.explore as layer
+
+    page = (ROOT / "docs" / "explorer.md").read_text()
+    section = page.split("* **`muse_explore.explore`**")[1].split("* **`muse_explore.widgets`**")[0]
+    names = []
+    for listed in re.findall(r"^  \* ((?:`[^`]+`(?:, )?)+):", section, flags=re.M):
+        names += [re.match(r"[A-Za-z_]\w*", n).group() for n in re.findall(r"`([^`]+)`", listed)]
+    assert len(names) >= 12, names
+    for name in names:
+        found = hasattr(layer, name) or importlib.util.find_spec(f"muse_explore.explore.{name}")
+        assert found, f"docs/explorer.md lists {name!r}, which muse_explore.explore lacks"

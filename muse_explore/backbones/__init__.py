@@ -87,8 +87,14 @@ def _import_registering_modules() -> None:
         try:
             importlib.import_module(module)
         except ImportError as err:
+            hint = ""
+            if getattr(err, "name", None) == module and os.path.isfile(f"{module}.py"):
+                hint = (
+                    f"; ./{module}.py is there, but the current directory is not on the path "
+                    "of a console script: run with PYTHONPATH=."
+                )
             raise MuSEConfigError(
-                f"{MODULES_ENV}={os.environ[MODULES_ENV]!r}: cannot import {module!r} ({err})"
+                f"{MODULES_ENV}={os.environ[MODULES_ENV]!r}: cannot import {module!r} ({err}){hint}"
             ) from None
 
 

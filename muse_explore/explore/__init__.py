@@ -13,9 +13,15 @@ from muse_explore.explore.assignments import (
 )
 from muse_explore.explore.colors import PALETTE, SCALE_COLORS, blend, scale_color, sequential
 from muse_explore.explore.energies import node_energy_bars, scale_energy_bars, trajectory_energies
-from muse_explore.explore.influence import influence
+from muse_explore.explore.influence import influence, influence_colors
 from muse_explore.explore.models import resolve_model
-from muse_explore.explore.scans import ScanSetup, interaction_curves, read_molecule, scan_frames
+from muse_explore.explore.scans import (
+    ScanSetup,
+    interaction_curves,
+    read_molecule,
+    reference_curve,
+    scan_frames,
+)
 from muse_explore.explore.snapshot import Snapshot, snapshots
 from muse_explore.explore.sweep import SWEEP_RANGES, sweep_values
 
@@ -30,11 +36,13 @@ __all__ = [
     "blend",
     "color_groups",
     "influence",
+    "influence_colors",
     "interaction_curves",
     "legend",
     "node_energy_bars",
     "node_spheres",
     "read_molecule",
+    "reference_curve",
     "resolve_model",
     "scale_color",
     "scale_energy_bars",

@@ -198,3 +198,25 @@ def test_commands_find_a_backbone_through_the_environment(tmp_path, monkeypatch,
     finally:
         BACKBONES.pop("wrapped-painn", None)
         sys.modules.pop("my_backbones_for_test", None)
+
+
+def test_a_module_in_the_current_directory_that_is_not_on_the_path_gets_a_hint(
+    tmp_path, monkeypatch
+):
+    # a console script (muse-explore) does not put the current directory on sys.path, so a
+    # user's my_backbones.py beside their config is not found: say so, and how to fix it
+    import sys
+
+    (tmp_path / "my_backbones_not_on_path.py").write_text(MODULE)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", ".", str(tmp_path))])
+    monkeypatch.setenv("MUSE_EXPLORE_BACKBONES", "my_backbones_not_on_path")
+    with pytest.raises(
+        MuSEConfigError, match=r"my_backbones_not_on_path\.py is there.*PYTHONPATH=\."
+    ):
+        mx.build_model(backbone="wrapped-painn", levels=1, hidden=8)
+    monkeypatch.setenv("MUSE_EXPLORE_BACKBONES", "not_here_either")  # no such file: no hint
+    with pytest.raises(MuSEConfigError) as err:
+        mx.build_model(backbone="wrapped-painn", levels=1, hidden=8)
+    assert "PYTHONPATH" not in str(err.value)
+    assert "wrapped-painn" not in BACKBONES
