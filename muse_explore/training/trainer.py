@@ -92,6 +92,17 @@ MAX_SKIPPED_IN_A_ROW = 10
 #: when the stage begins: the stage's best model overwrites that one.
 BEFORE_FINAL = "best_model_before_final.pt"
 
+#: torch's DDP warning for a gradient whose layout differs from its bucket view's only in
+#: the stride along a leading dimension of size 1 (the same memory layout; pytorch#70222): the
+#: energy heads' (1, hidden) weights and MACE's (1, n, hidden) contraction weights have such
+#: gradients. Only that case is silenced under DDP; a real layout mismatch still warns.
+SIZE_ONE_STRIDE_WARNING = (
+    r"(?s)Grad strides do not match bucket view strides.*"
+    r"grad\.sizes\(\) = \[1(?P<s>(?:, \d+)*)\], "
+    r"strides\(\) = \[\d+(?P<t>(?:, \d+)*)\]\n"
+    r"bucket_view\.sizes\(\) = \[1(?P=s)\], strides\(\) = \[\d+(?P=t)\]"
+)
+
 
 def _atomic_write_text(path: Path, text: str) -> None:
     with atomic_open(path) as fh:
@@ -258,6 +269,7 @@ class Trainer:
 
             ids = [self.dist.device.index] if self.dist.device.type == "cuda" else None
             self.net = DistributedDataParallel(self.model, device_ids=ids)
+            warnings.filterwarnings("ignore", message=SIZE_ONE_STRIDE_WARNING)
         else:
             self.net = self.model
 
