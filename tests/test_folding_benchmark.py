@@ -1,0 +1,41 @@
+"""benchmarks/folding.py's summary of the runs' spot checks against their H-bonds."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+folding = importlib.import_module("folding")
+
+
+def _run(hbonds_at_checks, errors_mev, atoms=162):
+    """A finished run whose series has one sample per ps and whose checks sit at 2, 4, ... ps."""
+    t = np.arange(0.0, 2.0 * len(hbonds_at_checks) + 1.0)
+    hb = np.interp(t, 2.0 * np.arange(1, len(hbonds_at_checks) + 1), hbonds_at_checks)
+    return {
+        "atoms": atoms,
+        "series": {"time_ps": t.tolist(), "hbonds": hb.tolist()},
+        "check": {
+            "times_ps": (2.0 * np.arange(1, len(hbonds_at_checks) + 1)).tolist(),
+            "energy_errors_mev_per_atom": (np.asarray(errors_mev) / atoms).tolist(),
+        },
+    }
+
+
+def test_the_error_per_hbond_is_the_least_squares_slope_over_the_checked_frames():
+    hb = [0, 2, 4, 6, 8, 10]
+    err = [-10 - 60 * h + (5 if k % 2 else -5) for k, h in enumerate(hb)]  # −60 meV per bond
+    trend = folding.hbond_trend(_run(hb, err))
+    assert trend["slope_mev"] == pytest.approx(np.polyfit(hb, err, 1)[0])
+    assert -61 < trend["slope_mev"] < -59 and trend["r"] < -0.99
+    flat = folding.hbond_trend(_run([3, 3, 3], [-1, -5, 2]))  # the count never changes
+    assert flat == {"slope_mev": None, "r": None}
+    unrelated = folding.hbond_trend(_run([0, 1, 0, 1, 0, 1], [5, 5, -5, -5, 5, 5]))
+    assert abs(unrelated["r"]) < 0.5
