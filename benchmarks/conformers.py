@@ -5,17 +5,19 @@
     python benchmarks/conformers.py --models MuSE=runs/protocol/muse-painn-peptide/best_model.pt \
         --out /tmp/conformers.json                                # a run, the results kept apart
 
-For n = 4, 6, 8, 10, 12 and 15 residues, the α helix, the polyproline II chain and the
+For n = 4, 6, 8, 10, 12 and 15 residues, the α helix, the polyproline II chain, the chain of
+γ turns (C7eq at every residue, the 2.2₇ ribbon that the folding runs walk into) and the
 extended β strand (``muse_explore.reference.peptide.alanine_peptide``) are briefly relaxed
 with GFN2-xTB (BFGS to 0.05 eV/Å, at most 300 steps: they stay in their basins), and every
-model is evaluated at those geometries. Reported per n: ΔE(helix − extended) and ΔE(PPII −
-extended) of GFN2-xTB and of each model, the model's error, and the slope of the error against
-n (meV per residue, a least-squares line), and whether the model orders the three
-conformations as GFN2-xTB does (the conformer ranking). The helix macrodipole grows with n, so
-a model that misses long-range interactions should miss the helix's stabilisation more and
-more with n. For a multiscale model it also prints ΔE(helix − extended) split by scale (atoms,
-level 1, level 2) and its number of coarse nodes per level at each n: where its error comes
-from, and whether each scale's share is as smooth in n as the reference's gap.
+model is evaluated at those geometries. Reported per n: ΔE(helix − extended), ΔE(PPII −
+extended) and ΔE(C7 − extended) of GFN2-xTB and of each model, the model's error, and the
+slope of the error against n (meV per residue, a least-squares line), and whether the model
+orders the extended, helix and PPII chains as GFN2-xTB does (the conformer ranking). The helix
+macrodipole grows with n, so a model that misses long-range interactions should miss the
+helix's stabilisation more and more with n. For a multiscale model it also prints ΔE(helix −
+extended) split by scale (atoms, level 1, level 2) and its number of coarse nodes per level at
+each n: where its error comes from, and whether each scale's share is as smooth in n as the
+reference's gap.
 
 Why a model misses: its fit. For the same models it also prints the error of the total energy
 on the peptide protocol's training-only sets (``peptide-lengths``: MD of n = 4…15;
@@ -62,7 +64,9 @@ from _models import DATA, calculator, parse_models, pm, seed_models
 ROOT = Path(__file__).resolve().parent
 CACHE = ROOT / "conformers_reference.json"
 LENGTHS = (4, 6, 8, 10, 12, 15)
-CONFORMATIONS = ("extended", "helix", "ppii")
+CONFORMATIONS = ("extended", "helix", "ppii", "c7")
+#: The conformations compared with the extended strand, and their names in tables and plots.
+COMPARED = {"helix": "helix", "ppii": "PPII", "c7": "C7"}
 MODELS = {"MuSE": "muse-painn-peptide", "baseline": "painn-peptide", "LES": "painn-lr-peptide"}
 
 
@@ -146,7 +150,7 @@ def main() -> None:
                     sc[f"{conf}:nodes"] = [len(e) for e in calc.results["node_energies"][1:]]
         row = {"n": n}
         for label, per_seed in energies.items():
-            for conf in ("helix", "ppii"):
+            for conf in COMPARED:
                 de = [1000 * (e[conf] - e["extended"]) for e in per_seed]  # meV
                 row[f"{label}:{conf}"] = float(np.mean(de))
                 row[f"{label}:{conf}:seeds"] = de
@@ -160,26 +164,24 @@ def main() -> None:
     result["summary"] = summary
     print("ΔE(conformation − extended), meV; GFN2-xTB and each model's error "
           "(mean ± sd over its training seeds)")  # fmt: skip
-    head = "| n | GFN2-xTB helix | GFN2-xTB PPII | " + " | ".join(
-        f"{k} helix err | {k} PPII err" for k in calcs
-    )
+    head = "| n | " + " | ".join(f"GFN2-xTB {name}" for name in COMPARED.values()) + " | "
+    head += " | ".join(f"{k} {name} err" for k in calcs for name in COMPARED.values())
     print(head + " |")
-    print("|---:|" + "---:|" * (2 + 2 * len(calcs)))
+    print("|---:|" + "---:|" * (len(COMPARED) * (1 + len(calcs))))
     for r in result["rows"]:
-        cells = [f"{r['GFN2-xTB:helix']:.0f}", f"{r['GFN2-xTB:ppii']:.0f}"]
+        cells = [f"{r[f'GFN2-xTB:{conf}']:.0f}" for conf in COMPARED]
         for k in calcs:
-            for conf in ("helix", "ppii"):
+            for conf in COMPARED:
                 err = np.array(r[f"{k}:{conf}:seeds"]) - r[f"GFN2-xTB:{conf}"]
                 cells.append(pm(err, "+.0f"))
         print(f"| {r['n']} | " + " | ".join(cells) + " |")
     for k, s in summary.items():
-        h, pp = s["helix"], s["ppii"]
-        print(f"{k} ({s['seeds']} seed(s)): helix max |error| {pm(h['max_abs_error_meV'], '.0f')} "
-              f"meV, growth {pm(h['slope_meV_per_residue'], '+.1f')} meV/residue; PPII max "
-              f"|error| {pm(pp['max_abs_error_meV'], '.0f')} meV, growth "
-              f"{pm(pp['slope_meV_per_residue'], '+.1f')} meV/residue; conformer ranking "
-              f"right at {'/'.join(map(str, s['ranking_correct']))} of {len(lengths)} "
-              "lengths")  # fmt: skip
+        parts = [f"{name} max |error| {pm(s[conf]['max_abs_error_meV'], '.0f')} meV, growth "
+                 f"{pm(s[conf]['slope_meV_per_residue'], '+.1f')} meV/residue"
+                 for conf, name in COMPARED.items()]  # fmt: skip
+        print(f"{k} ({s['seeds']} seed(s)): " + "; ".join(parts) + "; conformer ranking "
+              f"(extended, helix, PPII) right at {'/'.join(map(str, s['ranking_correct']))} of "
+              f"{len(lengths)} lengths")  # fmt: skip
     _print_scales(result["rows"], list(calcs))
     if not (args.quick or args.no_fit):
         result["fit"] = fit_floor(models)
@@ -476,7 +478,7 @@ def _summary(rows: list[dict], label: str, seeds: int) -> dict:
     """Per seed: largest and mean |error|, its growth with n, and the conformer ranking."""
     ns = np.array([r["n"] for r in rows], dtype=float)
     out = {"seeds": seeds, "ranking_correct": [], "ranking_wrong_at_n": []}
-    for conf in ("helix", "ppii"):
+    for conf in COMPARED:
         err = np.array([np.array(r[f"{label}:{conf}:seeds"]) - r[f"GFN2-xTB:{conf}"] for r in rows])
         out[conf] = {  # lists over seeds
             "max_abs_error_meV": np.abs(err).max(0).tolist(),
@@ -510,11 +512,13 @@ def _plot(result, labels, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7.5), sharex=True)
+    fig, axes = plt.subplots(2, len(COMPARED), figsize=(5 * len(COMPARED), 7.5), sharex=True)
     rows = result["rows"]
     ns = [r["n"] for r in rows]
     styles = {"MuSE": "C0-s", "baseline": "C3--^", "LES": "C2:v"}
-    for col, conf, title in zip((0, 1), ("helix", "ppii"), ("α helix", "PPII"), strict=True):
+    titles = {"helix": "α helix", "ppii": "PPII", "c7": "C7 (γ turns)"}
+    for col, conf in enumerate(COMPARED):
+        title = titles[conf]
         top, bottom = axes[0, col], axes[1, col]
         top.plot(ns, [r[f"GFN2-xTB:{conf}"] for r in rows], "k-o", label="GFN2-xTB")
         for k in labels:

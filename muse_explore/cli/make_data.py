@@ -14,7 +14,8 @@ residues at a (φ, ψ) drawn over the whole Ramachandran map, GFN2-xTB single po
 ``peptide-minima`` (chains of two or three segments, n = 6 to 15, relaxed with GFN2-xTB to
 0.05 eV/Å: the last stretch of relaxation that ``peptide-segments`` stops short of) and
 ``peptide-pure`` (chains all in one conformation at n = 5, 7, 9, 11, 13, 14, none of the
-conformer benchmark's lengths, relaxed the same way).
+conformer benchmark's lengths, relaxed the same way) and ``peptide-c7`` (chains of γ turns,
+C7eq, alone or beside an extended segment, at the same lengths, relaxed the same way).
 
 Thermal sets (triples around GFN2-xTB minima, whose Hessians are cached in
 ``sample_data/data/minima/``): ``thermal`` (relaxed circumcoronene and molecules displaced by
@@ -71,6 +72,11 @@ DEFAULTS = {
         "n": 36,
         "seed": 9,
         "out": "sample_data/data/peptide_pure.extxyz.xz",
+    },
+    "peptide-c7": {
+        "n": 36,
+        "seed": 11,
+        "out": "sample_data/data/peptide_c7.extxyz.xz",
     },
     "thermal": {"n": 2000, "seed": 20, "out": "sample_data/data/graphene_thermal.extxyz.xz"},
     "thermal-contact": {
@@ -145,7 +151,7 @@ def add_parser(sub) -> None:
         help="configurations (graphene, contact, periodic and the thermal sets), "
         "orientations per molecule (scans), "
         "MD runs (peptide, peptide-lengths), draws (peptide-segments, peptide-faults, "
-        "peptide-ramachandran, peptide-minima, peptide-pure); default: "
+        "peptide-ramachandran, peptide-minima, peptide-pure, peptide-c7); default: "
         + ", ".join(f"{k} {v['n']}" for k, v in DEFAULTS.items()),
     )
     p.add_argument(
@@ -292,6 +298,10 @@ def run(args) -> int:
         from muse_explore.reference.peptide_pure import generate_pure_set
 
         generate_pure_set(out, n=n, seed=seed, progress=not args.quiet, jobs=args.jobs)
+    elif args.set == "peptide-c7":
+        from muse_explore.reference.peptide_c7 import generate_c7_set
+
+        generate_c7_set(out, n=n, seed=seed, progress=not args.quiet, jobs=args.jobs)
     else:
         specs, build, stress = jobs(args.set, n, seed, args.minima)
         meta = {

@@ -69,6 +69,7 @@ CONFORMATIONS = {
     "extended": (-135.0, 135.0),  # beta-strand region; -180/180 would add C5 contacts
     "helix": (-57.0, -47.0),  # right-handed alpha helix
     "ppii": (-75.0, 145.0),  # polyproline II
+    "c7": (-83.0, 69.0),  # C7eq, a γ turn per residue (the 2.2_7 ribbon), GFN2-xTB-relaxed
 }
 
 OMEGA = 180.0
@@ -210,7 +211,9 @@ def alanine_peptide(
     Args:
         n: number of alanine residues (>= 1); the molecule has 10 n + 12 atoms.
         conformation: ``"extended"`` (phi, psi = -135°, 135°, a β strand), ``"helix"``
-            (α helix, -57°, -47°) or ``"ppii"`` (polyproline II, -75°, 145°).
+            (α helix, -57°, -47°), ``"ppii"`` (polyproline II, -75°, 145°) or ``"c7"``
+            (C7eq, -83°, 69°: a γ turn at every residue, the N–H after it bonded to the C=O before
+            it).
         phi: overrides the conformation's phi: one angle for all residues or n angles (degrees).
         psi: same for psi.
 
