@@ -3,12 +3,12 @@
 In the gas phase a strand of alanines lowers its energy by turning residue after residue into
 the C7eq conformation (φ, ψ about −83°, 69°): the N–H of residue i + 1 bonds to the C=O of
 residue i − 1, a seven-membered ring per residue (a γ turn; a chain of them is the 2.2₇
-ribbon). GFN2-xTB puts the all-C7 chain 0.23 eV (n = 4) to 0.64 eV (n = 15) below the extended
+ribbon). GFN2-xTB puts the all-C7 chain 0.23 eV (n = 4) to 0.69 eV (n = 15) below the extended
 strand. Langevin runs from the strand at 300 K walk there: the folding benchmark's baseline run
-(``benchmarks/folding.py``, seed 0) ends with 131 of its last 150 residue frames in C7eq.
+(``benchmarks/folding.py``, seed 0) has 13 to 15 of its 15 residues in C7eq from 70 ps on.
 The other peptide sets are built from the helix, PPII and extended basins, and no structure
 in them has more than two C7eq residues; every peptide model trained on them binds the all-C7
-chain too strongly but one (up to 0.74 eV at n = 15; docs/experiments.md). This set covers it:
+chain too strongly but one (0.17–0.89 eV at n = 15; docs/experiments.md). This set covers it:
 
 * draw ``k`` has length ``LENGTHS[k % 6]`` (n = 5, 7, 9, 11, 13, 14, as ``peptide-pure``: none
   of the conformer benchmark's lengths) and kind ``k // 6 % 2``: a chain all in C7eq, or two
