@@ -92,12 +92,10 @@ def build_c7_frames(spec: dict, calc=None) -> list:
 
 def generate_c7_set(out, *, n: int = 36, seed: int = 11, progress: bool = True, jobs: int = 1):
     """Generate (or resume) the ``peptide-c7`` set into ``out``; 3 draws per checkpoint."""
-    from muse_explore.reference.generate import generate
+    from muse_explore.reference.peptide_minima import generate_relaxed_set
 
     specs = c7_specs(n, seed=seed)
-    command = f"muse-explore make-data peptide-c7 --n {n} --seed {seed}"
-    meta = {"set": "peptide-c7", "n": n, "seed": seed, "command": command}
-    return generate(
-        specs, build_c7_frames, out, chunk=3, meta=meta, progress=progress, labelled=True,
-        jobs=jobs,
+    return generate_relaxed_set(
+        "peptide-c7", specs, build_c7_frames, out, n=n, seed=seed, chunk=3,
+        progress=progress, jobs=jobs,
     )  # fmt: skip

@@ -76,18 +76,25 @@ def build_minimum_frames(spec: dict, calc=None, *, set_name: str = "peptide-mini
 
 def generate_minima_set(out, *, n: int = 120, seed: int = 8, progress: bool = True, jobs: int = 1):
     """Generate (or resume) the ``peptide-minima`` set into ``out``; 5 draws per checkpoint."""
+    specs = minima_specs(n, seed=seed)
+    return generate_relaxed_set(
+        "peptide-minima", specs, build_minimum_frames, out, n=n, seed=seed, chunk=5,
+        progress=progress, jobs=jobs,
+    )  # fmt: skip
+
+
+def generate_relaxed_set(
+    set_name: str, specs, build, out, *, n: int, seed: int, chunk: int, progress: bool, jobs: int
+):
+    """Generate (or resume) a set of chains relaxed as ``peptide-minima``'s.
+
+    ``peptide-minima``, ``peptide-pure`` and ``peptide-c7``: ``build(spec)`` gives each draw's
+    kept structures, and the set's JSON records the ``make-data`` command that reproduces it.
+    """
     from muse_explore.reference.generate import generate
 
-    specs = minima_specs(n, seed=seed)
-    command = f"muse-explore make-data peptide-minima --n {n} --seed {seed}"
-    meta = {"set": "peptide-minima", "n": n, "seed": seed, "command": command}
+    command = f"muse-explore make-data {set_name} --n {n} --seed {seed}"
+    meta = {"set": set_name, "n": n, "seed": seed, "command": command}
     return generate(
-        specs,
-        build_minimum_frames,
-        out,
-        chunk=5,
-        meta=meta,
-        progress=progress,
-        labelled=True,
-        jobs=jobs,
+        specs, build, out, chunk=chunk, meta=meta, progress=progress, labelled=True, jobs=jobs
     )

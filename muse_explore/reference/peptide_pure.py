@@ -79,12 +79,10 @@ def build_pure_frames(spec: dict, calc=None) -> list[Atoms]:
 
 def generate_pure_set(out, *, n: int = 36, seed: int = 9, progress: bool = True, jobs: int = 1):
     """Generate (or resume) the ``peptide-pure`` set into ``out``; 3 draws per checkpoint."""
-    from muse_explore.reference.generate import generate
+    from muse_explore.reference.peptide_minima import generate_relaxed_set
 
     specs = pure_specs(n, seed=seed)
-    command = f"muse-explore make-data peptide-pure --n {n} --seed {seed}"
-    meta = {"set": "peptide-pure", "n": n, "seed": seed, "command": command}
-    return generate(
-        specs, build_pure_frames, out, chunk=3, meta=meta, progress=progress, labelled=True,
-        jobs=jobs,
+    return generate_relaxed_set(
+        "peptide-pure", specs, build_pure_frames, out, n=n, seed=seed, chunk=3,
+        progress=progress, jobs=jobs,
     )  # fmt: skip

@@ -91,3 +91,31 @@ def test_make_data_knows_the_set():
     d = DEFAULTS["peptide-c7"]
     assert d["out"].endswith("peptide_c7.extxyz.xz") and d["seed"] == 11 and d["n"] == 36
     assert c7_specs(1, seed=d["seed"]) == c7_specs(36)[:1]  # the module's default is the CLI's
+
+
+def test_the_set_is_written_with_the_command_that_makes_it(tmp_path):
+    # generate_relaxed_set, shared by peptide-minima, -pure and -c7, with a cheap build
+    import json
+
+    from ase.calculators.singlepoint import SinglePointCalculator
+    from ase.io import read
+
+    from muse_explore.reference.peptide_minima import generate_relaxed_set
+
+    def build(spec):
+        atoms = alanine_peptide(spec["residues"], phi=spec["phi"], psi=spec["psi"])
+        atoms.calc = SinglePointCalculator(
+            atoms, energy=-float(spec["residues"]), forces=np.zeros((len(atoms), 3))
+        )
+        atoms.info.update({"set": "peptide-c7", "config": spec["config"]})
+        return [atoms]
+
+    out = tmp_path / "c7.extxyz.xz"
+    generate_relaxed_set(
+        "peptide-c7", c7_specs(2), build, out, n=2, seed=11, chunk=1, progress=False, jobs=1
+    )
+    meta = json.loads((tmp_path / "c7.json").read_text())
+    assert meta["command"] == "muse-explore make-data peptide-c7 --n 2 --seed 11"
+    assert meta["set"] == "peptide-c7" and meta["structures"] == 2
+    frames = read(out, index=":")
+    assert [f.get_potential_energy() for f in frames] == [-5.0, -7.0]
