@@ -403,7 +403,7 @@ def _print(summary: dict, residues: int, ps: float, temperature: float) -> None:
           "frames with one | E err. on own traj. (meV/atom) | its spread (meV/atom) | "
           "E err. per H-bond (meV) | r | F err. (meV/Å) | NVE drift (meV/atom/ps) | "
           "ms/step (1 core) |")  # fmt: skip
-    print("|---|" + "---:|" * 17)
+    print("|---|" + "---:|" * 16)
     for label, s in summary.items():
         late, chk, nve = s["second_half"], s.get("check"), s.get("nve")
         trend = s.get("error_per_hbond")

@@ -13,15 +13,15 @@ at relaxed geometries; this script looks at the folding runs, which walk there.
    in the C7eq window of the Ramachandran map (−120° < φ < −50°, 40° < ψ < 110°).
 2. **A run into γ turns**: a folding trajectory (``--trajectory``; default the baseline's
    seed-0 run of ``runs/folding/folding/`` or, once shipped, ``benchmarks/folding/``), every
-   10th frame (1 ps apart, so every 10 ps) and the last: its C7eq residues, its backbone
+   10th frame (1 ps apart, so every 10 ps from 1 ps) and the last: its C7eq residues, its backbone
    H-bonds, GFN2-xTB's energy (cached beside this script in ``gamma_turns_reference.json``, by
    the trajectory file's sha256 and frame) and each model's error relative to the first frame
-   (the extended strand), its spread over the frames and its least-squares slope against the
-   H-bonds (meV per H-bond). A model that binds a γ turn more than GFN2-xTB does drifts down
-   with every turn the run forms.
+   (1 ps into the run, still a strand), its spread over the frames and its least-squares slope
+   against the H-bonds (meV per H-bond). A model that binds a γ turn more than GFN2-xTB does
+   drifts down with every turn the run forms.
 
-Writes nothing but the cache; prints two tables. About 1 minute per model (162 atoms, 11
-frames) and 20 s of GFN2-xTB once.
+Writes nothing but the cache; prints two tables. A few minutes to read the sets, then about
+1 minute per model (162 atoms, 11 frames) and 20 s of GFN2-xTB once.
 """
 
 from __future__ import annotations
@@ -103,14 +103,15 @@ def along_run(trajectory: Path, models: dict[str, str]) -> None:
             work.calc = calc
             energies.append(work.get_potential_energy())
         err = 1000 * (np.array(energies) - gfn2)
-        errors[label] = err - err[0]  # relative to the first frame, the extended strand
+        errors[label] = err - err[0]  # relative to the first frame, still a strand
     print(f"\n{trajectory.name}: each model's energy error relative to the first frame, meV")
-    print("| frame (ps) | C7eq residues | backbone H-bonds | "
+    print("| time (ps) | C7eq residues | backbone H-bonds | "
           + " | ".join(models) + " |")  # fmt: skip
     print("|---:|---:|---:|" + "---:|" * len(models))
     for k, i in enumerate(pick):
         cells = " | ".join(f"{errors[m][k]:+.0f}" for m in models)
-        print(f"| {i} | {c7[k]} | {hb[k]} | {cells} |")
+        time_ps = frames[i].info.get("time_ps", i)
+        print(f"| {time_ps:g} | {c7[k]} | {hb[k]} | {cells} |")
     slope = {m: float(np.polyfit(hb, e, 1)[0]) for m, e in errors.items()}
     print("| spread (sd) | | | " + " | ".join(f"{errors[m].std():.0f}" for m in models) + " |")
     print("| per H-bond | | | " + " | ".join(f"{slope[m]:+.1f}" for m in models) + " |")

@@ -69,7 +69,7 @@ CONFORMATIONS = {
     "extended": (-135.0, 135.0),  # beta-strand region; -180/180 would add C5 contacts
     "helix": (-57.0, -47.0),  # right-handed alpha helix
     "ppii": (-75.0, 145.0),  # polyproline II
-    "c7": (-83.0, 69.0),  # C7eq, a γ turn per residue (the 2.2_7 ribbon), GFN2-xTB-relaxed
+    "c7": (-83.0, 69.0),  # C7eq, a γ turn per residue (the 2.2_7 ribbon); relaxes near (-84, 66)
 }
 
 OMEGA = 180.0

@@ -5,10 +5,12 @@ the C7eq conformation (φ, ψ about −83°, 69°): the N–H of residue i + 1 b
 residue i − 1, a seven-membered ring per residue (a γ turn; a chain of them is the 2.2₇
 ribbon). GFN2-xTB puts the all-C7 chain 0.23 eV (n = 4) to 0.69 eV (n = 15) below the extended
 strand. Langevin runs from the strand at 300 K walk there: the folding benchmark's baseline run
-(``benchmarks/folding.py``, seed 0) has 13 to 15 of its 15 residues in C7eq from 70 ps on.
-The other peptide sets are built from the helix, PPII and extended basins, and no structure
-in them has more than two C7eq residues; every peptide model trained on them binds the all-C7
-chain too strongly but one (0.17–0.89 eV at n = 15; docs/experiments.md). This set covers it:
+(``benchmarks/folding.py``, seed 0) has 13 to 15 of its 15 residues in C7eq at every frame
+that ``benchmarks/gamma_turns.py`` samples in its last 30 ps. The other peptide sets are built
+from the helix, PPII and extended basins, and no structure in them has more than two C7eq
+residues; the peptide models trained on them bind the all-C7 chain too strongly: all five
+shipped ones by 0.17–0.89 eV at n = 15, and all but one of the retrained ones by 0.56–0.77
+eV (docs/experiments.md). This set covers it:
 
 * draw ``k`` has length ``LENGTHS[k % 6]`` (n = 5, 7, 9, 11, 13, 14, as ``peptide-pure``: none
   of the conformer benchmark's lengths) and kind ``k // 6 % 2``: a chain all in C7eq, or two
@@ -33,7 +35,8 @@ import numpy as np
 from muse_explore.reference.peptide import CONFORMATIONS
 from muse_explore.reference.peptide_pure import LENGTHS
 
-#: The C7eq basin's centre (φ, ψ), degrees: where GFN2-xTB relaxes an all-C7 Ac-(Ala)15-NHMe.
+#: The C7eq basin's centre (φ, ψ), degrees, where the chains start (GFN2-xTB relaxes an all-C7
+#: Ac-(Ala)15-NHMe from there to about (−84°, 66°)).
 C7 = CONFORMATIONS["c7"]
 #: The two kinds of draw: all C7eq, or a C7eq and an extended segment.
 KINDS = ("c7", "c7+extended")

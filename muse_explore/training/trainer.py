@@ -95,7 +95,8 @@ BEFORE_FINAL = "best_model_before_final.pt"
 #: torch's DDP warning for a gradient whose layout differs from its bucket view's only in
 #: the stride along a leading dimension of size 1 (the same memory layout; pytorch#70222): the
 #: energy heads' (1, hidden) weights and MACE's (1, n, hidden) contraction weights have such
-#: gradients. Only that case is silenced under DDP; a real layout mismatch still warns.
+#: gradients. Only that case is silenced under DDP. torch warns once per process, so a real
+#: layout mismatch is still reported when it comes first, not after a silenced one.
 SIZE_ONE_STRIDE_WARNING = (
     r"(?s)Grad strides do not match bucket view strides.*"
     r"grad\.sizes\(\) = \[1(?P<s>(?:, \d+)*)\], "

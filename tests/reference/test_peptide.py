@@ -16,7 +16,7 @@ from muse_explore.reference.peptide import (
     residue_of_atoms,
 )
 
-CONFORMATIONS = ["extended", "helix", "ppii"]
+CONFORMATIONS = ["extended", "helix", "ppii", "c7"]
 
 #: Ala 28 of ubiquitin (PDB 1UBQ): N, CA, C, CB of a real L-alanine.
 UBQ_ALA28 = np.array(
