@@ -59,6 +59,36 @@ def migrate_config(config: dict, version: int) -> dict:
     return config
 
 
+def backbone_origin(name: str) -> dict:
+    """``{"backbone_module": module}`` for a backbone of the user's own, else ``{}``.
+
+    The module that defined the class registered as ``name``: a model file does not import it
+    (files hold plain data only), but names it when it is loaded where nothing registered the
+    backbone (:func:`unknown_backbone_hint`). Not a format change: older readers ignore it.
+    """
+    from muse_explore.backbones import BACKBONES, BUILT_IN
+
+    if name in BUILT_IN or name not in BACKBONES:
+        return {}
+    return {"backbone_module": BACKBONES[name].__module__}
+
+
+def unknown_backbone_hint(payload: dict) -> str:
+    """What to do when a file's backbone is not registered, from its recorded module."""
+    module = payload.get("backbone_module")
+    if not isinstance(module, str) or not module:
+        return ""
+    if module == "__main__":
+        return (
+            "; its backbone was registered in the notebook or script that saved it: run the "
+            "code that registers it (mx.register_backbone) before loading"
+        )
+    return (
+        f"; its backbone class came from module {module!r}: `import {module}` before loading "
+        f"(for muse-explore commands: MUSE_EXPLORE_BACKBONES={module})"
+    )
+
+
 def save_model(model, path: str | os.PathLike) -> None:
     """Save ``model`` to ``path`` atomically (temporary file in the same folder, then rename)."""
     from muse_explore.version import __version__
@@ -66,6 +96,7 @@ def save_model(model, path: str | os.PathLike) -> None:
     path = Path(path)
     payload = {
         "format": FORMAT,
+        **backbone_origin(model.config.backbone),
         "format_version": FORMAT_VERSION,
         "package_version": __version__,
         "config": model.config.to_dict(),

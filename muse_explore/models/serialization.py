@@ -19,6 +19,7 @@ from muse_explore.models.file_format import (
     LEGACY_MESSAGE,
     migrate_config,
     save_model,
+    unknown_backbone_hint,
 )
 from muse_explore.models.muse import MuSE
 
@@ -63,7 +64,8 @@ def model_from_payload(payload, path: Path, map_location: str | torch.device = "
         config = MuSEConfig.from_dict(config_dict)
         model = MuSE(config)
     except (KeyError, TypeError, MuSEConfigError) as err:
-        raise MuSEFileError(f"{path} has an invalid model configuration: {err}") from None
+        hint = unknown_backbone_hint(payload) if "unknown backbone" in str(err) else ""
+        raise MuSEFileError(f"{path} has an invalid model configuration: {err}{hint}") from None
     state = payload.get("state_dict")
     if not isinstance(state, dict):
         raise MuSEFileError(f"{path} has no weights (state_dict)")

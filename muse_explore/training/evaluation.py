@@ -25,6 +25,7 @@ def load_for_evaluation(path: str | os.PathLike) -> MuSE:
     from torch.optim.swa_utils import AveragedModel
 
     from muse_explore.errors import MuSEConfigError
+    from muse_explore.models.file_format import unknown_backbone_hint
     from muse_explore.models.serialization import FORMAT as MODEL_FORMAT
     from muse_explore.models.serialization import model_from_payload, read_payload
     from muse_explore.training.checkpoint import FORMAT as CKPT_FORMAT
@@ -43,8 +44,9 @@ def load_for_evaluation(path: str | os.PathLike) -> MuSE:
                 return ema.module
             model.load_state_dict(head["model"])
         except (KeyError, TypeError, RuntimeError, MuSEConfigError) as err:
+            hint = unknown_backbone_hint(head) if "unknown backbone" in str(err) else ""
             raise MuSEFileError(
-                f"{path}: a checkpoint this model code cannot rebuild: {err}"
+                f"{path}: a checkpoint this model code cannot rebuild: {err}{hint}"
             ) from None
         return model
     if isinstance(head, dict) and head.get("format") == MODEL_FORMAT:

@@ -49,7 +49,7 @@ from muse_explore.errors import (
     MuSETrainingError,
 )
 from muse_explore.models.config import MuSEConfig
-from muse_explore.models.file_format import migrate_config
+from muse_explore.models.file_format import backbone_origin, migrate_config, unknown_backbone_hint
 from muse_explore.models.muse import MuSE
 from muse_explore.models.serialization import save_model
 from muse_explore.training import dataset as ds
@@ -217,7 +217,12 @@ class Trainer:
             mcfg = checkpoint_model_config(state)
         else:
             mcfg = config.model
-        self.model = MuSE(mcfg)
+        try:
+            self.model = MuSE(mcfg)
+        except MuSEConfigError as err:
+            if state is None or "unknown backbone" not in str(err):
+                raise
+            raise MuSEConfigError(f"{err}{unknown_backbone_hint(state)}") from None
         if state is None and config.init_from:
             self._init_from(config.init_from)
         elif state is None and config.fit_shifts:
@@ -328,6 +333,7 @@ class Trainer:
         return {
             "train_config": self.cfg.to_dict(),
             "model_config": self.model.config.to_dict(),
+            **backbone_origin(self.model.config.backbone),
             "model": self.model.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "optimizer": self.optimizer.state_dict(),

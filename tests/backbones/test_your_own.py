@@ -126,6 +126,16 @@ def test_it_trains(example, tmp_path):
     trainer.fit()
     trained = mx.load_model(tmp_path / "run" / "best_model.pt")
     assert isinstance(trained.backbones[0], example["CFConv"])
+    # resumed where nothing registered the backbone: the checkpoint names where it came from
+    module = example["CFConv"].__module__
+    state = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=False)
+    assert state["backbone_module"] == module
+    cls = BACKBONES.pop("cfconv")
+    try:
+        with pytest.raises(MuSEConfigError, match=rf"unknown backbone 'cfconv'.*{module}"):
+            Trainer(TrainConfig.from_dict(cfg), resume=True, progress=False)
+    finally:
+        mx.register_backbone("cfconv", cls)
 
 
 def test_registration_is_checked(example):
@@ -220,3 +230,60 @@ def test_a_module_in_the_current_directory_that_is_not_on_the_path_gets_a_hint(
         mx.build_model(backbone="wrapped-painn", levels=1, hidden=8)
     assert "PYTHONPATH" not in str(err.value)
     assert "wrapped-painn" not in BACKBONES
+
+
+def test_a_model_file_names_the_module_of_its_backbone_when_it_is_not_registered(
+    tmp_path, monkeypatch
+):
+    # a model file holds plain data, never code: loaded where nothing registered its backbone,
+    # its error says which module registered it when it was saved (not imported for the user)
+    import sys
+
+    from muse_explore.training.evaluation import load_for_evaluation
+
+    (tmp_path / "my_backbones_for_origin.py").write_text(MODULE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        import my_backbones_for_origin  # noqa: F401  (registers wrapped-painn)
+
+        model = mx.build_model(backbone="wrapped-painn", levels=1, hidden=8, seed=0)
+        model.save(tmp_path / "m.pt")
+        BACKBONES.pop("wrapped-painn")  # a fresh process: nothing registered yet
+        sys.modules.pop("my_backbones_for_origin")
+        expected = (
+            r"unknown backbone 'wrapped-painn'.*module 'my_backbones_for_origin'.*"
+            r"MUSE_EXPLORE_BACKBONES=my_backbones_for_origin"
+        )
+        with pytest.raises(MuSEFileError, match=expected):
+            mx.load_model(tmp_path / "m.pt")
+        with pytest.raises(MuSEFileError, match=expected):
+            load_for_evaluation(tmp_path / "m.pt")
+        assert "wrapped-painn" not in BACKBONES  # named, not imported
+        import my_backbones_for_origin  # noqa: F401, F811  (what the message says to do)
+
+        assert type(mx.load_model(tmp_path / "m.pt").backbones[0]).__name__ == "WrappedPaiNN"
+    finally:
+        BACKBONES.pop("wrapped-painn", None)
+        sys.modules.pop("my_backbones_for_origin", None)
+
+
+def test_built_in_backbones_record_no_module_and_a_notebook_backbone_says_so(tmp_path):
+    from muse_explore.models.file_format import backbone_origin
+
+    mx.build_model(levels=1, hidden=8, seed=0).save(tmp_path / "painn.pt")
+    assert "backbone_module" not in torch.load(tmp_path / "painn.pt", weights_only=True)
+    assert backbone_origin("painn") == {} and backbone_origin("not-registered") == {}
+
+    from muse_explore.backbones import PaiNN
+
+    notebook_class = type("NotebookPaiNN", (PaiNN,), {"__module__": "__main__"})
+    mx.register_backbone("notebook-painn", notebook_class)
+    try:
+        mx.build_model(backbone="notebook-painn", levels=1, hidden=8, seed=0).save(
+            tmp_path / "nb.pt"
+        )
+    finally:
+        BACKBONES.pop("notebook-painn")
+    assert torch.load(tmp_path / "nb.pt", weights_only=True)["backbone_module"] == "__main__"
+    with pytest.raises(MuSEFileError, match=r"registered in the notebook or script that saved"):
+        mx.load_model(tmp_path / "nb.pt")
