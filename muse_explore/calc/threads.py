@@ -38,20 +38,26 @@ def apply_thread_default() -> int:
 
     if _applied:
         return torch.get_num_threads()
-    _applied = True
     chosen = os.environ.get("MUSE_EXPLORE_THREADS")
     if chosen:
-        try:
-            n = int(chosen)
-        except ValueError:
-            raise ValueError(
-                f"MUSE_EXPLORE_THREADS must be a whole number, got {chosen!r}"
-            ) from None
-        if n < 1:
-            raise ValueError(f"MUSE_EXPLORE_THREADS must be at least 1, got {n}")
-        torch.set_num_threads(n)
+        torch.set_num_threads(_chosen_threads(chosen))  # raises (every call) on a bad value
     elif "OMP_NUM_THREADS" not in os.environ:
         free = free_cores()
         if free < torch.get_num_threads():
             torch.set_num_threads(free)
+    _applied = True
     return torch.get_num_threads()
+
+
+def _chosen_threads(chosen: str) -> int:
+    from muse_explore.errors import MuSEConfigError
+
+    try:
+        n = int(chosen)
+    except ValueError:
+        raise MuSEConfigError(
+            f"MUSE_EXPLORE_THREADS must be a whole number, got {chosen!r}"
+        ) from None
+    if n < 1:
+        raise MuSEConfigError(f"MUSE_EXPLORE_THREADS must be at least 1, got {n}")
+    return n

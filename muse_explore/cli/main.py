@@ -42,11 +42,11 @@ def main(argv: list[str] | None = None) -> int:
         args.extra_args = unknown
     from muse_explore.errors import MuSEConfigError, MuSEFileError, MuSEInputError
 
-    if args.command in THREADED:
-        from muse_explore.calc.threads import apply_thread_default
-
-        apply_thread_default()
     try:
+        if args.command in THREADED:
+            from muse_explore.calc.threads import apply_thread_default
+
+            apply_thread_default()
         return SUBCOMMANDS[args.command].run(args)
     except (MuSEConfigError, MuSEFileError, MuSEInputError) as err:
         print(f"muse-explore {args.command}: error: {err}", file=sys.stderr)

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from muse_explore.calc import threads
+from muse_explore.errors import MuSEConfigError
 
 
 @pytest.fixture
@@ -34,9 +35,21 @@ def test_omp_num_threads_and_the_override_are_honoured(fresh):
     fresh.setenv("MUSE_EXPLORE_THREADS", "3")
     assert threads.apply_thread_default() == 3
     fresh.setattr(threads, "_applied", False)
-    fresh.setenv("MUSE_EXPLORE_THREADS", "many")
-    with pytest.raises(ValueError, match="MUSE_EXPLORE_THREADS"):
-        threads.apply_thread_default()
+    fresh.setattr(threads, "_applied", False)
+    for bad, message in [("many", "a whole number, got 'many'"), ("0", "at least 1, got 0")]:
+        fresh.setenv("MUSE_EXPLORE_THREADS", bad)
+        for _ in range(2):  # every call, not only the first
+            with pytest.raises(MuSEConfigError, match=f"MUSE_EXPLORE_THREADS must be {message}"):
+                threads.apply_thread_default()
+
+
+def test_a_bad_thread_count_is_a_clean_command_error(fresh, capsys):
+    from muse_explore.cli.main import main
+
+    fresh.setenv("MUSE_EXPLORE_THREADS", "abc")
+    assert main(["hessian", "no-model.pt", "no.xyz"]) != 0
+    err = capsys.readouterr().err
+    assert "MUSE_EXPLORE_THREADS must be a whole number" in err and "Traceback" not in err
 
 
 def test_calculator_applies_the_default(fresh):
