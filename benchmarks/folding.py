@@ -7,30 +7,31 @@ PaiNN baseline and the LES long-range baseline, with GFN2-xTB spot checks along 
     OMP_NUM_THREADS=1 python benchmarks/folding.py --out runs/folding \
         --models MuSE=runs/protocol/muse-painn-peptide/best_model.pt ...  # models not shipped yet
 
-Every run starts from the same extended β strand (phi, psi = -135°, 135°) of Ac-(Ala)n-NHMe
-(n = 15 by default, 162 atoms) with Maxwell–Boltzmann velocities of its seed, and is
-thermostatted by ASE's Langevin integrator (300 K, 1 fs, friction 0.01 fs⁻¹, centre of mass
-fixed): the same seeds for every model, so the runs differ only by their potential energy
-surface. The default is 3 seeds × 100 ps per model. Tracked every 50 fs: helix content (the
-fraction of residues in the α basin of the Ramachandran map), end-to-end distance (acetyl C to
-N-methyl N), heavy-atom radius of gyration, α-helical (i ← i+4) and all backbone H-bonds, and
-the potential energy. When a run is complete, 20 frames of its trajectory are recomputed with
-GFN2-xTB: the energy and force errors *along the model's own trajectory* show whether it stays
-where it was trained. The energy error is reported as its mean absolute value and as its
-spread (standard deviation over the frames): a constant offset, shared by every conformation
-of the chain, does not change the dynamics; the spread is the error of the energy differences
-between the frames, which does. How that error follows the chain's backbone H-bonds is its
-least-squares slope on their count over the checked frames (meV per H-bond, and the
-correlation r; ``error_per_hbond`` in the summary): a model that binds an H-bond more or less
-than GFN2-xTB does drifts with every one its run forms (the runs from the strand form γ turns,
-C7, one residue at a time). Every trajectory frame is also checked for geometry faults
-(``muse_explore.analysis.geometry_faults``: two atoms more than two bonds apart within 1.4 Å,
-or a bond angle folded below 75 % of its 1–3 distance in the start): where the run walked into
-a hole of its model (``--training-extremes`` shows how close the training sets come to one).
-A run still under way reports its faults so far (``faults_so_far`` in its state, ``runs`` in
-folding.json, and a table printed at the end). Seed 0 then runs 0.5 ps of NVE (velocity
-Verlet, 0.5 fs) from its last frame: the drift (linear fit, meV/atom/ps) and RMS fluctuation
-of the total energy. Speed is the wall time per MD step on one CPU core (float64 calculators).
+Every run starts from the same extended β strand (phi, psi = -135°, 135°) of Ac-(Ala)n-NHMe (n = 15
+by default, 162 atoms) with Maxwell–Boltzmann velocities of its seed, and is thermostatted by ASE's
+Langevin integrator (300 K, 1 fs, friction 0.01 fs⁻¹, centre of mass fixed): the same seeds for
+every model, so the runs differ only by their potential energy surface. The default is 3 seeds ×
+100 ps per model. Tracked every 50 fs: helix content (the fraction of residues in the α basin of
+the Ramachandran map), end-to-end distance (acetyl C to N-methyl N), heavy-atom radius of gyration,
+α-helical (i ← i+4) and all backbone H-bonds, and the potential energy; every 1 ps, from the
+trajectory's frames: the C7eq (γ-turn) content, the fraction of residues in that basin
+(``muse_explore.analysis.c7_fraction``; ``c7`` in a run's state, for runs recorded before it as
+well). When a run is complete, 20 frames of its trajectory are recomputed with GFN2-xTB: the energy
+and force errors *along the model's own trajectory* show whether it stays where it was trained. The
+energy error is reported as its mean absolute value and as its spread (standard deviation over the
+frames): a constant offset, shared by every conformation of the chain, does not change the
+dynamics; the spread is the error of the energy differences between the frames, which does. How
+that error follows the chain's backbone H-bonds is its least-squares slope on their count over the
+checked frames (meV per H-bond, and the correlation r; ``error_per_hbond`` in the summary): a model
+that binds an H-bond more or less than GFN2-xTB does drifts with every one its run forms (the runs
+from the strand form γ turns, C7, one residue at a time). Every trajectory frame is also checked
+for geometry faults (``muse_explore.analysis.geometry_faults``: two atoms more than two bonds apart
+within 1.4 Å, or a bond angle folded below 75 % of its 1–3 distance in the start): where the run
+walked into a hole of its model (``--training-extremes`` shows how close the training sets come to
+one). A run still under way reports its faults so far (``faults_so_far`` in its state, ``runs`` in
+folding.json, and a table printed at the end). Seed 0 then runs 0.5 ps of NVE (velocity Verlet, 0.5
+fs) from its last frame: the drift (linear fit, meV/atom/ps) and RMS fluctuation of the total
+energy. Speed is the wall time per MD step on one CPU core (float64 calculators).
 
 A run is advanced in chunks (--chunk-ps) and its state (positions, momenta, the noise
 generator, the sampled series) is saved atomically after each chunk in
@@ -183,6 +184,19 @@ def _faults(traj_path: Path, residues: int) -> dict:
     }
 
 
+def _c7_content(traj_path: Path) -> dict:
+    """The C7eq (γ-turn) content of every trajectory frame: times (ps) and fractions."""
+    from ase.io import iread
+
+    from muse_explore.analysis import c7_fraction
+
+    times, c7 = [], []
+    for f in iread(traj_path):
+        times.append(round(float(f.info["time_ps"]), 4))
+        c7.append(round(c7_fraction(f), 4))
+    return {"frames": len(c7), "time_ps": times, "c7": c7}
+
+
 #: The MD and relaxation sets (the ones the earlier folding runs' models trained on); the
 #: ``peptide_faults`` and ``peptide_ramachandran`` sets put structures on the faults on purpose.
 PEPTIDE_SETS = ("peptide", "peptide_lengths", "peptide_segments")
@@ -299,6 +313,9 @@ def advance(
         _save(state_path, st)
         print(f"  {key}: {md.step * TIMESTEP_FS / 1000:g} / {ps:g} ps, "
               f"{st['ms_per_step']:.1f} ms/step", flush=True)  # fmt: skip
+    if traj_path.is_file() and st.get("c7", {}).get("frames") != md.step // stride:
+        st["c7"] = _c7_content(traj_path)  # recomputed as frames arrive
+        _save(state_path, st)
     if "faults" not in st and traj_path.is_file():
         # where a run still under way stands: its faults so far (recomputed as frames arrive)
         if st.get("faults_so_far", {}).get("frames") != md.step // stride:
@@ -338,17 +355,18 @@ def summarise(runs: list[dict]) -> dict:
         mine = [r for r in runs if r["label"] == label and r["done"]]
         if not mine:
             continue
-        late, half = {k: [] for k in SERIES[:-1]}, []
+        late, half, c7 = {k: [] for k in SERIES[:-1]}, [], []
         for r in mine:
             t = np.array(r["series"]["time_ps"])
             for k in late:
                 late[k].append(float(np.mean(np.array(r["series"][k])[t >= t[-1] / 2])))
             helix = np.array(r["series"]["helix"])
             half.append(float(t[np.argmax(helix >= 0.5)]) if (helix >= 0.5).any() else None)
+            c7.append(_late_c7(r))
         s = {
             "model": mine[0]["model"], "runs": len(mine), "seeds": [r["seed"] for r in mine],
             "ms_per_step": _mean_sd([r["ms_per_step"] for r in mine]),
-            "second_half": {k: _mean_sd(v) for k, v in late.items()},
+            "second_half": {**{k: _mean_sd(v) for k, v in late.items()}, "c7": _mean_sd(c7)},
             "half_helix_ps": half,
         }  # fmt: skip
         checks = [r["check"] for r in mine if "check" in r]
@@ -370,6 +388,16 @@ def summarise(runs: list[dict]) -> dict:
             s["nve"] = nve[0]
         out[label] = s
     return out
+
+
+def _late_c7(run: dict) -> float | None:
+    """Mean C7eq content over the trajectory frames of a run's second half."""
+    frames = run.get("c7")
+    if not frames or not frames["c7"]:
+        return None
+    t, c7 = np.array(frames["time_ps"]), np.array(frames["c7"])
+    end = run["series"]["time_ps"][-1]
+    return float(c7[t >= end / 2].mean()) if (t >= end / 2).any() else None
 
 
 def hbond_trend(run: dict) -> dict:
@@ -398,12 +426,12 @@ def _fmt(ms: dict, digits: int) -> str:
 def _print(summary: dict, residues: int, ps: float, temperature: float) -> None:
     print(f"\nAc-(Ala){residues}-NHMe, Langevin {temperature:.0f} K, {ps:g} ps per run from the "
           "extended chain; second-half means, mean ± sd over seeds")  # fmt: skip
-    print("| model | runs | helix content | end-to-end (Å) | Rg (Å) | α H-bonds | "
+    print("| model | runs | helix content | C7eq content | end-to-end (Å) | Rg (Å) | α H-bonds | "
           "all backbone H-bonds | time to half helix (ps) | first geometry fault (ps) | "
           "frames with one | E err. on own traj. (meV/atom) | its spread (meV/atom) | "
           "E err. per H-bond (meV) | r | F err. (meV/Å) | NVE drift (meV/atom/ps) | "
           "ms/step (1 core) |")  # fmt: skip
-    print("|---|" + "---:|" * 16)
+    print("|---|" + "---:|" * 17)
     for label, s in summary.items():
         late, chk, nve = s["second_half"], s.get("check"), s.get("nve")
         trend = s.get("error_per_hbond")
@@ -411,7 +439,8 @@ def _print(summary: dict, residues: int, ps: float, temperature: float) -> None:
         first = ", ".join("-" if h is None else f"{h:.0f}" for h in s.get("first_fault_ps", []))
         share = s.get("frames_with_faults")
         cells = [
-            str(s["runs"]), _fmt(late["helix"], 2), _fmt(late["end_to_end"], 1),
+            str(s["runs"]), _fmt(late["helix"], 2), _fmt(late["c7"], 2),
+            _fmt(late["end_to_end"], 1),
             _fmt(late["rg"], 2), _fmt(late["alpha_hbonds"], 1), _fmt(late["hbonds"], 1),
             half, first or "-",
             _fmt({k: v if k == "n" or v is None else 100 * v for k, v in share.items()}, 0) + " %"
@@ -457,26 +486,33 @@ def _plot(runs: list[dict], residues: int, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     colors = {"MuSE": "C0", "baseline": "C3", "LES": "C2", "GFN2-xTB": "k"}
-    keys = (("helix", "helix content"), ("end_to_end", "end-to-end distance (Å)"),
-            ("alpha_hbonds", "α (i ← i+4) H-bonds"), ("rg", "radius of gyration (Å)"))  # fmt: skip
-    fig, axes = plt.subplots(2, 2, figsize=(11, 7), sharex=True)
+    keys = (("helix", "helix content"), ("c7", "C7eq (γ-turn) content"),
+            ("end_to_end", "end-to-end distance (Å)"), ("rg", "radius of gyration (Å)"),
+            ("alpha_hbonds", "α (i ← i+4) H-bonds"),
+            ("hbonds", "all backbone H-bonds"))  # fmt: skip
+    fig, axes = plt.subplots(3, 2, figsize=(11, 10), sharex=True)
     for ax, (key, name) in zip(axes.flat, keys, strict=True):
         for r in runs:
-            t, y = np.array(r["series"]["time_ps"]), np.array(r["series"][key], float)
+            if key == "c7":  # from the trajectory's frames, every 1 ps: no running mean
+                frames = r.get("c7") or {"time_ps": [], "c7": []}
+                t, y = np.array(frames["time_ps"]), np.array(frames["c7"], float)
+            else:
+                t, y = np.array(r["series"]["time_ps"]), np.array(r["series"][key], float)
+                t, y = running_mean(t, y, 20)  # 1 ps: the observables flicker
             if len(t) < 2:  # not started
                 continue
-            t, y = running_mean(t, y, 20)  # 1 ps: the observables flicker
             style = ("-", "--", ":", "-.")[r["seed"] % 4]
             ax.plot(t, y, color=colors.get(r["label"]), lw=1.0, alpha=0.85, ls=style,
                     label=f"{r['label']} seed {r['seed']}")  # fmt: skip
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
-    for ax in axes[1]:
+    for ax in axes[-1]:
         ax.set_xlabel("time (ps)")
     if any(ax.lines for ax in axes.flat):
         axes[0, 0].legend(fontsize=8)
     fig.suptitle(f"Ac-(Ala){residues}-NHMe from the extended chain, Langevin MD, 300 K, the runs "
-                 "so far (seeds as line styles, 1 ps running means)")  # fmt: skip
+                 "so far\n(seeds as line styles; 1 ps running means, C7eq at every 1 ps "
+                 "frame)")  # fmt: skip
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 

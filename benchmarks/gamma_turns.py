@@ -40,17 +40,15 @@ MODELS = {"MuSE": "muse-painn-peptide", "baseline": "painn-peptide", "LES": "pai
 SETS = ("peptide", "peptide_lengths", "peptide_segments", "peptide_faults",
         "peptide_ramachandran", "peptide_minima", "peptide_pure", "peptide_c7")  # fmt: skip
 RUN = "folding/baseline-n15-seed0-100ps.extxyz.xz"
-#: The C7eq window of the Ramachandran map, degrees: (φ low, φ high), (ψ low, ψ high).
-C7_WINDOW = ((-120.0, -50.0), (40.0, 110.0))
 
 
 def c7_residues(atoms) -> int:
-    """How many residues of an Ac-(Ala)n-NHMe frame lie in :data:`C7_WINDOW`."""
-    from muse_explore.analysis.peptide import dihedral_angles
+    """How many residues of an Ac-(Ala)n-NHMe frame lie in the C7eq basin
+    (:data:`muse_explore.analysis.peptide.C7_PHI`, ``C7_PSI``)."""
+    from muse_explore.analysis import c7_fraction
 
-    phi, psi = (np.asarray(a) for a in dihedral_angles(atoms))
-    (p0, p1), (s0, s1) = C7_WINDOW
-    return int(((phi > p0) & (phi < p1) & (psi > s0) & (psi < s1)).sum())
+    residues = (len(atoms) - 12) // 10  # Ac-(Ala)n-NHMe: 10 n + 12 atoms
+    return round(c7_fraction(atoms) * residues)
 
 
 def coverage() -> None:

@@ -39,3 +39,25 @@ def test_the_error_per_hbond_is_the_least_squares_slope_over_the_checked_frames(
     assert flat == {"slope_mev": None, "r": None}
     unrelated = folding.hbond_trend(_run([0, 1, 0, 1, 0, 1], [5, 5, -5, -5, 5, 5]))
     assert abs(unrelated["r"]) < 0.5
+
+
+def test_the_c7_content_comes_from_every_trajectory_frame_and_its_second_half(tmp_path):
+    from ase.io import write
+
+    from muse_explore.reference.peptide import alanine_peptide
+
+    frames = []
+    for k in range(6):  # 0, 1, ..., 5 ps: the first 2 residues, then all 4, turn into C7eq
+        turned = 2 if k < 3 else 4
+        f = alanine_peptide(
+            4, phi=[-83.0] * turned + [-135.0] * (4 - turned),
+            psi=[69.0] * turned + [135.0] * (4 - turned),
+        )  # fmt: skip
+        f.info["time_ps"] = float(k)
+        frames.append(f)
+    write(tmp_path / "run.extxyz.xz", frames, format="extxyz")
+    content = folding._c7_content(tmp_path / "run.extxyz.xz")
+    assert content == {"frames": 6, "time_ps": [0, 1, 2, 3, 4, 5], "c7": [0.5] * 3 + [1.0] * 3}
+    run = {"series": {"time_ps": [0.0, 2.5, 5.0]}, "c7": content}
+    assert folding._late_c7(run) == 1.0  # frames at 3, 4 and 5 ps: t >= 5 / 2
+    assert folding._late_c7({"series": {"time_ps": [0.0]}}) is None  # recorded before C7

@@ -12,6 +12,7 @@ from muse_explore.analysis.interaction import (
 from muse_explore.analysis.peptide import (
     backbone_hbonds,
     backbone_indices,
+    c7_fraction,
     count_backbone_hbonds,
     end_to_end_distance,
     helix_fraction,
@@ -30,6 +31,7 @@ __all__ = [
     "profile_minimum",
     "backbone_hbonds",
     "backbone_indices",
+    "c7_fraction",
     "count_backbone_hbonds",
     "end_to_end_distance",
     "helix_fraction",

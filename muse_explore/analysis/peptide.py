@@ -147,6 +147,25 @@ def helix_fraction(atoms: Atoms, *, phi=HELIX_PHI, psi=HELIX_PSI) -> float:
     return float(inside.mean())
 
 
+#: The C7eq basin used by :func:`c7_fraction`, degrees: a box around the γ turn (φ, ψ ≈ −83°,
+#: 69°), each residue's N-H bonded to its own preceding C=O (a seven-membered ring); a chain of
+#: them is the 2.2₇ ribbon. Its top edge (ψ 90°–110°) overlaps the foot of the PPII basin of
+#: :func:`residue_basins`, which has no C7 basin of its own.
+C7_PHI = (-120.0, -50.0)
+C7_PSI = (40.0, 110.0)
+
+
+def c7_fraction(atoms: Atoms, *, phi=C7_PHI, psi=C7_PSI) -> float:
+    """Fraction of residues whose backbone (φ, ψ) lie in the C7eq (γ-turn) basin.
+
+    As :func:`helix_fraction`, a dihedral criterion (open bounds): 1 for a chain of γ turns
+    (``alanine_peptide(n, conformation="c7")``), 0 for the helix, the strand and PPII.
+    """
+    phis, psis = dihedral_angles(atoms)
+    inside = (phis > phi[0]) & (phis < phi[1]) & (psis > psi[0]) & (psis < psi[1])
+    return float(inside.mean())
+
+
 #: The polyproline II basin of :func:`residue_basins`, degrees: around (−75°, 145°), φ above the
 #: strand's bound, ψ from 90° round through 180° to −150°.
 PPII_PHI = (-110.0, -45.0)

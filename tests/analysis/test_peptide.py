@@ -6,6 +6,7 @@ from ase.io import read, write
 from muse_explore.analysis import (
     backbone_hbonds,
     backbone_indices,
+    c7_fraction,
     count_backbone_hbonds,
     end_to_end_distance,
     helix_fraction,
@@ -109,6 +110,16 @@ def test_helix_fraction_counts_residues_in_the_alpha_basin(shapes):
     assert helix_fraction(mixed) == pytest.approx(0.5)
     # the left-handed helix is not the right-handed α basin
     assert helix_fraction(alanine_peptide(6, phi=57.0, psi=47.0)) == 0.0
+
+
+def test_c7_fraction_counts_residues_in_the_gamma_turn_basin(shapes):
+    assert c7_fraction(alanine_peptide(6, conformation="c7")) == 1.0
+    for conformation in ("helix", "extended", "ppii"):
+        assert c7_fraction(shapes[conformation]) == 0.0
+    # two γ turns in a strand of six, and the mirror image (C7ax side, φ > 0) is not C7eq
+    mixed = alanine_peptide(6, phi=[-83.0] * 2 + [-135.0] * 4, psi=[69.0] * 2 + [135.0] * 4)
+    assert c7_fraction(mixed) == pytest.approx(2 / 6)
+    assert c7_fraction(alanine_peptide(6, phi=83.0, psi=-69.0)) == 0.0
 
 
 def test_residue_basins_name_each_residue(shapes):
