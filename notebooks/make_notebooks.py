@@ -324,14 +324,18 @@ Langevin MD at 300 K with the same model, run right here (under a minute on one 
 core). `PeptideLangevin` is resumable: `md.state()` is a JSON-ready snapshot from which a new
 object continues the same trajectory, which is how `benchmarks/folding.py` runs 3 seeds ×
 100 ps per model over several sessions and tracks whether each model folds the helix
-(results in `benchmarks/README.md`). Here, watch the level-1 nodes: each stays on its
+(results in `benchmarks/README.md`). Those runs found a lesson of their own: a chain from the
+strand first forms γ turns (C7eq, φ, ψ about −83°, 69°: each residue's N–H bonded to the
+C=O just before it), and a model whose training data held no chains of them binds each one
+too strongly and walks into a ribbon of them, whatever its reach. `c7_fraction` counts them
+as `helix_fraction` counts the helix. Here, watch the level-1 nodes: each stays on its
 stretch of backbone while the chain moves.""",
         ),
         (
             "code",
             """import torch
 import muse_explore as mx
-from muse_explore.analysis.peptide import helix_fraction
+from muse_explore.analysis.peptide import c7_fraction, helix_fraction
 from muse_explore.reference.peptide import PeptideLangevin, alanine_peptide
 
 torch.set_num_threads(1)
@@ -342,6 +346,7 @@ first, last = run[0], run[-1]
 print(f"{len(run)} frames of {len(last)} atoms, to {last.info['md_step'] / 1000:.1f} ps: "
       f"end-to-end {end_to_end_distance(first):.1f} -> {end_to_end_distance(last):.1f} Å, "
       f"helix content {helix_fraction(first):.2f} -> {helix_fraction(last):.2f}, "
+      f"C7eq {c7_fraction(first):.2f} -> {c7_fraction(last):.2f}, "
       f"backbone H-bonds {count_backbone_hbonds(first)} -> {count_backbone_hbonds(last)}")
 chain = widgets.show_assignments(model="muse-painn-peptide", trajectory=run, level=1)
 ipywidgets.VBox([chain, widgets.show_energies(viewer=chain)])""",
