@@ -18,6 +18,10 @@ BUILT_IN = tuple(BACKBONES)
 #: imported when a backbone name is not registered. This is how ``muse-explore`` commands
 #: (train, evaluate, hessian, export, torchrun) find a backbone of yours.
 MODULES_ENV = "MUSE_EXPLORE_BACKBONES"
+#: Name -> the module whose code called :func:`register_backbone` for it (``"__main__"`` for a
+#: notebook, a script or code run with ``exec``): model files record it, so that loading one
+#: where the name is not registered can say what to import.
+REGISTERED_BY: dict[str, str] = {}
 
 
 def register_backbone(name: str, cls: type[Backbone]) -> None:
@@ -34,6 +38,7 @@ def register_backbone(name: str, cls: type[Backbone]) -> None:
             without the contract's hyperparameters (``hidden``, ``num_interactions``).
     """
     import inspect
+    import sys
 
     if not isinstance(name, str) or not name.replace("-", "_").isidentifier():
         raise MuSEConfigError(
@@ -55,6 +60,7 @@ def register_backbone(name: str, cls: type[Backbone]) -> None:
         raise MuSEConfigError(f"backbone {name!r} ({cls.__name__}) does not implement {missing}")
     _check_hyperparameters(name, cls)
     BACKBONES[name] = cls
+    REGISTERED_BY[name] = sys._getframe(1).f_globals.get("__name__", "__main__")
 
 
 def build_backbone(

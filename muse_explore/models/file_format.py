@@ -62,21 +62,26 @@ def migrate_config(config: dict, version: int) -> dict:
 def backbone_origin(name: str) -> dict:
     """``{"backbone_module": module}`` for a backbone of the user's own, else ``{}``.
 
-    The module that defined the class registered as ``name``: a model file does not import it
-    (files hold plain data only), but names it when it is loaded where nothing registered the
-    backbone (:func:`unknown_backbone_hint`). Not a format change: older readers ignore it.
+    The module that registered ``name`` (``muse_explore.backbones.REGISTERED_BY``): a model
+    file never imports it (files hold plain data only), but names it when it is loaded where
+    nothing registered the backbone (:func:`unknown_backbone_hint`). Not a format change:
+    older readers ignore it.
     """
-    from muse_explore.backbones import BACKBONES, BUILT_IN
+    from muse_explore.backbones import BACKBONES, BUILT_IN, REGISTERED_BY
 
     if name in BUILT_IN or name not in BACKBONES:
         return {}
-    return {"backbone_module": BACKBONES[name].__module__}
+    return {"backbone_module": REGISTERED_BY.get(name, BACKBONES[name].__module__)}
 
 
 def unknown_backbone_hint(payload: dict) -> str:
-    """What to do when a file's backbone is not registered, from its recorded module."""
+    """What to do when a file's backbone is not registered, from its recorded module.
+
+    Only a dotted Python name is repeated (a file is data: anything else in it is not shown
+    as a command to run).
+    """
     module = payload.get("backbone_module")
-    if not isinstance(module, str) or not module:
+    if not isinstance(module, str) or not all(p.isidentifier() for p in module.split(".")):
         return ""
     if module == "__main__":
         return (
@@ -84,8 +89,8 @@ def unknown_backbone_hint(payload: dict) -> str:
             "code that registers it (mx.register_backbone) before loading"
         )
     return (
-        f"; its backbone class came from module {module!r}: `import {module}` before loading "
-        f"(for muse-explore commands: MUSE_EXPLORE_BACKBONES={module})"
+        f"; module {module!r} registered its backbone when it was saved: `import {module}` "
+        f"before loading (for muse-explore commands: MUSE_EXPLORE_BACKBONES={module})"
     )
 
 

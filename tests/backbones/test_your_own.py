@@ -120,20 +120,31 @@ def test_model_files_load_where_the_backbone_is_registered(example, tmp_path, be
 def test_it_trains(example, tmp_path):
     from muse_explore.training import TrainConfig, Trainer
 
+    # registered as the docs' example does it, in a notebook or script (an earlier test
+    # registered it again from this module)
+    exec(
+        "mx.register_backbone('cfconv', C)",
+        {"__name__": "__main__", "mx": mx, "C": example["CFConv"]},
+    )
     cfg = small_config(tmp_path / "run", optim__epochs=1)
     cfg["model"] |= {"backbone": "cfconv", "levels": 1}
     trainer = Trainer(TrainConfig.from_dict(cfg), progress=False)
     trainer.fit()
     trained = mx.load_model(tmp_path / "run" / "best_model.pt")
     assert isinstance(trained.backbones[0], example["CFConv"])
-    # resumed where nothing registered the backbone: the checkpoint names where it came from
-    module = example["CFConv"].__module__
-    state = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=False)
-    assert state["backbone_module"] == module
+    # resumed or evaluated where nothing registered the backbone: the checkpoint says where it
+    # was registered
+    from muse_explore.training.evaluation import load_for_evaluation
+
+    last = tmp_path / "run" / "checkpoints" / "last.pt"
+    assert torch.load(last, weights_only=True)["backbone_module"] == "__main__"
     cls = BACKBONES.pop("cfconv")
     try:
-        with pytest.raises(MuSEConfigError, match=rf"unknown backbone 'cfconv'.*{module}"):
+        hint = r"unknown backbone 'cfconv'.*registered in the notebook or script that saved it"
+        with pytest.raises(MuSEConfigError, match=hint):
             Trainer(TrainConfig.from_dict(cfg), resume=True, progress=False)
+        with pytest.raises(MuSEFileError, match=hint):
+            load_for_evaluation(last)
     finally:
         mx.register_backbone("cfconv", cls)
 
@@ -276,14 +287,31 @@ def test_built_in_backbones_record_no_module_and_a_notebook_backbone_says_so(tmp
 
     from muse_explore.backbones import PaiNN
 
-    notebook_class = type("NotebookPaiNN", (PaiNN,), {"__module__": "__main__"})
-    mx.register_backbone("notebook-painn", notebook_class)
+    # the module that registers a class, not the one that defines it, is what to import
+    cls = type("ElsewherePaiNN", (PaiNN,), {"__module__": "some_library.layers"})
+    mx.register_backbone("elsewhere-painn", cls)
     try:
-        mx.build_model(backbone="notebook-painn", levels=1, hidden=8, seed=0).save(
-            tmp_path / "nb.pt"
-        )
+        assert backbone_origin("elsewhere-painn") == {"backbone_module": __name__}
+    finally:
+        BACKBONES.pop("elsewhere-painn")
+    # a notebook cell (or a script) registers it
+    exec(
+        "mx.register_backbone('notebook-painn', cls)",
+        {"__name__": "__main__", "mx": mx, "cls": cls},
+    )
+    try:
+        model = mx.build_model(backbone="notebook-painn", levels=1, hidden=8, seed=0)
+        model.save(tmp_path / "nb.pt")
     finally:
         BACKBONES.pop("notebook-painn")
-    assert torch.load(tmp_path / "nb.pt", weights_only=True)["backbone_module"] == "__main__"
+    payload = torch.load(tmp_path / "nb.pt", weights_only=True)
+    assert payload["backbone_module"] == "__main__"
     with pytest.raises(MuSEFileError, match=r"registered in the notebook or script that saved"):
         mx.load_model(tmp_path / "nb.pt")
+    # a file is data: a recorded "module" that is not a dotted name is never shown as code
+    payload["backbone_module"] = "os; import shutil"
+    torch.save(payload, tmp_path / "odd.pt")
+    with pytest.raises(MuSEFileError) as err:
+        mx.load_model(tmp_path / "odd.pt")
+    assert "unknown backbone 'notebook-painn'" in str(err.value)
+    assert "shutil" not in str(err.value) and "import" not in str(err.value).split("register")[0]
