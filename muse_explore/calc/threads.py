@@ -32,7 +32,12 @@ def free_cores() -> int:
 
 
 def apply_thread_default() -> int:
-    """Set torch's thread count once per process (see the module docstring); returns it."""
+    """Set torch's thread count once per process (see the module docstring); returns it.
+
+    Raises:
+        MuSEConfigError: ``MUSE_EXPLORE_THREADS`` set to anything but a whole number >= 1
+            (on every call until it is fixed, not only the first).
+    """
     global _applied
     import torch
 

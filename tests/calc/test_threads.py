@@ -35,7 +35,6 @@ def test_omp_num_threads_and_the_override_are_honoured(fresh):
     fresh.setenv("MUSE_EXPLORE_THREADS", "3")
     assert threads.apply_thread_default() == 3
     fresh.setattr(threads, "_applied", False)
-    fresh.setattr(threads, "_applied", False)
     for bad, message in [("many", "a whole number, got 'many'"), ("0", "at least 1, got 0")]:
         fresh.setenv("MUSE_EXPLORE_THREADS", bad)
         for _ in range(2):  # every call, not only the first
