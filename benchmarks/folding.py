@@ -4,6 +4,7 @@ PaiNN baseline and the LES long-range baseline, with GFN2-xTB spot checks along 
     OMP_NUM_THREADS=1 python benchmarks/folding.py --max-hours 2   # resumes; stops after 2 h
     OMP_NUM_THREADS=1 python benchmarks/folding.py --quick         # ~1 min: Ala4, 0.2 ps, scratch
     OMP_NUM_THREADS=1 python benchmarks/folding.py --speed         # ms per step of each model
+    OMP_NUM_THREADS=1 python benchmarks/folding.py --report        # the tables; writes nothing
     OMP_NUM_THREADS=1 python benchmarks/folding.py --out runs/folding \
         --models MuSE=runs/protocol/muse-painn-peptide/best_model.pt ...  # models not shipped yet
 
@@ -13,8 +14,8 @@ Langevin integrator (300 K, 1 fs, friction 0.01 fs⁻¹, centre of mass fixed): 
 every model, so the runs differ only by their potential energy surface. The default is 3 seeds ×
 100 ps per model. Tracked every 50 fs: helix content (the fraction of residues in the α basin of
 the Ramachandran map), end-to-end distance (acetyl C to N-methyl N), heavy-atom radius of gyration,
-α-helical (i ← i+4) and all backbone H-bonds, and the potential energy; every 1 ps, from the
-trajectory's frames: the C7eq (γ-turn) content, the fraction of residues in that basin
+α-helical (i ← i+4) and all backbone H-bonds, and the potential energy; at every trajectory frame
+(1 ps apart, below): the C7eq (γ-turn) content, the fraction of residues in that basin
 (``muse_explore.analysis.c7_fraction``; ``c7`` in a run's state, for runs recorded before it as
 well). When a run is complete, 20 frames of its trajectory are recomputed with GFN2-xTB: the energy
 and force errors *along the model's own trajectory* show whether it stays where it was trained. The
@@ -184,6 +185,17 @@ def _faults(traj_path: Path, residues: int) -> dict:
     }
 
 
+def _refresh_c7(st: dict, traj_path: Path, frames: int) -> bool:
+    """Recompute a run's C7eq content when its trajectory holds ``frames`` frames it has not
+    seen (also for a state recorded before it); a done run's is read once. True if it did."""
+    if not traj_path.is_file() or (st["done"] and "c7" in st):
+        return False
+    if st.get("c7", {}).get("frames") == frames:
+        return False
+    st["c7"] = _c7_content(traj_path)
+    return True
+
+
 def _c7_content(traj_path: Path) -> dict:
     """The C7eq (γ-turn) content of every trajectory frame: times (ps) and fractions."""
     from ase.io import iread
@@ -313,8 +325,7 @@ def advance(
         _save(state_path, st)
         print(f"  {key}: {md.step * TIMESTEP_FS / 1000:g} / {ps:g} ps, "
               f"{st['ms_per_step']:.1f} ms/step", flush=True)  # fmt: skip
-    if traj_path.is_file() and st.get("c7", {}).get("frames") != md.step // stride:
-        st["c7"] = _c7_content(traj_path)  # recomputed as frames arrive
+    if _refresh_c7(st, traj_path, md.step // stride):
         _save(state_path, st)
     if "faults" not in st and traj_path.is_file():
         # where a run still under way stands: its faults so far (recomputed as frames arrive)
@@ -493,7 +504,7 @@ def _plot(runs: list[dict], residues: int, path: Path) -> None:
     fig, axes = plt.subplots(3, 2, figsize=(11, 10), sharex=True)
     for ax, (key, name) in zip(axes.flat, keys, strict=True):
         for r in runs:
-            if key == "c7":  # from the trajectory's frames, every 1 ps: no running mean
+            if key == "c7":  # from the trajectory's frames, 1 ps apart: no running mean
                 frames = r.get("c7") or {"time_ps": [], "c7": []}
                 t, y = np.array(frames["time_ps"]), np.array(frames["c7"], float)
             else:
@@ -511,7 +522,7 @@ def _plot(runs: list[dict], residues: int, path: Path) -> None:
     if any(ax.lines for ax in axes.flat):
         axes[0, 0].legend(fontsize=8)
     fig.suptitle(f"Ac-(Ala){residues}-NHMe from the extended chain, Langevin MD, 300 K, the runs "
-                 "so far\n(seeds as line styles; 1 ps running means, C7eq at every 1 ps "
+                 "so far\n(seeds as line styles; 1 ps running means, C7eq at every trajectory "
                  "frame)")  # fmt: skip
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -554,6 +565,9 @@ def main() -> None:
                    help="a folder for the runs' states and trajectories, folding.json and "
                    "folding.png (default: benchmarks/folding/ and benchmarks/), for runs of "
                    "models not shipped yet; resume with the same --out")  # fmt: skip
+    p.add_argument("--report", action="store_true",
+                   help="only print the tables of the runs' saved states (with --out and "
+                   "--models as they were run); writes nothing, runs nothing")  # fmt: skip
     p.add_argument("--training-extremes", action="store_true",
                    help="only print how close the peptide training sets come to a geometry "
                    "fault (about a minute)")  # fmt: skip
@@ -595,6 +609,9 @@ def main() -> None:
     deadline = time.time() + 3600.0 * args.max_hours
     # seed-major: every model's seed 0 first, so that a partial run already compares them
     jobs = [(label, spec, s) for s in range(args.seeds) for label, spec in models.items()]
+    if args.report:
+        report(jobs, out, args)
+        return
     t0 = time.perf_counter()
     runs = []
     with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
@@ -611,20 +628,7 @@ def main() -> None:
                       f"meV/atom (spread {c['energy_sd_mev_per_atom']:.2f}), "
                       f"F {c['forces_mae_mev_per_a']:.0f} meV/Å", flush=True)  # fmt: skip
     left = [r for r in runs if not r["done"]]
-    summary = summarise(runs)
-    _print(summary, args.residues, args.ps, args.temperature)
-    if left:
-        print(f"{len(left)} run(s) not complete; rerun the same command to continue")
-        print("| run | reached (ps) | frames | with a geometry fault | first fault (ps) |")
-        print("|---|---:|---:|---:|---:|")
-        for r in progress(left):
-            if r["frames"] is None:  # no frame checked yet
-                first = frames = faulted = "-"
-            else:
-                frames, faulted = r["frames"], r["frames_with_faults"]
-                first = "none" if r["first_fault_ps"] is None else f"{r['first_fault_ps']:g}"
-            print(f"| {r['label']} seed {r['seed']} | {r['time_ps']:g} | {frames} | {faulted} "
-                  f"| {first} |")  # fmt: skip
+    summary = _print_all(runs, args)
     if not args.quick:
         from muse_explore.atomic import atomic_open
 
@@ -637,6 +641,52 @@ def main() -> None:
         _plot(runs, args.residues, results / "folding.png")
         print(f"wrote {results / 'folding.json'} and {results / 'folding.png'} in "
               f"{time.perf_counter() - t0:.0f} s")  # fmt: skip
+
+
+def _print_all(runs: list[dict], args) -> dict:
+    """Print the summary table of the complete runs and where the others stand; the summary."""
+    summary = summarise(runs)
+    _print(summary, args.residues, args.ps, args.temperature)
+    left = [r for r in runs if not r["done"]]
+    if left:
+        how = "run without --report" if args.report else "rerun the same command"
+        print(f"{len(left)} run(s) not complete; {how} to continue")
+        print("| run | reached (ps) | frames | with a geometry fault | first fault (ps) |")
+        print("|---|---:|---:|---:|---:|")
+        for r in progress(left):
+            if r["frames"] is None:  # no frame checked yet
+                first = frames = faulted = "-"
+            else:
+                frames, faulted = r["frames"], r["frames_with_faults"]
+                first = "none" if r["first_fault_ps"] is None else f"{r['first_fault_ps']:g}"
+            print(f"| {r['label']} seed {r['seed']} | {r['time_ps']:g} | {frames} | {faulted} "
+                  f"| {first} |")  # fmt: skip
+    return summary
+
+
+def report(jobs: list[tuple], out: Path, args) -> None:
+    """``--report``: the tables of the runs' saved states, read-only.
+
+    Nothing is advanced, restarted or written. A run whose model file is no longer the one it
+    ran with (another sha256) is reported with a warning: a real call would start it again.
+    The C7eq content of a state recorded before it is computed from its trajectory here.
+    """
+    runs = []
+    for label, spec, seed in jobs:
+        key = run_key(label, args.residues, seed, args.ps)
+        state_path, traj_path = out / "state" / f"{key}.json", out / f"{key}.extxyz.xz"
+        if not state_path.is_file():
+            continue
+        st = json.loads(state_path.read_text())
+        if st.get("fingerprint") != fingerprint(spec):
+            print(f"  {key}: ran with another model file than {spec}; a run would start again")
+        if "c7" not in st and traj_path.is_file():
+            st["c7"] = _c7_content(traj_path)
+        runs.append(st)
+    if not runs:
+        print(f"no run states in {out / 'state'} for these models and settings")
+        return
+    _print_all(runs, args)
 
 
 if __name__ == "__main__":

@@ -46,9 +46,9 @@ def c7_residues(atoms) -> int:
     """How many residues of an Ac-(Ala)n-NHMe frame lie in the C7eq basin
     (:data:`muse_explore.analysis.peptide.C7_PHI`, ``C7_PSI``)."""
     from muse_explore.analysis import c7_fraction
+    from muse_explore.reference.peptide import residue_count
 
-    residues = (len(atoms) - 12) // 10  # Ac-(Ala)n-NHMe: 10 n + 12 atoms
-    return round(c7_fraction(atoms) * residues)
+    return round(c7_fraction(atoms) * residue_count(atoms))
 
 
 def coverage() -> None:

@@ -324,11 +324,12 @@ Langevin MD at 300 K with the same model, run right here (under a minute on one 
 core). `PeptideLangevin` is resumable: `md.state()` is a JSON-ready snapshot from which a new
 object continues the same trajectory, which is how `benchmarks/folding.py` runs 3 seeds ×
 100 ps per model over several sessions and tracks whether each model folds the helix
-(results in `benchmarks/README.md`). Those runs found a lesson of their own: a chain from the
-strand first forms γ turns (C7eq, φ, ψ about −83°, 69°: each residue's N–H bonded to the
-C=O just before it), and a model whose training data held no chains of them binds each one
-too strongly and walks into a ribbon of them, whatever its reach. `c7_fraction` counts them
-as `helix_fraction` counts the helix. Here, watch the level-1 nodes: each stays on its
+(results in `benchmarks/README.md`). Those runs met something else first: a chain from the
+strand forms γ turns (C7eq, φ, ψ about −83°, 69°: the N–H after a residue bonded to the C=O
+before it), and models whose training data held no chains of them can bind each one too
+strongly and walk into a ribbon of them, whatever their reach (the `peptide-c7` experiment in
+`docs/experiments.md` tests the data that should cover them). `c7_fraction` counts them as
+`helix_fraction` counts the helix. Here, watch the level-1 nodes: each stays on its
 stretch of backbone while the chain moves.""",
         ),
         (

@@ -61,3 +61,55 @@ def test_the_c7_content_comes_from_every_trajectory_frame_and_its_second_half(tm
     run = {"series": {"time_ps": [0.0, 2.5, 5.0]}, "c7": content}
     assert folding._late_c7(run) == 1.0  # frames at 3, 4 and 5 ps: t >= 5 / 2
     assert folding._late_c7({"series": {"time_ps": [0.0]}}) is None  # recorded before C7
+
+
+def test_the_c7_content_is_read_again_only_when_frames_arrive(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(folding, "_c7_content", lambda p: calls.append(p) or {"frames": 3})
+    traj = tmp_path / "run.extxyz.xz"
+    st = {"done": False}
+    assert not folding._refresh_c7(st, traj, 3) and not calls  # no trajectory yet
+    traj.write_bytes(b"")
+    assert folding._refresh_c7(st, traj, 3) and len(calls) == 1  # a state without it
+    assert not folding._refresh_c7(st, traj, 3) and len(calls) == 1  # nothing new
+    assert folding._refresh_c7(st, traj, 4) and len(calls) == 2  # a frame more
+    st["done"] = True
+    assert not folding._refresh_c7(st, traj, 5) and len(calls) == 2  # a done run: read once
+
+
+def _state(label, seed, model, fingerprint):
+    t = [0.0, 0.5, 1.0]
+    series = {"time_ps": t, "helix": [0.0, 0.2, 0.4], "end_to_end": [50.0, 49.0, 48.0],
+              "rg": [15.0, 14.9, 14.8], "alpha_hbonds": [0, 0, 1], "hbonds": [0, 1, 2],
+              "energy": [-1.0, -1.1, -1.2]}  # fmt: skip
+    return {"label": label, "model": model, "fingerprint": fingerprint, "seed": seed,
+            "residues": 4, "atoms": 52, "timestep_fs": 1.0, "steps": 1000, "wall_s": 1.0,
+            "done": True, "ms_per_step": 1.0, "series": series, "md": {}}  # fmt: skip
+
+
+def test_report_prints_the_saved_states_and_writes_nothing(tmp_path, capsys):
+    import argparse
+    import json
+
+    import muse_explore as mx
+
+    model = tmp_path / "m.pt"
+    mx.build_model(levels=0, hidden=8, seed=0).save(model)
+    state = tmp_path / "folding" / "state"
+    state.mkdir(parents=True)
+    args = argparse.Namespace(residues=4, ps=1.0, temperature=300.0, report=True)
+    good = _state("MuSE", 0, str(model), folding.fingerprint(str(model)))
+    stale = _state("MuSE", 1, str(model), "0123456789abcdef")
+    for seed, st in ((0, good), (1, stale)):
+        (state / f"{folding.run_key('MuSE', 4, seed, 1.0)}.json").write_text(json.dumps(st))
+    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
+    jobs = [("MuSE", str(model), s) for s in range(3)]  # seed 2 has no state: left out
+    folding.report(jobs, tmp_path / "folding", args)
+    out = capsys.readouterr().out
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before
+    assert "MuSE-n4-seed1-1ps: ran with another model file" in out
+    assert "seed0" not in out.split("| model |")[0]  # only the stale one is warned about
+    (row,) = [line for line in out.splitlines() if line.startswith("| MuSE | 2 |")]
+    assert "| 0.30 ± 0.00 |" in row  # second-half helix content of both runs (t >= 0.5 ps)
+    folding.report([("LES", str(model), 0)], tmp_path / "folding", args)
+    assert "no run states" in capsys.readouterr().out

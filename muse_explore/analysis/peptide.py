@@ -148,8 +148,8 @@ def helix_fraction(atoms: Atoms, *, phi=HELIX_PHI, psi=HELIX_PSI) -> float:
 
 
 #: The C7eq basin used by :func:`c7_fraction`, degrees: a box around the γ turn (φ, ψ ≈ −83°,
-#: 69°), each residue's N-H bonded to its own preceding C=O (a seven-membered ring); a chain of
-#: them is the 2.2₇ ribbon. Its top edge (ψ 90°–110°) overlaps the foot of the PPII basin of
+#: 69°): the N-H after the residue bonded to the C=O before it, a seven-membered ring; a chain
+#: of them is the 2.2₇ ribbon. Its top edge (ψ 90°–110°) overlaps the foot of the PPII basin of
 #: :func:`residue_basins`, which has no C7 basin of its own.
 C7_PHI = (-120.0, -50.0)
 C7_PSI = (40.0, 110.0)
