@@ -13,6 +13,10 @@ class MuSEConfigError(ValueError):
     """A model configuration is invalid: the message names the field."""
 
 
+class MuSEUnknownBackboneError(MuSEConfigError):
+    """A configuration names a backbone that nothing has registered in this process."""
+
+
 class MuSENumericalError(FloatingPointError):
     """The model's own numbers overflowed on a valid input (non-finite features or positions)."""
 

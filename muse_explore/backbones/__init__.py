@@ -6,7 +6,7 @@ from muse_explore.backbones.contract import Backbone, GeometricGraph, NodeState
 from muse_explore.backbones.mace import MACE
 from muse_explore.backbones.painn import PaiNN
 from muse_explore.backbones.so3krates import SO3krates
-from muse_explore.errors import MuSEConfigError
+from muse_explore.errors import MuSEConfigError, MuSEUnknownBackboneError
 
 #: Name -> backbone class; each takes ``(atomic_numbers | None, cutoff, *, hidden,
 #: num_interactions, **specific)``: the atom level gets the atomic numbers of its species (in
@@ -72,7 +72,7 @@ def build_backbone(
     try:
         cls = BACKBONES[name]
     except KeyError:
-        raise MuSEConfigError(
+        raise MuSEUnknownBackboneError(
             f"unknown backbone {name!r}; available: {', '.join(sorted(BACKBONES))} (a backbone "
             "of your own: mx.register_backbone(name, cls) first, also before loading its model "
             f"files; for muse-explore commands, name the module that registers it in {MODULES_ENV})"

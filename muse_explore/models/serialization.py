@@ -11,7 +11,12 @@ from pathlib import Path
 
 import torch
 
-from muse_explore.errors import MuSEConfigError, MuSEFileError, MuSELegacyModelWarning
+from muse_explore.errors import (
+    MuSEConfigError,
+    MuSEFileError,
+    MuSELegacyModelWarning,
+    MuSEUnknownBackboneError,
+)
 from muse_explore.models.config import MuSEConfig
 from muse_explore.models.file_format import (
     FORMAT,
@@ -64,7 +69,7 @@ def model_from_payload(payload, path: Path, map_location: str | torch.device = "
         config = MuSEConfig.from_dict(config_dict)
         model = MuSE(config)
     except (KeyError, TypeError, MuSEConfigError) as err:
-        hint = unknown_backbone_hint(payload) if "unknown backbone" in str(err) else ""
+        hint = unknown_backbone_hint(payload) if isinstance(err, MuSEUnknownBackboneError) else ""
         raise MuSEFileError(f"{path} has an invalid model configuration: {err}{hint}") from None
     state = payload.get("state_dict")
     if not isinstance(state, dict):

@@ -24,7 +24,7 @@ def load_for_evaluation(path: str | os.PathLike) -> MuSE:
     """A model from a model file (``best_model.pt``) or a training checkpoint (EMA weights)."""
     from torch.optim.swa_utils import AveragedModel
 
-    from muse_explore.errors import MuSEConfigError
+    from muse_explore.errors import MuSEConfigError, MuSEUnknownBackboneError
     from muse_explore.models.file_format import unknown_backbone_hint
     from muse_explore.models.serialization import FORMAT as MODEL_FORMAT
     from muse_explore.models.serialization import model_from_payload, read_payload
@@ -44,7 +44,7 @@ def load_for_evaluation(path: str | os.PathLike) -> MuSE:
                 return ema.module
             model.load_state_dict(head["model"])
         except (KeyError, TypeError, RuntimeError, MuSEConfigError) as err:
-            hint = unknown_backbone_hint(head) if "unknown backbone" in str(err) else ""
+            hint = unknown_backbone_hint(head) if isinstance(err, MuSEUnknownBackboneError) else ""
             raise MuSEFileError(
                 f"{path}: a checkpoint this model code cannot rebuild: {err}{hint}"
             ) from None

@@ -47,6 +47,7 @@ from muse_explore.errors import (
     MuSENumericalError,
     MuSESkippedStepWarning,
     MuSETrainingError,
+    MuSEUnknownBackboneError,
 )
 from muse_explore.models.config import MuSEConfig
 from muse_explore.models.file_format import backbone_origin, migrate_config, unknown_backbone_hint
@@ -219,10 +220,10 @@ class Trainer:
             mcfg = config.model
         try:
             self.model = MuSE(mcfg)
-        except MuSEConfigError as err:
-            if state is None or "unknown backbone" not in str(err):
+        except MuSEUnknownBackboneError as err:
+            if state is None:
                 raise
-            raise MuSEConfigError(f"{err}{unknown_backbone_hint(state)}") from None
+            raise MuSEUnknownBackboneError(f"{err}{unknown_backbone_hint(state)}") from None
         if state is None and config.init_from:
             self._init_from(config.init_from)
         elif state is None and config.fit_shifts:

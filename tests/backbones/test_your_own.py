@@ -12,7 +12,7 @@ from ase.build import molecule
 import muse_explore as mx
 from muse_explore import testing as T
 from muse_explore.backbones import BACKBONES, Backbone, build_backbone
-from muse_explore.errors import MuSEConfigError, MuSEFileError
+from muse_explore.errors import MuSEConfigError, MuSEFileError, MuSEUnknownBackboneError
 from muse_explore.reference import graphene_flake, place_molecule
 
 from ..training.conftest import small_config
@@ -141,7 +141,7 @@ def test_it_trains(example, tmp_path):
     cls = BACKBONES.pop("cfconv")
     try:
         hint = r"unknown backbone 'cfconv'.*registered in the notebook or script that saved it"
-        with pytest.raises(MuSEConfigError, match=hint):
+        with pytest.raises(MuSEUnknownBackboneError, match=hint):
             Trainer(TrainConfig.from_dict(cfg), resume=True, progress=False)
         with pytest.raises(MuSEFileError, match=hint):
             load_for_evaluation(last)
@@ -176,8 +176,11 @@ def test_registration_is_checked(example):
     assert BACKBONES["painn"] is not cls
     mx.register_backbone("cfconv", cls)  # again, as a notebook cell run twice does
     assert build_backbone("cfconv", [1, 6], 5.0, hidden=8, num_interactions=1).scalar_dim == 8
-    with pytest.raises(MuSEConfigError, match=r"unknown backbone 'nope'.*register_backbone"):
+    # its own type (a MuSEConfigError), so callers add hints by type, not by matching text
+    unknown = r"unknown backbone 'nope'.*register_backbone"
+    with pytest.raises(MuSEUnknownBackboneError, match=unknown):
         mx.build_model(backbone="nope")
+    assert issubclass(MuSEUnknownBackboneError, MuSEConfigError)
 
 
 MODULE = """
