@@ -142,8 +142,16 @@ def helix_fraction(atoms: Atoms, *, phi=HELIX_PHI, psi=HELIX_PSI) -> float:
     Returns:
         A number in [0, 1]: 1 for the ideal α helix, 0 for the extended and PPII chains.
     """
+    return _basin_fraction(atoms, phi, psi, closed=True)
+
+
+def _basin_fraction(atoms: Atoms, phi, psi, *, closed: bool) -> float:
+    """Fraction of residues with φ in ``phi`` and ψ in ``psi`` (closed or open intervals)."""
     phis, psis = dihedral_angles(atoms)
-    inside = (phis >= phi[0]) & (phis <= phi[1]) & (psis >= psi[0]) & (psis <= psi[1])
+    if closed:
+        inside = (phis >= phi[0]) & (phis <= phi[1]) & (psis >= psi[0]) & (psis <= psi[1])
+    else:
+        inside = (phis > phi[0]) & (phis < phi[1]) & (psis > psi[0]) & (psis < psi[1])
     return float(inside.mean())
 
 
@@ -158,12 +166,10 @@ C7_PSI = (40.0, 110.0)
 def c7_fraction(atoms: Atoms, *, phi=C7_PHI, psi=C7_PSI) -> float:
     """Fraction of residues whose backbone (φ, ψ) lie in the C7eq (γ-turn) basin.
 
-    As :func:`helix_fraction`, a dihedral criterion (open bounds): 1 for a chain of γ turns
-    (``alanine_peptide(n, conformation="c7")``), 0 for the helix, the strand and PPII.
+    As :func:`helix_fraction`, a dihedral criterion, but with open bounds: 1 for a chain of γ
+    turns (``alanine_peptide(n, conformation="c7")``), 0 for the helix, the strand and PPII.
     """
-    phis, psis = dihedral_angles(atoms)
-    inside = (phis > phi[0]) & (phis < phi[1]) & (psis > psi[0]) & (psis < psi[1])
-    return float(inside.mean())
+    return _basin_fraction(atoms, phi, psi, closed=False)
 
 
 #: The polyproline II basin of :func:`residue_basins`, degrees: around (−75°, 145°), φ above the
