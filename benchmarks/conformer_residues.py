@@ -6,6 +6,7 @@
         C1=runs/protocol/painn-peptide-seed1/best_model.pt \
         --data sample_data/data/peptide_c7.extxyz.xz sample_data/data/peptide_pure.extxyz.xz
 
+(``git archive 35b34b1 runs/experiments | tar -x`` first: the c7 experiment's runs left git.)
 ``benchmarks/conformers.py`` gives each model's error on ΔE(conformation − extended) of
 Ac-(Ala)n-NHMe, a sum over the chain. An experiment that adds data (docs/experiments.md)
 moves that sum; this script says whether it moves it at the ends of the chain, along it

@@ -10,6 +10,9 @@
         --controls runs/protocol/painn-peptide runs/protocol/painn-peptide-seed1 \
         --conformers /tmp/c.json --labels X C0 C1
 
+(The c7 experiment's run folders left git when it was answered: ``git archive 35b34b1
+runs/experiments | tar -x`` brings them back.)
+
 An experiment (docs/experiments.md) trains the protocol's config with one change. This script
 compares its run with two or more runs of the unchanged config (its seeds), on errors where
 lower is better: the energy and force MAE on the test split (each run's ``test_metrics.json``,
