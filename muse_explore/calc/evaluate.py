@@ -105,11 +105,15 @@ def evaluation_model(model, dtype: torch.dtype | None = None, device=None):
     same = p.dtype == dtype and p.device == device
     run = model if same else copy.deepcopy(model).to(device=device, dtype=dtype)
     was_training = run.training
-    run.eval()
+    # train() calls itself on every submodule: skip it (per MD step) where all are in eval mode
+    switch = any(m.training for m in run.modules())
+    if switch:
+        run.eval()
     try:
         yield run
     finally:
-        run.train(was_training)
+        if switch:
+            run.train(was_training)
 
 
 def evaluate_batches(

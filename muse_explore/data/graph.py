@@ -89,13 +89,15 @@ class AtomsToGraph:
 
     def __call__(self, atoms: Atoms, *, targets: bool = True) -> Data:
         """One structure as a PyG ``Data`` (validated first)."""
-        validate_atoms(
-            atoms, cutoff=self.reach, elements=self.elements, overlaps=self.verlet is None
-        )
+        # the overlap check reuses the graph's own pair list where it reaches MIN_DISTANCE
+        own_pairs = self.verlet is not None or self.cutoff >= MIN_DISTANCE
+        validate_atoms(atoms, cutoff=self.reach, elements=self.elements, overlaps=not own_pairs)
         pbc = np.asarray(atoms.pbc, dtype=bool)
         cell = np.asarray(atoms.cell, dtype=np.float64) if pbc.any() else np.zeros((3, 3))
         if self.verlet is None:
             edge_index, shifts = neighbor_list(atoms.positions, cell, pbc, self.cutoff)
+            if own_pairs and _shortest(atoms.positions, cell, edge_index, shifts) < MIN_DISTANCE:
+                check_overlaps(atoms)
         else:
             edge_index, shifts = self.verlet(atoms.positions, cell, pbc)
             if self.verlet.min_length < MIN_DISTANCE:
@@ -138,6 +140,15 @@ class AtomsToGraph:
         if not data:
             raise ValueError("no structures given")
         return Batch.from_data_list(data)
+
+
+def _shortest(positions: np.ndarray, cell: np.ndarray, edge_index, shifts) -> float:
+    """The shortest pair distance of a pair list, in Å (``inf`` without pairs)."""
+    if edge_index.shape[1] == 0:
+        return float("inf")
+    j, i = edge_index
+    vec = positions[j] - positions[i] + shifts @ cell
+    return float(np.sqrt(np.einsum("ij,ij->i", vec, vec).min()))
 
 
 def atoms_to_batch(

@@ -7,6 +7,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 from muse_explore.data import AtomsToGraph, atoms_to_batch
 from muse_explore.errors import MuSEInputError
 from muse_explore.pooling import Seeder
+from muse_explore.testing import bad_inputs
 
 
 def test_batch_fields_and_targets(periodic_sheet):
@@ -59,6 +60,27 @@ def test_topology_is_cached_per_bond_graph_and_can_be_frozen(water_on_coronene):
         conv.topology(molecule("CH4"))
     conv.unfreeze()
     assert conv.topology(stretched) is not frozen
+
+
+@pytest.mark.parametrize("name", list(bad_inputs()))
+@pytest.mark.parametrize("skin", [0.0, 0.5])
+def test_converter_names_each_bad_input(name, skin):
+    atoms, fragment = bad_inputs()[name]
+    with pytest.raises(MuSEInputError, match=fragment):
+        AtomsToGraph(5.0, elements=["H", "C", "N", "O"], skin=skin)(atoms)
+
+
+@pytest.mark.parametrize("cutoff", [0.2, 5.0])
+def test_converter_finds_overlaps_across_the_cell_and_below_its_cutoff(cutoff):
+    """The overlap check uses the graph's pair list where it reaches far enough, not beyond."""
+    from ase import Atoms
+
+    across = Atoms("H2", positions=[[0.05, 5, 5], [9.9, 5, 5]], cell=[10, 10, 10], pbc=True)
+    with pytest.raises(MuSEInputError, match=r"atoms 0 \(H\) and 1 \(H\) are 0.15 Å apart"):
+        AtomsToGraph(cutoff)(across)
+    apart = across.copy()
+    apart.positions[1, 0] = 9.6  # 0.45 Å through the boundary: beyond the minimum, kept
+    assert AtomsToGraph(cutoff)(apart).edge_index.shape[1] == (2 if cutoff > 0.45 else 0)
 
 
 def test_no_structures():

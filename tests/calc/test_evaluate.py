@@ -1,0 +1,30 @@
+import pytest
+import torch
+
+from muse_explore.calc.evaluate import evaluate_many, evaluation_model
+
+from ..conftest import small_model
+
+
+@pytest.mark.parametrize("mode", ["train", "eval", "mixed"])
+def test_evaluation_model_runs_in_eval_mode_and_puts_the_mode_back(mode, benzene):
+    model = small_model().double()
+    model.train(mode == "train")
+    if mode == "mixed":  # an eval model with one submodule left in training mode
+        next(m for m in model.modules() if m is not model).train()
+    before = [m.training for m in model.modules()]
+    with evaluation_model(model) as run:
+        assert run is model
+        assert not any(m.training for m in run.modules())
+    after = [m.training for m in model.modules()]
+    assert after == (before if mode != "mixed" else [False] * len(before))
+    # and the energy does not depend on the mode the model came in
+    ref = evaluate_many(small_model().double().eval(), [benzene])[0].energy
+    assert evaluate_many(model.train(mode == "train"), [benzene])[0].energy == pytest.approx(ref)
+
+
+def test_evaluation_model_copies_to_another_precision():
+    model = small_model().double()
+    with evaluation_model(model, torch.float32) as run:
+        assert run is not model and next(run.parameters()).dtype == torch.float32
+    assert next(model.parameters()).dtype == torch.float64
