@@ -44,7 +44,10 @@ Ramachandran map at the minimum (strand, helix, PPII, other; a least-squares fit
 chains' errors on their residue counts and a constant per chain): whether a model
 under-predicts the relaxation as a whole and which residues carry it. The same again on
 ``peptide-pure`` (chains all in one conformation at n = 5, 7, 9, 11, 13 and 14, none of the
-benchmark's lengths) when that file exists (``relaxation.pure``).
+benchmark's lengths) when that file exists (``relaxation.pure``), and on those chains, at their
+minima, the benchmark's own quantities: ΔE(helix − extended) and ΔE(PPII − extended) per n,
+each model's error and its growth with n (``relaxation.pure.gaps``). A model that misses
+them there misses a gap it was trained on: a fit gap, not a lack of reach.
 
 GFN2-xTB geometries and energies are cached in benchmarks/conformers_reference.json (written
 atomically after every structure: a killed run resumes; --recompute redoes them). Writes
@@ -348,6 +351,11 @@ def mixed_chain_drop(models: dict[str, list[str]], set_file: str = MINIMA_SET) -
     out["basin_residues"] = dict(zip(BASINS, counts.sum(axis=0).astype(int).tolist(), strict=True))
     out["share"], out["per_residue_miss"] = {}, {}
     flat = [s for _, a, b in pairs for s in (a, b)]
+    conf = np.array([str(b.info.get("segments", "")) for _, _, b in pairs])
+    pure = set(conf) == {"extended", *COMPARED_PURE}
+    if pure:  # chains in one conformation: their conformational gaps at the minima too
+        minima = np.array([b.get_potential_energy() for _, _, b in pairs])
+        out["gaps"] = {"lengths": lengths, "GFN2-xTB": pure_gaps(n_of, conf, minima, lengths)}
     for label, specs in models.items():
         out[label], out["share"][label], out["per_residue_miss"][label] = [], [], []
         for spec in specs:
@@ -364,6 +372,53 @@ def mixed_chain_drop(models: dict[str, list[str]], set_file: str = MINIMA_SET) -
             miss, *_ = np.linalg.lstsq(design, err, rcond=None)
             keys = (*BASINS, "per chain")
             out["per_residue_miss"][label].append(dict(zip(keys, miss.tolist(), strict=True)))
+            if pure:
+                gaps = pure_gaps(n_of, conf, np.array(pred[1::2]), lengths)
+                out["gaps"].setdefault(label, []).append(gaps)
+    return out
+
+
+#: The conformations of ``peptide-pure`` besides the extended strand.
+COMPARED_PURE = ("helix", "ppii")
+
+
+def pure_gaps(n_of, conf, energies, lengths) -> dict:
+    """ΔE(helix − extended) and ΔE(PPII − extended) of chains in one conformation, meV.
+
+    Per chain length in ``lengths``: the mean energy (eV) of that length's chains in each
+    conformation (``conf``, one per chain, and ``n_of``, its length) minus that of its
+    extended chains; ``None`` where a length lacks either.
+    """
+    out = {}
+    for c in COMPARED_PURE:
+        row = []
+        for n in lengths:
+            a, b = energies[(n_of == n) & (conf == c)], energies[(n_of == n) & (conf == "extended")]
+            row.append(float(1000.0 * (a.mean() - b.mean())) if len(a) and len(b) else None)
+        out[c] = row
+    return out
+
+
+def gap_errors(gaps: dict, label: str) -> dict:
+    """Per conformation: each seed's error of ``label``'s gaps per length and its growth.
+
+    From :func:`pure_gaps` results (``gaps["GFN2-xTB"]`` and one per seed of ``label``):
+    ``errors`` (per seed, per length, meV) and ``slope`` (per seed, a least-squares line
+    through the lengths that have both, meV per residue).
+    """
+    ref, lengths = gaps["GFN2-xTB"], gaps["lengths"]
+    out = {}
+    for c in COMPARED_PURE:
+        errs, slopes = [], []
+        for seed in gaps[label]:
+            e = [None if m is None or r is None else m - r
+                 for m, r in zip(seed[c], ref[c], strict=True)]  # fmt: skip
+            ok = [k for k, x in enumerate(e) if x is not None]
+            errs.append(e)
+            fit = len(ok) >= 2
+            slopes.append(float(np.polyfit([lengths[k] for k in ok], [e[k] for k in ok], 1)[0])
+                          if fit else None)  # fmt: skip
+        out[c] = {"errors": errs, "slope": slopes}
     return out
 
 
@@ -431,6 +486,42 @@ def _print_chain_drop(mixed: dict, labels: list[str], what: str) -> None:
                 miss = [[seed[b] for seed in mixed["per_residue_miss"][k]] for b in keys]
                 print(f"| {k} | {pm(mixed['share'][k], '.2f')} | "
                       + " | ".join(pm(m, "+.1f") for m in miss) + " |")  # fmt: skip
+        if "gaps" in mixed:
+            _print_pure_gaps(mixed["gaps"], labels)
+
+
+def _print_pure_gaps(gaps: dict, labels: list[str]) -> None:
+    names = {"helix": "helix", "ppii": "PPII"}
+    print("the same chains at their minima: ΔE(helix − extended) and ΔE(PPII − extended), "
+          "meV, GFN2-xTB and each model's error (mean ± sd over training seeds), and the "
+          "error's growth with n (meV/residue, a least-squares line): the conformer "
+          "benchmark's gaps on chains the models trained on")  # fmt: skip
+    errs = {k: gap_errors(gaps, k) for k in labels}
+    print(
+        "| n | "
+        + " | ".join(f"GFN2-xTB {names[c]}" for c in COMPARED_PURE)
+        + " | "
+        + " | ".join(f"{k} {names[c]} err" for k in labels for c in COMPARED_PURE)
+        + " |"
+    )
+    print("|---:|" + "---:|" * (len(COMPARED_PURE) * (1 + len(labels))))
+
+    def cell(values, fmt):
+        values = [v for v in values if v is not None]
+        return pm(values, fmt) if values else "–"
+
+    for i, n in enumerate(gaps["lengths"]):
+        cells = [cell([gaps["GFN2-xTB"][c][i]], ".0f") for c in COMPARED_PURE]
+        cells += [cell([s[i] for s in errs[k][c]["errors"]], "+.0f")
+                  for k in labels for c in COMPARED_PURE]  # fmt: skip
+        print(f"| {n} | " + " | ".join(cells) + " |")
+    print(
+        "| growth | "
+        + " | ".join(["–"] * len(COMPARED_PURE))
+        + " | "
+        + " | ".join(cell(errs[k][c]["slope"], "+.1f") for k in labels for c in COMPARED_PURE)
+        + " |"
+    )
 
 
 def _print_fit(fit: dict) -> None:
