@@ -310,6 +310,8 @@ PURE_SET = "peptide_pure.extxyz.xz"
 MIXED_FROM = 32
 #: The basins the mixed chains' residues are counted in (:func:`residue_basins`).
 BASINS = ("strand", "helix", "ppii", "other")
+#: A basin with fewer residues over a set's chains stays in the fit but its miss is not shown.
+MIN_BASIN_RESIDUES = 20
 
 
 def mixed_chain_drop(models: dict[str, list[str]], set_file: str = MINIMA_SET) -> dict:
@@ -478,14 +480,16 @@ def _print_chain_drop(mixed: dict, labels: list[str], what: str) -> None:
                   "each basin at the minimum, with a constant per chain (least squares of the "
                   "error on the chain's residue counts; residues: "
                   + ", ".join(f"{b} {counts[b]}" for b in BASINS) + "), meV, mean ± sd over "
-                  "training seeds")  # fmt: skip
+                  f"training seeds; – where a basin holds fewer than {MIN_BASIN_RESIDUES} "
+                  "residues: fitted, too few to estimate")  # fmt: skip
             keys = (*BASINS, "per chain")
             print("| model | share of the drop | " + " | ".join(keys) + " |")
             print("|---|---:|" + "---:|" * len(keys))
             for k in labels:
                 miss = [[seed[b] for seed in mixed["per_residue_miss"][k]] for b in keys]
-                print(f"| {k} | {pm(mixed['share'][k], '.2f')} | "
-                      + " | ".join(pm(m, "+.1f") for m in miss) + " |")  # fmt: skip
+                print(f"| {k} | {pm(mixed['share'][k], '.2f')} | " + " | ".join(
+                    "–" if counts.get(b, MIN_BASIN_RESIDUES) < MIN_BASIN_RESIDUES else pm(m, "+.1f")
+                    for b, m in zip(keys, miss, strict=True)) + " |")  # fmt: skip
         if "gaps" in mixed:
             _print_pure_gaps(mixed["gaps"], labels)
 

@@ -52,3 +52,18 @@ def test_gap_errors_give_each_seeds_error_and_its_growth_per_residue():
     assert errs["ppii"]["errors"][0] == pytest.approx([40.0, 56.0, 72.0])
     assert errs["helix"]["slope"] == pytest.approx([0.0, 0.0], abs=1e-9)
     assert errs["helix"]["errors"][1] == pytest.approx([30.0, 30.0, 30.0])
+
+
+def test_a_basin_with_too_few_residues_is_fitted_but_not_shown(capsys):
+    keys = (*conformers.BASINS, "per chain")
+    block = {
+        "from_step": 32, "lengths": [5], "chains": [2], "GFN2-xTB": [-100.0], "m": [[10.0]],
+        "share": {"m": [0.9]},
+        "basin_residues": {"strand": 40, "helix": 30, "ppii": 25, "other": 4},
+        "per_residue_miss": {"m": [dict(zip(keys, [1.0, 2.0, 3.0, -17.0, 5.0], strict=True))]},
+    }  # fmt: skip
+    conformers._print_chain_drop(block, ["m"], "chains")
+    row = next(
+        line for line in capsys.readouterr().out.splitlines() if line.startswith("| m | 0.90")
+    )
+    assert row == "| m | 0.90 | +1.0 | +2.0 | +3.0 | – | +5.0 |"
