@@ -81,6 +81,9 @@ def test_converter_finds_overlaps_across_the_cell_and_below_its_cutoff(cutoff):
     apart = across.copy()
     apart.positions[1, 0] = 9.6  # 0.45 Å through the boundary: beyond the minimum, kept
     assert AtomsToGraph(cutoff)(apart).edge_index.shape[1] == (2 if cutoff > 0.45 else 0)
+    same = Atoms("H2O", positions=[[0, 0, 0], [0, 0, 0], [1, 0, 0]])  # exactly on top
+    with pytest.raises(MuSEInputError, match=r"atoms 0 \(H\) and 1 \(H\) are 0 Å apart"):
+        AtomsToGraph(cutoff)(same)
 
 
 def test_no_structures():
