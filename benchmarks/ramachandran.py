@@ -33,7 +33,9 @@ are listed seed by seed, ``;`` between seeds):
 Grid points with two atoms more than two bonds apart closer than :data:`OVERLAP_A` (atoms
 built on top of each other, tens of eV up) are left out of both and counted. GFN2-xTB
 energies are cached in benchmarks/ramachandran_reference.json (written atomically every 50
-points: a killed run resumes). Writes benchmarks/ramachandran.json and ramachandran.png
+points: a killed run resumes); another scan (``--n``, ``--residue``, ``--step``,
+``--context``) keeps its own beside it, ``ramachandran_reference_CONTEXT_nN_rR_STEPdeg.json``.
+Writes benchmarks/ramachandran.json and ramachandran.png
 (GFN2-xTB's map and each model's error map).
 """
 
@@ -87,6 +89,21 @@ def scan(n: int, residue: int, step: float, context: str) -> list[dict]:
             points.append({"phi": float(phi), "psi": float(psi), "atoms": atoms,
                            "closest": float(d[far].min())})  # fmt: skip
     return points
+
+
+#: The scan whose GFN2-xTB energies are cached in :data:`CACHE` (the defaults).
+DEFAULT_SCAN = {"n": 4, "residue": 2, "step": 15.0, "context": "extended"}
+
+
+def cache_path(n: int, residue: int, step: float, context: str, *, quick: bool = False) -> Path:
+    """Where a scan's GFN2-xTB energies are cached: :data:`CACHE` for the default scan, a file
+    of its own for any other, so that no other scan overwrites the default's."""
+    if quick:
+        return CACHE.with_name("ramachandran_reference_quick.json")
+    scan_key = {"n": n, "residue": residue, "step": float(step), "context": context}
+    if scan_key == DEFAULT_SCAN:
+        return CACHE
+    return CACHE.with_name(f"ramachandran_reference_{context}_n{n}_r{residue}_{step:g}deg.json")
 
 
 def references(points: list[dict], chain, key: dict, cache: Path) -> tuple[float, list]:
@@ -204,7 +221,7 @@ def main() -> None:
     t0 = time.perf_counter()
     if args.quick:
         args.step = 60.0
-    cache = CACHE.with_name("ramachandran_reference_quick.json") if args.quick else CACHE
+    cache = cache_path(args.n, args.residue, args.step, args.context, quick=args.quick)
     points = scan(args.n, args.residue, args.step, args.context)
     chain = alanine_peptide(args.n, conformation=args.context)
     key = {"n": args.n, "residue": args.residue, "step": args.step, "context": args.context,
