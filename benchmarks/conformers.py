@@ -495,7 +495,6 @@ def _print_chain_drop(mixed: dict, labels: list[str], what: str) -> None:
 
 
 def _print_pure_gaps(gaps: dict, labels: list[str]) -> None:
-    names = {"helix": "helix", "ppii": "PPII"}
     print("the same chains at their minima: ΔE(helix − extended) and ΔE(PPII − extended), "
           "meV, GFN2-xTB and each model's error (mean ± sd over training seeds), and the "
           "error's growth with n (meV/residue, a least-squares line): the conformer "
@@ -503,9 +502,9 @@ def _print_pure_gaps(gaps: dict, labels: list[str]) -> None:
     errs = {k: gap_errors(gaps, k) for k in labels}
     print(
         "| n | "
-        + " | ".join(f"GFN2-xTB {names[c]}" for c in COMPARED_PURE)
+        + " | ".join(f"GFN2-xTB {COMPARED[c]}" for c in COMPARED_PURE)
         + " | "
-        + " | ".join(f"{k} {names[c]} err" for k in labels for c in COMPARED_PURE)
+        + " | ".join(f"{k} {COMPARED[c]} err" for k in labels for c in COMPARED_PURE)
         + " |"
     )
     print("|---:|" + "---:|" * (len(COMPARED_PURE) * (1 + len(labels))))
