@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 from _models import DATA, model_file, parse_models
+from conformer_residues import split
 
 ROOT = Path(__file__).resolve().parent
 CONFORMERS = ROOT / "conformers_reference.json"
@@ -175,9 +176,9 @@ def _print(result: dict) -> None:
         print("|---|" + "---:|" * (len(names) + 2))
         for k in labels:
             per = np.mean([r[k]["per_residue"] for r in mine], axis=0)
-            ends = per[[0, 1, n, n + 1]].sum()  # both caps and the first and last alanine
+            _, ends, interior = split(per)
             print(f"| {k} | " + " | ".join(f"{v:+.0f}" for v in per)
-                  + f" | {ends:+.0f} | {per[2:n].mean():+.1f} |")  # fmt: skip
+                  + f" | {ends:+.0f} | {interior:+.1f} |")  # fmt: skip
     print("ends: both caps and the first and last alanine; interior: alanines 2 to n − 1")
 
 
