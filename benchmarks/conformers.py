@@ -14,10 +14,10 @@ extended) and ΔE(C7 − extended) of GFN2-xTB and of each model, the model's er
 slope of the error against n (meV per residue, a least-squares line), and whether the model
 orders the extended, helix and PPII chains as GFN2-xTB does (the conformer ranking). The helix
 macrodipole grows with n, so a model that misses long-range interactions should miss the
-helix's stabilisation more and more with n. For a multiscale model it also prints ΔE(helix −
-extended) split by scale (atoms, level 1, level 2) and its number of coarse nodes per level at
-each n: where its error comes from, and whether each scale's share is as smooth in n as the
-reference's gap.
+helix's stabilisation more and more with n. For a multiscale model it also prints each
+gap (helix, PPII and C7 against extended) split by scale (atoms, level 1, level 2) and its
+number of coarse nodes per level at each n: where its error comes from, and whether each
+scale's share is as smooth in n as the reference's gap.
 
 Why a model misses: its fit. For the same models it also prints the error of the total energy
 on the peptide protocol's training-only sets (``peptide-lengths``: MD of n = 4…15;
@@ -545,27 +545,30 @@ def _print_fit(fit: dict) -> None:
 
 
 def _print_scales(rows: list[dict], labels: list[str]) -> None:
-    """Where a multiscale model's helix error comes from: ΔE(helix − extended) of each scale.
+    """Where a multiscale model's gap errors come from: ΔE(conformation − extended) per scale.
 
     The split of the energy over the scales is the model's own (nothing in training fixes
     it), so no single scale is "the" error; what the table shows is whether the coarse
     scales' share is smooth in n, as the reference's gap is, or jumps from length to length.
     """
     for label in labels:
-        key = f"{label}:helix:scales"
-        if key not in rows[0]:
-            continue
-        k = len(rows[0][key][0])
-        names = ["atoms"] + [f"level {i}" for i in range(1, k)]
-        print(f"{label}: ΔE(helix − extended) by scale, meV (mean over seeds), against GFN2-xTB")
-        print("| n | coarse nodes | GFN2-xTB | " + " | ".join(names) + " | sum − GFN2-xTB |")
-        print("|---:|---:|---:|" + "---:|" * (k + 1))
-        for r in rows:
-            per_scale = np.mean(np.array(r[key]), axis=0)
-            cells = " | ".join(f"{v:+.0f}" for v in per_scale)
-            err = per_scale.sum() - r["GFN2-xTB:helix"]
-            nodes = "/".join(map(str, r[f"{label}:nodes"]))
-            print(f"| {r['n']} | {nodes} | {r['GFN2-xTB:helix']:.0f} | {cells} | {err:+.0f} |")
+        for conf, name in COMPARED.items():
+            key = f"{label}:{conf}:scales"
+            if key not in rows[0]:
+                continue
+            k = len(rows[0][key][0])
+            names = ["atoms"] + [f"level {i}" for i in range(1, k)]
+            print(f"{label}: ΔE({name} − extended) by scale, meV (mean over seeds), "
+                  "against GFN2-xTB")  # fmt: skip
+            print("| n | coarse nodes | GFN2-xTB | " + " | ".join(names) + " | sum − GFN2-xTB |")
+            print("|---:|---:|---:|" + "---:|" * (k + 1))
+            for r in rows:
+                per_scale = np.mean(np.array(r[key]), axis=0)
+                cells = " | ".join(f"{v:+.0f}" for v in per_scale)
+                ref = r[f"GFN2-xTB:{conf}"]
+                err = per_scale.sum() - ref
+                nodes = "/".join(map(str, r[f"{label}:nodes"]))
+                print(f"| {r['n']} | {nodes} | {ref:.0f} | {cells} | {err:+.0f} |")
 
 
 def _summary(rows: list[dict], label: str, seeds: int) -> dict:

@@ -67,3 +67,24 @@ def test_a_basin_with_too_few_residues_is_fitted_but_not_shown(capsys):
         line for line in capsys.readouterr().out.splitlines() if line.startswith("| m | 0.90")
     )
     assert row == "| m | 0.90 | +1.0 | +2.0 | +3.0 | – | +5.0 |"
+
+
+def test_the_scale_tables_split_every_compared_gap_and_skip_single_scale_models(capsys):
+    rows = []
+    for n, shift in ((4, 0.0), (6, 10.0)):
+        row = {"n": n, "MuSE:nodes": [10, 4], "B:helix": -100.0}
+        for i, conf in enumerate(conformers.COMPARED):
+            row[f"GFN2-xTB:{conf}"] = -100.0 * (i + 1)
+            # two seeds, three scales; the mean over seeds sums to the reference + shift + 1
+            atoms, level1 = -200.0 * (i + 1), 100.0 * (i + 1)
+            row[f"MuSE:{conf}:scales"] = [[atoms, level1, shift], [atoms, level1, shift + 2.0]]
+        rows.append(row)
+    conformers._print_scales(rows, ["MuSE", "B"])
+    out = capsys.readouterr().out
+    for name in conformers.COMPARED.values():
+        assert f"MuSE: ΔE({name} − extended) by scale" in out
+    assert "B:" not in out  # a model without scales gets no table
+    lines = [x for x in out.splitlines() if x.startswith("| 6 |")]
+    assert len(lines) == len(conformers.COMPARED)
+    # C7 row at n = 6: reference −300, scales −600, +300, +11 -> error +11
+    assert lines[-1] == "| 6 | 10/4 | -300 | -600 | +300 | +11 | +11 |"
