@@ -32,7 +32,9 @@ walked into a hole of its model (``--training-extremes`` shows how close the tra
 one). A run still under way reports its faults so far (``faults_so_far`` in its state, ``runs`` in
 folding.json, and a table printed at the end). Seed 0 then runs 0.5 ps of NVE (velocity Verlet, 0.5
 fs) from its last frame: the drift (linear fit, meV/atom/ps) and RMS fluctuation of the total
-energy. Speed is the wall time per MD step on one CPU core (float64 calculators).
+energy. Speed is the CPU time per MD step on one core (float64 calculators; the run's
+process, so that a run paused or waiting for a busy core is not counted slower; its wall time
+stays in the state as ``wall_s``).
 
 A run is advanced in chunks (--chunk-ps) and its state (positions, momenta, the noise
 generator, the sampled series) is saved atomically after each chunk in
@@ -307,9 +309,12 @@ def advance(
         _observables(md.atoms)  # warm-up after a resume: not timed
     chunk = max(every, int(round(chunk_ps * 1000 / TIMESTEP_FS)) // every * every)
     while md.step < total and time.time() < deadline:
-        t0 = time.perf_counter()
+        t0, c0, step0 = time.perf_counter(), time.process_time(), md.step
         frames = md.run(min(chunk, total - md.step), sample_every=every)
         st["wall_s"] += time.perf_counter() - t0
+        # CPU time of the steps timed so (runs begun before it was kept: their later chunks)
+        st["cpu_s"] = st.get("cpu_s", 0.0) + time.process_time() - c0
+        st["cpu_steps"] = st.get("cpu_steps", 0) + md.step - step0
         for f in frames:
             st["series"]["time_ps"].append(round(f.info["md_step"] * TIMESTEP_FS / 1000.0, 4))
             for k, v in _observables(f).items():
@@ -321,7 +326,7 @@ def advance(
             old = read(traj_path, ":") if traj_path.is_file() else []
             with atomic_path(traj_path) as tmp:
                 write(tmp, old + keep, format="extxyz")
-        st["md"], st["ms_per_step"] = md.state(), 1000.0 * st["wall_s"] / max(md.step, 1)
+        st["md"], st["ms_per_step"] = md.state(), 1000.0 * st["cpu_s"] / max(st["cpu_steps"], 1)
         _save(state_path, st)
         print(f"  {key}: {md.step * TIMESTEP_FS / 1000:g} / {ps:g} ps, "
               f"{st['ms_per_step']:.1f} ms/step", flush=True)  # fmt: skip

@@ -113,3 +113,38 @@ def test_report_prints_the_saved_states_and_writes_nothing(tmp_path, capsys):
     assert "| 0.30 ± 0.00 |" in row  # second-half helix content of both runs (t >= 0.5 ps)
     folding.report([("LES", str(model), 0)], tmp_path / "folding", args)
     assert "no run states" in capsys.readouterr().out
+
+
+def test_a_paused_run_is_not_counted_slower(tmp_path, monkeypatch):
+    """The speed is CPU time per step; a pause (kill -STOP) stays in the wall time only."""
+    import time
+    import types
+
+    import torch
+
+    import muse_explore as mx
+
+    model = tmp_path / "m.pt"
+    net = mx.build_model(levels=0, hidden=8, seed=0)
+    with torch.no_grad():  # a flat potential: random weights would break the chain in 100 fs
+        for p in net.parameters():
+            p.mul_(1e-3)
+    net.save(model)
+
+    class Paused(types.SimpleNamespace):
+        """The time module as seen by a run paused (kill -STOP) for 1000 s in every chunk."""
+
+        calls = 0
+
+        def perf_counter(self):
+            Paused.calls += 1
+            return time.perf_counter() + 1000.0 * Paused.calls
+
+    clock = Paused(time=time.time, process_time=time.process_time)
+    monkeypatch.setattr(folding, "time", clock)
+    st = folding.advance("MuSE", str(model), 0, 0.1, residues=4, temperature=300.0, nve_ps=0.0,
+                         chunk_ps=0.05, deadline=float("inf"), out=tmp_path)  # fmt: skip
+    assert st["done"] and st["cpu_steps"] == 100  # two chunks of 50 steps
+    assert st["wall_s"] >= 2000.0  # the pauses are in the wall time ...
+    assert st["ms_per_step"] == pytest.approx(1000.0 * st["cpu_s"] / 100)
+    assert 0.0 < st["ms_per_step"] < 1000.0  # ... not in the speed (wall: over 20 s per step)
