@@ -1,8 +1,9 @@
 """Soft against hard assignments: the ablation the paper's referees asked for.
 
     OMP_NUM_THREADS=1 python benchmarks/soft_hard.py                  # every shipped MuSE model
+    OMP_NUM_THREADS=1 python benchmarks/soft_hard.py --task peptide   # that task only
     OMP_NUM_THREADS=1 python benchmarks/soft_hard.py --task graphene --models MuSE \\
-        hard=runs/experiments/muse-painn-graphene-hard/best_model.pt --nve-ps 0.5
+        hard=runs/experiments/muse-painn-graphene-hard/best_model.pt
 
 MuSE's pooling shares each atom smoothly among coarse nodes (docs/method.md, Section 3). Its
 hard ablation (``hard=True``) gives each atom wholly to its most probable node, so the
@@ -31,7 +32,9 @@ every model and seed of a protocol (``data.split_seed``). The calculators keep t
 frame's covalent topology (``freeze_topology``), so that only the assignments can switch.
 A model trained hard learns no assignment term: the one-hot weights carry no gradient, so its
 query and key projections keep their initial values. Writes benchmarks/soft_hard.json after
-each task.
+each task; with ``--task`` one task, the file's other task is kept as it was (it must have been
+measured with the same settings: ``--limit``, ``--paths``, ``--nve-ps``), so that retraining
+one task's models reruns only that task.
 """
 
 from __future__ import annotations
@@ -89,8 +92,8 @@ def main() -> None:
     chosen = {task: parse_models(args.models, labels(task)) for task in tasks}  # checked first
     settings = {k: getattr(args, k) for k in ("limit", "paths", "nve_ps")}
     settings |= {"frames": FRAMES, "jump_ev": JUMP, "rattle_a": RATTLE, "timestep_fs": TIMESTEP}
-    result = {"settings": settings, "tasks": {}}
     out = Path(args.out)
+    result = {"settings": settings, "tasks": kept_tasks(out, settings, tasks)}
     for task, models in chosen.items():
         test = _test_structures(task)
         rows = {}
@@ -102,9 +105,38 @@ def main() -> None:
                            "trained_hard": runs[0]["trained_hard"]}  # fmt: skip
             print(f"{task} {label}: done ({time.perf_counter() - t0:.0f} s)", flush=True)
         result["tasks"][task] = rows
+        result["tasks"] = dict(sorted(result["tasks"].items()))  # graphene, then peptide
         _print(task, rows)
         _write(out, result)  # after each task: a later failure loses nothing measured
     print(f"wrote {out} in {time.perf_counter() - t0:.0f} s")
+
+
+def kept_tasks(out: Path, settings: dict, tasks: list[str]) -> dict:
+    """The tasks of an earlier ``out`` that this run does not measure, to be kept beside its own.
+
+    A file measured with other settings cannot share a table with this run: that is an error
+    naming the settings that differ, before anything is measured. A file that is not a result
+    of this script is an error too, never silently overwritten.
+    """
+    if not out.is_file():
+        return {}
+    try:
+        earlier = json.loads(out.read_text())
+        old_settings, old_tasks = earlier["settings"], earlier["tasks"]
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        msg = f"{out} is not a soft_hard.py result ({err}); give another --out"
+        raise SystemExit(msg) from None
+    other = {t: rows for t, rows in old_tasks.items() if t not in tasks}
+    if other and old_settings != settings:
+        differ = [f"{k}: {old_settings.get(k)} there, {settings.get(k)} here"
+                  for k in sorted(settings.keys() | old_settings.keys())
+                  if settings.get(k) != old_settings.get(k)]  # fmt: skip
+        raise SystemExit(
+            f"{out} holds the {', '.join(sorted(other))} task measured with other settings "
+            f"({'; '.join(differ)}); rerun with the same settings, with --task both, or give "
+            "another --out"
+        )
+    return other
 
 
 def _write(out: Path, result: dict) -> None:
