@@ -9,6 +9,7 @@ seeds are shipped as ``NAME-seed1``, ``NAME-seed2``, ... and :func:`seed_models`
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 #: the reference itself, for the scripts that can run it as a "model"
@@ -102,6 +103,87 @@ def fingerprint(spec: str) -> str:
     if spec == REFERENCE:
         return spec
     return hashlib.sha256(model_file(spec).read_bytes()).hexdigest()[:16]
+
+
+def provenance(models: dict) -> dict[str, dict[str, str]]:
+    """What a result was measured with: label -> {model: :func:`fingerprint`}, every seed.
+
+    ``models`` maps each label to its models (a list, one per training seed) or to a shipped
+    name or model file (its seeds are found with :func:`seed_models`). The benchmark scripts
+    write this into their JSON as ``"provenance"``, so that :func:`stale_provenance` can tell a
+    result of the shipped models from one of models since retrained, or since joined by a seed.
+    """
+    out = {}
+    for label, specs in models.items():
+        names = seed_models(specs) if isinstance(specs, str) else list(specs)
+        out[label] = {name: fingerprint(name) for name in names if name != REFERENCE}
+    return out
+
+
+#: a model's name as shipped (``muse-painn-graphene-seed1``), not a label (``MuSE-MACE``)
+_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
+
+
+def stale_provenance(result) -> list[str]:
+    """Why a benchmark result is not of today's shipped models: one line per problem, or none.
+
+    Every ``"provenance"`` entry anywhere in ``result`` (label -> {model: fingerprint}) is
+    checked against the shipped models' registry: a shipped model must have the fingerprint
+    it was measured with, and a label must hold exactly the shipped seeds of its first model
+    (a seed shipped since, or one withdrawn, makes the mean ± sd another one). Results
+    written before provenance was recorded name their models under ``"models"`` or
+    ``"seeds"`` (a name, a list of seeds, or label -> either): those names must be shipped
+    and the lists complete. A model that is not a shipped name (a file such as
+    ``runs/X/best_model.pt``) is a result about that file and is not checked; a name no
+    longer shipped is a problem.
+    """
+    from muse_explore.pretrained import models_dir
+    from muse_explore.pretrained.registry import read_registry
+
+    registry = read_registry(models_dir())
+    problems = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "provenance" and isinstance(value, dict):
+                    for label, fingerprints in value.items():
+                        names(label, list(fingerprints), fingerprints)
+                elif key in ("models", "seeds"):
+                    named(value)
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    def named(value) -> None:
+        if isinstance(value, str):
+            names("", [value], single=True)
+        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            names("", value)
+        elif isinstance(value, dict):
+            for label, v in value.items():
+                if isinstance(v, str):
+                    names(label, [v], single=True)
+                elif isinstance(v, list) and v and all(isinstance(x, str) for x in v):
+                    names(label, v)
+
+    def names(label, seeds, fingerprints=None, single=False) -> None:
+        where = f"{label}: " if label else ""
+        models = [n for n in seeds if _NAME.match(n)]  # files and labels are not checked
+        for name in models:
+            if name not in registry:
+                problems.append(f"{where}{name} is no longer shipped")
+            elif fingerprints and registry[name]["sha256"][:16] != fingerprints[name]:
+                problems.append(f"{where}{name} has been replaced since it was measured")
+        # a single name stands for the model with its seeds; a list must hold them all
+        if not single and models and models == seeds and all(n in registry for n in seeds):
+            shipped = seed_models(seeds[0])
+            if seeds != shipped:
+                problems.append(f"{where}measured with {seeds}, shipped are {shipped}")
+
+    walk(result)
+    return sorted(set(problems), key=problems.index)
 
 
 def seed_models(name: str) -> list[str]:

@@ -62,7 +62,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _models import DATA, calculator, parse_models, pm, seed_models
+from _models import DATA, calculator, parse_models, pm, provenance, seed_models
 
 ROOT = Path(__file__).resolve().parent
 CACHE = ROOT / "conformers_reference.json"
@@ -134,7 +134,13 @@ def main() -> None:
     # label -> one model per training seed
     models = {k: seed_models(v) for k, v in parse_models(args.models, MODELS).items()}
     calcs = {label: [calculator(v) for v in specs] for label, specs in models.items()}
-    result = {"models": models, "fmax": fmax, "lengths": list(lengths), "rows": []}
+    result = {
+        "models": models,
+        "provenance": provenance(models),
+        "fmax": fmax,
+        "lengths": list(lengths),
+        "rows": [],
+    }
     for n in lengths:
         energies = {"GFN2-xTB": [{}]}
         scales = {}  # label -> per seed: conformation -> energy of each scale (eV)

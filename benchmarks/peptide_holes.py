@@ -47,7 +47,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _models import calculator, parse_models, pm, seed_models
+from _models import calculator, parse_models, pm, provenance, seed_models
 
 ROOT = Path(__file__).resolve().parent
 CACHE = ROOT / "peptide_holes_reference.json"
@@ -267,7 +267,7 @@ def main() -> None:
         md_frames = read(MD_FRAMES, ":")
     kinds = [s["fault"] for s in specs]
     models = {k: seed_models(v) for k, v in parse_models(args.models, MODELS).items()}
-    result = {"seed": SEED, "draws": draws, "models": models,
+    result = {"seed": SEED, "draws": draws, "models": models, "provenance": provenance(models),
               "reference": {"kinds": {k: kinds.count(k) for k in KINDS},
                             "cost_eV": {"min": float(ref_de.min()),
                                         "median": float(np.median(ref_de)),

@@ -47,7 +47,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _models import calculator, parse_models, pm, seed_models
+from _models import calculator, parse_models, pm, provenance, seed_models
 
 ROOT = Path(__file__).resolve().parent
 CACHE = ROOT / "ramachandran_reference.json"
@@ -233,7 +233,7 @@ def main() -> None:
     title = (f"Ac-(Ala){args.n}-NHMe, residue {args.residue} scanned, the others "
              f"{args.context}, {args.step:g}° grid, rigid")  # fmt: skip
     result = {
-        "title": title, **key, "models": models,
+        "title": title, **key, "models": models, "provenance": provenance(models),
         "grid": np.arange(-180.0, 180.0, args.step).tolist(),
         "points": len(points), "overlaps": int(len(points) - sum(ok)),
         "accessible_eV": ACCESSIBLE_EV, "hole_eV": HOLE_EV,

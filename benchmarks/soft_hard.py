@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _models import graphene_labels, model_file, parse_models, pm, seed_models
+from _models import graphene_labels, model_file, parse_models, pm, provenance, seed_models
 
 import muse_explore as mx
 from muse_explore.analysis import interaction_energies, predict
@@ -100,7 +100,8 @@ def main() -> None:
         for label, spec in models.items():
             names = seed_models(spec)
             runs = [_measure(_load(n), task, test, args) for n in names]
-            rows[label] = {"seeds": names, "soft": _stack([r["soft"] for r in runs]),
+            rows[label] = {"seeds": names, "provenance": provenance({label: names}),
+                           "soft": _stack([r["soft"] for r in runs]),
                            "hard": _stack([r["hard"] for r in runs]),
                            "trained_hard": runs[0]["trained_hard"]}  # fmt: skip
             print(f"{task} {label}: done ({time.perf_counter() - t0:.0f} s)", flush=True)
