@@ -26,14 +26,19 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--dtype", choices=["float32", "float64"], default="float64")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--batch-size", type=_positive, default=8, help="structures per batch")
     p.add_argument(
         "--split",
         default=None,
         metavar="SPLITS.json",
         help="evaluate only one subset of a run's split file (indices into DATA)",
     )
-    p.add_argument("--subset", default="test", choices=["train", "val", "test"])
+    p.add_argument(
+        "--subset",
+        default=None,
+        choices=["train", "val", "test"],
+        help="the subset of --split to evaluate (default: test)",
+    )
     p.add_argument(
         "--select",
         action="append",
@@ -41,6 +46,18 @@ def add_parser(sub) -> None:
         metavar="KEY=VALUE",
         help="only structures whose info[KEY] equals VALUE (repeatable)",
     )
+
+
+def _positive(text: str) -> int:
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _parse_value(v: str):
@@ -56,6 +73,7 @@ def run(args) -> int:
     """Evaluate; returns the exit status."""
     import torch
 
+    from muse_explore.errors import MuSEInputError
     from muse_explore.explore.models import resolve_model
     from muse_explore.training import dataset as ds
     from muse_explore.training.evaluation import (
@@ -65,6 +83,8 @@ def run(args) -> int:
         write_predictions,
     )
 
+    if args.subset is not None and not args.split:
+        raise MuSEInputError("--subset picks a subset of a split file: give --split too")
     if args.out:
         prediction_format(args.out)  # a wrong name fails before the work
     model = resolve_model(args.model)
@@ -73,13 +93,19 @@ def run(args) -> int:
         import json
         from pathlib import Path
 
-        idx = ds.load_splits(Path(args.split))[args.subset]
-        sources = json.loads(Path(args.split).read_text())[args.subset]["sources"]
+        subset = args.subset or "test"
+        idx = ds.load_splits(Path(args.split))[subset]
+        sources = json.loads(Path(args.split).read_text())[subset].get("sources")
+        if not isinstance(sources, list) or len(sources) != len(idx):
+            raise MuSEInputError(
+                f"{args.split} is not a split file of muse-explore train: its {subset!r} "
+                "subset does not list the source of each structure ('sources')"
+            )
         if (
-            any(i >= len(structures) for i in idx)
+            any(not 0 <= i < len(structures) for i in idx)
             or [structures[i].info["source"] for i in idx] != sources
         ):
-            raise SystemExit(
+            raise MuSEInputError(
                 f"{args.split} was written for other data files (its indices name other "
                 "structures): pass the run's data files in the run's order"
             )
@@ -89,11 +115,11 @@ def run(args) -> int:
         for item in args.select:
             key, sep, value = item.partition("=")
             if not sep:
-                raise SystemExit(f"--select wants KEY=VALUE, got {item!r}")
+                raise MuSEInputError(f"--select wants KEY=VALUE, got {item!r}")
             crit[key] = _parse_value(value)
         structures = [structures[i] for i in ds.select(structures, crit)]
         if not structures:
-            raise SystemExit(f"no structure matches {crit}")
+            raise MuSEInputError(f"no structure matches {crit}")
     dtype = torch.float64 if args.dtype == "float64" else torch.float32
     from muse_explore.training.distributed import resolve_device
 

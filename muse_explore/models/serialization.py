@@ -54,6 +54,15 @@ def read_payload(path: Path, *, map_location: str | torch.device = "cpu"):
 def model_from_payload(payload, path: Path, map_location: str | torch.device = "cpu"):
     """The model of a model file's payload (:func:`read_payload`); ``path`` names it in errors."""
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        from muse_explore.training.checkpoint import FORMAT as CHECKPOINT
+
+        if isinstance(payload, dict) and payload.get("format") == CHECKPOINT:
+            raise MuSEFileError(
+                f"{path} is a training checkpoint, not a model file: load the run's "
+                "best_model.pt, or this checkpoint's EMA weights with "
+                "muse_explore.training.evaluation.load_for_evaluation (as `muse-explore "
+                "evaluate` does)"
+            )
         raise MuSEFileError(f"{path} is not a muse_explore model file (no '{FORMAT}' header)")
     if payload.get("format_version", 0) > FORMAT_VERSION:
         raise MuSEFileError(

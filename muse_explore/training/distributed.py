@@ -47,7 +47,14 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
         from muse_explore.errors import MuSEConfigError
 
         raise MuSEConfigError(f"device {name!r} asked for, but CUDA is not available")
-    return torch.device(name)
+    try:
+        return torch.device(name)
+    except (RuntimeError, TypeError) as err:
+        from muse_explore.errors import MuSEConfigError
+
+        raise MuSEConfigError(
+            f"device {name!r} is not a torch device (cpu, cuda, cuda:N, auto): {err}"
+        ) from None
 
 
 def init_distributed(device: str = "auto") -> DistInfo:

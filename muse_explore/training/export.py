@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import platform
+import re
 import shutil
 from pathlib import Path
 
@@ -60,6 +61,24 @@ def _shipped_config(run: Path) -> str | None:
     return None
 
 
+def check_model_name(name: str) -> None:
+    """A pretrained model's name is a plain file name: letters, digits, ``.``, ``_``, ``-``.
+
+    The name becomes ``NAME.pt``, ``NAME.md`` and ``NAME.splits.json`` in the models folder and
+    a key of its registry, so an empty name, a path (``../x``) or ``x.pt`` is refused before
+    anything is written.
+    """
+    from muse_explore.errors import MuSEConfigError
+
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
+        raise MuSEConfigError(
+            f"model name {name!r} must be a plain name (letters, digits, '.', '_', '-', "
+            "starting with a letter or digit; no '/'): it becomes NAME.pt in the models folder"
+        )
+    if name.endswith(".pt"):
+        raise MuSEConfigError(f"model name {name!r} ends in .pt: give the name without it")
+
+
 def export_pretrained(
     run_dir: str | os.PathLike, name: str, out_dir=None, *, hardware: str | None = None
 ) -> Path:
@@ -82,6 +101,7 @@ def export_pretrained(
     from muse_explore.pretrained.registry import register
     from muse_explore.training.evaluation import evaluate
 
+    check_model_name(name)
     run = Path(run_dir)
     cfg, rows, last, splits, structures = _read_run(run)
     model = load_model(run / "best_model.pt")

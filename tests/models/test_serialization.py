@@ -169,6 +169,14 @@ def test_mass_weighting_round_trips_and_older_files_have_none(tmp_path, water_on
     assert abs(energies[2] - energies[0]) > 1e-6  # same weights: the weighting acts
 
 
+def test_a_checkpoint_loaded_as_a_model_says_what_it_is(tmp_path):
+    from muse_explore.training.checkpoint import save_checkpoint
+
+    save_checkpoint(tmp_path / "last.pt", {"model_config": small_model().config.to_dict()})
+    with pytest.raises(MuSEFileError, match="is a training checkpoint, not a model file"):
+        mx.load_model(tmp_path / "last.pt")
+
+
 def test_checkpoints_record_their_model_format(tmp_path):
     from muse_explore.training.checkpoint import (
         checkpoint_model_config,

@@ -194,3 +194,12 @@ def test_card_names_the_seed_that_drew_the_split(write_config, tmp_path, split_s
     card = (out / "tiny-seeded.md").read_text()
     drew = 7 if split_seed is None else split_seed
     assert f"with seed {drew}:\n" in card
+
+
+@pytest.mark.parametrize("name", ["", "../evil", "a/b", ".hidden", "x.pt", "tab\tname"])
+def test_a_name_that_is_no_plain_file_name_is_refused_before_writing(tmp_path, name, capsys):
+    out = tmp_path / "models"
+    # refused before the run folder is read: nothing is written anywhere
+    assert main(["export", str(tmp_path / "no-run"), name, "--out", str(out)]) == 2
+    assert f"model name {name!r}" in capsys.readouterr().err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
