@@ -33,6 +33,11 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "load_model", "save_model"]
 
 def load_model(path: str | os.PathLike, *, map_location: str | torch.device = "cpu"):
     """Rebuild a model saved with :func:`save_model`; clear errors for wrong or corrupt files."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise MuSEFileError(
+            f"load_model takes the path of a model file, got {type(path).__name__} "
+            "(a pretrained model by name: muse_explore.load_pretrained(NAME))"
+        )
     path = Path(path)
     if not path.is_file():
         raise MuSEFileError(f"no model file at {path}")

@@ -33,6 +33,8 @@ def test_round_trip_gives_identical_energies(tmp_path, water_on_coronene):
 def test_missing_corrupt_and_foreign_files(tmp_path):
     with pytest.raises(MuSEFileError, match="no model file"):
         mx.load_model(tmp_path / "absent.pt")
+    with pytest.raises(MuSEFileError, match="takes the path of a model file, got NoneType"):
+        mx.load_model(None)
     good = tmp_path / "good.pt"
     small_model().save(good)
     truncated = tmp_path / "truncated.pt"
