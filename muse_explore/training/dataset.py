@@ -40,9 +40,10 @@ def read_structures(paths: Sequence[str | os.PathLike]) -> list[Atoms]:
         try:
             frames = _read_frames(path)
         except Exception as err:  # noqa: BLE001 - ASE raises many types for bad files
+            where = _where_unreadable(path)
             raise MuSEFileError(
                 f"{path} is not a readable extxyz file or ASE database "
-                f"({type(err).__name__}: {err})"
+                f"({where or f'{type(err).__name__}: {err}'})"
             ) from None
         if isinstance(frames, Atoms):
             frames = [frames]
@@ -115,6 +116,48 @@ def _read_frames(path: Path):
             text = fh.read()
         return ase.io.read(io.StringIO(text), index=":", format="extxyz")
     return ase.io.read(path, index=":")
+
+
+def _where_unreadable(path: Path) -> str | None:
+    """Which structure and lines of an extxyz file ASE cannot read, and why.
+
+    ``None`` when the file is no extxyz text (a database, binary junk) or every frame reads
+    alone.
+    """
+    import io
+
+    if path.suffix == ".db":
+        return None
+    openers = {".xz": "lzma", ".gz": "gzip", ".bz2": "bz2"}
+    try:
+        if path.suffix in openers:
+            import importlib
+
+            with importlib.import_module(openers[path.suffix]).open(path, "rt") as fh:
+                lines = fh.read().splitlines()
+        else:
+            lines = path.read_text().splitlines()
+    except (OSError, UnicodeDecodeError, EOFError, ValueError):
+        return None
+    while lines and not lines[-1].strip():
+        lines.pop()
+    start, k = 0, 0
+    while start < len(lines):
+        head = lines[start].split()
+        if len(head) != 1 or not head[0].isdigit():
+            return f"structure {k}, line {start + 1}: {lines[start][:60]!r} is not an atom count"
+        end = start + int(head[0]) + 2
+        if end > len(lines):
+            return (
+                f"structure {k}, line {start + 1}: {head[0]} atoms announced, but the file "
+                f"ends {len(lines) - start - 2} atom line(s) later"
+            )
+        try:
+            ase.io.read(io.StringIO("\n".join(lines[start:end]) + "\n"), format="extxyz")
+        except Exception as err:  # noqa: BLE001 - ASE raises many types for bad frames
+            return f"structure {k}, lines {start + 1}-{end}: {type(err).__name__}: {err}"
+        start, k = end, k + 1
+    return None
 
 
 def select(structures: Sequence[Atoms], criteria: dict) -> list[int]:

@@ -3,6 +3,7 @@ from pathlib import Path
 import ase.io
 import numpy as np
 import pytest
+from ase import Atoms
 from ase.build import molecule
 from ase.calculators.singlepoint import SinglePointCalculator
 
@@ -158,6 +159,34 @@ def test_bad_files(tmp_path):
             seed=0,
             group_by="nope",
         )
+
+
+@pytest.mark.parametrize(
+    "spoil, where",
+    [
+        (lambda ls: ls[:-1], "structure 2, line 9: 2 atoms announced, but the file ends 1 atom"),
+        (lambda ls: ls[:10] + ["H 0.0 0.0"] + ls[11:], "structure 2, lines 9-12: "),
+        (lambda ls: ls[:4] + ["x y"] + ls[5:], "structure 1, line 5: 'x y' is not an atom count"),
+    ],
+    ids=["cut short", "a missing column", "a broken header"],
+)
+def test_a_malformed_extxyz_names_its_structure_and_lines(tmp_path, spoil, where):
+    import lzma
+
+    frames = []
+    for z in (0.0, 1.0, 2.0):  # three H2 of 4 lines each (count, comment, two atoms)
+        h2 = Atoms("H2", positions=[[0, 0, z], [0, 0, z + 0.74]])
+        h2.calc = SinglePointCalculator(h2, energy=-1.0, forces=np.zeros((2, 3)))
+        frames.append(h2)
+    good = tmp_path / "good.extxyz"
+    ase.io.write(good, frames, format="extxyz")
+    lines = spoil(good.read_text().splitlines())
+    bad = tmp_path / "bad.extxyz.xz"
+    with lzma.open(bad, "wt") as fh:  # compressed files are located alike
+        fh.write("\n".join(lines) + "\n")
+    with pytest.raises(MuSEFileError, match="bad.extxyz.xz is not a readable") as err:
+        ds.read_structures([bad])
+    assert where in str(err.value)
 
 
 def test_ase_database_is_read_like_extxyz(tmp_path):
