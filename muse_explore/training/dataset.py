@@ -150,7 +150,7 @@ def _where_unreadable(path: Path) -> str | None:
         if end > len(lines):
             return (
                 f"structure {k}, line {start + 1}: {head[0]} atoms announced, but the file "
-                f"ends {len(lines) - start - 2} atom line(s) later"
+                f"ends {max(0, len(lines) - start - 2)} atom line(s) later"
             )
         try:
             ase.io.read(io.StringIO("\n".join(lines[start:end]) + "\n"), format="extxyz")
