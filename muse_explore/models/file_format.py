@@ -16,6 +16,10 @@ import torch
 from muse_explore.atomic import atomic_open
 
 FORMAT = "muse_explore.model"
+#: the header of a training checkpoint (:mod:`muse_explore.training.checkpoint`), kept here so
+#: that a checkpoint handed to :func:`muse_explore.load_model` is recognised without importing
+#: the training layer
+CHECKPOINT_FORMAT = "muse_explore.checkpoint"
 #: 2 (2026-12): seeds from the bond graph alone, smooth PaiNN vector norm. Format-1 files load
 #: in legacy mode (their old seeding and norm, so their numbers do not change) with a warning.
 #: 3 (2026-12): the config lists its levels one by one (``LevelConfig``); the flat per-level

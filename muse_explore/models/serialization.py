@@ -19,6 +19,7 @@ from muse_explore.errors import (
 )
 from muse_explore.models.config import MuSEConfig
 from muse_explore.models.file_format import (
+    CHECKPOINT_FORMAT,
     FORMAT,
     FORMAT_VERSION,
     LEGACY_MESSAGE,
@@ -59,9 +60,7 @@ def read_payload(path: Path, *, map_location: str | torch.device = "cpu"):
 def model_from_payload(payload, path: Path, map_location: str | torch.device = "cpu"):
     """The model of a model file's payload (:func:`read_payload`); ``path`` names it in errors."""
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        from muse_explore.training.checkpoint import FORMAT as CHECKPOINT
-
-        if isinstance(payload, dict) and payload.get("format") == CHECKPOINT:
+        if isinstance(payload, dict) and payload.get("format") == CHECKPOINT_FORMAT:
             raise MuSEFileError(
                 f"{path} is a training checkpoint, not a model file: load the run's "
                 "best_model.pt, or this checkpoint's EMA weights with "

@@ -15,9 +15,9 @@ import torch
 
 from muse_explore.atomic import atomic_open
 from muse_explore.errors import MuSEFileError
+from muse_explore.models.file_format import CHECKPOINT_FORMAT as FORMAT
 from muse_explore.models.file_format import FORMAT_VERSION
 
-FORMAT = "muse_explore.checkpoint"
 MODEL_FORMAT = FORMAT_VERSION  # the model format of the model config a checkpoint holds
 
 
