@@ -99,16 +99,31 @@ def _long_range_cell(data, row, column):
     return r.get("mae_seeds", [r["mae"]])
 
 
+#: the conformation a ``conformers.json`` column names after its label, and its key there
+CONFORMATIONS = {"helix": "helix", "PPII": "ppii", "C7": "c7"}
+
+
 def _conformers_cell(data, row, column):
     """The values (one per training seed) behind one cell of ``conformers.json``'s
-    helix-against-extended table: GFN2-xTB's ΔE(helix − extended), or a model's error on it,
-    in meV, at n = ``row``."""
+    conformer table: GFN2-xTB's ΔE(conformation − extended), or a model's error on it, in
+    meV, at n = ``row``. A column names its conformation after the label (``GFN2-xTB PPII``,
+    ``MuSE PPII``), the helix where it names none, and may name the model after that
+    (``MuSE helix (`muse-painn-peptide`)``), which must be the one the file measured."""
     r = next(r for r in data["rows"] if str(r["n"]) == row)
-    if column == "GFN2-xTB":
-        return [r["GFN2-xTB:helix"]]
-    label, _, name = column.partition(" ")
-    assert data["models"][label][0] == name.strip("()`"), f"column {column!r} names another model"
-    return [e - r["GFN2-xTB:helix"] for e in r[f"{label}:helix:seeds"]]
+    label, _, rest = column.partition(" ")
+    word, _, name = rest.partition(" ")
+    if word in CONFORMATIONS:
+        conformation = CONFORMATIONS[word]
+    else:
+        conformation, name = "helix", rest
+    reference = r[f"GFN2-xTB:{conformation}"]
+    if label == "GFN2-xTB":
+        assert not name, f"column {column!r} is not a conformation"
+        return [reference]
+    if name:
+        models = data["models"][label]
+        assert models[0] == name.strip("()`"), f"column {column!r} names another model"
+    return [e - reference for e in r[f"{label}:{conformation}:seeds"]]
 
 
 #: ``hessian.json``'s summary field (and its scale) behind each README column heading
