@@ -100,21 +100,30 @@ def _check_frame(path: Path, i: int, atoms: Atoms, results: dict) -> None:
             raise MuSEFileError(f"{path}: structure {i} has a non-finite stress")
 
 
+#: the module that opens each compressed extxyz suffix
+_OPENERS = {".xz": "lzma", ".gz": "gzip", ".bz2": "bz2"}
+
+
+def _text(path: Path) -> str:
+    """The whole text of an extxyz file, decompressed first where its suffix says so."""
+    if path.suffix in _OPENERS:
+        import importlib
+
+        with importlib.import_module(_OPENERS[path.suffix]).open(path, "rt") as fh:
+            return fh.read()
+    return path.read_text()
+
+
 def _read_frames(path: Path):
     """All frames of a file; compressed extxyz is decompressed in memory first.
 
     ASE seeks back and forth in the file it reads, which in an xz or gzip stream means
     decompressing from the start again each time: quadratic in the file size.
     """
-    openers = {".xz": "lzma", ".gz": "gzip", ".bz2": "bz2"}
-    if path.suffix in openers:
-        import importlib
+    if path.suffix in _OPENERS:
         import io
 
-        module = importlib.import_module(openers[path.suffix])
-        with module.open(path, "rt") as fh:
-            text = fh.read()
-        return ase.io.read(io.StringIO(text), index=":", format="extxyz")
+        return ase.io.read(io.StringIO(_text(path)), index=":", format="extxyz")
     return ase.io.read(path, index=":")
 
 
@@ -128,15 +137,8 @@ def _where_unreadable(path: Path) -> str | None:
 
     if path.suffix == ".db":
         return None
-    openers = {".xz": "lzma", ".gz": "gzip", ".bz2": "bz2"}
     try:
-        if path.suffix in openers:
-            import importlib
-
-            with importlib.import_module(openers[path.suffix]).open(path, "rt") as fh:
-                lines = fh.read().splitlines()
-        else:
-            lines = path.read_text().splitlines()
+        lines = _text(path).splitlines()
     except (OSError, UnicodeDecodeError, EOFError, ValueError):
         return None
     while lines and not lines[-1].strip():
