@@ -11,7 +11,8 @@
         --conformers /tmp/c.json --labels X C0 C1
 
 (The c7 experiment's run folders left git when it was answered: ``git archive 35b34b1
-runs/experiments | tar -x`` brings them back.)
+runs/experiments | tar -x`` brings them back; the protocol's run folders left when they were
+exported, on 2026-12-07: ``git archive 313d46f runs/protocol | tar -x``.)
 
 An experiment (docs/experiments.md) trains the protocol's config with one change. This script
 compares its run with two or more runs of the unchanged config (its seeds), on errors where
