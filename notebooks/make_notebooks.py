@@ -327,9 +327,9 @@ object continues the same trajectory, which is how `benchmarks/folding.py` runs 
 (results in `benchmarks/README.md`). Those runs met something else first: a chain from the
 strand forms γ turns (C7eq, φ, ψ about −83°, 69°: the N–H after a residue bonded to the C=O
 before it), and models whose training data held no chains of them can bind each one too
-strongly and walk into a ribbon of them, whatever their reach (the `peptide-c7` experiment in
-`docs/experiments.md` trained on chains of them: it cut that error to a third but cost the
-helix and PPII gaps, so the set stayed out of the training data). `c7_fraction` counts them as
+strongly and walk into a ribbon of them, whatever their reach (the `peptide-c7` set of such
+chains, `docs/experiments.md`, joined the peptide training data after these models were
+trained; the models retrained with it replace them). `c7_fraction` counts them as
 `helix_fraction` counts the helix. Here, watch the level-1 nodes: each stays on its
 stretch of backbone while the chain moves.""",
         ),
