@@ -174,6 +174,7 @@ FOLDING_COLUMNS = {
     "its spread (meV/atom)": (("check", "energy_sd_mev_per_atom"), 1),
     "F error along its run (meV/Å)": (("check", "forces_mae_mev_per_a"), 1),
     "helix content": (("second_half", "helix"), 1),
+    "C7eq (γ-turn) content": (("second_half", "c7"), 1),
     "end-to-end (Å)": (("second_half", "end_to_end"), 1),
 }
 
