@@ -90,12 +90,10 @@ def run(args) -> int:
     model = resolve_model(args.model)
     structures = ds.read_structures(args.data)
     if args.split:
-        import json
         from pathlib import Path
 
         subset = args.subset or "test"
-        idx = ds.load_splits(Path(args.split))[subset]
-        sources = json.loads(Path(args.split).read_text())[subset].get("sources")
+        idx, sources = ds.load_split_sources(Path(args.split), subset)
         if not isinstance(sources, list) or len(sources) != len(idx):
             raise MuSEInputError(
                 f"{args.split} is not a split file of muse-explore train: its {subset!r} "

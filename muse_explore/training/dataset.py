@@ -271,10 +271,23 @@ def save_splits(path: Path, splits: dict[str, list[int]], sources: list[str]) ->
 
 def load_splits(path: Path) -> dict[str, list[int]]:
     """Read a split written by :func:`save_splits`."""
+    return {name: idx for name, (idx, _) in _read_splits(path).items()}
+
+
+def load_split_sources(path: Path, subset: str) -> tuple[list[int], list | None]:
+    """One subset of a split written by :func:`save_splits`, from one read of the file.
+
+    Its structure indices and their ``file:index`` sources (``None`` where the file lists none).
+    """
+    return _read_splits(path)[subset]
+
+
+def _read_splits(path: Path) -> dict[str, tuple[list[int], list | None]]:
     try:
         data = json.loads(Path(path).read_text())
-        return {name: list(map(int, data[name]["indices"])) for name in SPLITS}
-    except (OSError, ValueError, KeyError, TypeError) as err:
+        return {name: (list(map(int, data[name]["indices"])), data[name].get("sources"))
+                for name in SPLITS}  # fmt: skip
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
         raise MuSEFileError(f"{path} is not a valid split file: {err}") from None
 
 

@@ -42,6 +42,11 @@ def test_read_select_and_grouped_split(tmp_path):
     path = tmp_path / "splits.json"
     ds.save_splits(path, splits, [a.info["source"] for a in structures])
     assert ds.load_splits(path) == splits
+    idx, sources = ds.load_split_sources(path, "val")
+    assert idx == splits["val"] and sources == [structures[i].info["source"] for i in idx]
+    path.write_text('{"train": [], "val": [], "test": []}')  # lists, not subsets
+    with pytest.raises(MuSEFileError, match="not a valid split file"):
+        ds.load_split_sources(path, "test")
 
 
 def test_two_draws_of_one_set_in_two_files_are_separate_groups(tmp_path):
