@@ -1,12 +1,15 @@
 """Where along the chain two models' conformational energies differ: a per-residue split.
 
     OMP_NUM_THREADS=1 python benchmarks/conformer_residues.py --against C0 --models \
-        X=runs/experiments/painn-peptide-c7/best_model.pt \
-        C0=runs/protocol/painn-peptide/best_model.pt \
-        C1=runs/protocol/painn-peptide-seed1/best_model.pt \
+        X=/tmp/h/runs/experiments/painn-peptide-c7/best_model.pt \
+        C0=/tmp/h/runs/protocol/painn-peptide/best_model.pt \
+        C1=/tmp/h/runs/protocol/painn-peptide-seed1/best_model.pt \
         --data sample_data/data/peptide_c7.extxyz.xz sample_data/data/peptide_pure.extxyz.xz
 
-(``git archive 35b34b1 runs/experiments | tar -x`` first: the c7 experiment's runs left git.)
+(First ``mkdir -p /tmp/h && git archive 35b34b1 runs/experiments | tar -x -C /tmp/h`` and
+``git archive 313d46f runs/protocol | tar -x -C /tmp/h``: the c7 experiment's runs and the
+protocol's runs of that time left git; extracted in the repository they would overwrite the
+runs now in ``runs/``.)
 ``benchmarks/conformers.py`` gives each model's error on ΔE(conformation − extended) of
 Ac-(Ala)n-NHMe, a sum over the chain. An experiment that adds data (docs/experiments.md)
 moves that sum; this script says whether it moves it at the ends of the chain, along it

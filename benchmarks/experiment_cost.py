@@ -1,18 +1,21 @@
 """Does a one-change experiment cost anything? Its run against the protocol's seeds, by a rule.
 
-    python benchmarks/experiment_cost.py runs/experiments/painn-peptide-c7 \
-        --controls runs/protocol/painn-peptide runs/protocol/painn-peptide-seed1
+    mkdir -p /tmp/h && git archive 35b34b1 runs/experiments | tar -x -C /tmp/h
+    git archive 313d46f runs/protocol | tar -x -C /tmp/h
+    python benchmarks/experiment_cost.py /tmp/h/runs/experiments/painn-peptide-c7 \
+        --controls /tmp/h/runs/protocol/painn-peptide /tmp/h/runs/protocol/painn-peptide-seed1
     OMP_NUM_THREADS=1 python benchmarks/conformers.py --out /tmp/c.json --models \
-        X=runs/experiments/painn-peptide-c7/best_model.pt \
-        C0=runs/protocol/painn-peptide/best_model.pt \
-        C1=runs/protocol/painn-peptide-seed1/best_model.pt
-    python benchmarks/experiment_cost.py runs/experiments/painn-peptide-c7 \
-        --controls runs/protocol/painn-peptide runs/protocol/painn-peptide-seed1 \
+        X=/tmp/h/runs/experiments/painn-peptide-c7/best_model.pt \
+        C0=/tmp/h/runs/protocol/painn-peptide/best_model.pt \
+        C1=/tmp/h/runs/protocol/painn-peptide-seed1/best_model.pt
+    python benchmarks/experiment_cost.py /tmp/h/runs/experiments/painn-peptide-c7 \
+        --controls /tmp/h/runs/protocol/painn-peptide /tmp/h/runs/protocol/painn-peptide-seed1 \
         --conformers /tmp/c.json --labels X C0 C1
 
-(The c7 experiment's run folders left git when it was answered: ``git archive 35b34b1
-runs/experiments | tar -x`` brings them back; the protocol's run folders left when they were
-exported, on 2026-12-07: ``git archive 313d46f runs/protocol | tar -x``.)
+(The c7 experiment's run folders left git when it was answered, at commit 35b34b1; the
+protocol's run folders of that time left when they were exported, at commit 313d46f. The two
+``git archive`` lines bring them back into a scratch folder: extracted in the repository they
+would overwrite the runs now in ``runs/``.)
 
 An experiment (docs/experiments.md) trains the protocol's config with one change. This script
 compares its run with two or more runs of the unchanged config (its seeds), on errors where

@@ -12,7 +12,7 @@ at relaxed geometries; this script looks at the folding runs, which walk there.
 1. **Coverage**: per peptide training set, the structures with 0, 1, 2 and 3 or more residues
    in the C7eq window of the Ramachandran map (−120° < φ < −50°, 40° < ψ < 110°).
 2. **A run into γ turns**: a folding trajectory (``--trajectory``; default the baseline's
-   seed-0 run of ``runs/folding/folding/`` or, once shipped, ``benchmarks/folding/``), every
+   seed-0 run in ``benchmarks/folding/``), every
    10th frame (1 ps apart, so every 10 ps from 1 ps) and the last: its C7eq residues, its backbone
    H-bonds, GFN2-xTB's energy (cached beside this script in ``gamma_turns_reference.json``, by
    the trajectory file's sha256 and frame) and each model's error relative to the first frame
@@ -122,11 +122,7 @@ def main() -> None:
     p.add_argument("--trajectory", default=None, help=f"a folding run's trajectory ({RUN})")
     args = p.parse_args()
     coverage()
-    if args.trajectory:
-        trajectory = Path(args.trajectory)
-    else:
-        shipped, running = ROOT / RUN, ROOT.parent / "runs" / "folding" / RUN
-        trajectory = shipped if shipped.exists() else running
+    trajectory = Path(args.trajectory) if args.trajectory else ROOT / RUN
     if not trajectory.exists():
         raise SystemExit(f"no trajectory at {trajectory}: run benchmarks/folding.py first")
     along_run(trajectory, parse_models(args.models, MODELS))
