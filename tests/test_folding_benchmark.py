@@ -120,16 +120,7 @@ def test_a_paused_run_is_not_counted_slower(tmp_path, monkeypatch):
     import time
     import types
 
-    import torch
-
-    import muse_explore as mx
-
-    model = tmp_path / "m.pt"
-    net = mx.build_model(levels=0, hidden=8, seed=0)
-    with torch.no_grad():  # a flat potential: random weights would break the chain in 100 fs
-        for p in net.parameters():
-            p.mul_(1e-3)
-    net.save(model)
+    model = _flat_model(tmp_path / "m.pt", seed=0)  # random weights would break the chain
 
     class Paused(types.SimpleNamespace):
         """The time module as seen by a run paused (kill -STOP) for 1000 s in every chunk."""
@@ -142,9 +133,71 @@ def test_a_paused_run_is_not_counted_slower(tmp_path, monkeypatch):
 
     clock = Paused(time=time.time, process_time=time.process_time)
     monkeypatch.setattr(folding, "time", clock)
-    st = folding.advance("MuSE", str(model), 0, 0.1, residues=4, temperature=300.0, nve_ps=0.0,
+    st = folding.advance("MuSE", model, 0, 0.1, residues=4, temperature=300.0, nve_ps=0.0,
                          chunk_ps=0.05, deadline=float("inf"), out=tmp_path)  # fmt: skip
     assert st["done"] and st["cpu_steps"] == 100  # two chunks of 50 steps
     assert st["wall_s"] >= 2000.0  # the pauses are in the wall time ...
     assert st["ms_per_step"] == pytest.approx(1000.0 * st["cpu_s"] / 100)
     assert 0.0 < st["ms_per_step"] < 1000.0  # ... not in the speed (wall: over 20 s per step)
+
+
+def _flat_model(path, seed) -> str:
+    """A small random model scaled to a nearly flat potential (the chain stays intact in a
+    short run), saved at ``path``."""
+    import torch
+
+    import muse_explore as mx
+
+    net = mx.build_model(levels=0, hidden=8, seed=seed)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.mul_(1e-3)
+    net.save(path)
+    return str(path)
+
+
+def test_a_run_moved_to_a_byte_copy_of_its_model_continues_and_another_model_restarts(
+    tmp_path, monkeypatch, capsys
+):
+    """How runs of models not shipped yet (``--out``) become the shipped models' runs: export
+    copies ``best_model.pt`` byte for byte, the fingerprint matches, the run goes on where it
+    was; a run whose model file holds other weights starts again."""
+    import shutil
+    import time
+    import types
+
+    from ase.io import read
+
+    class OneChunk(types.SimpleNamespace):
+        """time.time() as seen by a run whose deadline passes after one chunk."""
+
+        def time(self):
+            self.now += 1.0
+            return self.now - 1.0
+
+    def advance(spec, out):
+        clock = OneChunk(now=0.0, perf_counter=time.perf_counter, process_time=time.process_time)
+        monkeypatch.setattr(folding, "time", clock)
+        return folding.advance("MuSE", spec, 0, 0.1, residues=4, temperature=300.0, nve_ps=0.0,
+                               chunk_ps=0.05, deadline=0.5, out=out)  # fmt: skip
+
+    trained = _flat_model(tmp_path / "best_model.pt", seed=0)
+    first = advance(trained, tmp_path / "runs")
+    assert first["md"]["step"] == 50 and not first["done"]  # one chunk of two
+
+    shipped = tmp_path / "pretrained.pt"
+    shutil.copyfile(trained, shipped)  # what `muse-explore export` does
+    shutil.move(tmp_path / "runs", tmp_path / "bench")
+    moved = advance(str(shipped), tmp_path / "bench")
+    assert moved["md"]["step"] == 100 and moved["model"] == str(shipped)
+    assert moved["fingerprint"] == first["fingerprint"]
+    assert len(moved["series"]["time_ps"]) == 2 * len(first["series"]["time_ps"]) - 1
+    key = folding.run_key("MuSE", 4, 0, 0.1)
+    assert len(read(tmp_path / "bench" / f"{key}.extxyz.xz", ":")) == 2  # both chunks' frames
+    assert "starting again" not in capsys.readouterr().out
+
+    other = _flat_model(tmp_path / "other.pt", seed=1)
+    again = advance(other, tmp_path / "bench")
+    assert "the model changed since this run started; starting again" in capsys.readouterr().out
+    assert again["md"]["step"] == 50 and again["fingerprint"] != first["fingerprint"]
+    assert len(read(tmp_path / "bench" / f"{key}.extxyz.xz", ":")) == 1
