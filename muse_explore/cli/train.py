@@ -15,7 +15,14 @@ def add_parser(sub) -> None:
         "CONFIG.yaml",
     )
     p.add_argument("config", help="the YAML configuration (see docs/training.md)")
-    p.add_argument("--resume", action="store_true", help="continue the run from its last.pt")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--resume", action="store_true", help="continue the run from its last.pt")
+    how.add_argument(
+        "--resume-if-any",
+        action="store_true",
+        help="continue the run if it has a last.pt, start it otherwise: one command that "
+        "starts a run and continues it after an interruption (job queues, preemptible machines)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument(
         "--seed",
@@ -31,12 +38,13 @@ def run(args) -> int:
     """Train; returns the exit status."""
     from muse_explore.training.config import TrainConfig
     from muse_explore.training.evaluation import format_metrics
-    from muse_explore.training.trainer import Trainer
+    from muse_explore.training.trainer import Trainer, last_checkpoint
 
     cfg = TrainConfig.from_yaml(args.config)
     if args.seed is not None:
         cfg = cfg.reseeded(args.seed)
-    trainer = Trainer(cfg, resume=args.resume, progress=not args.quiet)
+    resume = args.resume or (args.resume_if_any and last_checkpoint(cfg.run_dir).is_file())
+    trainer = Trainer(cfg, resume=resume, progress=not args.quiet)
     if trainer.dist.distributed and trainer.dist.main:
         import torch.distributed as dist
 

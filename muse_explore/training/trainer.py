@@ -106,6 +106,11 @@ SIZE_ONE_STRIDE_WARNING = (
 )
 
 
+def last_checkpoint(run_dir: str | Path) -> Path:
+    """Where a run saves the state it resumes from: ``RUN_DIR/checkpoints/last.pt``."""
+    return Path(run_dir) / "checkpoints" / "last.pt"
+
+
 def _atomic_write_text(path: Path, text: str) -> None:
     with atomic_open(path) as fh:
         fh.write(text)
@@ -145,8 +150,8 @@ class Trainer:
         self.dtype = DTYPES[config.dtype]
         self.eval_dtype = DTYPES[config.eval_dtype]
         self.run_dir = Path(config.run_dir)
-        self.ckpt_dir = self.run_dir / "checkpoints"
-        last = self.ckpt_dir / "last.pt"
+        last = last_checkpoint(self.run_dir)
+        self.ckpt_dir = last.parent
         if resume and not last.is_file():
             raise MuSEFileError(
                 f"nothing to resume: no checkpoint at {last}. A run saves its first checkpoint "

@@ -157,6 +157,29 @@ def test_run_folder_guards_and_corrupt_checkpoint(write_config, tmp_path):
         Trainer(TrainConfig.from_dict(cfg), resume=True, progress=False)
 
 
+def test_resume_if_any_starts_a_new_run_and_continues_an_interrupted_one(write_config, capsys):
+    """One command for a job queue: the first call starts the run, a later one continues it
+    (here with a longer budget), where plain ``train`` refuses and ``--resume`` needs a
+    checkpoint."""
+    path, _ = write_config("queued", optim__epochs=1)
+    assert main(["train", str(path), "--resume"]) == 2
+    assert "nothing to resume" in capsys.readouterr().err
+    assert main(["train", str(path), "--resume-if-any", "--quiet"]) == 0
+    run = path.parent / "queued"
+    assert [r["epoch"] for r in _rows(run)] == ["1"]
+    first = _weights(run)
+    path, _ = write_config("queued", optim__epochs=2)
+    assert main(["train", str(path), "--quiet"]) == 2  # a run is there: not overwritten
+    assert "already holds a run" in capsys.readouterr().err
+    assert [r["epoch"] for r in _rows(run)] == ["1"] and _weights(run)[2] == first[2] == 1
+    assert main(["train", str(path), "--resume-if-any", "--quiet"]) == 0
+    assert [r["epoch"] for r in _rows(run)] == ["1", "2"]  # continued, not started again
+    with pytest.raises(SystemExit) as stop:  # argparse: one or the other
+        main(["train", str(path), "--resume", "--resume-if-any"])
+    assert stop.value.code == 2
+    assert "not allowed with argument --resume" in capsys.readouterr().err
+
+
 _KILL_AFTER_EPOCH_2 = """
 import os, signal, sys
 from muse_explore.training import Trainer, TrainConfig
