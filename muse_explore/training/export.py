@@ -174,6 +174,20 @@ def _stopped(rows: list[dict], optim: dict, best_epoch: int) -> str:
     return f" of {budget} (stopped before its budget)"
 
 
+def _cpu_hours(rows: list[dict]) -> str:
+    """The run's CPU time in words, for the card's wall time (which includes pauses)."""
+    total = rows[-1].get("cpu_seconds") or ""
+    if total:
+        return f" ({float(total) / 3600:.2f} CPU core-hours)"
+    known = [float(r["epoch_cpu_seconds"]) for r in rows if r.get("epoch_cpu_seconds")]
+    if not known:  # trained before the trainer recorded CPU time
+        return ""
+    return (
+        f" (CPU time recorded for {len(known)} of its {len(rows)} epochs: "
+        f"{sum(known) / 3600:.2f} core-hours)"
+    )
+
+
 def _hardware(last: dict, cfg: dict, hardware: str | None) -> str:
     """The training hardware in words: given, or from the checkpoint's record."""
     device = last.get("device", "cpu")
@@ -253,6 +267,7 @@ def _card(
         else f'`mx.load_model("{_rel(out / name)}.pt")`'
     )
     hours = float(rows[-1]["elapsed_seconds"]) / 3600
+    cpu = _cpu_hours(rows)
     config_file = _shipped_config(run) or str(run / "config.yaml")
     init = cfg.get("init_from")
     stage = (
@@ -314,7 +329,7 @@ def _card(
 - loss: Huber (δ = {lo["huber_delta"]}) on energy per atom (weight {lo["energy_weight"]}),
   forces (weight {lo["forces_weight"]}){interaction}; Adam with AMSGrad, learning rate
   {o["lr"]}, batch {o["batch_size"]}, EMA decay {o["ema_decay"]}{limit}
-- {len(rows)} epochs{stopped} ({rows[-1]["step"]} steps) in {hours:.2f} h on {hw},
+- {len(rows)} epochs{stopped} ({rows[-1]["step"]} steps) in {hours:.2f} h wall time{cpu} on {hw},
   {cfg["dtype"]}, torch {torch_version}
 - best validation loss {float(best_row["val_loss"]):.5f} at epoch {best_row["epoch"]}; the
   shipped weights are the EMA weights of that epoch

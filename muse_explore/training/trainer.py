@@ -81,8 +81,12 @@ CSV_FIELDS = [
     "epoch", "step", "lr", "train_loss", "val_loss",
     "val_energy_mae", "val_energy_rmse", "val_forces_mae", "val_forces_rmse",
     "val_stress_mae", "val_stress_rmse", "val_interaction_mae", "val_interaction_rmse",
-    "epoch_seconds", "elapsed_seconds", "skipped_steps",
+    "epoch_seconds", "elapsed_seconds", "skipped_steps", "epoch_cpu_seconds", "cpu_seconds",
 ]  # fmt: skip
+# epoch_seconds and elapsed_seconds are wall time (a stopped process's pause included);
+# epoch_cpu_seconds and cpu_seconds are the CPU time of every training process and its
+# threads, which a pause leaves out. cpu_seconds is blank when the run was resumed from a
+# checkpoint that did not record it.
 TERMS = ("energy", "forces", "stress", "interaction", "coarse")
 #: Training stops (:class:`MuSETrainingError`) after this many skipped steps in a row: the
 #: weights do not change while steps are skipped, so a run whose every batch fails is stuck.
@@ -180,6 +184,7 @@ class Trainer:
         self.best_key: list | None = None  # set by _stage_key() when the first epoch starts
         self.since_best = 0
         self.elapsed = 0.0
+        self.cpu_elapsed: float | None = 0.0  # None: resumed from a checkpoint without it
         # part-way through an epoch (a checkpoint within it, see optim.checkpoint_minutes):
         # batches done, the global [loss sum, steps taken, steps skipped] so far, seconds
         # spent on them
@@ -188,6 +193,7 @@ class Trainer:
         self.epoch_total = torch.zeros(3, dtype=torch.float64)
         self._skipped_in_row = 0
         self.epoch_seconds = 0.0
+        self.epoch_cpu = 0.0  # this process's CPU seconds in the unfinished epoch
         self.epoch_order: str | None = None  # digest of the epoch's batches (sampler)
         if state is not None:
             self._restore(state)
@@ -351,6 +357,8 @@ class Trainer:
             "best_epoch": self.best_epoch,
             "best_key": self.best_key,
             "elapsed": self.elapsed,
+            "cpu_elapsed": self.cpu_elapsed,
+            "epoch_cpu_seconds": self.epoch_cpu,
             "in_epoch": self.in_epoch,
             "epoch_total": self.epoch_total.tolist(),
             "epoch_seconds": self.epoch_seconds,
@@ -379,6 +387,9 @@ class Trainer:
             # saved before final stages: the best is on the loss of the epoch that set it
             self.best_key = state.get("best_key") or self._stage_key(max(self.best_epoch - 1, 0))
             self.elapsed = float(state["elapsed"])
+            cpu = state.get("cpu_elapsed")
+            self.cpu_elapsed = float(cpu) if cpu is not None else None
+            self.epoch_cpu = float(state.get("epoch_cpu_seconds", 0.0)) if self.dist.main else 0.0
             self.in_epoch = int(state.get("in_epoch", 0))
             # the saved sum is global: rank 0 carries it, the others start from zero
             total = list(state.get("epoch_total", [])) if self.dist.main else []
@@ -436,7 +447,7 @@ class Trainer:
                 "from its first batch",
                 stacklevel=2,
             )
-            self.in_epoch, self.epoch_seconds = 0, 0.0
+            self.in_epoch, self.epoch_seconds, self.epoch_cpu = 0, 0.0, 0.0
             self.epoch_total = torch.zeros(3, dtype=torch.float64)
         self.epoch_order = order
         start = self.in_epoch
@@ -444,6 +455,7 @@ class Trainer:
         batches = start + len(self.sampler)
         total = self.epoch_total
         t0 = last_save = time.perf_counter()
+        c0 = time.process_time()
         bar = tqdm(
             self.loader,
             desc=f"epoch {self.epoch + 1}",
@@ -516,10 +528,11 @@ class Trainer:
             self.in_epoch += 1
             bar.set_postfix(loss=f"{value * self.dist.world_size:.4g}", lr=f"{self._lr():.2g}")
             if flags[1] > 0 and self.in_epoch < batches:
-                self._save_within_epoch(total, time.perf_counter() - t0)
+                self._save_within_epoch(total, time.perf_counter() - t0, time.process_time() - c0)
                 last_save = time.perf_counter()
         total = all_reduce_sum(total, self.dist).cpu()
         self.epoch_seconds += time.perf_counter() - t0
+        self.epoch_cpu += time.process_time() - c0
         self.in_epoch = 0
         self.epoch_total = torch.zeros(3, dtype=torch.float64)
         self.skipped_steps = round(float(total[2]))
@@ -554,14 +567,15 @@ class Trainer:
             stacklevel=3,
         )
 
-    def _save_within_epoch(self, total: torch.Tensor, seconds: float) -> None:
+    def _save_within_epoch(self, total: torch.Tensor, seconds: float, cpu: float) -> None:
         """``last.pt`` part-way through an epoch (collective: every rank calls it)."""
         done = all_reduce_sum(total.clone(), self.dist).cpu()
         if self.dist.main:
-            before = (self.epoch_total, self.epoch_seconds)
-            self.epoch_total, self.epoch_seconds = done, self.epoch_seconds + seconds
+            before = (self.epoch_total, self.epoch_seconds, self.epoch_cpu)
+            self.epoch_total = done
+            self.epoch_seconds, self.epoch_cpu = self.epoch_seconds + seconds, self.epoch_cpu + cpu
             save_checkpoint(self.ckpt_dir / "last.pt", self._state())
-            self.epoch_total, self.epoch_seconds = before
+            self.epoch_total, self.epoch_seconds, self.epoch_cpu = before
 
     def evaluate_graphs(self, graphs, *, model: MuSE | None = None) -> tuple[float, dict]:
         """Loss and error metrics of ``model`` (the EMA model by default) on ``graphs``.
@@ -651,7 +665,7 @@ class Trainer:
                     reason = "early stopping"
                     break
                 train_loss = self._train_epoch()
-                t_val = time.perf_counter()
+                t_val, c_val = time.perf_counter(), time.process_time()
                 val_loss, metrics = (
                     self.evaluate_graphs(self.graphs["val"])
                     if self.graphs["val"]
@@ -671,6 +685,18 @@ class Trainer:
                 epoch_seconds = self.epoch_seconds + now - t_val
                 self.elapsed += epoch_seconds
                 self.epoch_seconds = 0.0
+                # every process's CPU time (collective: every rank reaches it)
+                epoch_cpu = float(
+                    all_reduce_sum(
+                        torch.tensor(
+                            [self.epoch_cpu + time.process_time() - c_val], dtype=torch.float64
+                        ),
+                        self.dist,
+                    )[0]
+                )
+                self.epoch_cpu = 0.0
+                if self.cpu_elapsed is not None:
+                    self.cpu_elapsed += epoch_cpu
                 row = {
                     "epoch": self.epoch,
                     "step": self.step,
@@ -681,6 +707,8 @@ class Trainer:
                     "epoch_seconds": epoch_seconds,
                     "elapsed_seconds": self.elapsed,
                     "skipped_steps": self.skipped_steps,
+                    "epoch_cpu_seconds": epoch_cpu,
+                    "cpu_seconds": self.cpu_elapsed if self.cpu_elapsed is not None else "",
                 }
                 if self.dist.main:
                     # last.pt goes last: a run killed before it resumes from the last save
@@ -709,6 +737,7 @@ class Trainer:
             "best_val_loss": self.best,
             "stopped_by": reason,
             "train_seconds": self.elapsed,
+            "cpu_seconds": self.cpu_elapsed,
         }
         if reason != "time limit" and self.splits["test"]:
             summary["test"] = self.test()

@@ -203,3 +203,29 @@ def test_a_name_that_is_no_plain_file_name_is_refused_before_writing(tmp_path, n
     assert main(["export", str(tmp_path / "no-run"), name, "--out", str(out)]) == 2
     assert f"model name {name!r}" in capsys.readouterr().err
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_card_gives_cpu_time_beside_wall_time(write_config, tmp_path):
+    """The card's training time is wall time, with the CPU core-hours beside it; for a run
+    whose earlier epochs predate CPU-time records, it says for how many epochs it has them."""
+    import csv
+
+    _, cfg = write_config("cpu", optim__epochs=2)
+    Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
+    out = tmp_path / "models"
+    assert main(["export", str(tmp_path / "cpu"), "tiny-cpu", "--out", str(out)]) == 0
+    card = (out / "tiny-cpu.md").read_text()
+    assert " h wall time (0.00 CPU core-hours) on " in card
+    path = tmp_path / "cpu" / "metrics.csv"
+    with path.open() as fh:
+        rows = list(csv.DictReader(fh))
+    rows[0]["epoch_cpu_seconds"] = ""
+    for row in rows:
+        row["cpu_seconds"] = ""
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert main(["export", str(tmp_path / "cpu"), "tiny-cpu", "--out", str(out)]) == 0
+    card = (out / "tiny-cpu.md").read_text()
+    assert "(CPU time recorded for 1 of its 2 epochs: 0.00 core-hours) on " in card

@@ -727,3 +727,44 @@ def test_only_the_size_one_stride_warning_of_ddp_is_silenced(grad, bucket, silen
         "internally at /pytorch/torch/csrc/distributed/c10d/reducer.cpp:334.)"
     )
     assert bool(re.compile(SIZE_ONE_STRIDE_WARNING, re.I).match(text)) is silenced
+
+
+def test_cpu_time_is_recorded_beside_wall_time_and_a_pause_is_left_out(
+    write_config, tmp_path, monkeypatch
+):
+    """metrics.csv carries each epoch's CPU time and its running sum. A pause within an
+    epoch (a process stopped for a while; here a sleep, which takes no CPU time) lengthens
+    the wall time only. A run resumed from a checkpoint saved before CPU time was recorded
+    goes on recording each epoch's, and leaves the running sum blank."""
+    import time
+
+    from muse_explore.training import trainer as tr
+
+    compute, paused = tr.compute_properties, []
+
+    def pause_once(*args, **kwargs):
+        if not paused:
+            paused.append(True)
+            time.sleep(1.0)
+        return compute(*args, **kwargs)
+
+    monkeypatch.setattr(tr, "compute_properties", pause_once)
+    _, cfg = write_config("cpu", optim__epochs=2)
+    summary = Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
+    rows = _rows(tmp_path / "cpu")
+    wall = [float(r["epoch_seconds"]) for r in rows]
+    cpu = [float(r["epoch_cpu_seconds"]) for r in rows]
+    assert all(c > 0 for c in cpu)
+    assert float(rows[-1]["cpu_seconds"]) == pytest.approx(sum(cpu))
+    assert summary["cpu_seconds"] == pytest.approx(sum(cpu))
+    assert (wall[0] - cpu[0]) - (wall[1] - cpu[1]) > 0.8  # the second of sleep, wall only
+
+    last = tmp_path / "cpu" / "checkpoints" / "last.pt"
+    state = torch.load(last, weights_only=True)
+    del state["cpu_elapsed"], state["epoch_cpu_seconds"]
+    torch.save(state, last)
+    longer = dict(cfg, optim=dict(cfg["optim"], epochs=3))
+    Trainer(TrainConfig.from_dict(longer), resume=True, progress=False).fit()
+    rows = _rows(tmp_path / "cpu")
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    assert float(rows[2]["epoch_cpu_seconds"]) > 0 and rows[2]["cpu_seconds"] == ""
