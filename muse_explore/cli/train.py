@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 
 def add_parser(sub) -> None:
@@ -23,7 +24,11 @@ def add_parser(sub) -> None:
         help="continue the run if it has a last.pt, start it otherwise: one command that "
         "starts a run and continues it after an interruption (job queues, preemptible machines)",
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bars (the one line per epoch stays: losses, validation errors, time)",
+    )
     p.add_argument(
         "--seed",
         type=int,
@@ -32,6 +37,38 @@ def add_parser(sub) -> None:
         "itself stays on data.split_seed when the config sets it); the run goes to "
         "RUN_DIR-seedN",
     )
+
+
+#: validation errors on the epoch line: metrics.csv column, label, unit
+_ERRORS = (
+    ("val_energy_mae", "E", "meV/atom"),
+    ("val_forces_mae", "F", "meV/Å"),
+    ("val_stress_mae", "stress", "meV/Å³"),
+    ("val_interaction_mae", "E_int", "meV"),
+)
+
+
+def epoch_line(row: dict, epochs: int, best_epoch: int) -> str:
+    """One epoch's summary for the terminal or a job's log (``row``: a metrics.csv row)."""
+    best = "best so far" if best_epoch == row["epoch"] else f"best at epoch {best_epoch}"
+    parts = [
+        f"epoch {row['epoch']}/{epochs}",
+        f"train loss {row['train_loss']:.4g}",
+        f"val loss {row['val_loss']:.4g} ({best})",
+    ]
+    errors = [
+        f"{label} {row[key]:.3g} {unit}"
+        for key, label, unit in _ERRORS
+        if isinstance(row.get(key), float) and math.isfinite(row[key])
+    ]
+    if errors:
+        parts.append("MAE " + ", ".join(errors))
+    cpu = row.get("epoch_cpu_seconds")
+    seconds = f"{row['epoch_seconds']:.0f} s"
+    parts.append(seconds + (f" ({cpu:.0f} s CPU)" if isinstance(cpu, float) else ""))
+    if row.get("skipped_steps"):
+        parts.append(f"{row['skipped_steps']} step(s) skipped")
+    return " | ".join(parts)
 
 
 def run(args) -> int:
@@ -45,6 +82,9 @@ def run(args) -> int:
         cfg = cfg.reseeded(args.seed)
     resume = args.resume or (args.resume_if_any and last_checkpoint(cfg.run_dir).is_file())
     trainer = Trainer(cfg, resume=resume, progress=not args.quiet)
+    trainer.callbacks.append(
+        lambda row: print(epoch_line(row, cfg.optim.epochs, trainer.best_epoch), flush=True)
+    )
     if trainer.dist.distributed and trainer.dist.main:
         import torch.distributed as dist
 

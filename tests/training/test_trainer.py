@@ -43,6 +43,10 @@ def test_train_cli_writes_run_folder_and_evaluate_reads_it(write_config, capsys,
     assert main(["train", str(path), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "test set (6 structures" in out and "meV/Å" in out
+    # one line per epoch, also with --quiet (no progress bars)
+    lines = [line for line in out.splitlines() if line.startswith("epoch ")]
+    assert [line.split(" | ")[0] for line in lines] == ["epoch 1/2", "epoch 2/2"]
+    assert all("val loss" in line and "F " in line and "s CPU)" in line for line in lines)
     run = tmp_path / "run"
     for name in [
         "config.yaml",

@@ -1,0 +1,31 @@
+import math
+
+from muse_explore.cli.train import epoch_line
+
+ROW = {
+    "epoch": 7,
+    "train_loss": 0.0512345,
+    "val_loss": 0.0423456,
+    "val_energy_mae": 1.8114,
+    "val_forces_mae": 87.75,
+    "val_stress_mae": math.nan,
+    "val_interaction_mae": math.nan,
+    "epoch_seconds": 121.2,
+    "epoch_cpu_seconds": 118.7,
+    "skipped_steps": 0,
+}
+
+
+def test_epoch_line_gives_losses_the_errors_that_apply_and_times():
+    line = epoch_line(ROW, 100, 7)
+    assert line == (
+        "epoch 7/100 | train loss 0.05123 | val loss 0.04235 (best so far) | "
+        "MAE E 1.81 meV/atom, F 87.8 meV/Å | 121 s (119 s CPU)"
+    )
+
+
+def test_epoch_line_names_the_best_epoch_skipped_steps_and_interaction_errors():
+    row = dict(ROW, val_interaction_mae=4.21, skipped_steps=2, epoch_cpu_seconds="")
+    line = epoch_line(row, 40, 5)
+    assert "(best at epoch 5)" in line and "E_int 4.21 meV" in line and "stress" not in line
+    assert line.endswith("| 121 s | 2 step(s) skipped")
