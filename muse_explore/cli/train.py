@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 
 
 def add_parser(sub) -> None:
@@ -71,6 +72,26 @@ def epoch_line(row: dict, epochs: int, best_epoch: int) -> str:
     return " | ".join(parts)
 
 
+def _interrupted(args, run_dir, finished: int) -> str:
+    """What an interrupted run (Ctrl-C) has saved, and the command that continues it."""
+    from muse_explore.training.trainer import last_checkpoint
+
+    again = f"muse-explore train {args.config}" + (
+        f" --seed {args.seed}" if args.seed is not None else ""
+    )
+    if not last_checkpoint(run_dir).is_file():
+        return (
+            f"muse-explore train: interrupted before anything was saved in {run_dir}; "
+            f"start again with: {again}"
+        )
+    return (
+        f"muse-explore train: interrupted after {finished} finished epoch(s); "
+        f"{last_checkpoint(run_dir)} holds the last save (the end of epoch {finished}, or "
+        f"later within the next one with optim.checkpoint_minutes). Continue with: "
+        f"{again} --resume"
+    )
+
+
 def run(args) -> int:
     """Train; returns the exit status."""
     from muse_explore.training.config import TrainConfig
@@ -95,6 +116,10 @@ def run(args) -> int:
         )
     try:
         summary = trainer.fit()
+    except KeyboardInterrupt:
+        if trainer.dist.main:
+            print(_interrupted(args, cfg.run_dir, trainer.epoch), file=sys.stderr, flush=True)
+        return 130
     finally:
         trainer.close()
     if trainer.dist.main:
@@ -107,7 +132,6 @@ def run(args) -> int:
         # every file is written and closed; skip the process-group teardown, which can
         # deadlock with gloo (see muse_explore.training.distributed.cleanup)
         import os
-        import sys
 
         sys.stdout.flush()
         sys.stderr.flush()

@@ -29,3 +29,13 @@ def test_epoch_line_names_the_best_epoch_skipped_steps_and_interaction_errors():
     line = epoch_line(row, 40, 5)
     assert "(best at epoch 5)" in line and "E_int 4.21 meV" in line and "stress" not in line
     assert line.endswith("| 121 s | 2 step(s) skipped")
+
+
+def test_an_interrupt_before_the_first_save_says_to_start_again(tmp_path):
+    from argparse import Namespace
+
+    from muse_explore.cli.train import _interrupted
+
+    text = _interrupted(Namespace(config="run.yaml", seed=None), tmp_path / "run", 0)
+    assert "interrupted before anything was saved" in text
+    assert text.endswith("start again with: muse-explore train run.yaml")

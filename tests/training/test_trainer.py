@@ -772,3 +772,28 @@ def test_cpu_time_is_recorded_beside_wall_time_and_a_pause_is_left_out(
     rows = _rows(tmp_path / "cpu")
     assert [r["epoch"] for r in rows] == ["1", "2", "3"]
     assert float(rows[2]["epoch_cpu_seconds"]) > 0 and rows[2]["cpu_seconds"] == ""
+
+
+def test_ctrl_c_says_what_was_saved_and_how_to_continue(
+    write_config, tmp_path, monkeypatch, capsys
+):
+    """An interrupt (Ctrl-C) after epoch 1 ends train with status 130 and a line naming the
+    last save and the command that continues the run, not a traceback; that command then
+    finishes the run."""
+    from muse_explore.cli import train as cli_train
+
+    line = cli_train.epoch_line
+
+    def interrupt_after_epoch_1(row, epochs, best):
+        if row["epoch"] == 1:
+            raise KeyboardInterrupt
+        return line(row, epochs, best)
+
+    monkeypatch.setattr(cli_train, "epoch_line", interrupt_after_epoch_1)
+    path, _ = write_config("ctrl-c", optim__epochs=2)
+    assert main(["train", str(path), "--quiet", "--seed", "3"]) == 130
+    err = capsys.readouterr().err
+    assert "interrupted after 1 finished epoch(s)" in err and "Traceback" not in err
+    assert f"Continue with: muse-explore train {path} --seed 3 --resume" in err
+    assert main(["train", str(path), "--quiet", "--seed", "3", "--resume"]) == 0
+    assert [r["epoch"] for r in _rows(tmp_path / "ctrl-c-seed3")] == ["1", "2"]
