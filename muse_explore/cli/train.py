@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 
 
@@ -72,23 +73,32 @@ def epoch_line(row: dict, epochs: int, best_epoch: int) -> str:
     return " | ".join(parts)
 
 
-def _interrupted(args, run_dir, finished: int) -> str:
-    """What an interrupted run (Ctrl-C) has saved, and the command that continues it."""
+def _interrupted(args, run_dir) -> str:
+    """What an interrupted run (Ctrl-C) has saved (from its last.pt) and how to continue."""
+    from muse_explore.errors import MuSEFileError
+    from muse_explore.training.checkpoint import load_checkpoint
     from muse_explore.training.trainer import last_checkpoint
 
     again = f"muse-explore train {args.config}" + (
         f" --seed {args.seed}" if args.seed is not None else ""
     )
-    if not last_checkpoint(run_dir).is_file():
+    last = last_checkpoint(run_dir)
+    if not last.is_file():
         return (
             f"muse-explore train: interrupted before anything was saved in {run_dir}; "
             f"start again with: {again}"
         )
+    try:
+        state = load_checkpoint(last)
+        epoch, batches = int(state["epoch"]), int(state.get("in_epoch", 0))
+    except (MuSEFileError, KeyError, TypeError, ValueError) as err:
+        return f"muse-explore train: interrupted; {last} cannot be read ({err})"
+    saved = f"the end of epoch {epoch}" if epoch else "the start"
+    if batches:
+        saved += f" and {batches} batch(es) of epoch {epoch + 1}"
     return (
-        f"muse-explore train: interrupted after {finished} finished epoch(s); "
-        f"{last_checkpoint(run_dir)} holds the last save (the end of epoch {finished}, or "
-        f"later within the next one with optim.checkpoint_minutes). Continue with: "
-        f"{again} --resume"
+        f"muse-explore train: interrupted; {last} holds the run up to {saved}. "
+        f"Continue with: {again} --resume"
     )
 
 
@@ -102,7 +112,15 @@ def run(args) -> int:
     if args.seed is not None:
         cfg = cfg.reseeded(args.seed)
     resume = args.resume or (args.resume_if_any and last_checkpoint(cfg.run_dir).is_file())
-    trainer = Trainer(cfg, resume=resume, progress=not args.quiet)
+    # Ctrl-C reaches a single process; torchrun stops its workers with SIGTERM instead
+    single = int(os.environ.get("WORLD_SIZE", "1")) == 1
+    try:
+        trainer = Trainer(cfg, resume=resume, progress=not args.quiet)
+    except KeyboardInterrupt:
+        if not single:
+            raise
+        print(_interrupted(args, cfg.run_dir), file=sys.stderr, flush=True)
+        return 130
     trainer.callbacks.append(
         lambda row: print(epoch_line(row, cfg.optim.epochs, trainer.best_epoch), flush=True)
     )
@@ -117,8 +135,9 @@ def run(args) -> int:
     try:
         summary = trainer.fit()
     except KeyboardInterrupt:
-        if trainer.dist.main:
-            print(_interrupted(args, cfg.run_dir, trainer.epoch), file=sys.stderr, flush=True)
+        if not single:
+            raise
+        print(_interrupted(args, cfg.run_dir), file=sys.stderr, flush=True)
         return 130
     finally:
         trainer.close()
@@ -131,8 +150,6 @@ def run(args) -> int:
     if trainer.dist.distributed:
         # every file is written and closed; skip the process-group teardown, which can
         # deadlock with gloo (see muse_explore.training.distributed.cleanup)
-        import os
-
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)

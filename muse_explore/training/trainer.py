@@ -194,6 +194,9 @@ class Trainer:
         self._skipped_in_row = 0
         self.epoch_seconds = 0.0
         self.epoch_cpu = 0.0  # this process's CPU seconds in the unfinished epoch
+        # False: resumed part-way through an epoch from a checkpoint that did not record the
+        # CPU time before its save, so that epoch's CPU time is unknown
+        self.epoch_cpu_known = True
         self.epoch_order: str | None = None  # digest of the epoch's batches (sampler)
         if state is not None:
             self._restore(state)
@@ -389,7 +392,9 @@ class Trainer:
             self.elapsed = float(state["elapsed"])
             cpu = state.get("cpu_elapsed")
             self.cpu_elapsed = float(cpu) if cpu is not None else None
+            # the saved CPU time is global, like epoch_total: rank 0 carries it
             self.epoch_cpu = float(state.get("epoch_cpu_seconds", 0.0)) if self.dist.main else 0.0
+            self.epoch_cpu_known = "epoch_cpu_seconds" in state or not state.get("in_epoch")
             self.in_epoch = int(state.get("in_epoch", 0))
             # the saved sum is global: rank 0 carries it, the others start from zero
             total = list(state.get("epoch_total", [])) if self.dist.main else []
@@ -569,11 +574,13 @@ class Trainer:
 
     def _save_within_epoch(self, total: torch.Tensor, seconds: float, cpu: float) -> None:
         """``last.pt`` part-way through an epoch (collective: every rank calls it)."""
-        done = all_reduce_sum(total.clone(), self.dist).cpu()
+        # the epoch's CPU time so far, every process's, rides along with the loss sums
+        mine = torch.cat([total, torch.tensor([self.epoch_cpu + cpu], dtype=total.dtype)])
+        done = all_reduce_sum(mine, self.dist).cpu()
         if self.dist.main:
             before = (self.epoch_total, self.epoch_seconds, self.epoch_cpu)
-            self.epoch_total = done
-            self.epoch_seconds, self.epoch_cpu = self.epoch_seconds + seconds, self.epoch_cpu + cpu
+            self.epoch_total = done[:-1]
+            self.epoch_seconds, self.epoch_cpu = self.epoch_seconds + seconds, float(done[-1])
             save_checkpoint(self.ckpt_dir / "last.pt", self._state())
             self.epoch_total, self.epoch_seconds, self.epoch_cpu = before
 
@@ -695,6 +702,8 @@ class Trainer:
                     )[0]
                 )
                 self.epoch_cpu = 0.0
+                if not self.epoch_cpu_known:
+                    epoch_cpu, self.cpu_elapsed, self.epoch_cpu_known = None, None, True
                 if self.cpu_elapsed is not None:
                     self.cpu_elapsed += epoch_cpu
                 row = {
@@ -707,7 +716,7 @@ class Trainer:
                     "epoch_seconds": epoch_seconds,
                     "elapsed_seconds": self.elapsed,
                     "skipped_steps": self.skipped_steps,
-                    "epoch_cpu_seconds": epoch_cpu,
+                    "epoch_cpu_seconds": epoch_cpu if epoch_cpu is not None else "",
                     "cpu_seconds": self.cpu_elapsed if self.cpu_elapsed is not None else "",
                 }
                 if self.dist.main:

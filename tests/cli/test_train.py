@@ -36,6 +36,6 @@ def test_an_interrupt_before_the_first_save_says_to_start_again(tmp_path):
 
     from muse_explore.cli.train import _interrupted
 
-    text = _interrupted(Namespace(config="run.yaml", seed=None), tmp_path / "run", 0)
+    text = _interrupted(Namespace(config="run.yaml", seed=None), tmp_path / "run")
     assert "interrupted before anything was saved" in text
     assert text.endswith("start again with: muse-explore train run.yaml")
