@@ -70,7 +70,20 @@ def epoch_line(row: dict, epochs: int, best_epoch: int) -> str:
     parts.append(seconds + (f" ({cpu:.0f} s CPU)" if isinstance(cpu, float) else ""))
     if row.get("skipped_steps"):
         parts.append(f"{row['skipped_steps']} step(s) skipped")
+    left = epochs - row["epoch"]
+    if left > 0 and row.get("elapsed_seconds"):
+        # at the mean pace so far; early stopping or a time limit may end the run sooner
+        pace = row["elapsed_seconds"] / row["epoch"]
+        parts.append(f"{left} epoch(s) left, about {_duration(left * pace)} at this pace")
     return " | ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _interrupted(args, run_dir) -> str:
