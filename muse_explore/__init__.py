@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from muse_explore.errors import (
     MuSEConfigError,
+    MuSEError,
     MuSEFileError,
     MuSEInputError,
     MuSELegacyModelWarning,
@@ -83,6 +84,7 @@ __all__ = [
     "MuSECalculator",
     "MuSEConfig",
     "MuSEConfigError",
+    "MuSEError",
     "MuSEFileError",
     "MuSEInputError",
     "MuSELegacyModelWarning",

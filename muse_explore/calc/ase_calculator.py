@@ -87,7 +87,7 @@ class MuSECalculator(Calculator):
     ) -> None:
         super().__init__(**kwargs)
         if dtype not in _DTYPES:
-            raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+            raise MuSEConfigError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
         self.dtype = _DTYPES[dtype]
         self.device = _device(device)
         if not isinstance(model, MuSE):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import numpy as np
 
-from muse_explore.errors import MuSEFileError, MuSEInputError
+from muse_explore.errors import MuSEError
 
 
 def add_parser(sub) -> None:
@@ -23,16 +24,19 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--model",
         default=None,
-        help="a saved model file (default: the pretrained muse-painn-graphene)",
+        help="a pretrained model's name, a model file or a training checkpoint (default: the "
+        "pretrained muse-painn-graphene)",
     )
     p.add_argument(
         "--baseline",
         default=None,
-        help="a saved backbone-only model (default: the pretrained painn-graphene, or the "
-        "model's own atom level when --model is given)",
+        help="a backbone-only model, in any of --model's forms (default: the pretrained "
+        "painn-graphene, or the model's own atom level when --model is given)",
     )
     p.add_argument("--random", action="store_true", help="random weights instead")
-    p.add_argument("--levels", type=int, default=2, help="coarse levels of the random model")
+    p.add_argument(
+        "--levels", type=int, default=None, help="coarse levels of the random model (default 2)"
+    )
     p.add_argument("--seed", type=int, default=0, help="weight seed of the random model")
 
 
@@ -45,27 +49,40 @@ def run(args) -> int:
     """Print the demo report; returns the exit status."""
     import muse_explore as mx
     from muse_explore.analysis import interaction_energy
-    from muse_explore.pretrained import list_pretrained, pretrained_path
+    from muse_explore.explore.models import resolve_model
+    from muse_explore.pretrained import list_pretrained
     from muse_explore.reference import benzene_on_graphene
 
+    def fail(message: str) -> int:
+        print(f"muse-explore demo: error: {message}", file=sys.stderr)
+        return 2
+
+    if args.levels is not None and not args.random:
+        return fail("--levels sets the coarse levels of the random model: add --random")
+    if args.random and args.model:
+        return fail("--random and --model exclude each other: give one")
+    levels = 2 if args.levels is None else args.levels
     try:
-        pretrained = {"muse-painn-graphene", "painn-graphene"} <= set(list_pretrained())
+        names = set(list_pretrained())
+        pretrained = {"muse-painn-graphene", "painn-graphene"} <= names
         if args.random:
-            model = mx.build_model(backbone="painn", levels=args.levels, seed=args.seed)
+            model = mx.build_model(backbone="painn", levels=levels, seed=args.seed)
             source = f"random weights (seed {args.seed})"
         elif args.model:
-            model = mx.load_model(args.model)
-            source = f"model file {args.model}"
+            model = resolve_model(args.model)
+            kind = "pretrained" if args.model in names else "model file"
+            source = f"{kind} {args.model}"
         elif not pretrained:
-            model = mx.build_model(backbone="painn", levels=args.levels, seed=args.seed)
+            model = mx.build_model(backbone="painn", levels=levels, seed=args.seed)
             source = f"random weights (seed {args.seed}): no pretrained models found"
         else:
-            model = mx.load_model(pretrained_path("muse-painn-graphene"))
+            model = resolve_model("muse-painn-graphene")
             source = "pretrained muse-painn-graphene (GFN2-xTB graphene data)"
         if args.baseline:
-            base, base_label = mx.load_model(args.baseline), "baseline (file)"
+            base = resolve_model(args.baseline)
+            base_label = args.baseline if args.baseline in names else "baseline (file)"
         elif pretrained and not args.model and not args.random:
-            base, base_label = mx.load_model(pretrained_path("painn-graphene")), "painn-graphene"
+            base, base_label = resolve_model("painn-graphene"), "painn-graphene"
         else:
             base, base_label = model.backbone_only(), "backbone alone"
         atoms = benzene_on_graphene(args.height)
@@ -76,9 +93,8 @@ def run(args) -> int:
         energy = atoms.get_potential_energy()
         forces = atoms.get_forces()
         elapsed = time.perf_counter() - start
-    except (MuSEFileError, MuSEInputError, ValueError) as err:
-        print(f"muse-explore demo: error: {err}")
-        return 2
+    except (MuSEError, ValueError) as err:
+        return fail(str(err))
     res = calc.results
     nodes = [len(atoms)] + [a.shape[1] for a in res["assignments"]]
     print(f"benzene {args.height:g} Å above circumcoronene (C54H18): {len(atoms)} atoms")

@@ -58,12 +58,22 @@ def parse_atoms(spec: str | None, n: int) -> list[int] | None:
     try:
         for part in spec.split(","):
             lo, _, hi = part.strip().partition("-")
+            if hi and int(hi) < int(lo):
+                raise MuSEInputError(
+                    f"--atoms {spec!r}: the range {part.strip()} runs backwards; write {hi}-{lo}"
+                )
             out += list(range(int(lo), int(hi) + 1)) if hi else [int(lo)]
-    except ValueError:
+    except ValueError as err:
+        if isinstance(err, MuSEInputError):
+            raise
         raise MuSEInputError(f"--atoms {spec!r}: use indices and ranges like 0,3,10-12") from None
     bad = [i for i in out if not 0 <= i < n]
     if bad or not out:
-        raise MuSEInputError(f"--atoms {spec!r}: indices must be in 0..{n - 1}, got {bad or out}")
+        shown = ", ".join(map(str, bad[:5])) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise MuSEInputError(
+            f"--atoms {spec!r}: indices must be in 0..{n - 1} (the structure has {n} atoms), "
+            f"got {shown or 'none'}"
+        )
     return sorted(set(out))
 
 

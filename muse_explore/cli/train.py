@@ -115,6 +115,22 @@ def _interrupted(args, run_dir) -> str:
     )
 
 
+def _finished(cfg, summary: dict) -> str:
+    """The line for a resumed run that had nothing left to train."""
+    if summary["stopped_by"] == "early stopping":
+        why = (
+            f"the early-stopping rule had ended it (no better validation loss for "
+            f"{cfg.optim.early_stopping_patience} epochs); raise optim.early_stopping_patience "
+            "(or optim.epochs) in the config to train it further"
+        )
+    else:
+        why = "raise optim.epochs in the config to train it further"
+    return (
+        f"{cfg.run_dir} had already finished: {summary['epochs']} of {cfg.optim.epochs} epochs, "
+        f"nothing trained now; {why}. Its test metrics follow."
+    )
+
+
 def run(args) -> int:
     """Train; returns the exit status."""
     from muse_explore.training.config import TrainConfig
@@ -145,6 +161,7 @@ def run(args) -> int:
             f"device {trainer.dist.device}",
             flush=True,
         )
+    start_epoch = trainer.epoch
     try:
         summary = trainer.fit()
     except KeyboardInterrupt:
@@ -155,6 +172,8 @@ def run(args) -> int:
     finally:
         trainer.close()
     if trainer.dist.main:
+        if resume and summary["epochs"] == start_epoch:
+            print(_finished(cfg, summary), flush=True)
         test = summary.pop("test", None)
         print(json.dumps(summary, indent=2))
         if test is not None:

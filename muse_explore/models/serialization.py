@@ -40,6 +40,10 @@ def load_model(path: str | os.PathLike, *, map_location: str | torch.device = "c
             "(a pretrained model by name: muse_explore.load_pretrained(NAME))"
         )
     path = Path(path)
+    if path.is_dir():
+        best = path / "best_model.pt"  # a training run's folder
+        hint = f": load {best}" if best.is_file() else ""
+        raise MuSEFileError(f"{path} is a folder, not a model file{hint}")
     if not path.is_file():
         raise MuSEFileError(f"no model file at {path}")
     return model_from_payload(read_payload(path, map_location=map_location), path, map_location)
@@ -48,7 +52,11 @@ def load_model(path: str | os.PathLike, *, map_location: str | torch.device = "c
 def read_payload(path: Path, *, map_location: str | torch.device = "cpu"):
     """What ``torch.load`` reads from a model file or checkpoint (tensors and plain data only)."""
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():
+            # torch warns about the pickle protocol of foreign files before refusing them;
+            # the error below says what is wrong
+            warnings.simplefilter("ignore", UserWarning)
+            return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises many types for truncated/corrupt archives
         # torch's own text suggests weights_only=False (arbitrary code execution): not repeated
         raise MuSEFileError(

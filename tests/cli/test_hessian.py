@@ -16,6 +16,11 @@ def test_parse_atoms():
         parse_atoms("2-7", 5)
     with pytest.raises(MuSEInputError, match="ranges like"):
         parse_atoms("a-b", 5)
+    with pytest.raises(MuSEInputError, match="runs backwards; write 1-3"):
+        parse_atoms("3-1", 5)
+    # a long range past the end names the first few, not all of them
+    with pytest.raises(MuSEInputError, match=r"has 5 atoms\), got 5, 6, 7, 8, 9 and 91 more$"):
+        parse_atoms("0-100", 5)
 
 
 def test_hessian_command_prints_frequencies_and_saves(tmp_path, capsys):

@@ -38,7 +38,31 @@ def test_demo_with_a_saved_model_and_bad_file(tmp_path, capsys):
     bad = tmp_path / "bad.pt"
     bad.write_text("nope")
     assert main(["demo", "--model", str(bad)]) == 2
-    assert "error" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "error" in captured.err and str(bad) in captured.err and captured.out == ""
+
+
+def test_demo_takes_a_pretrained_name_and_names_a_bad_one(capsys):
+    # --model takes what `evaluate` and `hessian` take: a pretrained name too
+    assert (
+        main(["demo", "--model", "muse-so3krates-graphene", "--baseline", "so3krates-graphene"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    assert "MuSE-so3krates" in out and "pretrained muse-so3krates-graphene" in out
+    assert any(line.strip().startswith("so3krates-graphene") for line in out.splitlines())
+    assert main(["demo", "--model", "no-such-model"]) == 2
+    err = capsys.readouterr().err
+    assert "no-such-model" in err and "muse-painn-graphene" in err  # lists the known names
+
+
+def test_demo_refuses_options_that_would_be_ignored(capsys):
+    assert main(["demo", "--levels", "1"]) == 2
+    assert "--random" in capsys.readouterr().err
+    assert main(["demo", "--random", "--model", "muse-painn-graphene"]) == 2
+    assert "exclude" in capsys.readouterr().err
+    assert main(["demo", "--random", "--levels", "1"]) == 0
+    assert "1 coarse level(s)" in capsys.readouterr().out
 
 
 def test_version(capsys):

@@ -1,4 +1,7 @@
 import os
+import pickle
+import shutil
+import warnings
 
 import pytest
 import torch
@@ -49,6 +52,20 @@ def test_missing_corrupt_and_foreign_files(tmp_path):
     torch.save({"weights": torch.zeros(3)}, foreign)
     with pytest.raises(MuSEFileError, match="not a muse_explore model file"):
         mx.load_model(foreign)
+    pickled = tmp_path / "pickled.pt"
+    pickled.write_bytes(pickle.dumps({"weights": [1, 2]}, protocol=4))
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        with pytest.raises(MuSEFileError, match="corrupt or truncated"):
+            mx.load_model(pickled)
+    assert not shown, [str(w.message) for w in shown]  # torch's pickle-protocol warning
+    with pytest.raises(MuSEFileError, match="is a folder, not a model file$"):
+        mx.load_model(tmp_path)
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copyfile(good, run / "best_model.pt")
+    with pytest.raises(MuSEFileError, match=r"is a folder, not a model file: load .*best_model"):
+        mx.load_model(run)
 
 
 def test_weights_not_matching_config(tmp_path):

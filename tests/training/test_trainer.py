@@ -69,6 +69,12 @@ def test_train_cli_writes_run_folder_and_evaluate_reads_it(write_config, capsys,
     rows = _rows(run)
     assert [r["epoch"] for r in rows] == ["1", "2"]
     assert float(rows[-1]["val_forces_mae"]) > 0
+    # resuming the finished run trains nothing and says so
+    assert main(["train", str(path), "--resume", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "had already finished: 2 of 2 epochs, nothing trained now" in out
+    assert "raise optim.epochs" in out and not re.search(r"^epoch ", out, flags=re.M)
+    assert len(_rows(run)) == 2
     model = mx.load_model(run / "best_model.pt")
     assert model.config.energy_shifts  # fitted by least squares on the training split
     ema = load_for_evaluation(run / "checkpoints" / "best.pt")
