@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from muse_explore.errors import (
     MuSEConfigError,
     MuSEError,
+    MuSEExtrapolationWarning,
     MuSEFileError,
     MuSEInputError,
     MuSELegacyModelWarning,
@@ -85,6 +86,7 @@ __all__ = [
     "MuSEConfig",
     "MuSEConfigError",
     "MuSEError",
+    "MuSEExtrapolationWarning",
     "MuSEFileError",
     "MuSEInputError",
     "MuSELegacyModelWarning",

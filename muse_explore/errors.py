@@ -38,5 +38,9 @@ class MuSESkippedStepWarning(UserWarning):
     """A training step was skipped: its loss or gradients were not finite."""
 
 
+class MuSEExtrapolationWarning(UserWarning):
+    """A structure takes a model's coarse levels far beyond anything in its training data."""
+
+
 class MuSELegacyModelWarning(UserWarning):
     """A model file from an older format was loaded in legacy mode; it should be retrained."""

@@ -23,6 +23,7 @@ from ase import Atoms
 from torch_geometric.data import Batch, Data
 
 from muse_explore.calc.derivatives import compute_properties
+from muse_explore.calc.reach import warn_beyond_training
 from muse_explore.data.graph import batch_to
 
 #: Assignments with more entries than this are kept as scipy CSR matrices, not dense arrays.
@@ -152,7 +153,19 @@ def evaluate_batches(
             grad = contextlib.nullcontext() if forces or want_stress else torch.no_grad()
             with grad:
                 res = compute_properties(run, batch, forces=forces, stress=want_stress)
+            # the caller's model (not an evaluation copy) remembers what it has warned about
+            warn_beyond_training(
+                model, res["output"], int(batch.num_graphs),
+                lambda b, chunk=chunk, positions=positions: _name(chunk[b], positions[b]),
+            )  # fmt: skip
             yield chunk, batch, res
+
+
+def _name(item, position: int) -> str:
+    """A structure's label in warnings: its formula where it is an ``Atoms``."""
+    if isinstance(item, Atoms):
+        return f"structure {position} ({item.get_chemical_formula()})"
+    return f"structure {position}"
 
 
 def evaluate_many(

@@ -98,6 +98,37 @@ def unknown_backbone_hint(payload: dict) -> str:
     )
 
 
+def trained_reach(value, levels: int, path) -> list[list[float]] | None:
+    """A file's record of what the coarse nodes saw in training (``MuSE.trained_reach``).
+
+    Per coarse level ``[atoms, nodes]``, checked. ``None`` where the file has none (files
+    written before it was recorded: not a format change) or no training step filled it.
+
+    Raises:
+        MuSEFileError: the record is malformed.
+    """
+    import math
+
+    from muse_explore.errors import MuSEFileError
+
+    if value is None:
+        return None
+    try:
+        rows = [[float(x) for x in row] for row in value]
+    except (TypeError, ValueError):
+        rows = None
+    if (
+        rows is None
+        or len(rows) != levels
+        or any(len(row) != 2 or not all(math.isfinite(x) and x >= 0 for x in row) for row in rows)
+    ):
+        raise MuSEFileError(
+            f"{path}: its trained_reach is malformed (expected [atoms, nodes] for each of its "
+            f"{levels} coarse level(s), got {value!r:.120})"
+        )
+    return rows if all(x > 0 for row in rows for x in row) else None
+
+
 def save_model(model, path: str | os.PathLike) -> None:
     """Save ``model`` to ``path`` atomically (temporary file in the same folder, then rename)."""
     from muse_explore.version import __version__
@@ -113,6 +144,8 @@ def save_model(model, path: str | os.PathLike) -> None:
         "energy_shifts": dict(model.config.energy_shifts),
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
+    if getattr(model, "trained_reach", None):
+        payload["trained_reach"] = [[float(x) for x in row] for row in model.trained_reach]
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_open(path, "wb") as fh:
         torch.save(payload, fh)

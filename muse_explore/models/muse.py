@@ -71,6 +71,10 @@ class MuSEOutput:
         node_atoms: per level, (K_l,) how many atoms each node stands for, the S-weighted sum
             of its members' counts (1 for an atom; a structure's nodes add up to its atom
             count on every level). With ``mass_weighted`` they scale the coarse levels.
+        reach: per coarse level, (K_l, 2) what each node sees within its level's cutoff,
+            itself included: the atoms its neighbours and it stand for, and their number of
+            nodes (detached). The trainer records their maxima over the training data
+            (``MuSE.trained_reach``); :mod:`muse_explore.calc.reach` compares them.
     """
 
     energy: torch.Tensor
@@ -82,6 +86,7 @@ class MuSEOutput:
     batches: list[torch.Tensor]
     anchors: list[torch.Tensor]
     node_atoms: list[torch.Tensor]
+    reach: list[torch.Tensor]
 
 
 @dataclass
@@ -94,6 +99,8 @@ class _Hierarchy:
     #: per level, (K_l,) the number of atoms each node stands for (sum of S-weighted members)
     atoms: list[torch.Tensor]
     assigns: list[Assignment] = field(default_factory=list)
+    #: per coarse level, (K_l, 2) atoms and nodes within each node's cutoff (itself included)
+    reach: list[torch.Tensor] = field(default_factory=list)
 
 
 class MuSE(nn.Module):
@@ -140,6 +147,9 @@ class MuSE(nn.Module):
                 if c.long_range == "les"
                 else None
             )
+        #: per coarse level, the most [atoms, nodes] any node saw within its cutoff in
+        #: training (:attr:`MuSEOutput.reach`); ``None`` where unknown. Saved with the model.
+        self.trained_reach: list[list[float]] | None = None
         self.apply_freeze()
 
     def apply_freeze(self) -> None:
@@ -351,6 +361,7 @@ class MuSE(nn.Module):
         h.assigns.append(s)
         h.anchors.append(h.anchors[-1][seed_nodes])
         h.atoms.append(atoms)
+        h.reach.append(_reach(atoms, coarse_graph.edge_index))
 
     def _refine(self, h: _Hierarchy) -> None:
         """Going back down: each level receives its coarse level's features through S."""
@@ -382,6 +393,7 @@ class MuSE(nn.Module):
             batches=[g.batch for g in h.graphs],
             anchors=h.anchors,
             node_atoms=h.atoms,
+            reach=h.reach,
         )
 
     def backbone_only(self) -> MuSE:
@@ -398,3 +410,11 @@ class MuSE(nn.Module):
     def save(self, path) -> None:
         """Write config, weights and version to one file (atomically)."""
         save_model(self, path)
+
+
+def _reach(atoms: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+    """(K, 2): the atoms that each node and its neighbours stand for, and their node count."""
+    with torch.no_grad():
+        src, dst = edge_index
+        seen = torch.stack([atoms.detach(), torch.ones_like(atoms)], dim=-1)
+        return seen + scatter(seen[src], dst, 0, dim_size=atoms.shape[0], reduce="sum")

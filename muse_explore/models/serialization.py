@@ -25,6 +25,7 @@ from muse_explore.models.file_format import (
     LEGACY_MESSAGE,
     migrate_config,
     save_model,
+    trained_reach,
     unknown_backbone_hint,
 )
 from muse_explore.models.muse import MuSE
@@ -107,4 +108,5 @@ def model_from_payload(payload, path: Path, map_location: str | torch.device = "
         raise MuSEFileError(
             f"{path}: weights do not match the saved configuration: {shown or err}"
         ) from None
+    model.trained_reach = trained_reach(payload.get("trained_reach"), model.levels, path)
     return model.to(map_location)

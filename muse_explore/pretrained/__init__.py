@@ -97,5 +97,24 @@ def load_pretrained(name: str | os.PathLike, **calculator_kwargs):
 
     text = os.fspath(name)
     is_path = isinstance(name, os.PathLike) or text.endswith(".pt") or os.sep in text
-    path = Path(text) if is_path else pretrained_path(text)
-    return MuSECalculator(load_model(path), **calculator_kwargs)
+    model = load_model(Path(text)) if is_path else load_shipped(text)
+    return MuSECalculator(model, **calculator_kwargs)
+
+
+def load_shipped(name: str):
+    """The :class:`~muse_explore.models.MuSE` model of the shipped model ``name``.
+
+    Its file is checked against the registry; where the file does not record what its
+    coarse nodes saw in training (models trained before the trainer recorded it), the
+    registry's record is used (:mod:`muse_explore.calc.reach`).
+    """
+    from muse_explore.models import load_model
+    from muse_explore.models.file_format import trained_reach
+
+    folder, entry = _entry(name)
+    model = load_model(verify(folder, name, entry))
+    if model.trained_reach is None:
+        model.trained_reach = trained_reach(
+            entry.get("trained_reach"), model.levels, folder / REGISTRY
+        )
+    return model

@@ -56,11 +56,16 @@ def read_registry(folder: Path) -> dict[str, dict]:
     return models
 
 
-def register(folder: Path, name: str, data: dict | None = None) -> dict:
+def register(
+    folder: Path, name: str, data: dict | None = None, trained_reach: list | None = None
+) -> dict:
     """Add or update the entry of ``folder/NAME.pt`` in ``folder/registry.json``; return it.
 
     ``data`` (``files`` and ``train_only_files`` of the training config) replaces the entry's
-    data files; ``None`` keeps the ones registered before.
+    data files; ``None`` keeps the ones registered before. ``trained_reach`` records what
+    the model's coarse nodes saw in training, for a model file that does not hold it (see
+    :mod:`muse_explore.calc.reach`); ``None`` keeps the one registered before if the file is
+    the same.
 
     The registry is rewritten atomically (a temporary file, then a rename), so a reader sees
     either the old registry or the new one.
@@ -74,9 +79,14 @@ def register(folder: Path, name: str, data: dict | None = None) -> dict:
         "splits": f"{name}.splits.json" if (folder / f"{name}.splits.json").is_file() else None,
     }
     models = read_registry(folder)
-    previous = models.get(name, {}).get("data")
+    before = models.get(name, {})
+    previous = before.get("data")
     if data is not None or previous is not None:
         entry["data"] = data if data is not None else previous
+    if trained_reach is None and before.get("sha256") == entry["sha256"]:
+        trained_reach = before.get("trained_reach")
+    if trained_reach is not None:
+        entry["trained_reach"] = [[float(x) for x in row] for row in trained_reach]
     models[name] = entry
     with atomic_open(folder / REGISTRY) as fh:
         json.dump({"format": FORMAT, "models": dict(sorted(models.items()))}, fh, indent=2)

@@ -85,6 +85,15 @@ def all_reduce_sum(t: torch.Tensor, info: DistInfo) -> torch.Tensor:
     return t
 
 
+def all_reduce_max(t: torch.Tensor, info: DistInfo) -> torch.Tensor:
+    """Element-wise maximum of ``t`` over all processes (``t`` itself when not distributed)."""
+    if not info.distributed:
+        return t
+    t = t.to(info.device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return t
+
+
 def barrier(info: DistInfo) -> None:
     """Wait for every process (no-op when not distributed)."""
     if info.distributed:

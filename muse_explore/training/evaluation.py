@@ -25,7 +25,7 @@ def load_for_evaluation(path: str | os.PathLike) -> MuSE:
     from torch.optim.swa_utils import AveragedModel
 
     from muse_explore.errors import MuSEConfigError, MuSEUnknownBackboneError
-    from muse_explore.models.file_format import unknown_backbone_hint
+    from muse_explore.models.file_format import trained_reach, unknown_backbone_hint
     from muse_explore.models.serialization import FORMAT as MODEL_FORMAT
     from muse_explore.models.serialization import model_from_payload, read_payload
     from muse_explore.training.checkpoint import FORMAT as CKPT_FORMAT
@@ -41,13 +41,15 @@ def load_for_evaluation(path: str | os.PathLike) -> MuSE:
             if head.get("ema") is not None:
                 ema = AveragedModel(model, use_buffers=True)
                 ema.load_state_dict(head["ema"])
-                return ema.module
-            model.load_state_dict(head["model"])
+                model = ema.module
+            else:
+                model.load_state_dict(head["model"])
         except (KeyError, TypeError, RuntimeError, MuSEConfigError) as err:
             hint = unknown_backbone_hint(head) if isinstance(err, MuSEUnknownBackboneError) else ""
             raise MuSEFileError(
                 f"{path}: a checkpoint this model code cannot rebuild: {err}{hint}"
             ) from None
+        model.trained_reach = trained_reach(head.get("reach_seen"), model.levels, path)
         return model
     if isinstance(head, dict) and head.get("format") == MODEL_FORMAT:
         return model_from_payload(head, path)

@@ -123,7 +123,16 @@ def export_pretrained(
     with atomic_open(out / f"{name}.md") as fh:
         fh.write(card)
     data = {k: list(cfg["data"].get(k) or []) for k in ("files", "train_only_files")}
-    register(out, name, data)
+    reach = None
+    if model.levels and model.trained_reach is None:
+        # trained before the trainer recorded it: measured on the training split now, and
+        # registered beside the file (which stays a byte copy of the run's)
+        from muse_explore.calc.reach import most_seen
+        from muse_explore.training import dataset as ds
+
+        everything = ds.read_structures(data["files"] + data["train_only_files"])
+        reach = most_seen(model, [everything[i] for i in splits["train"]])
+    register(out, name, data, trained_reach=reach)
     return out / f"{name}.pt"
 
 

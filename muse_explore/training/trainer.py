@@ -67,7 +67,13 @@ from muse_explore.training.config import (
     TrainConfig,
     model_from_section,
 )
-from muse_explore.training.distributed import all_reduce_sum, barrier, cleanup, init_distributed
+from muse_explore.training.distributed import (
+    all_reduce_max,
+    all_reduce_sum,
+    barrier,
+    cleanup,
+    init_distributed,
+)
 from muse_explore.training.evaluation import load_for_evaluation
 from muse_explore.training.loss import combine, loss_terms
 from muse_explore.training.metrics import ErrorAccumulator
@@ -198,6 +204,10 @@ class Trainer:
         # CPU time before its save, so that epoch's CPU time is unknown
         self.epoch_cpu_known = True
         self.epoch_order: str | None = None  # digest of the epoch's batches (sampler)
+        # per coarse level, the most [atoms, nodes] a node saw within its cutoff in the
+        # training steps so far (MuSEOutput.reach); saved with the model as trained_reach
+        levels = self.model.levels
+        self.reach_seen = torch.zeros(levels, 2, dtype=torch.float64) if levels else None
         if state is not None:
             self._restore(state)
         if self.dist.main:
@@ -366,6 +376,7 @@ class Trainer:
             "epoch_total": self.epoch_total.tolist(),
             "epoch_seconds": self.epoch_seconds,
             "epoch_order": self.epoch_order if self.in_epoch else None,
+            "reach_seen": self.reach_seen.tolist() if self.reach_seen is not None else None,
             "device": str(self.dist.device),
             "torch_version": str(torch.__version__),
             "device_name": (
@@ -390,6 +401,10 @@ class Trainer:
             # saved before final stages: the best is on the loss of the epoch that set it
             self.best_key = state.get("best_key") or self._stage_key(max(self.best_epoch - 1, 0))
             self.elapsed = float(state["elapsed"])
+            # from a checkpoint without it, the maxima are gathered again from the resume on
+            seen = state.get("reach_seen")
+            if seen and self.reach_seen is not None:
+                self.reach_seen = torch.tensor(seen, dtype=torch.float64)
             cpu = state.get("cpu_elapsed")
             self.cpu_elapsed = float(cpu) if cpu is not None else None
             # the saved CPU time is global, like epoch_total: rank 0 carries it
@@ -487,6 +502,7 @@ class Trainer:
                 pred = compute_properties(
                     self.net, batch, forces=True, stress=bool(flags[0] > 0), create_graph=True
                 )
+                self._see_reach(pred["output"])
                 terms = loss_terms(pred, batch, loss_cfg)
                 sums = [v[0].detach() for v in terms.values()]
                 bad = bool(sums) and not bool(torch.isfinite(torch.stack(sums)).all())
@@ -547,6 +563,15 @@ class Trainer:
                 "gradients, so the weights never changed"
             )
         return float(total[0] / total[1])  # mean over steps taken of the global batch loss
+
+    def _see_reach(self, output) -> None:
+        """Raise :attr:`reach_seen` to what this step's coarse nodes saw."""
+        if not output.reach:
+            return
+        seen = torch.stack(
+            [r.max(dim=0).values if r.numel() else r.new_zeros(2) for r in output.reach]
+        ).to("cpu", torch.float64)
+        self.reach_seen = seen if self.reach_seen is None else torch.maximum(self.reach_seen, seen)
 
     def _skip_step(self, batch, total: torch.Tensor) -> None:
         """Leave the weights, the EMA and the step count; count the skip; warn, or stop if stuck.
@@ -702,6 +727,8 @@ class Trainer:
                     )[0]
                 )
                 self.epoch_cpu = 0.0
+                if self.reach_seen is not None:  # every rank's training batches
+                    self.reach_seen = all_reduce_max(self.reach_seen, self.dist).cpu()
                 if not self.epoch_cpu_known:
                     epoch_cpu, self.cpu_elapsed, self.epoch_cpu_known = None, None, True
                 if self.cpu_elapsed is not None:
@@ -726,6 +753,8 @@ class Trainer:
                     if improved:
                         save_checkpoint(self.ckpt_dir / "best.pt", state)
                         export = copy.deepcopy(self.eval_model).to("cpu", torch.float32)
+                        if self.reach_seen is not None:
+                            export.trained_reach = self.reach_seen.tolist()
                         save_model(export, self.run_dir / "best_model.pt")
                     self._log(row)
                     save_checkpoint(self.ckpt_dir / "last.pt", state)

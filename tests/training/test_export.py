@@ -229,3 +229,39 @@ def test_card_gives_cpu_time_beside_wall_time(write_config, tmp_path):
     assert main(["export", str(tmp_path / "cpu"), "tiny-cpu", "--out", str(out)]) == 0
     card = (out / "tiny-cpu.md").read_text()
     assert "(CPU time recorded for 1 of its 2 epochs: 0.00 core-hours) on " in card
+
+
+def test_export_registers_the_trained_reach_of_a_run_that_did_not_record_it(
+    write_config, tmp_path, monkeypatch
+):
+    import torch
+
+    from muse_explore.models.serialization import read_payload
+
+    _, cfg = write_config(optim__epochs=1)
+    Trainer(TrainConfig.from_dict(cfg), progress=False).fit()
+    best = tmp_path / "run" / "best_model.pt"
+    recorded = mx.load_model(best).trained_reach
+    payload = read_payload(best)
+    del payload["trained_reach"]  # as a run trained before the record existed
+    torch.save(payload, best)
+    assert mx.load_model(best).trained_reach is None
+    out = tmp_path / "models"
+    assert main(["export", str(tmp_path / "run"), "tiny-test", "--out", str(out)]) == 0
+    # the file stays a byte copy; the registry holds the record, measured on the training split
+    assert (out / "tiny-test.pt").read_bytes() == best.read_bytes()
+    entry = json.loads((out / "registry.json").read_text())["models"]["tiny-test"]
+    measured = entry["trained_reach"]
+    # the final weights on the training split: the nodes are those the trainer counted
+    assert measured[0][1] == recorded[0][1]
+    assert measured[0][0] == pytest.approx(recorded[0][0], rel=0.05)
+    monkeypatch.setenv("MUSE_EXPLORE_DATA", str(tmp_path))
+    assert mx.load_pretrained("tiny-test").model.trained_reach == measured
+    from muse_explore.explore.models import resolve_model
+
+    assert resolve_model("tiny-test").trained_reach == measured
+    from muse_explore.pretrained.registry import register
+
+    assert register(out, "tiny-test")["trained_reach"] == measured  # the same file: kept
+    mx.build_model(levels=1, seed=1).save(out / "tiny-test.pt")
+    assert "trained_reach" not in register(out, "tiny-test")  # another file: dropped

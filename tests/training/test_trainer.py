@@ -10,10 +10,12 @@ from dataclasses import replace
 
 import pytest
 import torch
+import torch_geometric.loader
 import yaml
 
 import muse_explore as mx
 from muse_explore.cli.main import main
+from muse_explore.data.graph import batch_to
 from muse_explore.errors import MuSEConfigError, MuSEFileError
 from muse_explore.models.muse import MuSE
 from muse_explore.training import TrainConfig, Trainer
@@ -332,6 +334,9 @@ def test_ddp_gloo_two_processes_match_one_process(write_config, tmp_path):
     for r, s in zip(rows_ddp, rows_single, strict=True):
         assert float(r["val_forces_mae"]) == pytest.approx(float(s["val_forces_mae"]), rel=1e-6)
         assert float(r["train_loss"]) == pytest.approx(float(s["train_loss"]), rel=1e-6)
+    # each rank saw half the batches: the saved reach is the maximum over both
+    reach = [mx.load_model(tmp_path / r / "best_model.pt").trained_reach for r in ("ddp", "single")]
+    assert reach[0] is not None and reach[0] == pytest.approx(reach[1], rel=1e-9)
     assert yaml.safe_load((tmp_path / "ddp" / "config.yaml").read_text())["seed"] == 0
     shutil.rmtree(tmp_path / "ddp" / "tensorboard")
 
@@ -828,3 +833,34 @@ def test_ctrl_c_says_what_was_saved_and_how_to_continue(
     assert f"Continue with: muse-explore train {path} --seed 3 --resume" in err
     assert main(["train", str(path), "--quiet", "--seed", "3", "--resume"]) == 0
     assert [r["epoch"] for r in _rows(tmp_path / "ctrl-c-seed3")] == ["1", "2"]
+
+
+def test_the_model_file_records_what_its_coarse_nodes_saw_in_training(write_config, tmp_path):
+    from muse_explore.calc.reach import structure_reach
+    from muse_explore.training.checkpoint import load_checkpoint
+
+    path, cfg = write_config("reach", optim__epochs=2)
+    trainer = Trainer(TrainConfig.from_dict(cfg), progress=False)
+    trainer.fit()
+    model = mx.load_model(tmp_path / "reach" / "best_model.pt")
+    assert len(model.trained_reach) == model.levels == 1
+    # the most any node of a training structure sees, by the final weights: the atoms its
+    # neighbours stand for move a little with the soft assignment, their count does not
+    graphs = trainer.graphs["train"]
+    batch = next(iter(torch_geometric.loader.DataLoader(graphs, batch_size=len(graphs))))
+    with torch.no_grad():
+        out = model.double()(batch_to(batch, torch.device("cpu"), torch.float64))
+    most = structure_reach(out, len(graphs)).amax(dim=0)[0]
+    (atoms, nodes) = model.trained_reach[0]
+    assert nodes == float(most[1]) and atoms == pytest.approx(float(most[0]), rel=0.05)
+    # the checkpoint keeps it for --resume and for evaluation from the checkpoint
+    state = load_checkpoint(tmp_path / "reach" / "checkpoints" / "last.pt")
+    assert state["reach_seen"] == [model.trained_reach[0]]
+    assert load_for_evaluation(tmp_path / "reach" / "checkpoints" / "last.pt").trained_reach
+    # a resumed run starts from the saved maxima, not from nothing
+    resumed = Trainer(TrainConfig.from_dict(cfg), resume=True, progress=False)
+    assert resumed.reach_seen.tolist() == state["reach_seen"]
+    # a backbone alone has no coarse nodes, and nothing is recorded
+    _, cfg0 = write_config("alone", optim__epochs=1, model__levels=0, model__num_interactions=[1])
+    Trainer(TrainConfig.from_dict(cfg0), progress=False).fit()
+    assert mx.load_model(tmp_path / "alone" / "best_model.pt").trained_reach is None
