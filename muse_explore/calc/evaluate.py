@@ -128,6 +128,7 @@ def evaluate_batches(
     converter=None,
     device=None,
     batches: Sequence[Sequence[int]] | None = None,
+    check: bool = True,
 ) -> Iterator[tuple[list, Batch, dict]]:
     """The evaluation loop: yields ``(chunk, batch, result)`` per batch of ``items``.
 
@@ -136,7 +137,8 @@ def evaluate_batches(
     ``items``) replaces the consecutive chunks of ``batch_size``, e.g. to keep groups
     together. ``result`` is :func:`~muse_explore.calc.derivatives.compute_properties`'s;
     ``stress`` is computed for batches that hold a periodic structure. Without derivatives,
-    no autograd graph is built.
+    no autograd graph is built. ``check`` warns where a structure takes the model's coarse
+    levels far beyond its training data (:mod:`muse_explore.calc.reach`).
     """
     if batches is None:
         batches = [
@@ -153,11 +155,11 @@ def evaluate_batches(
             grad = contextlib.nullcontext() if forces or want_stress else torch.no_grad()
             with grad:
                 res = compute_properties(run, batch, forces=forces, stress=want_stress)
-            # the caller's model (not an evaluation copy) remembers what it has warned about
-            warn_beyond_training(
-                model, res["output"], int(batch.num_graphs),
-                lambda b, chunk=chunk, positions=positions: _name(chunk[b], positions[b]),
-            )  # fmt: skip
+            if check:  # the caller's model, not a copy, remembers what it has warned about
+                warn_beyond_training(
+                    model, res["output"], int(batch.num_graphs),
+                    lambda b, chunk=chunk, positions=positions: _name(chunk[b], positions[b]),
+                )  # fmt: skip
             yield chunk, batch, res
 
 

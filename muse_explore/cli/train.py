@@ -127,7 +127,7 @@ def _finished(cfg, summary: dict) -> str:
         why = "raise optim.epochs in the config to train it further"
     return (
         f"{cfg.run_dir} had already finished: {summary['epochs']} of {cfg.optim.epochs} epochs, "
-        f"nothing trained now; {why}. Its test metrics follow."
+        f"nothing trained now; {why}."
     )
 
 

@@ -17,7 +17,7 @@ def resolve_model(model):
     from pathlib import Path
 
     from muse_explore.calc import MuSECalculator
-    from muse_explore.models import MuSE
+    from muse_explore.models import MuSE, load_model
     from muse_explore.pretrained import list_pretrained, load_shipped
     from muse_explore.training.evaluation import load_for_evaluation
 
@@ -28,6 +28,8 @@ def resolve_model(model):
     if isinstance(model, (str, Path)):
         if str(model) in list_pretrained():
             return load_shipped(str(model))
+        if Path(model).is_dir():
+            return load_model(model)  # its error names the folder and the file inside
         if Path(model).is_file():
             return load_for_evaluation(model)
         raise MuSEInputError(

@@ -104,17 +104,12 @@ def load_pretrained(name: str | os.PathLike, **calculator_kwargs):
 def load_shipped(name: str):
     """The :class:`~muse_explore.models.MuSE` model of the shipped model ``name``.
 
-    Its file is checked against the registry; where the file does not record what its
-    coarse nodes saw in training (models trained before the trainer recorded it), the
-    registry's record is used (:mod:`muse_explore.calc.reach`).
+    Its file is checked against the registry first; where the file does not record what
+    its coarse nodes saw in training (models trained before the trainer recorded it),
+    :func:`~muse_explore.models.load_model` takes the registry's record
+    (:mod:`muse_explore.calc.reach`).
     """
     from muse_explore.models import load_model
-    from muse_explore.models.file_format import trained_reach
 
     folder, entry = _entry(name)
-    model = load_model(verify(folder, name, entry))
-    if model.trained_reach is None:
-        model.trained_reach = trained_reach(
-            entry.get("trained_reach"), model.levels, folder / REGISTRY
-        )
-    return model
+    return load_model(verify(folder, name, entry))

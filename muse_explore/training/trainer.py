@@ -206,8 +206,14 @@ class Trainer:
         self.epoch_order: str | None = None  # digest of the epoch's batches (sampler)
         # per coarse level, the most [atoms, nodes] a node saw within its cutoff in the
         # training steps so far (MuSEOutput.reach); saved with the model as trained_reach
-        levels = self.model.levels
-        self.reach_seen = torch.zeros(levels, 2, dtype=torch.float64) if levels else None
+        levels, before = self.model.levels, self.model.trained_reach  # init_from's record
+        self.reach_seen = None
+        if levels:
+            self.reach_seen = (
+                torch.tensor(before, dtype=torch.float64)
+                if before
+                else torch.zeros(levels, 2, dtype=torch.float64)
+            )
         if state is not None:
             self._restore(state)
         if self.dist.main:
@@ -352,6 +358,10 @@ class Trainer:
                 )
         self.model.load_state_dict(given, strict=False)
         self.model.set_energy_shifts(source.config.energy_shifts)
+        same_cutoffs = source.config.cutoffs == self.model.config.cutoffs
+        if same_cutoffs and source.trained_reach is not None:
+            # its coarse levels were trained on what they saw before: the record goes on
+            self.model.trained_reach = source.trained_reach
 
     # ------------------------------------------------------------------ state
     def _state(self) -> dict:
@@ -602,6 +612,8 @@ class Trainer:
         # the epoch's CPU time so far, every process's, rides along with the loss sums
         mine = torch.cat([total, torch.tensor([self.epoch_cpu + cpu], dtype=total.dtype)])
         done = all_reduce_sum(mine, self.dist).cpu()
+        if self.reach_seen is not None:  # every rank's batches so far, for the resume
+            self.reach_seen = all_reduce_max(self.reach_seen, self.dist).cpu()
         if self.dist.main:
             before = (self.epoch_total, self.epoch_seconds, self.epoch_cpu)
             self.epoch_total = done[:-1]

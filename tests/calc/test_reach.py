@@ -12,6 +12,7 @@ import muse_explore as mx
 from muse_explore.calc.evaluate import evaluate_many
 from muse_explore.calc.reach import MARGIN, beyond_training, most_seen
 from muse_explore.errors import MuSEExtrapolationWarning
+from muse_explore.pretrained import pretrained_path
 from muse_explore.reference import benzene_on_graphene
 from muse_explore.training.dataset import read_structures
 
@@ -59,6 +60,10 @@ def test_a_periodic_box_counts_each_image_within_the_cutoff():
 def test_a_shipped_graphene_model_warns_in_a_small_box_and_not_on_its_benchmarks():
     calc = mx.load_pretrained("muse-painn-graphene")
     assert calc.model.trained_reach is not None  # from the registry: the file predates it
+    # loaded by its path, the file beside its registry gets the same record
+    assert mx.load_model(pretrained_path("muse-painn-graphene")).trained_reach == (
+        calc.model.trained_reach
+    )
     transfer = read_structures([ROOT / "sample_data" / "data" / "graphene_transfer.extxyz.xz"])
     with warnings.catch_warnings():
         warnings.simplefilter("error", MuSEExtrapolationWarning)
@@ -92,8 +97,12 @@ def test_no_record_no_check_and_most_seen_is_the_largest_over_structures():
         mx.MuSECalculator(model).get_potential_energy(water_box(3.0))
     most = most_seen(model, [water_box(10.0), benzene_on_graphene(8.0)], dtype=torch.float64)
     assert np.allclose(most[1], [84.0, 27.0])  # atoms from the complex, nodes from the box
-    # a record of the small structure makes the large one warn, through evaluate_many too
+    # a record of the small structure makes the large one warn, through evaluate_many too;
+    # measuring with most_seen neither warns nor uses up the warning
     model.trained_reach = most_seen(model, [water_box(10.0)], dtype=torch.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MuSEExtrapolationWarning)
+        most_seen(model, [water_box(3.0)])
     with pytest.warns(MuSEExtrapolationWarning, match=r"structure 1 \(H2O\)"):
         evaluate_many(model, [water_box(10.0), water_box(3.0)])
 

@@ -56,6 +56,12 @@ def test_demo_takes_a_pretrained_name_and_names_a_bad_one(capsys):
     assert "no-such-model" in err and "muse-painn-graphene" in err  # lists the known names
 
 
+def test_demo_names_a_folder_given_as_a_model(tmp_path, capsys):
+    small_model().save(tmp_path / "best_model.pt")
+    assert main(["demo", "--model", str(tmp_path)]) == 2
+    assert "is a folder, not a model file: load" in capsys.readouterr().err
+
+
 def test_demo_refuses_options_that_would_be_ignored(capsys):
     assert main(["demo", "--levels", "1"]) == 2
     assert "--random" in capsys.readouterr().err
