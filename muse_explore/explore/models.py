@@ -19,6 +19,7 @@ def resolve_model(model):
     from muse_explore.calc import MuSECalculator
     from muse_explore.models import MuSE, load_model
     from muse_explore.pretrained import list_pretrained, load_shipped
+    from muse_explore.pretrained.registry import with_registered_reach
     from muse_explore.training.evaluation import load_for_evaluation
 
     if isinstance(model, MuSE):
@@ -30,8 +31,8 @@ def resolve_model(model):
             return load_shipped(str(model))
         if Path(model).is_dir():
             return load_model(model)  # its error names the folder and the file inside
-        if Path(model).is_file():
-            return load_for_evaluation(model)
+        if Path(model).is_file():  # a shipped or exported file: its registry's record too
+            return with_registered_reach(load_for_evaluation(model), Path(model))
         raise MuSEInputError(
             f"{str(model)!r} is neither a pretrained model ({', '.join(list_pretrained())}) "
             "nor an existing file"

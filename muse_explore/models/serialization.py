@@ -47,32 +47,7 @@ def load_model(path: str | os.PathLike, *, map_location: str | torch.device = "c
         raise MuSEFileError(f"{path} is a folder, not a model file{hint}")
     if not path.is_file():
         raise MuSEFileError(f"no model file at {path}")
-    model = model_from_payload(read_payload(path, map_location=map_location), path, map_location)
-    if model.trained_reach is None and model.levels:
-        model.trained_reach = registered_reach(path, model.levels)
-    return model
-
-
-def registered_reach(path: Path, levels: int):
-    """The ``trained_reach`` that a ``registry.json`` beside ``path`` records for it, if any.
-
-    Shipped and exported models trained before the trainer recorded it carry it in their
-    registry entry (:func:`muse_explore.pretrained.registry.register`); the entry counts
-    only if it names this file with its sha256.
-    """
-    from muse_explore.models.file_format import trained_reach
-    from muse_explore.pretrained.registry import REGISTRY, read_registry, sha256
-
-    if not (path.parent / REGISTRY).is_file():
-        return None
-    try:
-        entries = read_registry(path.parent)
-    except MuSEFileError:
-        return None  # a damaged registry is reported where it is used as one
-    mine = [e for e in entries.values() if isinstance(e, dict) and e.get("file") == path.name]
-    if not mine or "trained_reach" not in mine[0] or mine[0].get("sha256") != sha256(path):
-        return None
-    return trained_reach(mine[0]["trained_reach"], levels, path.parent / REGISTRY)
+    return model_from_payload(read_payload(path, map_location=map_location), path, map_location)
 
 
 def read_payload(path: Path, *, map_location: str | torch.device = "cpu"):

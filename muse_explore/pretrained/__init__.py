@@ -21,7 +21,12 @@ from importlib import resources
 from pathlib import Path
 
 from muse_explore.errors import MuSEFileError
-from muse_explore.pretrained.registry import REGISTRY, read_registry, verify
+from muse_explore.pretrained.registry import (
+    REGISTRY,
+    read_registry,
+    verify,
+    with_registered_reach,
+)
 
 
 def models_dir() -> Path:
@@ -97,7 +102,10 @@ def load_pretrained(name: str | os.PathLike, **calculator_kwargs):
 
     text = os.fspath(name)
     is_path = isinstance(name, os.PathLike) or text.endswith(".pt") or os.sep in text
-    model = load_model(Path(text)) if is_path else load_shipped(text)
+    if is_path:
+        model = with_registered_reach(load_model(Path(text)), Path(text))
+    else:
+        model = load_shipped(text)
     return MuSECalculator(model, **calculator_kwargs)
 
 
@@ -105,11 +113,11 @@ def load_shipped(name: str):
     """The :class:`~muse_explore.models.MuSE` model of the shipped model ``name``.
 
     Its file is checked against the registry first; where the file does not record what
-    its coarse nodes saw in training (models trained before the trainer recorded it),
-    :func:`~muse_explore.models.load_model` takes the registry's record
-    (:mod:`muse_explore.calc.reach`).
+    its coarse nodes saw in training (models trained before the trainer recorded it), the
+    registry's record is used (:mod:`muse_explore.calc.reach`).
     """
     from muse_explore.models import load_model
 
     folder, entry = _entry(name)
-    return load_model(verify(folder, name, entry))
+    path = verify(folder, name, entry)
+    return with_registered_reach(load_model(path), path)

@@ -94,6 +94,32 @@ def register(
     return entry
 
 
+def with_registered_reach(model, path: Path):
+    """``model`` (loaded from ``path``) with its registry's ``trained_reach`` if it has none.
+
+    The record is the one that a ``registry.json`` beside the file keeps for it: shipped and
+    exported models trained before the trainer recorded it carry it in their registry entry
+    (:func:`register`). The entry counts only if it names this file with its sha256.
+    """
+    from muse_explore.models.file_format import trained_reach
+
+    path = Path(path)
+    if model.trained_reach is not None or not model.levels:
+        return model
+    if not (path.parent / REGISTRY).is_file():
+        return model
+    try:
+        entries = read_registry(path.parent)
+    except MuSEFileError:
+        return model  # a damaged registry is reported where it is used as one
+    mine = [e for e in entries.values() if isinstance(e, dict) and e.get("file") == path.name]
+    if mine and "trained_reach" in mine[0] and mine[0].get("sha256") == sha256(path):
+        model.trained_reach = trained_reach(
+            mine[0]["trained_reach"], model.levels, path.parent / REGISTRY
+        )
+    return model
+
+
 def verify(folder: Path, name: str, entry: dict) -> Path:
     """The model file of ``entry`` after checking its size and sha256 against the registry.
 

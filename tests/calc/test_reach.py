@@ -12,6 +12,7 @@ import muse_explore as mx
 from muse_explore.calc.evaluate import evaluate_many
 from muse_explore.calc.reach import MARGIN, beyond_training, most_seen
 from muse_explore.errors import MuSEExtrapolationWarning
+from muse_explore.explore.models import resolve_model
 from muse_explore.pretrained import pretrained_path
 from muse_explore.reference import benzene_on_graphene
 from muse_explore.training.dataset import read_structures
@@ -61,7 +62,9 @@ def test_a_shipped_graphene_model_warns_in_a_small_box_and_not_on_its_benchmarks
     calc = mx.load_pretrained("muse-painn-graphene")
     assert calc.model.trained_reach is not None  # from the registry: the file predates it
     # loaded by its path, the file beside its registry gets the same record
-    assert mx.load_model(pretrained_path("muse-painn-graphene")).trained_reach == (
+    by_path = mx.load_pretrained(pretrained_path("muse-painn-graphene")).model
+    assert by_path.trained_reach == calc.model.trained_reach
+    assert resolve_model(str(pretrained_path("muse-painn-graphene"))).trained_reach == (
         calc.model.trained_reach
     )
     transfer = read_structures([ROOT / "sample_data" / "data" / "graphene_transfer.extxyz.xz"])
