@@ -115,13 +115,6 @@ def export_pretrained(
     ):
         with atomic_path(out / target) as tmp:
             shutil.copyfile(source, tmp)
-    card = _card(
-        name, run, out, cfg=cfg, rows=rows, last=last, splits=splits, model=model,
-        metrics=metrics if test else None, hardware=hardware,
-        is_pretrained=out.resolve() == models_dir().resolve(),
-    )  # fmt: skip
-    with atomic_open(out / f"{name}.md") as fh:
-        fh.write(card)
     data = {k: list(cfg["data"].get(k) or []) for k in ("files", "train_only_files")}
     reach = None
     if model.levels and model.trained_reach is None:
@@ -132,6 +125,14 @@ def export_pretrained(
 
         everything = ds.read_structures(data["files"] + data["train_only_files"])
         reach = most_seen(model, [everything[i] for i in splits["train"]])
+        model.trained_reach = reach
+    card = _card(
+        name, run, out, cfg=cfg, rows=rows, last=last, splits=splits, model=model,
+        metrics=metrics if test else None, hardware=hardware,
+        is_pretrained=out.resolve() == models_dir().resolve(),
+    )  # fmt: skip
+    with atomic_open(out / f"{name}.md") as fh:
+        fh.write(card)
     register(out, name, data, trained_reach=reach)
     return out / f"{name}.pt"
 
@@ -239,6 +240,21 @@ def _data_lines(cfg: dict) -> list[str]:
     return lines
 
 
+def _reach_line(model) -> str:
+    """What the coarse nodes saw in training (the extrapolation warning's yardstick)."""
+    if not model.levels or not model.trained_reach:
+        return ""
+    levels = "; ".join(
+        f"level {k + 1} ({model.config.levels[k + 1].cutoff:g} Å) up to {a:.0f} atoms and "
+        f"{n:.0f} nodes"
+        for k, (a, n) in enumerate(model.trained_reach)
+    )
+    return (
+        f"\n- within a coarse node's cutoff in training: {levels}; evaluation warns beyond "
+        "twice that (`mx.MuSEExtrapolationWarning`)"
+    )
+
+
 def _kind(mc) -> str:
     """What the model is, in words."""
     if mc.coarse_levels:
@@ -323,7 +339,7 @@ def _card(
 ## Model
 - backbone `{mc.backbone}`, hidden {mc.hidden}, {mc.coarse_levels} coarse level(s), cutoffs
   {list(mc.cutoffs)} Å, interaction blocks {[lev.num_interactions for lev in mc.levels]},
-  {_count_params(model):,} parameters{_down_pass(mc)}
+  {_count_params(model):,} parameters{_down_pass(mc)}{_reach_line(model)}
 - elements {mc.elements}; per-element energy shifts (eV, least squares on the training
   split): {shifts}
 

@@ -26,6 +26,8 @@ def test_export_writes_model_and_card(write_config, tmp_path, monkeypatch, capsy
         "1 epochs",
         "--split",
         "s of labelling (the wall times of its checkpointed chunks, summed)",
+        "within a coarse node's cutoff in training: level 1 (10 Å) up to ",
+        "evaluation warns beyond twice that",
     ]:
         assert text in card, text
     split = str(out / "tiny-test.splits.json")
@@ -252,6 +254,9 @@ def test_export_registers_the_trained_reach_of_a_run_that_did_not_record_it(
     assert (out / "tiny-test.pt").read_bytes() == best.read_bytes()
     entry = json.loads((out / "registry.json").read_text())["models"]["tiny-test"]
     measured = entry["trained_reach"]
+    atoms, nodes = measured[0]
+    card = (out / "tiny-test.md").read_text()
+    assert f"level 1 (10 Å) up to {atoms:.0f} atoms and {nodes:.0f} nodes" in card
     # the final weights on the training split: the nodes are those the trainer counted
     assert measured[0][1] == recorded[0][1]
     assert measured[0][0] == pytest.approx(recorded[0][0], rel=0.05)
