@@ -39,6 +39,7 @@ from muse_explore.atomic import atomic_open, atomic_path, remove_stale_temporari
 from muse_explore.calc.allocator import tune_cpu_allocator
 from muse_explore.calc.derivatives import compute_properties
 from muse_explore.calc.evaluate import evaluate_batches
+from muse_explore.calc.reach import structure_reach
 from muse_explore.calc.threads import apply_thread_default
 from muse_explore.data.graph import batch_to
 from muse_explore.errors import (
@@ -512,7 +513,7 @@ class Trainer:
                 pred = compute_properties(
                     self.net, batch, forces=True, stress=bool(flags[0] > 0), create_graph=True
                 )
-                self._see_reach(pred["output"])
+                self._see_reach(pred["output"], int(batch.num_graphs))
                 terms = loss_terms(pred, batch, loss_cfg)
                 sums = [v[0].detach() for v in terms.values()]
                 bad = bool(sums) and not bool(torch.isfinite(torch.stack(sums)).all())
@@ -574,13 +575,11 @@ class Trainer:
             )
         return float(total[0] / total[1])  # mean over steps taken of the global batch loss
 
-    def _see_reach(self, output) -> None:
+    def _see_reach(self, output, num_graphs: int) -> None:
         """Raise :attr:`reach_seen` to what this step's coarse nodes saw."""
         if not output.reach:
             return
-        seen = torch.stack(
-            [r.max(dim=0).values if r.numel() else r.new_zeros(2) for r in output.reach]
-        ).to("cpu", torch.float64)
+        seen = structure_reach(output, num_graphs).amax(dim=0)
         self.reach_seen = seen if self.reach_seen is None else torch.maximum(self.reach_seen, seen)
 
     def _skip_step(self, batch, total: torch.Tensor) -> None:
