@@ -1,10 +1,17 @@
 """ASE ``Atoms`` (one or many) to a PyG ``Batch``.
 
 A graph holds ``z, pos, cell, pbc, edge_index, shifts`` (see :mod:`muse_explore.data.neighbors`
-for the edge convention), the optional targets ``energy, forces, stress`` (eV, eV/Å, eV/Å³ as
-a 3×3 tensor) and, for multiscale models, the covalent ``fragment`` of each atom and the
-``seed_mask`` of the coarse levels, and the ``copy_offset``/``copy_span`` that tell periodic
-images of a fragment apart, from a seeder it is given (:class:`muse_explore.pooling.Seeder`).
+for the edge convention), ``origin``, the optional targets ``energy, forces, stress`` (eV,
+eV/Å, eV/Å³ as a 3×3 tensor) and, for multiscale models, the covalent ``fragment`` of each
+atom and the ``seed_mask`` of the coarse levels, and the ``copy_offset``/``copy_span`` that
+tell periodic images of a fragment apart, from a seeder it is given
+(:class:`muse_explore.pooling.Seeder`).
+
+``pos`` is taken relative to the structure's centroid, which is kept in float64 as ``origin``
+((1, 3) per graph): energies, forces, stress and Hessians do not depend on where a structure
+lies, but a float32 cast of absolute coordinates would make them (a complex 10⁴ Å from the
+origin moved by 7 meV). :class:`~muse_explore.models.MuSE` adds ``origin`` back to the node
+positions it reports.
 """
 
 from __future__ import annotations
@@ -102,9 +109,11 @@ class AtomsToGraph:
             edge_index, shifts = self.verlet(atoms.positions, cell, pbc)
             if self.verlet.min_length < MIN_DISTANCE:
                 check_overlaps(atoms)
+        origin = atoms.positions.mean(axis=0)  # float64, before any cast
         data = Data(
             z=torch.as_tensor(atoms.numbers, dtype=torch.long),
-            pos=torch.as_tensor(atoms.positions, dtype=self.dtype),
+            pos=torch.as_tensor(atoms.positions - origin, dtype=self.dtype),
+            origin=torch.as_tensor(origin, dtype=torch.float64).unsqueeze(0),
             cell=torch.as_tensor(cell, dtype=self.dtype).unsqueeze(0),
             pbc=torch.as_tensor(pbc).unsqueeze(0),
             edge_index=torch.as_tensor(edge_index, dtype=torch.long),

@@ -65,7 +65,8 @@ class MuSEOutput:
             atoms in proportion to S, so they sum to ``energy``.
         node_energies: per level, (K_l,) energies of the nodes of that level.
         assignments: per coarse level, the sparse assignment of level l-1 nodes to level l.
-        positions: per level, (K_l, 3) node positions (atoms first).
+        positions: per level, (K_l, 3) node positions (atoms first), in the structure's own
+            coordinates (the graph's ``origin`` added back).
         batches: per level, (K_l,) structure index of each node.
         anchors: per level, (K_l,) atom index of each node's seed atom.
         node_atoms: per level, (K_l,) how many atoms each node stands for, the S-weighted sum
@@ -292,7 +293,7 @@ class MuSE(nn.Module):
             node_energies[1:] = [e * a for e, a in zip(node_energies[1:], h.atoms[1:], strict=True)]
         for module in self.outputs:
             node_energies[0] = node_energies[0] + module.atom_energies(atoms)
-        return self._collect(h, node_energies, int(batch.num_graphs))
+        return self._collect(h, node_energies, batch)
 
     def _atom_graph(self, batch: Batch) -> GeometricGraph:
         vectors = edge_vectors(batch.pos, batch.edge_index, batch.shifts, batch.cell, batch.batch)
@@ -371,8 +372,9 @@ class MuSE(nn.Module):
                 self.unpool_maps[level - 1], share=self.config.unpool == "share",
             )  # fmt: skip
 
-    def _collect(self, h: _Hierarchy, node_energies: list, num_graphs: int) -> MuSEOutput:
+    def _collect(self, h: _Hierarchy, node_energies: list, batch: Batch) -> MuSEOutput:
         """Per-scale totals, and coarse energies shared out to the atoms through S."""
+        num_graphs = int(batch.num_graphs)
         scale = torch.stack(
             [
                 scatter(e, g.batch, 0, dim_size=num_graphs, reduce="sum")
@@ -389,7 +391,7 @@ class MuSE(nn.Module):
             atom_energies=carry,
             node_energies=node_energies,
             assignments=h.assigns,
-            positions=[g.pos for g in h.graphs],
+            positions=[_placed(g, batch) for g in h.graphs],
             batches=[g.batch for g in h.graphs],
             anchors=h.anchors,
             node_atoms=h.atoms,
@@ -418,3 +420,14 @@ def _reach(atoms: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
         src, dst = edge_index
         seen = torch.stack([atoms.detach(), torch.ones_like(atoms)], dim=-1)
         return seen + scatter(seen[src], dst, 0, dim_size=atoms.shape[0], reduce="sum")
+
+
+def _placed(graph: GeometricGraph, batch: Batch) -> torch.Tensor:
+    """A level's node positions with the structures' ``origin`` added back.
+
+    Graphs built without one (by hand) are taken as they are.
+    """
+    origin = getattr(batch, "origin", None)
+    if origin is None:
+        return graph.pos
+    return graph.pos + origin.to(graph.pos)[graph.batch]

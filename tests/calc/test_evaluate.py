@@ -28,3 +28,18 @@ def test_evaluation_model_copies_to_another_precision():
     with evaluation_model(model, torch.float32) as run:
         assert run is not model and next(run.parameters()).dtype == torch.float32
     assert next(model.parameters()).dtype == torch.float64
+
+
+@pytest.mark.parametrize("structure", ["water_on_coronene", "periodic_sheet"])
+def test_float32_results_do_not_depend_on_where_the_structure_lies(structure, request):
+    """A float32 model sees the same relative coordinates 10⁴ Å from the origin (and
+    reports its coarse nodes where the structure is)."""
+    atoms = request.getfixturevalue(structure)
+    far = atoms.copy()
+    far.positions += (1.0e4, -3.0e4, 2.5e4)
+    model = small_model()
+    near_rec, far_rec = evaluate_many(model, [atoms, far], dtype=torch.float32, forces=True)
+    assert abs(far_rec.energy - near_rec.energy) < 1e-5
+    assert abs(far_rec.forces - near_rec.forces).max() < 1e-5
+    for near_p, far_p in zip(near_rec.positions, far_rec.positions, strict=True):
+        assert abs(far_p - near_p - (1.0e4, -3.0e4, 2.5e4)).max() < 5e-3

@@ -116,3 +116,19 @@ def test_seeds_of_a_structure_do_not_depend_on_its_geometry_or_history():
         AtomsToGraph(5.0, seeder=Seeder((2, 4), seeding="legacy")).topology(a) for a in frames
     ]
     assert any(not np.array_equal(legacy[0].seed_mask, t.seed_mask) for t in legacy[1:])
+
+
+def test_positions_are_taken_relative_to_the_centroid_kept_in_float64(water_on_coronene):
+    far = water_on_coronene.copy()
+    far.positions += (1.0e4, -3.0e4, 2.5e4)
+    conv = AtomsToGraph(5.0, dtype=torch.float32)
+    near_g, far_g = conv(water_on_coronene), conv(far)
+    assert far_g.origin.dtype == torch.float64 and far_g.origin.shape == (1, 3)
+    np.testing.assert_allclose(far_g.origin[0].numpy(), far.positions.mean(0), rtol=0, atol=1e-9)
+    # the float32 coordinates the model sees are those of the structure near the origin
+    assert (far_g.pos - near_g.pos).abs().max() < 1e-6
+    np.testing.assert_allclose(
+        far_g.pos.double().numpy() + far_g.origin.numpy(), far.positions, rtol=0, atol=2e-3
+    )
+    batch = conv.batch([water_on_coronene, far])
+    assert batch.origin.shape == (2, 3)
