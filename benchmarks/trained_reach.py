@@ -7,7 +7,7 @@ within its cutoff (itself included):
 
 * over the model's whole training split (what the trainer records as ``trained_reach`` and
   saves with the model; for the shipped files older than that record, ``--write`` puts it
-  in their registry entry, the files unchanged);
+  in their registry entry, the files unchanged, and states it on their model cards);
 * on structures the graphene models never trained on: the larger transfer flake C96H24
   (``graphene_transfer``), the periodic cells of ``periodic`` and one water molecule in
   cubic periodic boxes of 3 to 10 Å;
@@ -20,6 +20,7 @@ molecule in a box of 5 Å or more barely feels its images). The warning of
     OMP_NUM_THREADS=1 python benchmarks/trained_reach.py               # every shipped MuSE model
     OMP_NUM_THREADS=1 python benchmarks/trained_reach.py --models muse-painn-graphene
     OMP_NUM_THREADS=1 python benchmarks/trained_reach.py --write       # record it in the registry
+    python benchmarks/trained_reach.py --cards    # state the registry's records on the cards
 
 Writes benchmarks/trained_reach.json.
 """
@@ -65,6 +66,7 @@ def measure(name: str, write: bool) -> dict:
     from muse_explore.pretrained import model_data, models_dir, pretrained_path
     from muse_explore.pretrained.registry import register
     from muse_explore.training.dataset import load_splits, read_structures
+    from muse_explore.training.export import state_reach_on_card
 
     model = mx.load_model(pretrained_path(name))
     data = model_data(name)
@@ -79,9 +81,10 @@ def measure(name: str, write: bool) -> dict:
         "seconds": time.process_time() - t0,
         "probes": {},
     }
+    model.trained_reach = trained
     if write:  # the registry's record, for a model file without its own
         register(models_dir(), name, data, trained_reach=trained)
-    model.trained_reach = trained
+        state_reach_on_card(models_dir() / f"{name}.md", model)
     if "graphene" not in name:
         return row
     limits = np.asarray(trained)
@@ -115,6 +118,11 @@ def main() -> None:
     p.add_argument(
         "--write", action="store_true", help="record trained_reach in the models' registry"
     )
+    p.add_argument(
+        "--cards",
+        action="store_true",
+        help="only state each model's recorded trained_reach on its card (no measuring)",
+    )
     p.add_argument("--json", default=str(ROOT / "benchmarks" / "trained_reach.json"))
     args = p.parse_args()
 
@@ -125,6 +133,17 @@ def main() -> None:
     names = args.models or [
         n for n in mx.list_pretrained() if mx.load_model(pretrained_path(n)).levels
     ]
+    if args.cards:
+        from muse_explore.pretrained import models_dir
+        from muse_explore.pretrained.registry import with_registered_reach
+        from muse_explore.training.export import state_reach_on_card
+
+        for name in names:
+            card, path = models_dir() / f"{name}.md", pretrained_path(name)
+            model = with_registered_reach(mx.load_model(path), path)
+            changed = state_reach_on_card(card, model)
+            print(f"{card.name}: {'updated' if changed else 'already states it'}")
+        return
     rows = {}
     for name in names:
         rows[name] = row = measure(name, args.write)

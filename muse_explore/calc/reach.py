@@ -32,6 +32,8 @@ from muse_explore.errors import MuSEExtrapolationWarning
 MARGIN = 2.0
 #: The two quantities of :attr:`MuSEOutput.reach`, in order.
 QUANTITIES = ("atoms", "nodes")
+#: How :func:`describe`, hence a model card, starts the record.
+CARD_PHRASE = "within a coarse node's cutoff in training"
 
 
 def structure_reach(output, num_graphs: int) -> torch.Tensor:
@@ -96,6 +98,22 @@ def warn_beyond_training(model, output, num_graphs: int, name=None) -> None:
         "model and level.",
         MuSEExtrapolationWarning,
         stacklevel=3,
+    )
+
+
+def describe(model) -> str:
+    """``model``'s training record in words, as its model card states it ("" without one)."""
+    if not model.levels or not model.trained_reach:
+        return ""
+    levels = "; ".join(
+        f"level {k + 1} ({model.config.levels[k + 1].cutoff:g} Å) up to {a:.0f} atoms and "
+        f"{n:.0f} nodes"
+        for k, (a, n) in enumerate(model.trained_reach)
+    )
+    times = "twice" if MARGIN == 2 else f"{MARGIN:g} times"
+    return (
+        f"{CARD_PHRASE}: {levels}; evaluation warns beyond {times} that "
+        "(`mx.MuSEExtrapolationWarning`)"
     )
 
 

@@ -14,6 +14,7 @@ import torch
 import yaml
 
 from muse_explore.atomic import atomic_open, atomic_path
+from muse_explore.calc.reach import CARD_PHRASE, describe
 from muse_explore.errors import MuSEFileError
 from muse_explore.training.config import unseeded_run_dir
 
@@ -240,19 +241,36 @@ def _data_lines(cfg: dict) -> list[str]:
     return lines
 
 
+def state_reach_on_card(card: Path, model) -> bool:
+    """Write ``model``'s training record (:func:`describe`) onto its card ``card``.
+
+    For cards exported before the record existed: the line goes after the model section's
+    parameter count, or replaces the card's earlier statement of it. Returns whether the card
+    changed; it is rewritten atomically.
+    """
+    line = _reach_line(model)
+    if not line:
+        raise ValueError(f"{card.name}: the model has no training record (trained_reach)")
+    text = Path(card).read_text()
+    stated = re.search(rf"\n- {re.escape(CARD_PHRASE)}[^\n]*", text)
+    if stated:
+        new = text[: stated.start()] + line + text[stated.end() :]
+    else:
+        count = re.search(r"\n {2}[\d,]+ parameters[^\n]*", text)
+        if count is None:
+            raise MuSEFileError(f"{card}: no parameter count in its model section to follow")
+        new = text[: count.end()] + line + text[count.end() :]
+    if new == text:
+        return False
+    with atomic_open(card, "w") as fh:
+        fh.write(new)
+    return True
+
+
 def _reach_line(model) -> str:
     """What the coarse nodes saw in training (the extrapolation warning's yardstick)."""
-    if not model.levels or not model.trained_reach:
-        return ""
-    levels = "; ".join(
-        f"level {k + 1} ({model.config.levels[k + 1].cutoff:g} Å) up to {a:.0f} atoms and "
-        f"{n:.0f} nodes"
-        for k, (a, n) in enumerate(model.trained_reach)
-    )
-    return (
-        f"\n- within a coarse node's cutoff in training: {levels}; evaluation warns beyond "
-        "twice that (`mx.MuSEExtrapolationWarning`)"
-    )
+    text = describe(model)
+    return f"\n- {text}" if text else ""
 
 
 def _kind(mc) -> str:

@@ -270,3 +270,37 @@ def test_export_registers_the_trained_reach_of_a_run_that_did_not_record_it(
     assert register(out, "tiny-test")["trained_reach"] == measured  # the same file: kept
     mx.build_model(levels=1, seed=1).save(out / "tiny-test.pt")
     assert "trained_reach" not in register(out, "tiny-test")  # another file: dropped
+
+
+def test_state_reach_on_card_adds_or_replaces_the_one_line(tmp_path):
+    from muse_explore.pretrained import models_dir, pretrained_path
+    from muse_explore.training.export import state_reach_on_card
+
+    shipped = (models_dir() / "muse-painn-graphene.md").read_text()
+    old = "\n".join(line for line in shipped.splitlines() if "in training: level" not in line)
+    card = tmp_path / "m.md"
+    card.write_text(old + "\n")
+    model = mx.load_model(pretrained_path("muse-painn-graphene"))
+    model.trained_reach = [[90.0, 20.0], [90.0, 18.0]]
+    assert state_reach_on_card(card, model)
+    new = card.read_text().splitlines()
+    at = next(i for i, line in enumerate(new) if line.startswith("  77,891 parameters"))
+    assert new[at + 1] == (
+        "- within a coarse node's cutoff in training: level 1 (10 Å) up to 90 atoms and 20 "
+        "nodes; level 2 (20 Å) up to 90 atoms and 18 nodes; evaluation warns beyond twice that "
+        "(`mx.MuSEExtrapolationWarning`)"
+    )
+    assert new[: at + 1] + new[at + 2 :] == old.splitlines()
+    assert not state_reach_on_card(card, model)  # already stated
+    model.trained_reach = [[91.0, 20.0], [90.0, 18.0]]
+    assert state_reach_on_card(card, model)  # replaced, not added twice
+    assert card.read_text().count("in training: level") == 1
+    assert "up to 91 atoms" in card.read_text()
+    model.trained_reach = None
+    with pytest.raises(ValueError, match="no training record"):
+        state_reach_on_card(card, model)
+    model.trained_reach = [[90.0, 20.0], [90.0, 18.0]]
+    bare = tmp_path / "bare.md"
+    bare.write_text("# bare\n\nno model section\n")
+    with pytest.raises(MuSEFileError, match="no parameter count"):
+        state_reach_on_card(bare, model)
