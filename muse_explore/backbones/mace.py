@@ -254,10 +254,12 @@ class MACE(Backbone):
             raise MuSEConfigError(f"the MACE weights do not fit this backbone: {err}") from None
 
     def edge_bytes(self, itemsize: int) -> float:
-        # measured (benchmarks/memory.py): about 9 values per edge, channel, spherical-harmonic
-        # component and block
+        # measured (benchmarks/memory.py) per edge, channel and spherical-harmonic component:
+        # about 2.4 values for the first block, whose input is scalars only (a coarse level's
+        # one block), and 10.5 for each later block
         sh = self.mace.spherical_harmonics.irreps_out.dim
-        return 11.0 * sh * self.scalar_dim * itemsize * len(self.mace.interactions)
+        blocks = 3.5 + 15.0 * (len(self.mace.interactions) - 1)
+        return blocks * sh * self.scalar_dim * itemsize
 
     def embed_atoms(self, species: torch.Tensor) -> NodeState:
         attrs = nn.functional.one_hot(species, self.mace.atomic_numbers.numel()).to(self._dtype())

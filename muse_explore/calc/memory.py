@@ -7,10 +7,15 @@ operating system (in Jupyter the kernel dies) after minutes of swapping. Before 
 evaluation, :func:`check_memory` compares an estimate with the memory available and raises
 ``MemoryError`` with both numbers when the estimate does not fit.
 
-The estimate is ``Σ_levels edges × Backbone.edge_bytes(itemsize)`` on the atom level, plus a
-tenth per coarse level (coarse graphs are far smaller), doubled for Hessians (the
-derivative's own graph is kept). ``benchmarks/memory.py`` prints it against the measured
-peak. Available is ``MemAvailable`` of ``/proc/meminfo`` plus this process's resident set
+The estimate is ``Σ_levels edges × Backbone.edge_bytes(itemsize)``, doubled for Hessians (the
+derivative's own graph is kept). The atom level's edges are the batch's; a coarse level's are
+counted before the forward pass (:func:`coarse_edges`): its seeds' pairs within the level's
+cutoff plus its assignment's pairs. They are usually a small fraction, but not always: in a
+periodic graphene sheet every atom is a seed (docs/method.md), so a 20 Å level has 15 times
+the atom level's edges and MuSE needs several times its backbone's memory. Without a batch
+(:func:`estimate_bytes` alone) a coarse level counts as a tenth of the atom level.
+``benchmarks/memory.py`` prints the estimate against the measured peak, for flakes and
+periodic sheets. Available is ``MemAvailable`` of ``/proc/meminfo`` plus this process's resident set
 (memory the process already holds is reused). Set ``MUSE_EXPLORE_MEMORY_CHECK=0`` to skip the
 check. GPU memory is not checked here: CUDA reports its own out-of-memory errors.
 """
@@ -18,20 +23,75 @@ check. GPU memory is not checked here: CUDA reports its own out-of-memory errors
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
-#: Extra fraction of the atom-level estimate per coarse level.
+import numpy as np
+
+from muse_explore.data.neighbors import neighbor_list
+
+#: Extra fraction of the atom-level estimate per coarse level, where they are not counted.
 COARSE_FRACTION = 0.1
 
 
-def estimate_bytes(model, num_edges: int, *, itemsize: int, hessian: bool = False) -> float:
+def estimate_bytes(
+    model,
+    num_edges: int,
+    *,
+    itemsize: int,
+    hessian: bool = False,
+    coarse: Sequence[int] | None = None,
+) -> float:
     """Estimated peak memory of one energy + forces evaluation, bytes.
 
+    ``num_edges`` are the atom level's; ``coarse`` the edges of each coarse level
+    (:func:`coarse_edges`), or ``None`` for a tenth of the atom level's memory per level.
     ``model`` may be wrapped (``DistributedDataParallel``: its ``module`` is used).
     """
     model = getattr(model, "module", model)
     atom = num_edges * model.backbones[0].edge_bytes(itemsize)
-    total = atom * (1.0 + COARSE_FRACTION * model.levels)
+    if coarse is None:
+        total = atom * (1.0 + COARSE_FRACTION * model.levels)
+    else:
+        if len(coarse) != model.levels:
+            raise ValueError(f"{len(coarse)} coarse edge counts for {model.levels} level(s)")
+        total = atom + sum(
+            n * b.edge_bytes(itemsize) for n, b in zip(coarse, model.backbones[1:], strict=True)
+        )
     return total * (2.0 if hessian else 1.0)
+
+
+def coarse_edges(model, batch) -> list[int]:
+    """Per coarse level of ``model``, the edges that ``batch`` will give it.
+
+    A level's graph joins its nodes within its cutoff, and its assignment pairs each node of
+    the level below with the seeds among its neighbours (plus each seed with itself). Both are
+    counted here on the positions of the seeds' atoms (a coarse node lies within its
+    assignment radius of its seed) with the neighbour list the model's coarse graphs use:
+    an estimate for the memory check, not the graph itself.
+    """
+    model = getattr(model, "module", model)
+    counts = [0] * model.levels
+    if not model.levels or "seed_mask" not in batch:
+        return counts
+    pos = batch.pos.detach().cpu().numpy().astype(np.float64)
+    masks = batch.seed_mask.detach().cpu().numpy().astype(bool)
+    cells = batch.cell.detach().cpu().numpy().astype(np.float64)
+    pbcs = batch.pbc.detach().cpu().numpy()
+    sources = batch.edge_index[0].detach().cpu().numpy()
+    ptr = batch.ptr.tolist()
+    for g in range(int(batch.num_graphs)):
+        lo, hi = ptr[g], ptr[g + 1]
+        fine = sources[(sources >= lo) & (sources < hi)] - lo  # the atom graph's pairs
+        for level in range(1, model.levels + 1):
+            seeds = np.flatnonzero(masks[lo:hi, level - 1])
+            is_seed = np.zeros(hi - lo, dtype=bool)
+            is_seed[seeds] = True
+            edges, _ = neighbor_list(
+                pos[lo:hi][seeds], cells[g], pbcs[g], model.config.levels[level].cutoff
+            )
+            counts[level - 1] += int(is_seed[fine].sum()) + len(seeds) + edges.shape[1]
+            fine = seeds[edges[0]]  # the next level's fine graph, by atom
+    return counts
 
 
 def available_bytes() -> float | None:
@@ -61,16 +121,30 @@ def check_memory(model, batch, *, hessian: bool = False) -> None:
     if batch.pos.device.type != "cpu":
         return
     model = getattr(model, "module", model)  # DistributedDataParallel
-    need = estimate_bytes(
-        model, int(batch.edge_index.shape[1]), itemsize=batch.pos.element_size(), hessian=hessian
-    )
     have = available_bytes()
-    if have is None or need <= have:
+    if have is None:
+        return
+    edges = int(batch.edge_index.shape[1])
+    itemsize = batch.pos.element_size()
+    coarse = [0] * model.levels  # the atom level first: a structure it alone cannot fit is
+    need = estimate_bytes(model, edges, itemsize=itemsize, hessian=hessian, coarse=coarse)
+    if need <= have and model.levels:  # refused without counting the coarse levels' pairs
+        coarse = coarse_edges(model, batch)
+        need = estimate_bytes(model, edges, itemsize=itemsize, hessian=hessian, coarse=coarse)
+    if need <= have:
         return
     what = "a Hessian" if hessian else "energy and forces"
     options = "float32, " if batch.pos.element_size() == 8 else ""
+    atoms_only = estimate_bytes(
+        model, edges, itemsize=itemsize, hessian=hessian, coarse=[0] * model.levels
+    )
+    if atoms_only < need / 2:  # mostly the coarse levels: say so, and what fits without them
+        options += (
+            f"model.backbone_only() (the atom level alone, about {_gb(atoms_only)}: most of the "
+            "estimate is the coarse levels', whose nodes in a periodic cell are its atoms), "
+        )
     raise MemoryError(
-        f"{what} of {batch.pos.shape[0]:,} atoms ({batch.edge_index.shape[1]:,} edges) with "
+        f"{what} of {batch.pos.shape[0]:,} atoms ({edges:,} edges{_on_coarse(coarse)}) with "
         f"this {model.config.backbone} model ({model.backbones[0].scalar_dim} channels, "
         f"{model.levels} coarse level(s), {str(batch.pos.dtype).removeprefix('torch.')}) "
         f"needs about {_gb(need)}; {_gb(have)} is available. Split the structure, use "
@@ -79,4 +153,8 @@ def check_memory(model, batch, *, hessian: bool = False) -> None:
     )
 
 
-__all__ = ["available_bytes", "check_memory", "estimate_bytes"]
+def _on_coarse(coarse: list[int]) -> str:
+    return f", {sum(coarse):,} on the coarse levels" if any(coarse) else ""
+
+
+__all__ = ["available_bytes", "check_memory", "coarse_edges", "estimate_bytes"]

@@ -63,3 +63,40 @@ def test_a_wrapped_model_is_estimated_like_its_module():
     )
     batch = model.graph_converter().batch(benzene_on_graphene(3.4, rings=0), targets=False)
     memory.check_memory(Wrapper(model), batch)
+
+
+def test_coarse_edges_are_counted_before_the_forward_pass(periodic_sheet, water_on_coronene):
+    """The count is close to the graphs and assignments the model then builds: above them
+    (pairs of another copy of a fragment are counted too), by less than a quarter."""
+    model = mx.build_model(levels=2, hidden=16, seed=0).double()
+    for atoms in (periodic_sheet, water_on_coronene):
+        batch = model.graph_converter(dtype=torch.float64).batch([atoms, atoms], targets=False)
+        with torch.no_grad():
+            out = model(batch)
+        built = [
+            int(s.weight.shape[0]) + int(r[:, 1].sum()) - len(r)  # assignment pairs + edges
+            for s, r in zip(out.assignments, out.reach, strict=True)
+        ]
+        counted = np.array(memory.coarse_edges(model, batch))
+        assert (counted >= built).all() and (counted <= 1.25 * np.array(built)).all(), built
+    assert memory.coarse_edges(mx.build_model(levels=0, seed=0), batch) == []
+
+
+def test_a_periodic_sheet_is_refused_for_its_coarse_levels(monkeypatch, periodic_sheet):
+    """Every atom of a periodic sheet is a seed: the 20 Å level has many times the atom
+    level's edges, which the old tenth-per-level rule missed."""
+    calc = mx.MuSECalculator(mx.build_model(levels=2, seed=0), dtype="float64")
+    batch = calc.converter.batch(periodic_sheet, targets=False)
+    edges, coarse = int(batch.edge_index.shape[1]), memory.coarse_edges(calc.model, batch)
+    atoms_only = memory.estimate_bytes(calc.model, edges, itemsize=8, coarse=[0, 0])
+    full = memory.estimate_bytes(calc.model, edges, itemsize=8, coarse=coarse)
+    assert coarse[1] > 10 * edges and full > 5 * atoms_only
+    assert full > 3 * memory.estimate_bytes(calc.model, edges, itemsize=8)  # the old rule
+    monkeypatch.setattr(memory, "available_bytes", lambda: (atoms_only + full) / 2)
+    with pytest.raises(MemoryError, match=f"{edges:,} edges, {sum(coarse):,} on the coarse") as err:
+        calc.get_potential_energy(periodic_sheet)
+    assert "model.backbone_only() (the atom level alone" in str(err.value)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1.01 * full)
+    assert np.isfinite(calc.get_potential_energy(periodic_sheet))
+    with pytest.raises(ValueError, match="1 coarse edge counts for 2 level"):
+        memory.estimate_bytes(calc.model, edges, itemsize=8, coarse=[5])
