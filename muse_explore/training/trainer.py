@@ -471,14 +471,15 @@ class Trainer:
         order = self.sampler.order_digest()
         if self.in_epoch and self.epoch_order not in (None, order):
             # optim.batch_size or the seed changed since the save: the saved position would
-            # point into other batches, so the epoch starts again from its beginning
+            # point into other batches, so the epoch starts again from its beginning (its
+            # steps taken and their time stay counted: the card reports what was spent)
             warnings.warn(
                 f"--resume: epoch {self.epoch + 1} was saved after {self.in_epoch} batches "
                 "of another batch order (optim.batch_size or seed changed); it starts again "
                 "from its first batch",
                 stacklevel=2,
             )
-            self.in_epoch, self.epoch_seconds, self.epoch_cpu = 0, 0.0, 0.0
+            self.in_epoch = 0
             self.epoch_total = torch.zeros(3, dtype=torch.float64)
         self.epoch_order = order
         start = self.in_epoch

@@ -298,12 +298,17 @@ def test_resume_within_an_epoch_under_another_batch_order_restarts_the_epoch(
     other = dict(cfg, optim=dict(cfg["optim"], batch_size=6))
     trainer = Trainer(TrainConfig.from_dict(other), resume=True, progress=False)
     assert trainer.in_epoch == 2
+    # the time of the steps before the kill stays counted (made large to tell it apart)
+    trainer.epoch_seconds += 1000.0
+    trainer.epoch_cpu += 2000.0
     with pytest.warns(UserWarning, match="another batch order"):
         trainer.fit()
     rows = _rows(tmp_path / "killed")
     assert [r["epoch"] for r in rows] == ["1", "2"]
     # the 2 steps taken before the kill stay taken; then the whole epoch in batches of 6
     assert int(rows[1]["step"]) - int(rows[0]["step"]) == 2 + 12 // 6
+    assert float(rows[1]["epoch_seconds"]) > 1000.0
+    assert float(rows[1]["epoch_cpu_seconds"]) > 2000.0
 
 
 def test_ddp_gloo_two_processes_match_one_process(write_config, tmp_path):
