@@ -32,6 +32,7 @@ def test_notebooks_match_their_generator():
         assert [c.source for c in nb.cells] == [src for _, src in cells], name
         kinds = ["markdown" if k == "md" else "code" for k, _ in cells]
         assert [c.cell_type for c in nb.cells] == kinds, name
+        assert [c.id for c in nb.cells] == [f"{name[:2]}-cell-{k:02d}" for k in range(len(cells))]
         assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), name
 
 
