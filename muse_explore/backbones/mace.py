@@ -256,7 +256,7 @@ class MACE(Backbone):
     def edge_bytes(self, itemsize: int) -> float:
         # measured (benchmarks/memory.py) per edge, channel and spherical-harmonic component:
         # about 2.4 values for the first block, whose input is scalars only (a coarse level's
-        # one block), and 10.5 for each later block
+        # one block), and 10.5 for each later block; with a margin of about 1.4 here
         sh = self.mace.spherical_harmonics.irreps_out.dim
         blocks = 3.5 + 15.0 * (len(self.mace.interactions) - 1)
         return blocks * sh * self.scalar_dim * itemsize

@@ -12,6 +12,7 @@ from muse_explore.calc.allocator import tune_cpu_allocator
 from muse_explore.calc.derivatives import hessian as _hessian
 from muse_explore.calc.evaluate import evaluate_many
 from muse_explore.calc.threads import apply_thread_default
+from muse_explore.data.graph import batch_to
 from muse_explore.errors import MuSEConfigError, MuSEInputError
 from muse_explore.models import MuSE
 
@@ -112,7 +113,7 @@ class MuSECalculator(Calculator):
 
     def batch(self, atoms: Atoms):
         """The model-ready graph of ``atoms`` on the calculator's device."""
-        return self.converter.batch(atoms, targets=False).to(self.device)
+        return batch_to(self.converter.batch(atoms, targets=False), self.device, self.dtype)
 
     def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
         """Evaluate ``atoms`` (ASE calls this; use ``atoms.get_*`` instead)."""

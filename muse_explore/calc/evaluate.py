@@ -149,7 +149,7 @@ def evaluate_batches(
         conv = converter if converter is not None else run.graph_converter(dtype=p.dtype)
         for positions in batches:
             chunk = [items[k] for k in positions]
-            graphs = [conv(a, targets=False) if isinstance(a, Atoms) else a for a in chunk]
+            graphs = [conv(a, targets=False) if isinstance(a, Atoms) else _placed(a) for a in chunk]
             batch = batch_to(Batch.from_data_list(graphs), p.device, p.dtype)
             want_stress = stress and bool(batch.pbc.any())
             grad = contextlib.nullcontext() if forces or want_stress else torch.no_grad()
@@ -161,6 +161,18 @@ def evaluate_batches(
                     lambda b, chunk=chunk, positions=positions: _name(chunk[b], positions[b]),
                 )  # fmt: skip
             yield chunk, batch, res
+
+
+def _placed(graph: Data) -> Data:
+    """A ready graph with an ``origin``, so that it batches with the converter's graphs.
+
+    A graph built without one (by hand) gets a zero origin, on a shallow copy.
+    """
+    if "origin" in graph:
+        return graph
+    graph = copy.copy(graph)
+    graph.origin = torch.zeros(1, 3, dtype=torch.float64)
+    return graph
 
 
 def _name(item, position: int) -> str:

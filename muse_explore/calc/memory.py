@@ -11,8 +11,11 @@ The estimate is ``Σ_levels edges × Backbone.edge_bytes(itemsize)``, doubled fo
 derivative's own graph is kept). The atom level's edges are the batch's; a coarse level's are
 counted before the forward pass (:func:`coarse_edges`): its seeds' pairs within the level's
 cutoff plus its assignment's pairs. They are usually a small fraction, but not always: in a
-periodic graphene sheet every atom is a seed (docs/method.md), so a 20 Å level has 15 times
-the atom level's edges and MuSE needs several times its backbone's memory. Without a batch
+periodic graphene sheet every atom is a seed (docs/method.md), so a 20 Å level has about 20
+times the atom level's edges and MuSE needs several times its backbone's memory. The count
+is remembered for the next evaluation of the same structure (same atoms, seeds and cell: an
+MD step), which reuses it, scaled by the atom level's edges, while those stay within a tenth
+of the counted ones. Without a batch
 (:func:`estimate_bytes` alone) a coarse level counts as a tenth of the atom level.
 ``benchmarks/memory.py`` prints the estimate against the measured peak, for flakes and
 periodic sheets. Available is ``MemAvailable`` of ``/proc/meminfo`` plus this process's resident set
@@ -60,6 +63,11 @@ def estimate_bytes(
     return total * (2.0 if hessian else 1.0)
 
 
+#: Recent counts of :func:`coarse_edges`: key -> (atom-level edges, counts); a few entries.
+_COUNTS: dict = {}
+_KEEP = 8
+
+
 def coarse_edges(model, batch) -> list[int]:
     """Per coarse level of ``model``, the edges that ``batch`` will give it.
 
@@ -73,12 +81,25 @@ def coarse_edges(model, batch) -> list[int]:
     counts = [0] * model.levels
     if not model.levels or "seed_mask" not in batch:
         return counts
-    pos = batch.pos.detach().cpu().numpy().astype(np.float64)
     masks = batch.seed_mask.detach().cpu().numpy().astype(bool)
     cells = batch.cell.detach().cpu().numpy().astype(np.float64)
     pbcs = batch.pbc.detach().cpu().numpy()
-    sources = batch.edge_index[0].detach().cpu().numpy()
     ptr = batch.ptr.tolist()
+    edges = int(batch.edge_index.shape[1])
+    key = (
+        tuple((lev.cutoff, lev.assign_radius) for lev in model.config.levels[1:]),
+        tuple(ptr),
+        hash(masks.tobytes()),
+        hash(cells.tobytes()),
+        hash(pbcs.tobytes()),
+    )
+    if key in _COUNTS:  # the same structure again (an MD step): scale the earlier count
+        counted_edges, counted = _COUNTS[key]
+        ratio = edges / max(counted_edges, 1)
+        if 0.9 <= ratio <= 1.1:
+            return [int(np.ceil(c * ratio)) for c in counted]
+    pos = batch.pos.detach().cpu().numpy().astype(np.float64)
+    sources = batch.edge_index[0].detach().cpu().numpy()
     for g in range(int(batch.num_graphs)):
         lo, hi = ptr[g], ptr[g + 1]
         fine = sources[(sources >= lo) & (sources < hi)] - lo  # the atom graph's pairs
@@ -86,11 +107,15 @@ def coarse_edges(model, batch) -> list[int]:
             seeds = np.flatnonzero(masks[lo:hi, level - 1])
             is_seed = np.zeros(hi - lo, dtype=bool)
             is_seed[seeds] = True
-            edges, _ = neighbor_list(
+            pairs, _ = neighbor_list(
                 pos[lo:hi][seeds], cells[g], pbcs[g], model.config.levels[level].cutoff
             )
-            counts[level - 1] += int(is_seed[fine].sum()) + len(seeds) + edges.shape[1]
-            fine = seeds[edges[0]]  # the next level's fine graph, by atom
+            counts[level - 1] += int(is_seed[fine].sum()) + len(seeds) + pairs.shape[1]
+            fine = seeds[pairs[0]]  # the next level's fine graph, by atom
+    _COUNTS.pop(key, None)
+    _COUNTS[key] = (edges, counts)
+    while len(_COUNTS) > _KEEP:  # the oldest first
+        _COUNTS.pop(next(iter(_COUNTS)))
     return counts
 
 
@@ -139,9 +164,10 @@ def check_memory(model, batch, *, hessian: bool = False) -> None:
         model, edges, itemsize=itemsize, hessian=hessian, coarse=[0] * model.levels
     )
     if atoms_only < need / 2:  # mostly the coarse levels: say so, and what fits without them
+        why = ", whose nodes in a periodic cell are its atoms" if bool(batch.pbc.any()) else ""
         options += (
-            f"model.backbone_only() (the atom level alone, about {_gb(atoms_only)}: most of the "
-            "estimate is the coarse levels', whose nodes in a periodic cell are its atoms), "
+            f"model.backbone_only() (a model without the coarse levels, so other energies: "
+            f"about {_gb(atoms_only)}; most of the estimate is the coarse levels'{why}), "
         )
     raise MemoryError(
         f"{what} of {batch.pos.shape[0]:,} atoms ({edges:,} edges{_on_coarse(coarse)}) with "

@@ -173,8 +173,12 @@ def atoms_to_batch(
 
 
 def batch_to(batch, device: torch.device, dtype: torch.dtype):
-    """Move a batch to ``device``; cast positions, cell, shifts and targets to ``dtype``."""
-    batch = batch.to(device)
+    """Move a batch to ``device``; cast positions, cell, shifts and targets to ``dtype``.
+
+    ``origin`` stays on the CPU in float64 (a device without float64, such as MPS, could not
+    hold it); the model moves it where it adds it.
+    """
+    batch = batch.to(device, *(key for key in batch.keys() if key != "origin"))
     for key in ("pos", "cell", "shifts", "energy", "forces", "stress"):
         if key in batch:
             batch[key] = batch[key].to(dtype)

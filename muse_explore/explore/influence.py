@@ -23,6 +23,7 @@ def influence(
     import copy
 
     from muse_explore.calc.derivatives import atom_energy_gradient, hessian_rows
+    from muse_explore.data.graph import batch_to
     from muse_explore.explore.models import resolve_model
 
     if kind not in ("hessian", "energy"):
@@ -31,7 +32,8 @@ def influence(
         raise ValueError(f"atom must be in 0..{len(atoms) - 1}, got {atom}")
     model = copy.deepcopy(resolve_model(model)).to(dtype=dtype).eval()
     p = next(model.parameters())
-    batch = model.graph_converter(dtype=dtype).batch(atoms, targets=False).to(p.device)
+    graph = model.graph_converter(dtype=dtype).batch(atoms, targets=False)
+    batch = batch_to(graph, p.device, dtype)
     if kind == "energy":
         return atom_energy_gradient(model, batch, int(atom)).norm(dim=1).cpu().numpy()
     rows = hessian_rows(model, batch, [int(atom)]).reshape(3, -1, 3)  # (c, j, c')

@@ -86,7 +86,7 @@ def model_card(name: str) -> str:
     """The model card (Markdown) of ``name``."""
     folder, entry = _entry(name)
     path = folder / entry["card"] if entry.get("card") else None
-    return path.read_text() if path is not None and path.is_file() else ""
+    return path.read_text(encoding="utf-8") if path is not None and path.is_file() else ""
 
 
 def load_pretrained(name: str | os.PathLike, **calculator_kwargs):

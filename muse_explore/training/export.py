@@ -132,7 +132,7 @@ def export_pretrained(
         metrics=metrics if test else None, hardware=hardware,
         is_pretrained=out.resolve() == models_dir().resolve(),
     )  # fmt: skip
-    with atomic_open(out / f"{name}.md") as fh:
+    with atomic_open(out / f"{name}.md", "w", encoding="utf-8") as fh:
         fh.write(card)
     register(out, name, data, trained_reach=reach)
     return out / f"{name}.pt"
@@ -248,10 +248,11 @@ def state_reach_on_card(card: Path, model) -> bool:
     parameter count, or replaces the card's earlier statement of it. Returns whether the card
     changed; it is rewritten atomically.
     """
+    card = Path(card)
     line = _reach_line(model)
     if not line:
         raise ValueError(f"{card.name}: the model has no training record (trained_reach)")
-    text = Path(card).read_text()
+    text = card.read_text(encoding="utf-8")
     stated = re.search(rf"\n- {re.escape(CARD_PHRASE)}[^\n]*", text)
     if stated:
         new = text[: stated.start()] + line + text[stated.end() :]
@@ -262,7 +263,7 @@ def state_reach_on_card(card: Path, model) -> bool:
         new = text[: count.end()] + line + text[count.end() :]
     if new == text:
         return False
-    with atomic_open(card, "w") as fh:
+    with atomic_open(card, "w", encoding="utf-8") as fh:
         fh.write(new)
     return True
 

@@ -43,3 +43,19 @@ def test_float32_results_do_not_depend_on_where_the_structure_lies(structure, re
     assert abs(far_rec.forces - near_rec.forces).max() < 1e-5
     for near_p, far_p in zip(near_rec.positions, far_rec.positions, strict=True):
         assert abs(far_p - near_p - (1.0e4, -3.0e4, 2.5e4)).max() < 5e-3
+
+
+def test_ready_graphs_with_and_without_an_origin_batch_together(water_on_coronene):
+    """A graph built by hand has no origin; it batches with the converter's, either way round."""
+    from muse_explore.calc.evaluate import evaluate_batches
+
+    model = small_model()
+    graph = model.graph_converter(dtype=torch.float64).batch(water_on_coronene, targets=False)
+    with_origin = graph.get_example(0)
+    bare = with_origin.clone()
+    del bare.origin
+    for items in ([with_origin, bare], [bare, with_origin]):
+        ((_, batch, res),) = evaluate_batches(model, items)
+        assert batch.origin.shape == (2, 3) and "origin" not in bare
+        energy = res["output"].energy
+        assert abs(float(energy[0] - energy[1])) < 1e-9

@@ -95,8 +95,31 @@ def test_a_periodic_sheet_is_refused_for_its_coarse_levels(monkeypatch, periodic
     monkeypatch.setattr(memory, "available_bytes", lambda: (atoms_only + full) / 2)
     with pytest.raises(MemoryError, match=f"{edges:,} edges, {sum(coarse):,} on the coarse") as err:
         calc.get_potential_energy(periodic_sheet)
-    assert "model.backbone_only() (the atom level alone" in str(err.value)
+    assert "model.backbone_only() (a model without the coarse levels" in str(err.value)
+    assert "in a periodic cell are its atoms" in str(err.value)
     monkeypatch.setattr(memory, "available_bytes", lambda: 1.01 * full)
     assert np.isfinite(calc.get_potential_energy(periodic_sheet))
     with pytest.raises(ValueError, match="1 coarse edge counts for 2 level"):
         memory.estimate_bytes(calc.model, edges, itemsize=8, coarse=[5])
+
+
+def test_the_count_is_reused_for_the_same_structure(monkeypatch, periodic_sheet):
+    """An MD step (same atoms, seeds and cell) reuses the count; another cell counts again."""
+    from muse_explore.testing import rattle
+
+    model = mx.build_model(levels=2, hidden=16, seed=0)
+    conv = model.graph_converter(dtype=torch.float64)
+    calls = []
+    real = memory.neighbor_list
+    monkeypatch.setattr(memory, "neighbor_list", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(memory, "_COUNTS", {})
+    first = memory.coarse_edges(model, conv.batch(periodic_sheet, targets=False))
+    assert len(calls) == 2  # one neighbour search per coarse level
+    step = memory.coarse_edges(
+        model, conv.batch(rattle(periodic_sheet, 0.01, seed=5), targets=False)
+    )
+    assert len(calls) == 2 and step == pytest.approx(first, rel=0.1)
+    wider = periodic_sheet.copy()
+    wider.set_cell(periodic_sheet.cell * [1.02, 1.0, 1.0], scale_atoms=True)
+    memory.coarse_edges(model, conv.batch(wider, targets=False))
+    assert len(calls) == 4

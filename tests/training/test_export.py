@@ -291,7 +291,7 @@ def test_state_reach_on_card_adds_or_replaces_the_one_line(tmp_path):
         "(`mx.MuSEExtrapolationWarning`)"
     )
     assert new[: at + 1] + new[at + 2 :] == old.splitlines()
-    assert not state_reach_on_card(card, model)  # already stated
+    assert not state_reach_on_card(str(card), model)  # already stated (a str path too)
     model.trained_reach = [[91.0, 20.0], [90.0, 18.0]]
     assert state_reach_on_card(card, model)  # replaced, not added twice
     assert card.read_text().count("in training: level") == 1
