@@ -12,7 +12,9 @@ derivative's own graph is kept). The atom level's edges are the batch's; a coars
 counted before the forward pass (:func:`coarse_edges`): its seeds' pairs within the level's
 cutoff plus its assignment's pairs. They are usually a small fraction, but not always: in a
 periodic graphene sheet every atom is a seed (docs/method.md), so a 20 Å level has about 20
-times the atom level's edges and MuSE needs several times its backbone's memory. The count
+times the atom level's edges and MuSE needs several times its backbone's memory. Without
+periodic images every pair of nodes bounds the count, and where that bound fits (a molecule,
+a training batch) nothing is counted. The count
 is remembered for the next evaluation of the same structure (same atoms, seeds and cell: an
 MD step), which reuses it, scaled by the atom level's edges, while those stay within a tenth
 of the counted ones. Without a batch
@@ -154,8 +156,12 @@ def check_memory(model, batch, *, hessian: bool = False) -> None:
     coarse = [0] * model.levels  # the atom level first: a structure it alone cannot fit is
     need = estimate_bytes(model, edges, itemsize=itemsize, hessian=hessian, coarse=coarse)
     if need <= have and model.levels:  # refused without counting the coarse levels' pairs
-        coarse = coarse_edges(model, batch)
-        need = estimate_bytes(model, edges, itemsize=itemsize, hessian=hessian, coarse=coarse)
+        bound = _all_pairs(model, batch)  # molecules: every pair of nodes is a bound that
+        if bound is not None:  # usually fits at once (a training or MD step)
+            need = estimate_bytes(model, edges, itemsize=itemsize, hessian=hessian, coarse=bound)
+        if bound is None or need > have:
+            coarse = coarse_edges(model, batch)
+            need = estimate_bytes(model, edges, itemsize=itemsize, hessian=hessian, coarse=coarse)
     if need <= have:
         return
     what = "a Hessian" if hessian else "energy and forces"
@@ -177,6 +183,27 @@ def check_memory(model, batch, *, hessian: bool = False) -> None:
         f"{options}a smaller model or a GPU with more memory (MUSE_EXPLORE_MEMORY_CHECK=0 "
         "skips this check)."
     )
+
+
+def _all_pairs(model, batch) -> list[int] | None:
+    """An upper bound of :func:`coarse_edges` without a neighbour search, or ``None``.
+
+    Without periodic images a level's graph cannot have more pairs than its nodes make, nor
+    its assignment more than the level below times its seeds; a periodic graph has no such
+    bound (``None``).
+    """
+    if "seed_mask" not in batch or bool(batch.pbc.any()):
+        return None
+    masks = batch.seed_mask.detach().cpu().numpy().astype(np.int64)
+    ptr = batch.ptr.tolist()
+    per_graph = np.add.reduceat(masks, ptr[:-1], axis=0)  # (B, L) seeds per graph and level
+    fine = np.diff(ptr)  # the atom level's nodes
+    bound = []
+    for level in range(model.levels):
+        seeds = per_graph[:, level]
+        bound.append(int((seeds * seeds + fine * seeds).sum()))
+        fine = seeds
+    return bound
 
 
 def _on_coarse(coarse: list[int]) -> str:

@@ -123,3 +123,24 @@ def test_the_count_is_reused_for_the_same_structure(monkeypatch, periodic_sheet)
     wider.set_cell(periodic_sheet.cell * [1.02, 1.0, 1.0], scale_atoms=True)
     memory.coarse_edges(model, conv.batch(wider, targets=False))
     assert len(calls) == 4
+
+
+def test_molecules_are_checked_without_a_neighbour_search(monkeypatch, water_on_coronene):
+    """Every pair of nodes bounds a molecule's coarse edges; where that bound fits, nothing
+    is counted (the hot path of training and MD); where it does not, the count decides."""
+    model = mx.build_model(levels=2, hidden=16, seed=0)
+    batch = model.graph_converter().batch([water_on_coronene] * 3, targets=False)
+    bound = memory._all_pairs(model, batch)
+    counted = memory.coarse_edges(model, batch)
+    assert all(b >= c for b, c in zip(bound, counted, strict=True))
+    calls = []
+    monkeypatch.setattr(memory, "coarse_edges", lambda *a: calls.append(1) or counted)
+    memory.check_memory(model, batch)
+    assert calls == []
+    edges = int(batch.edge_index.shape[1])
+    full = memory.estimate_bytes(model, edges, itemsize=4, coarse=counted)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1.01 * full)  # bound too large
+    memory.check_memory(model, batch)
+    assert calls == [1]
+    batch.pbc[:] = True  # a periodic graph has no such bound
+    assert memory._all_pairs(model, batch) is None
