@@ -30,11 +30,17 @@ def test_evaluation_model_copies_to_another_precision():
     assert next(model.parameters()).dtype == torch.float64
 
 
-@pytest.mark.parametrize("structure", ["water_on_coronene", "periodic_sheet"])
+@pytest.mark.parametrize("structure", ["water_on_coronene", "periodic_sheet", "exact"])
 def test_float32_results_do_not_depend_on_where_the_structure_lies(structure, request):
     """A float32 model sees the same relative coordinates 10⁴ Å from the origin (and
-    reports its coarse nodes where the structure is)."""
-    atoms = request.getfixturevalue(structure)
+    reports its coarse nodes where the structure is); rattled, periodic and exactly
+    symmetric (benzene centred over circumcoronene) alike."""
+    from muse_explore.reference import benzene_on_graphene
+
+    if structure == "exact":
+        atoms = benzene_on_graphene(3.4)
+    else:
+        atoms = request.getfixturevalue(structure)
     far = atoms.copy()
     far.positions += (1.0e4, -3.0e4, 2.5e4)
     model = small_model()
